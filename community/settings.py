@@ -1,0 +1,215 @@
+"""Settings for community: one environment-driven file (see README, "Configuration")."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from community.database import DatabaseConfigError, database_from_url, embedded_database_url, fail
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        fail(f"{name} must be a whole number, not {value!r}")
+        raise
+
+
+DEBUG = env_bool("DEBUG", True)
+SECRET_KEY = env_str("SECRET_KEY") or ("dev-insecure-secret-key-change-me" if DEBUG else "")
+if not SECRET_KEY:
+    fail("SECRET_KEY must be set when DEBUG is off")
+
+# Leaders live at <slug>.<PLATFORM_DOMAIN>; the platform itself (staff admin, webhooks) at PLATFORM_DOMAIN.
+PLATFORM_DOMAIN = env_str("PLATFORM_DOMAIN", "localhost").lower()
+# The absolute base URL Twilio calls. Signatures are checked against it, never against the Host header,
+# because behind a proxy Django's idea of the URL is not the one Twilio signed.
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://localhost:8000").rstrip("/")
+if urlsplit(PUBLIC_BASE_URL).scheme not in ("http", "https"):
+    fail(f"PUBLIC_BASE_URL must be an absolute http(s) URL, not {PUBLIC_BASE_URL!r}")
+
+# Tenant routing already refuses unknown hosts for leader pages, and links are built from known domains,
+# so any Host may reach the public webhooks unless the operator narrows it.
+ALLOWED_HOSTS = [h.strip() for h in env_str("ALLOWED_HOSTS", "*").split(",") if h.strip()]
+CSRF_TRUSTED_ORIGINS = [
+    origin.strip() for origin in env_str("CSRF_TRUSTED_ORIGINS").split(",") if origin.strip()
+]
+
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
+TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL", "https://api.twilio.com").rstrip("/")
+
+REDIS_URL = env_str("REDIS_URL")
+
+# --- database -------------------------------------------------------------------------------------------
+EMBEDDED_DATABASE_DIR = Path(env_str("EMBEDDED_DATABASE_DIR") or BASE_DIR / ".data" / "postgres")
+try:
+    _database_url = env_str("DATABASE_URL") or embedded_database_url(EMBEDDED_DATABASE_DIR)
+    DATABASES = {"default": database_from_url(_database_url)}
+except DatabaseConfigError as exc:
+    fail(str(exc))
+DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- tenancy (docs/architecture.md, "Schemas") ------------------------------------------------------------
+SHARED_APPS = [
+    "django_tenants",
+    "leaders",
+    "accounts",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_q",
+    "phonenumber_field",
+    "rest_framework",
+]
+TENANT_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "accounts",
+    "signup",
+    "messaging",
+]
+INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
+
+TENANT_MODEL = "leaders.Leader"
+TENANT_DOMAIN_MODEL = "leaders.Domain"
+# New leaders are cloned from a migrated template schema, so creating the 1,000th leader costs what the
+# first did however many migrations the tenant apps accumulate.
+TENANT_BASE_SCHEMA = "leader_template"
+TENANT_CREATION_FAKES_MIGRATIONS = True
+# Hosts that are no leader's domain (localhost, the webhook host) get the platform's own pages.
+SHOW_PUBLIC_IF_NO_TENANT_FOUND = True
+ROOT_URLCONF = "community.urls_tenant"
+PUBLIC_SCHEMA_URLCONF = "community.urls_public"
+AUTH_USER_MODEL = "accounts.User"
+
+MIDDLEWARE = [
+    "django_tenants.middleware.main.TenantMainMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    }
+]
+
+WSGI_APPLICATION = "community.wsgi.application"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- languages ------------------------------------------------------------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [
+    ("en", "English"),
+    ("fr", "Français"),
+    ("es", "Español"),
+    ("de", "Deutsch"),
+    ("ar", "العربية"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "UTC"
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+MEDIA_ROOT = BASE_DIR / ".data" / "media"
+MEDIA_URL = "/media/"
+
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"community@{PLATFORM_DOMAIN}")
+
+PHONENUMBER_DEFAULT_REGION = None
+PHONENUMBER_DB_FORMAT = "E164"
+
+# --- queue (django-q2, public schema only: tasks take the schema name) ----------------------------------
+Q_CLUSTER = {
+    "name": "community",
+    "workers": env_int("Q_WORKERS", 2),
+    "timeout": 300,
+    "retry": 360,
+    "max_attempts": 3,
+    "queue_limit": 100,
+    "bulk": 10,
+    "catch_up": False,
+    "label": "Queue",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+    Q_CLUSTER["poll"] = 0.2
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "UNAUTHENTICATED_USER": None,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "pgserver": {"level": "WARNING"}},
+}
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False
+if not DEBUG:
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)

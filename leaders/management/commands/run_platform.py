@@ -1,0 +1,84 @@
+"""`make run`: migrate, seed the demo leader once, then the web server and the queue worker together."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.urls import NoReverseMatch, reverse
+
+from leaders.demo import DEMO_PASSWORD, DEMO_TEAM, STAFF_USERNAME, demo_leader_ensure
+
+
+def url_for(name: str, urlconf: str, base: str) -> str | None:
+    try:
+        return base + reverse(name, urlconf=urlconf)
+    except NoReverseMatch:
+        return None
+
+
+class Command(BaseCommand):
+    help = "Run the whole platform for development: web server and queue worker; Ctrl-C stops both."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--members", type=int, default=3000, help="demo members seeded on first run")
+
+    def handle(self, *args, **options):
+        port = options["port"]
+        self.stdout.write("migrating the public schema, the leader template and every leader…")
+        call_command("platform_migrate", verbosity=0)
+        leader, _ = demo_leader_ensure()
+        call_command("seed_demo", members=options["members"], if_empty=True, verbosity=0)
+
+        public = f"http://localhost:{port}"
+        domain = leader.get_primary_domain()
+        leader_base = f"http://{domain.domain if domain else leader.slug + '.localhost'}:{port}"
+        lines = [
+            "",
+            "community is running. Open:",
+            f"  staff admin       {public}/admin/            login {STAFF_USERNAME} / {DEMO_PASSWORD}",
+            f"  demo console      {leader_base}/            logins "
+            + ", ".join(username for username, _ in DEMO_TEAM)
+            + f" / {DEMO_PASSWORD}",
+        ]
+        for label, name, urlconf, base in (
+            ("signup page", "signup_demo", settings.ROOT_URLCONF, leader_base),
+            ("phone simulator", "simulator", settings.PUBLIC_SCHEMA_URLCONF, public),
+            ("API docs", "api_docs", settings.ROOT_URLCONF, leader_base),
+        ):
+            url = url_for(name, urlconf, base)
+            if url:
+                lines.append(f"  {label:<17} {url}")
+        lines += [f"  demo leader number {leader.phone_number}", "Ctrl-C stops everything.", ""]
+
+        manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
+        children = [
+            subprocess.Popen([*manage, "runserver", f"0.0.0.0:{port}", "--noreload"]),
+            subprocess.Popen([*manage, "qcluster"]),
+        ]
+        time.sleep(1.5)
+        self.stdout.write("\n".join(lines))
+        try:
+            while all(child.poll() is None for child in children):
+                time.sleep(0.5)
+            self.stderr.write("a process stopped; stopping the others")
+        except KeyboardInterrupt:
+            self.stdout.write("\nstopping…")
+        finally:
+            for child in children:
+                if child.poll() is None:
+                    child.send_signal(signal.SIGINT)
+            deadline = time.monotonic() + 10
+            for child in children:
+                try:
+                    child.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    child.kill()
+        self.stdout.write("stopped.")

@@ -1,0 +1,200 @@
+"""Leaders are the platform's tenants: each has its own number, PostgreSQL schema, domain and team."""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Case, F, Value, When
+from django.utils import timezone
+from django_tenants.models import DomainMixin, TenantMixin
+from phonenumber_field.modelfields import PhoneNumberField
+
+SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
+# Slugs become host names and schema names; these would collide with the platform's own.
+RESERVED_SLUGS = frozenset(
+    {"public", "www", "admin", "api", "static", "media", "template", "leader-template", "webhooks", "mail"}
+)
+SCHEMA_PREFIX = "leader_"
+
+
+def validate_slug(value: str) -> None:
+    if not 2 <= len(value) <= 40:
+        raise ValidationError("A slug is 2 to 40 characters long.", code="slug_length")
+    if not SLUG_PATTERN.match(value):
+        raise ValidationError(
+            "A slug uses lowercase letters, digits and single hyphens, and starts with a letter.",
+            code="slug_format",
+        )
+    if value in RESERVED_SLUGS:
+        raise ValidationError(f"{value!r} is reserved for the platform.", code="slug_reserved")
+
+
+def validate_country_code(value: str) -> None:
+    if not re.fullmatch(r"[A-Z]{2}", value):
+        raise ValidationError(f"{value!r} is not a two-letter country code (US, CA, FR…).", code="country")
+
+
+def schema_name_for(slug: str) -> str:
+    # Slugs have no underscores, so replacing hyphens keeps the mapping one to one.
+    return SCHEMA_PREFIX + slug.replace("-", "_")
+
+
+class Leader(TenantMixin):
+    """A politician, party or artist: one tenant, one schema, one published number."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"  # webhooks still answer; nothing is sent
+
+    class NumberType(models.TextChoices):
+        LONG_CODE = "long_code", "Long code (10DLC)"
+        TOLL_FREE = "toll_free", "Toll-free"
+        SHORT_CODE = "short_code", "Short code"
+
+    # Carrier rates in segments per second, by number type (shared/PRODUCT.md): the default pace.
+    DEFAULT_SEGMENTS_PER_SECOND = {
+        NumberType.LONG_CODE: 1,
+        NumberType.TOLL_FREE: 3,
+        NumberType.SHORT_CODE: 100,
+    }
+
+    slug = models.SlugField(max_length=40, unique=True, validators=[validate_slug])
+    name = models.CharField("display name", max_length=120)
+    phone_number = PhoneNumberField(
+        unique=True, help_text="The number fans text, in E.164 (+12025550142). Unique on the platform."
+    )
+    number_type = models.CharField(max_length=16, choices=NumberType.choices, default=NumberType.LONG_CODE)
+    segments_per_second = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="The sending rate this number is allowed, in SMS segments per second. "
+        "Blank: the carrier default for its type (long code 1, toll-free 3, short code 100).",
+    )
+    allowed_countries = ArrayField(
+        models.CharField(max_length=2, validators=[validate_country_code]),
+        default=list,
+        blank=True,
+        help_text="Country codes members may text from (US, CA…). Empty: any country.",
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    suspension_reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    # What fans see and hear. Blank texts fall back to the platform's translated defaults.
+    time_zone = models.CharField(max_length=64, default="America/New_York")
+    default_language = models.CharField(max_length=8, default="en")
+    welcome_text = models.CharField(max_length=200, blank=True)
+    help_text = models.CharField(max_length=300, blank=True)
+    signup_intro = models.CharField(max_length=300, blank=True)
+    voice_greeting = models.CharField(max_length=400, blank=True)
+    minimum_age = models.PositiveSmallIntegerField(default=13)
+    quiet_hours_start = models.TimeField(default=datetime.time(21, 0))
+    quiet_hours_end = models.TimeField(default=datetime.time(9, 0))
+    approval_threshold = models.PositiveIntegerField(
+        default=10_000, help_text="Broadcasts to more members than this need a second teammate's approval."
+    )
+
+    # Denormalised counters for the staff admin, so no page loops over schemas.
+    member_count = models.PositiveIntegerField(default=0, editable=False)
+    messages_sent_month = models.DateField(null=True, blank=True, editable=False)
+    messages_sent_this_month = models.PositiveIntegerField(default=0, editable=False)
+
+    # django-tenants creates the schema on first save (cloned from TENANT_BASE_SCHEMA).
+    auto_create_schema = True
+    auto_drop_schema = True
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["status"])]
+
+    def create_schema(self, check_if_exists=False, sync_schema=True, verbosity=1):
+        """Clone the migrated template schema; fall back to django-tenants' migrate when there is none.
+
+        The clone copies the template's rows of django_migrations too, so the "fake migrate" that
+        django-tenants runs after cloning (loading the whole migration graph, about as long as the clone
+        itself) has nothing to record and is skipped.
+        """
+        from django.db import connection
+        from django_tenants.clone import CloneSchema
+        from django_tenants.utils import schema_exists
+
+        base = settings.TENANT_BASE_SCHEMA
+        if (
+            not sync_schema
+            or not schema_exists(base)
+            or (check_if_exists and schema_exists(self.schema_name))
+        ):
+            return super().create_schema(
+                check_if_exists=check_if_exists, sync_schema=sync_schema, verbosity=verbosity
+            )
+        CloneSchema().clone_schema(base, self.schema_name, "DATA")
+        connection.set_schema_to_public()
+        return True
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.slug})"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.slug and not self.schema_name:
+            self.schema_name = schema_name_for(self.slug)
+        self.allowed_countries = sorted({c.upper() for c in self.allowed_countries or []})
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+    @property
+    def sending_rate(self) -> int:
+        """Segments per second this leader's number may send."""
+        return self.segments_per_second or self.DEFAULT_SEGMENTS_PER_SECOND[self.number_type]
+
+    def accepts_country(self, country_code: str | None) -> bool:
+        return not self.allowed_countries or (country_code or "").upper() in self.allowed_countries
+
+    def suspend(self, *, reason: str = "") -> None:
+        self.status = self.Status.SUSPENDED
+        self.suspended_at = timezone.now()
+        self.suspension_reason = reason
+        self.save(update_fields=["status", "suspended_at", "suspension_reason"])
+
+    def reactivate(self) -> None:
+        self.status = self.Status.ACTIVE
+        self.suspended_at = None
+        self.suspension_reason = ""
+        self.save(update_fields=["status", "suspended_at", "suspension_reason"])
+
+    @classmethod
+    def count_messages_sent(cls, leader_id: int, count: int) -> None:
+        """Add to this month's sent counter in one UPDATE, starting over when the month changes."""
+        month = timezone.now().date().replace(day=1)
+        # One statement, so two workers crossing the month boundary together cannot lose a count.
+        cls.objects.filter(pk=leader_id).update(
+            messages_sent_this_month=Case(
+                When(messages_sent_month=month, then=F("messages_sent_this_month") + count),
+                default=Value(count),
+            ),
+            messages_sent_month=month,
+        )
+
+    @classmethod
+    def count_members_joined(cls, leader_id: int, count: int = 1) -> None:
+        cls.objects.filter(pk=leader_id).update(member_count=F("member_count") + count)
+
+    @property
+    def messages_sent_in_current_month(self) -> int:
+        month = timezone.now().date().replace(day=1)
+        return self.messages_sent_this_month if self.messages_sent_month == month else 0
+
+
+class Domain(DomainMixin):
+    """A host name that routes to a leader: <slug>.<PLATFORM_DOMAIN>, or the leader's own."""
+
+    class Meta:
+        ordering = ["domain"]

@@ -1,0 +1,145 @@
+"""Workflows on leaders: onboarding, team accounts, suspension."""
+
+from __future__ import annotations
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django_tenants.utils import schema_context
+
+from accounts.models import User
+from leaders.models import Domain, Leader, schema_name_for, validate_country_code, validate_slug
+
+
+def normalize_phone_number(value: str) -> str:
+    """E.164 for a valid number written in E.164 (+ and country code); ValidationError otherwise."""
+    text = (value or "").strip()
+    if not text.startswith("+"):
+        raise ValidationError(
+            f"{text!r} is not in E.164 form: start with + and the country code (+12025550142)."
+        )
+    try:
+        parsed = phonenumbers.parse(text, None)
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationError(f"{text!r} is not a phone number: {exc}.") from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise ValidationError(f"{text!r} is not a valid phone number.")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def leader_default_domain(slug: str) -> str:
+    return f"{slug}.{settings.PLATFORM_DOMAIN}"
+
+
+def normalize_domain(value: str) -> str:
+    host = (value or "").strip().lower().rstrip(".")
+    if ":" in host:
+        host = host.split(":", 1)[0]
+    labels = host.split(".")
+    if (
+        not host
+        or len(host) > 253
+        or any(
+            not label or len(label) > 63 or not all(c.isalnum() or c == "-" for c in label) or label[0] == "-"
+            for label in labels
+        )
+    ):
+        raise ValidationError(f"{value!r} is not a valid host name.")
+    return host
+
+
+def leader_create(
+    *,
+    slug: str,
+    name: str,
+    phone_number: str,
+    domain: str | None = None,
+    countries: list[str] | tuple[str, ...] = (),
+    number_type: str = Leader.NumberType.LONG_CODE,
+) -> Leader:
+    """Create a leader with its schema (cloned from the template) and its domain, all or nothing.
+
+    Raises ValidationError with a message per problem; nothing is left behind when it does.
+    """
+    slug = (slug or "").strip().lower()
+    errors: dict[str, list[str]] = {}
+
+    def check(field: str, func, *args):
+        try:
+            return func(*args)
+        except ValidationError as exc:
+            errors.setdefault(field, []).extend(exc.messages)
+            return None
+
+    check("slug", validate_slug, slug)
+    number = check("phone_number", normalize_phone_number, phone_number)
+    host = check("domain", normalize_domain, domain or leader_default_domain(slug or "x"))
+    country_codes = sorted({(c or "").strip().upper() for c in countries if (c or "").strip()})
+    for code in country_codes:
+        check("countries", validate_country_code, code)
+    if not (name or "").strip():
+        errors.setdefault("name", []).append("A leader needs a display name.")
+
+    if slug and Leader.objects.filter(slug=slug).exists():
+        errors.setdefault("slug", []).append(f"A leader with the slug {slug!r} already exists.")
+    if number and Leader.objects.filter(phone_number=number).exists():
+        errors.setdefault("phone_number", []).append(f"The number {number} already belongs to a leader.")
+    # A derived domain of a slug that is already refused would only repeat the slug's error.
+    if host and (domain or "slug" not in errors) and Domain.objects.filter(domain=host).exists():
+        errors.setdefault("domain", []).append(f"The domain {host} is already in use.")
+    if errors:
+        raise ValidationError(errors)
+
+    leader = Leader(
+        slug=slug,
+        schema_name=schema_name_for(slug),
+        name=name.strip(),
+        phone_number=number,
+        allowed_countries=country_codes,
+        number_type=number_type,
+    )
+    try:
+        # Schema DDL is transactional in PostgreSQL: a failure anywhere leaves no orphan schema or domain.
+        with transaction.atomic():
+            leader.save()
+            Domain.objects.create(domain=host, tenant=leader, is_primary=True)
+    except IntegrityError as exc:
+        # Lost a race with a concurrent creation of the same slug, number or domain.
+        raise ValidationError(
+            f"The slug, number or domain is already in use ({exc.__class__.__name__})."
+        ) from None
+    return leader
+
+
+def leader_user_create(
+    *, leader: Leader, username: str, role: str, password: str | None, email: str = ""
+) -> User:
+    """A team account inside the leader's schema."""
+    if role not in User.Role.values:
+        raise ValidationError(f"role must be one of {', '.join(User.Role.values)}, not {role!r}.")
+    username = (username or "").strip()
+    if not username:
+        raise ValidationError("A username is required.")
+    with schema_context(leader.schema_name):
+        if User.objects.filter(username=username).exists():
+            raise ValidationError(f"{username!r} is already on {leader.slug}'s team.")
+        user = User(username=username, email=email, role=role)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.full_clean(exclude=["password"])
+        user.save()
+    return user
+
+
+def leader_primary_url(leader: Leader) -> str:
+    """The leader's console/signup base URL, on the same scheme and port as PUBLIC_BASE_URL."""
+    from urllib.parse import urlsplit
+
+    domain = leader.get_primary_domain()
+    host = domain.domain if domain else leader_default_domain(leader.slug)
+    base = urlsplit(settings.PUBLIC_BASE_URL)
+    port = f":{base.port}" if base.port else ""
+    return f"{base.scheme}://{host}{port}"

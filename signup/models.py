@@ -1,0 +1,146 @@
+"""Members of a leader's community and how they joined. These tables live in each leader's schema."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+
+# Members' numbers are stored as plain E.164 text: the bulk paths (COPY, INSERT … SELECT, exports) read
+# millions of them, and parsing each into a PhoneNumber object would cost more than the rest of the row.
+E164_VALIDATOR = RegexValidator(
+    r"^\+[1-9]\d{6,14}$", "Enter a phone number in E.164 form, like +12025550142."
+)
+
+
+def PhoneField(**kwargs) -> models.CharField:  # noqa: N802 - reads like the field class it returns
+    return models.CharField(max_length=16, validators=[E164_VALIDATOR], **kwargs)
+
+
+class Member(models.Model):
+    """A fan who joined: the phone number is the identity, the rest comes from the signup form."""
+
+    class Gender(models.TextChoices):
+        FEMALE = "female", "Female"
+        MALE = "male", "Male"
+        NON_BINARY = "non_binary", "Non-binary"
+        ANOTHER = "another", "Another gender"
+        UNDISCLOSED = "undisclosed", "Prefer not to say"
+
+    class Status(models.TextChoices):
+        SUBSCRIBED = "subscribed", "Subscribed"
+        OPTED_OUT = "opted_out", "Opted out"  # STOP, carrier 21610, or erased: nothing is ever sent
+
+    phone = PhoneField(unique=True)
+    first_name = models.CharField(max_length=60, blank=True)
+    last_name = models.CharField(max_length=60, blank=True)
+    gender = models.CharField(max_length=16, choices=Gender.choices, blank=True)
+    birth_date = models.DateField(null=True, blank=True)
+    email = models.EmailField(max_length=254, blank=True)
+    language = models.CharField(max_length=8, default="en")
+
+    # The city as the fan typed it, and the gazetteer place it resolved to (blank when unknown).
+    city = models.CharField(max_length=120, blank=True)
+    place_id = models.PositiveIntegerField(null=True, blank=True, help_text="GeoNames id")
+    place_name = models.CharField(max_length=120, blank=True)
+    region = models.CharField(max_length=120, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    time_zone = models.CharField(max_length=64, blank=True)
+
+    tags = ArrayField(models.CharField(max_length=50), default=list, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.SUBSCRIBED)
+    opted_out_at = models.DateTimeField(null=True, blank=True)
+    # Set when the carrier says the number cannot receive texts (21211, 21614): sending skips it.
+    unreachable_at = models.DateTimeField(null=True, blank=True)
+    joined_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["joined_at"]),
+            models.Index(fields=["status", "joined_at"]),
+            models.Index(fields=["place_id"]),
+            models.Index(fields=["country", "region"]),
+            models.Index(fields=["birth_date"]),
+            models.Index(fields=["gender"]),
+            models.Index(fields=["language"]),
+            models.Index(fields=["latitude", "longitude"]),
+            GinIndex(fields=["tags"], name="signup_member_tags_gin"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or f"member {self.pk}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def is_subscribed(self) -> bool:
+        return self.status == self.Status.SUBSCRIBED
+
+    def age_on(self, day: datetime.date) -> int | None:
+        if self.birth_date is None:
+            return None
+        before_birthday = (day.month, day.day) < (self.birth_date.month, self.birth_date.day)
+        return day.year - self.birth_date.year - before_birthday
+
+
+class ConsentRecord(models.Model):
+    """The consent ledger: every opt-in and opt-out, with what was shown and where it came from.
+
+    Kept when a member's personal data is erased (member becomes null, the phone is kept hashed), so the
+    platform can still prove why it texted a number.
+    """
+
+    class Kind(models.TextChoices):
+        OPT_IN = "opt_in", "Opted in"
+        OPT_OUT = "opt_out", "Opted out"
+
+    class Source(models.TextChoices):
+        WEB_FORM = "web_form", "Signup form"
+        SMS_KEYWORD = "sms_keyword", "Text keyword"
+        CARRIER = "carrier", "Carrier (recipient unsubscribed)"
+        IMPORT = "import", "Import"
+        API = "api", "API"
+        CONSOLE = "console", "Console"
+
+    member = models.ForeignKey(Member, null=True, on_delete=models.SET_NULL, related_name="consents")
+    phone_hash = models.CharField(max_length=64, db_index=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    text = models.TextField(blank=True, help_text="What the member was shown or sent")
+    text_version = models.CharField(max_length=32, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.CharField(max_length=200, blank=True, help_text="keyword, import file, API token…")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class SignupToken(models.Model):
+    """A personal signup link: unguessable, bound to one phone, expires, works once.
+
+    Only a hash of the token is stored, so a database leak does not leak working links.
+    """
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    phone = PhoneField(db_index=True)
+    language = models.CharField(max_length=8, default="en")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    member = models.ForeignKey(Member, null=True, blank=True, on_delete=models.CASCADE)
+
+    class Meta:
+        indexes = [models.Index(fields=["phone", "created_at"])]
+
+    def is_usable(self, now: datetime.datetime | None = None) -> bool:
+        return self.used_at is None and (now or timezone.now()) < self.expires_at

