@@ -495,16 +495,29 @@ class _Connections:
             sync_client.http_client.session.close()  # type: ignore[attr-defined]
         if loop is None or thread is None:
             return
-        if async_client is not None and loop.is_running():
+        if threading.current_thread() is thread:  # dropped by the loop itself: it cannot wait for itself
+            loop.stop()
+            return
+        if loop.is_running():
             try:
-                close = async_client.http_client.close()  # type: ignore[attr-defined]
-                asyncio.run_coroutine_threadsafe(close, loop).result(timeout=5)
+                asyncio.run_coroutine_threadsafe(_shutdown(async_client), loop).result(timeout=5)
             except Exception:  # closing is best effort: the process may be exiting
                 logger.debug("closing the Twilio aiohttp session failed", exc_info=True)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=5)
         if not thread.is_alive():
             loop.close()
+
+
+async def _shutdown(async_client: Client | None) -> None:
+    # A batch still running when its transport is closed is cancelled (its send_many raises CancelledError)
+    # rather than left waiting forever on a stopped loop.
+    current = asyncio.current_task()
+    for task in asyncio.all_tasks():
+        if task is not current:
+            task.cancel()
+    if async_client is not None:
+        await async_client.http_client.close()  # type: ignore[attr-defined]
 
 
 def _after_fork_in_child() -> None:
@@ -678,7 +691,7 @@ _cached: tuple[tuple[str, ...], TwilioTransport | LocalTransport] | None = None
 
 def get_transport() -> TwilioTransport | LocalTransport:
     """The transport for the current settings: Twilio when TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are set,
-    else LocalTransport. One per process, rebuilt (and the old one closed) when those settings change."""
+    else LocalTransport. One per process, rebuilt when those settings change (tests override them)."""
     global _cached
     account_sid = _setting("TWILIO_ACCOUNT_SID", "") or ""
     auth_token = _setting("TWILIO_AUTH_TOKEN", "") or ""
@@ -690,13 +703,12 @@ def get_transport() -> TwilioTransport | LocalTransport:
     with _cache_lock:
         if _cached is not None and _cached[0] == key:
             return _cached[1]
-        previous = _cached
         transport: TwilioTransport | LocalTransport
         if key[0] == "twilio":
             transport = TwilioTransport(account_sid=key[1], auth_token=key[2], base_url=key[3])
         else:
             transport = LocalTransport(auth_token=key[1])
+        # The previous transport is not closed here: another thread may still be sending with it. Its
+        # finalizer closes it once nothing refers to it any more.
         _cached = (key, transport)
-    if previous is not None:
-        previous[1].close()
     return transport

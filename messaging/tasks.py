@@ -1,0 +1,90 @@
+"""Queue tasks for messaging: ids and a schema name in, schema_context inside, claim before acting."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+
+from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from messaging.models import Message, SmsStatus
+from messaging.transport import OutboundSms, get_transport, mask_phone
+
+logger = logging.getLogger(__name__)
+
+# One-to-one and automatic texts: a few quick retries, then the message is marked failed.
+RETRY_DELAYS = (datetime.timedelta(seconds=5), datetime.timedelta(seconds=30), datetime.timedelta(minutes=2))
+
+
+def status_callback_url() -> str:
+    return settings.PUBLIC_BASE_URL + "/webhooks/twilio/status/"
+
+
+def message_send(message_id: int, schema_name: str) -> str:
+    """Send one queued outbound message exactly once: claim it, call Twilio, record the answer."""
+    from leaders.models import Leader
+    from signup.services import member_mark_unreachable, member_opt_out
+
+    leader = Leader.objects.filter(schema_name=schema_name).first()
+    if leader is None:
+        return "no such leader"
+    with schema_context(schema_name):
+        claimed = Message.objects.filter(pk=message_id, status=SmsStatus.QUEUED).update(
+            status=SmsStatus.SENDING, attempts=F("attempts") + 1, updated_at=timezone.now()
+        )
+        if not claimed:
+            return "already claimed"
+        message = Message.objects.select_related("member").get(pk=message_id)
+        if not leader.is_active:
+            Message.objects.filter(pk=message_id).update(
+                status=SmsStatus.FAILED, failure_reason="leader suspended"
+            )
+            return "suspended"
+        result = get_transport().send(
+            OutboundSms(
+                to=message.phone,
+                from_=str(leader.phone_number),
+                body=message.body,
+                status_callback=status_callback_url(),
+                reference=str(message.pk),
+            )
+        )
+        if result.ok:
+            Message.objects.filter(pk=message_id, status=SmsStatus.SENDING).update(
+                status=SmsStatus.WIRED, twilio_sid=result.sid, sent_at=timezone.now()
+            )
+            Leader.count_messages_sent(leader.pk, 1)
+            return "sent"
+        error = result.error
+        if error.retryable and message.attempts <= len(RETRY_DELAYS):
+            delay = RETRY_DELAYS[message.attempts - 1]
+            Message.objects.filter(pk=message_id).update(status=SmsStatus.QUEUED, error_code=error.code)
+            _retry_later(message_id, schema_name, delay)
+            logger.info(
+                "retrying message %s to %s in %s: %s", message_id, mask_phone(message.phone), delay, error
+            )
+            return "retry"
+        Message.objects.filter(pk=message_id).update(
+            status=SmsStatus.FAILED, error_code=error.code, failure_reason=str(error)[:200]
+        )
+        if message.member_id and error.opts_out_recipient:
+            member_opt_out(member=message.member, source="carrier", detail=f"Twilio error {error.code}")
+        elif message.member_id and error.invalid_recipient:
+            member_mark_unreachable(member_id=message.member_id)
+        return "failed"
+
+
+def _retry_later(message_id: int, schema_name: str, delay: datetime.timedelta) -> None:
+    from django_q.models import Schedule
+
+    Schedule.objects.create(
+        func="messaging.tasks.message_send",
+        args=f"{message_id!r}, {schema_name!r}",
+        schedule_type=Schedule.ONCE,
+        next_run=timezone.now() + delay,
+        repeats=1,
+        name=f"retry-message-{schema_name}-{message_id}-{timezone.now().timestamp()}",
+    )
