@@ -134,7 +134,7 @@ class TransportError(Exception):
     def __str__(self) -> str:
         if self.connection_error:
             return f"connection error: {self.message}"
-        return f"Twilio error {self.code} (HTTP {self.http_status}): {self.message}"
+        return f"Twilio error {self.code or '-'} (HTTP {self.http_status or '-'}): {self.message}"
 
     def __repr__(self) -> str:
         return (

@@ -552,12 +552,26 @@ def _read_names() -> _Names:
             other_pairs.append(key_ids.setdefault(key, len(key_ids)) << _RANK_BITS | position)
 
     _read_city_file(on_city)
+    # The table now holds the ~5,000 characters of the world's place names, strewn across the ~60 MB of
+    # strings this pass made and dropped: each pins its 1 MB pymalloc arena. Emptied, the arenas go back to
+    # the system, and queries refill the table with the few characters people type.
+    _CHARACTERS.clear()
 
+    keys_by_first_met = list(key_ids)
+    key_ids.clear()  # 470,000 entries: free them before sorting makes more
+    return _numbered(sizes, keys_by_first_met, main_pairs, other_pairs)
+
+
+def _numbered(
+    sizes: list[tuple[int, int]],
+    keys_by_first_met: list[str],
+    main_pairs: array[int],
+    other_pairs: array[int],
+) -> _Names:
+    """Renumber cities by population rank and keys in sorted order, and sort the pairs to match."""
     rank_of_position = array("i", bytes(4 * len(sizes)))
     for rank, position in enumerate(sorted(range(len(sizes)), key=sizes.__getitem__)):
         rank_of_position[position] = rank
-    keys_by_first_met = list(key_ids)
-    del key_ids
     by_key = sorted(range(len(keys_by_first_met)), key=keys_by_first_met.__getitem__)
     sorted_id = array("i", bytes(4 * len(by_key)))
     for new_id, key_id in enumerate(by_key):

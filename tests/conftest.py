@@ -12,6 +12,7 @@ style flushing is never used: it would truncate the public schema's leaders unde
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import pytest
 from django.db import connection
@@ -23,6 +24,10 @@ from leaders.schemas import template_schema_migrate
 from leaders.services import leader_create, leader_user_create
 
 TEAM_PASSWORD = "pass-word-123"
+# Playwright's sync API runs an event loop in the test's thread; the ORM calls a browser test makes
+# between page actions are still plain synchronous code.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+CHROMIUM = "/usr/bin/chromium"
 
 
 @dataclasses.dataclass
@@ -88,3 +93,62 @@ def alice_schema(db, world):
 def bob_schema(db, world):
     with schema_context(world.bob.schema_name):
         yield world.bob
+
+
+@dataclasses.dataclass
+class LiveServer:
+    """The Django app served over real HTTP on loopback, for browsers, HTTP clients and fakes."""
+
+    port: int
+
+    def url(self, path: str = "/", *, host: str = "localhost") -> str:
+        return f"http://{host}:{self.port}{path}"
+
+    def leader_url(self, leader: Leader, path: str = "/") -> str:
+        """The leader's own host: Chromium resolves *.localhost to loopback by itself."""
+        return self.url(path, host=leader.get_primary_domain().domain)
+
+    def http(self, method: str, path: str, *, host: str = "localhost", **kwargs):
+        """A request from Python: Python's resolver does not know *.localhost, so connect to 127.0.0.1
+        and name the host in the Host header."""
+        import requests
+
+        headers = {"Host": f"{host}:{self.port}", **kwargs.pop("headers", {})}
+        return requests.request(
+            method, f"http://127.0.0.1:{self.port}{path}", headers=headers, timeout=15, **kwargs
+        )
+
+
+@pytest.fixture(scope="session")
+def live_app(django_db_setup, django_db_blocker) -> LiveServer:
+    """One threaded WSGI server for the whole session (pytest-django's would flush the database)."""
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.test.testcases import LiveServerThread
+
+    with django_db_blocker.unblock():
+        thread = LiveServerThread("127.0.0.1", StaticFilesHandler, port=0)
+        thread.daemon = True
+        thread.start()
+        thread.is_ready.wait()
+        if thread.error:
+            raise thread.error
+        yield LiveServer(port=thread.port)
+        thread.terminate()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's chromium, never a downloaded browser; no network beyond loopback."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--disable-sync",
+            "--disable-quic",
+        ],
+    }

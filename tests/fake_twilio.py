@@ -18,7 +18,8 @@ What it implements:
   a 201 with a message resource shaped like Twilio's (status "queued", or "accepted" with a Messaging
   Service). Every accepted message is recorded with a monotonic (``t``) and wall (``wall``) timestamp.
 * ``GET /2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json``.
-* Error injection: ``fail_recipient(number, code)``, ``fail_sender(number, code)``, ``fail_next(n, status)``,
+* Error injection: ``fail_recipient(number, code)``, ``fail_sender(number, code)``,
+  ``fail_next(n, status[, code, html=])``,
   ``set_latency(seconds)``, ``reset_rules()`` (over HTTP: ``POST /_fake/rules``).
 * Inspection: ``messages``, ``stats()``, ``clear()`` (over HTTP: ``GET /_fake/messages``,
   ``GET /_fake/stats``, ``POST /_fake/clear``).
@@ -58,7 +59,7 @@ API_VERSION = "2010-04-01"
 DEFAULT_ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 DEFAULT_AUTH_TOKEN = "fedcba9876543210" * 2
 
-# Twilio error code -> (HTTP status, message template). Real codes and wording from Twilio's error list.
+# Twilio error code -> (HTTP status, message template). Real codes; wording close to Twilio's.
 # 30001 is really reported in a status callback (the message fails after being queued: use
 # send_status_callbacks(status="failed", error_code=30001)); refusing at creation with it is allowed too,
 # because the platform handles it like 21611.
@@ -181,7 +182,8 @@ class FakeTwilioServer:
         with self._lock:
             self._recipient_errors: dict[str, int] = {}
             self._sender_errors: dict[str, int] = {}
-            self._fail_next: list[tuple[int, int]] = []  # (HTTP status, code), consumed from the front
+            # (HTTP status, Twilio code or None for a non-JSON answer), consumed from the front
+            self._fail_next: list[tuple[int, int | None]] = []
             self._latency = 0.0
 
     def fail_recipient(self, number: str, code: int) -> None:
@@ -193,11 +195,16 @@ class FakeTwilioServer:
         with self._lock:
             self._sender_errors[number] = code
 
-    def fail_next(self, count: int, status: int = 429, code: int | None = None) -> None:
-        """Answer the next ``count`` authenticated message requests with ``status`` (and Twilio ``code``)."""
-        code = code or _DEFAULT_CODE_FOR_STATUS.get(status, 20500 if status >= 500 else 20429)
+    def fail_next(
+        self, count: int, status: int = 429, code: int | None = None, *, html: bool = False
+    ) -> None:
+        """Answer the next ``count`` authenticated message requests with ``status`` and Twilio's JSON error
+        (``code``, by default the usual one for the status), or with an HTML page, as a proxy in front of
+        Twilio would (``html=True``)."""
+        if not html:
+            code = code or _DEFAULT_CODE_FOR_STATUS.get(status, 20500 if status >= 500 else 20429)
         with self._lock:
-            self._fail_next.extend([(status, code)] * count)
+            self._fail_next.extend([(status, None if html else code)] * count)
 
     def set_latency(self, seconds: float) -> None:
         """Delay every API answer by ``seconds`` (without blocking other requests)."""
@@ -214,7 +221,12 @@ class FakeTwilioServer:
             self.fail_sender(number, int(code))
         if rules.get("fail_next"):
             spec = rules["fail_next"]
-            self.fail_next(int(spec.get("count", 1)), int(spec.get("status", 429)), spec.get("code"))
+            self.fail_next(
+                int(spec.get("count", 1)),
+                int(spec.get("status", 429)),
+                spec.get("code"),
+                html=bool(spec.get("html")),
+            )
         if "latency" in rules:
             self.set_latency(float(rules["latency"]))
         if "magic_numbers" in rules:
@@ -322,6 +334,12 @@ class FakeTwilioServer:
             code = self._recipient_errors.get(to) or self._sender_errors.get(from_)
         if injected is not None:
             status, injected_code = injected
+            if injected_code is None:
+                with self._lock:
+                    self._by_status[status] += 1
+                return web.Response(
+                    text="<html><body>Bad Gateway</body></html>", status=status, content_type="text/html"
+                )
             return self._error(injected_code, status)
         if not to:
             return self._error(21604)
@@ -663,8 +681,11 @@ class FakeTwilioProcess:
     def fail_sender(self, number: str, code: int) -> None:
         self._call("POST", "/_fake/rules", {"senders": {number: code}})
 
-    def fail_next(self, count: int, status: int = 429, code: int | None = None) -> None:
-        self._call("POST", "/_fake/rules", {"fail_next": {"count": count, "status": status, "code": code}})
+    def fail_next(
+        self, count: int, status: int = 429, code: int | None = None, *, html: bool = False
+    ) -> None:
+        spec = {"count": count, "status": status, "code": code, "html": html}
+        self._call("POST", "/_fake/rules", {"fail_next": spec})
 
     def set_latency(self, seconds: float) -> None:
         self._call("POST", "/_fake/rules", {"latency": seconds})

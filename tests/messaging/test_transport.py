@@ -289,6 +289,18 @@ def test_too_many_requests_and_server_errors_are_retryable(
     assert fake.stats()["by_status"] == {str(status): 2, "201": 2}
 
 
+def test_a_proxy_error_page_without_a_twilio_code_is_retryable(
+    transport: TwilioTransport, fake: FakeTwilio
+) -> None:
+    fake.fail_next(2, status=502, html=True)
+
+    one = transport.send(sms())
+    (many,) = transport.send_many([sms()])
+
+    for result in (one, many):
+        assert assert_error(result, code=None, http_status=502).retryable
+
+
 def test_a_full_sender_queue_is_retryable(transport: TwilioTransport, fake: FakeTwilio) -> None:
     fake.fail_recipient(BOB_FAN, 30001)
 

@@ -1,0 +1,106 @@
+"""The automatic texts fans get, in their language.
+
+Kept as a table in code rather than gettext catalogues because each is an SMS whose length is a cost:
+tests check every language against its segment budget (the welcome text with its link fits in two
+segments). A leader's own wording (Leader.welcome_text, help_text, voice_greeting) replaces the default.
+"""
+
+from __future__ import annotations
+
+LANGUAGES = ("en", "fr", "es", "de", "ar")
+
+TEXTS: dict[str, dict[str, str]] = {
+    # Sent with a personal signup link to a phone that is not a member yet.
+    "welcome": {
+        "en": "{leader}: thanks for texting! Join my community: {link}",
+        "fr": "{leader} : merci de votre message ! Rejoignez ma communauté : {link}",
+        "es": "{leader}: ¡gracias por escribir! Únete a mi comunidad: {link}",
+        "de": "{leader}: Danke für deine Nachricht! Tritt meiner Community bei: {link}",
+        "ar": "{leader}: شكرًا لرسالتك! انضم إلى مجتمعي: {link}",
+    },
+    # A phone from a country the leader does not accept: polite, and no link.
+    "country_refused": {
+        "en": "{leader}: thanks for texting! Sorry, this community is only open to numbers from {countries}.",
+        "fr": "{leader} : merci ! Désolé, cette communauté n'accepte que les numéros de : {countries}.",
+        "es": "{leader}: ¡gracias! Lo siento, esta comunidad solo acepta números de: {countries}.",
+        "de": "{leader}: Danke! Leider nimmt diese Community nur Nummern aus {countries} auf.",
+        "ar": "{leader}: شكرًا! عذرًا، هذا المجتمع مفتوح فقط للأرقام من: {countries}.",
+    },
+    "help": {
+        "en": "{leader}: you get texts from {leader}. Reply STOP to stop, START to come back. Msg&data rates may apply.",
+        "fr": "{leader} : vous recevez les textos de {leader}. Répondez STOP pour arrêter, START pour revenir.",
+        "es": "{leader}: recibes mensajes de {leader}. Responde STOP para dejar de recibirlos, START para volver.",
+        "de": "{leader}: Du bekommst SMS von {leader}. Antworte STOP zum Abmelden, START zum Zurückkommen.",
+        "ar": "{leader}: تصلك رسائل من {leader}. أرسل STOP للإيقاف و START للعودة.",
+    },
+    "stop": {
+        "en": "{leader}: you're unsubscribed and will get no more texts. Reply START to come back.",
+        "fr": "{leader} : vous êtes désabonné et ne recevrez plus de textos. Répondez START pour revenir.",
+        "es": "{leader}: te has dado de baja y no recibirás más mensajes. Responde START para volver.",
+        "de": "{leader}: Du bist abgemeldet und bekommst keine SMS mehr. Antworte START, um zurückzukommen.",
+        "ar": "{leader}: تم إلغاء اشتراكك ولن تصلك رسائل أخرى. أرسل START للعودة.",
+    },
+    "start": {
+        "en": "{leader}: welcome back! You'll get texts again. Reply STOP to stop, HELP for help.",
+        "fr": "{leader} : bon retour ! Vous recevrez de nouveau les textos. STOP pour arrêter, HELP pour l'aide.",
+        "es": "{leader}: ¡bienvenido de nuevo! Volverás a recibir mensajes. STOP para dejarlo, HELP para ayuda.",
+        "de": "{leader}: Willkommen zurück! Du bekommst wieder SMS. STOP zum Abmelden, HELP für Hilfe.",
+        "ar": "{leader}: أهلًا بعودتك! ستصلك الرسائل من جديد. أرسل STOP للإيقاف و HELP للمساعدة.",
+    },
+    # After the signup form is submitted.
+    "confirmation": {
+        "en": "{leader}: you're in, {first_name}! Thanks for joining. Reply STOP to stop, HELP for help.",
+        "fr": "{leader} : c'est fait, {first_name} ! Merci de nous rejoindre. STOP pour arrêter, HELP pour l'aide.",
+        "es": "{leader}: ¡ya estás dentro, {first_name}! Gracias por unirte. STOP para dejarlo, HELP para ayuda.",
+        "de": "{leader}: Du bist dabei, {first_name}! Danke fürs Mitmachen. STOP zum Abmelden, HELP für Hilfe.",
+        "ar": "{leader}: تم انضمامك يا {first_name}! شكرًا لك. أرسل STOP للإيقاف و HELP للمساعدة.",
+    },
+    # A member asks to update their details: a fresh link.
+    "update_link": {
+        "en": "{leader}: update your details here: {link}",
+        "fr": "{leader} : modifiez vos informations ici : {link}",
+        "es": "{leader}: actualiza tus datos aquí: {link}",
+        "de": "{leader}: Aktualisiere deine Angaben hier: {link}",
+        "ar": "{leader}: حدّث بياناتك هنا: {link}",
+    },
+    # Spoken by the voice webhook when someone calls the number.
+    "voice_greeting": {
+        "en": "Hi, this is {leader}. Thanks for calling! Text me at this number to join my community.",
+        "fr": "Bonjour, ici {leader}. Merci de votre appel ! Envoyez-moi un texto à ce numéro pour rejoindre ma communauté.",
+        "es": "Hola, soy {leader}. ¡Gracias por llamar! Envíame un mensaje a este número para unirte a mi comunidad.",
+        "de": "Hallo, hier ist {leader}. Danke für deinen Anruf! Schreib mir eine SMS an diese Nummer, um meiner Community beizutreten.",
+        "ar": "مرحبًا، معك {leader}. شكرًا لاتصالك! أرسل لي رسالة نصية على هذا الرقم للانضمام إلى مجتمعي.",
+    },
+}
+
+# The leader's own wording, when set, replaces these defaults (in every language: leaders write once).
+LEADER_OVERRIDES = {"welcome": "welcome_text", "help": "help_text", "voice_greeting": "voice_greeting"}
+
+
+def language_or_default(language: str | None, default: str = "en") -> str:
+    code = (language or "").split("-")[0].split("_")[0].lower()
+    return code if code in LANGUAGES else default
+
+
+def auto_text(name: str, *, language: str | None, leader, **values: str) -> str:
+    """The automatic text `name` for this leader in `language` (falling back to English).
+
+    `values` fill the placeholders ({link}, {first_name}, {countries}); {leader} is the leader's name.
+    A leader's own welcome text gets the link appended when it does not place {link} itself.
+    """
+    custom_field = LEADER_OVERRIDES.get(name)
+    custom = getattr(leader, custom_field, "") if custom_field else ""
+    if custom:
+        template = custom if "{link}" in custom or "link" not in values else custom.rstrip() + " {link}"
+    else:
+        template = TEXTS[name][language_or_default(language)]
+    fields = {"leader": leader.name, **values}
+    return _fill(template, fields)
+
+
+def _fill(template: str, fields: dict[str, str]) -> str:
+    """str.format that leaves unknown or malformed braces from a leader's own text as they are."""
+    out = template
+    for key, value in fields.items():
+        out = out.replace("{" + key + "}", str(value))
+    return out
