@@ -175,6 +175,15 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"community@{PLATFORM_DOMAIN}
 PHONENUMBER_DEFAULT_REGION = None
 PHONENUMBER_DB_FORMAT = "E164"
 
+# --- cache (rate limits, shared by every web process: never the per-process default) -------------------
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    # A table in the public schema, created by `platform_migrate` (createcachetable).
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "community_cache"}
+    }
+
 # --- queue (django-q2, public schema only: tasks take the schema name) ----------------------------------
 Q_CLUSTER = {
     "name": "community",

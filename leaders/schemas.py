@@ -30,6 +30,7 @@ def template_schema_migrate(*, verbosity: int = 0) -> None:
 def platform_migrate(*, parallel: int = 0, verbosity: int = 1) -> None:
     """Public schema, then the template, then every leader (in parallel processes when asked)."""
     call_command("migrate_schemas", shared=True, interactive=False, verbosity=verbosity)
+    call_command("createcachetable", verbosity=verbosity)  # settings.CACHES without REDIS_URL
     template_schema_migrate(verbosity=verbosity)
     options: dict = {"tenant": True, "interactive": False, "verbosity": verbosity}
     if parallel > 1:

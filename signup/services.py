@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import hashlib
 import hmac
@@ -12,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from signup.models import ConsentRecord, Member, SignupToken
+from signup.places import Place
 
 SIGNUP_LINK_LIFETIME = datetime.timedelta(days=7)
 SIGNUP_LINK_PATH = "/j/{token}"  # short: the welcome text and its link fit in two SMS segments
@@ -98,3 +100,170 @@ def member_opt_in(
 def member_mark_unreachable(*, member_id: int) -> None:
     """The carrier says this number cannot get texts (21211, 21614): sending skips it from now on."""
     Member.objects.filter(pk=member_id, unreachable_at__isnull=True).update(unreachable_at=timezone.now())
+
+
+# --- The signup page ----------------------------------------------------------------------------------------
+
+CONSENT_SOURCE_DETAIL = "signup link"
+
+
+class SignupLinkUnusableError(Exception):
+    """The link was used (a double submit, another tab) or expired between opening the page and submitting."""
+
+
+@dataclasses.dataclass(frozen=True)
+class SignupDetails:
+    """What the fan typed on the signup form, validated (signup.forms.SignupForm)."""
+
+    first_name: str
+    last_name: str = ""
+    gender: str = ""
+    birth_date: datetime.date | None = None
+    email: str = ""
+    city: str = ""
+    place: Place | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class SignupResult:
+    member: Member
+    created: bool  # a new member; False when an existing member updated their details
+
+
+def phone_country(phone: str) -> str | None:
+    """The ISO country of an E.164 number ("+15145550199" -> "CA"), the city field's country hint."""
+    import phonenumbers
+
+    try:
+        return phonenumbers.region_code_for_number(phonenumbers.parse(phone)) or None
+    except phonenumbers.NumberParseException:
+        return None
+
+
+def mask_phone_for_fan(phone: str) -> str:
+    """How the page shows the number that is joining: the last four digits only ("•••• 0142")."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    return f"•••• {digits[-4:]}" if len(digits) >= 4 else "••••"
+
+
+def _place_fields(place: Place | None) -> dict:
+    if place is None:
+        return {
+            "place_id": None,
+            "place_name": "",
+            "region": "",
+            "country": "",
+            "latitude": None,
+            "longitude": None,
+            "time_zone": "",
+        }
+    return {
+        "place_id": place.geoname_id,
+        "place_name": place.name,
+        "region": place.region,
+        "country": place.country,
+        "latitude": place.latitude,
+        "longitude": place.longitude,
+        "time_zone": place.timezone,
+    }
+
+
+@transaction.atomic
+def member_signup(
+    *,
+    leader,
+    token: SignupToken,
+    details: SignupDetails,
+    language: str,
+    consent_text: str,
+    consent_version: str,
+    ip_address: str | None = None,
+) -> SignupResult:
+    """The fan submitted the form behind their personal link: they become (or update) a member.
+
+    Call inside the leader's schema. In one transaction: claims the link (a conditional UPDATE, so a double
+    submit makes one member), creates the member with the link's phone or updates the one already there,
+    records the consent that was shown, counts the new member on the leader, and queues the confirmation
+    text (sent after commit). Raises SignupLinkUnusableError when the link was used or expired meanwhile.
+    """
+    from leaders.models import Leader
+    from messaging.models import Message
+    from messaging.services import text_send
+    from messaging.texts import auto_text
+
+    now = timezone.now()
+    claimed = SignupToken.objects.filter(pk=token.pk, used_at__isnull=True, expires_at__gt=now).update(
+        used_at=now
+    )
+    if not claimed:
+        raise SignupLinkUnusableError()
+
+    fields = {
+        "first_name": details.first_name,
+        "last_name": details.last_name,
+        "gender": details.gender,
+        "birth_date": details.birth_date,
+        "email": details.email,
+        "city": details.city,
+        "language": language,
+        **_place_fields(details.place),
+    }
+    # The phone is the identity: a member who joined before through another link updates their details.
+    member, created = Member.objects.select_for_update().get_or_create(
+        phone=token.phone, defaults={**fields, "joined_at": now}
+    )
+    resubscribed = False
+    if not created:
+        for name, value in fields.items():
+            setattr(member, name, value)
+        # Filling the form again, with its consent box, is a fresh opt-in for someone who had opted out.
+        resubscribed = not member.is_subscribed
+        if resubscribed:
+            member.status = Member.Status.SUBSCRIBED
+            member.opted_out_at = None
+        member.save()
+    SignupToken.objects.filter(pk=token.pk).update(member=member)
+    ConsentRecord.objects.create(
+        member=member,
+        phone_hash=phone_hash(member.phone),
+        kind=ConsentRecord.Kind.OPT_IN,
+        source=ConsentRecord.Source.WEB_FORM,
+        text=consent_text,
+        text_version=consent_version,
+        ip_address=ip_address,
+        detail=CONSENT_SOURCE_DETAIL,
+        created_at=now,
+    )
+    if created:
+        Leader.count_members_joined(leader.pk)
+    if created or resubscribed:
+        text_send(
+            leader=leader,
+            phone=member.phone,
+            member=member,
+            body=auto_text("confirmation", language=language, leader=leader, first_name=member.first_name),
+            kind=Message.Kind.CONFIRMATION,
+        )
+    return SignupResult(member=member, created=created)
+
+
+def signup_update_link_send(*, leader, token: SignupToken, language: str) -> None:
+    """Text a fresh personal link to the phone a used link belongs to ("update my details").
+
+    Call inside the leader's schema. The link goes to the number on record, never to one the visitor
+    chooses, so the page that offers it reveals nothing. The caller rate-limits.
+    """
+    from messaging.models import Message
+    from messaging.services import text_send
+    from messaging.texts import auto_text
+
+    member = token.member or Member.objects.filter(phone=token.phone).first()
+    with transaction.atomic():
+        link = signup_link_issue(leader=leader, phone=token.phone, language=language)
+        text_send(
+            leader=leader,
+            phone=token.phone,
+            member=member,
+            body=auto_text("update_link", language=language, leader=leader, link=link),
+            kind=Message.Kind.NOTICE,
+        )

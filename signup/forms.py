@@ -1,0 +1,190 @@
+"""The signup form: what a fan types after opening their personal link. The phone is never asked: the link
+knows it."""
+
+from __future__ import annotations
+
+import datetime
+import unicodedata
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from signup.models import Member
+from signup.places import MAX_INPUT_LENGTH, Place, resolve_city
+from signup.services import SignupDetails
+
+NAME_MAX_LENGTH = 60  # Member.first_name / last_name
+CITY_MAX_LENGTH = 120  # Member.city
+OLDEST_AGE = 120
+
+# Zero-width joiner and non-joiner are part of how Persian, Indic and emoji names are written.
+_ALLOWED_FORMAT_CHARACTERS = {"\u200c", "\u200d"}
+
+
+def _has_hidden_characters(value: str) -> bool:
+    """Control, format, private-use or unassigned characters: nothing a person types in a name or city."""
+    return any(
+        unicodedata.category(ch).startswith("C") and ch not in _ALLOWED_FORMAT_CHARACTERS for ch in value
+    )
+
+
+def _gender_choices() -> list[tuple[str, str]]:
+    return [
+        ("", pgettext_lazy("gender", "Choose…")),
+        (Member.Gender.FEMALE, pgettext_lazy("gender", "Female")),
+        (Member.Gender.MALE, pgettext_lazy("gender", "Male")),
+        (Member.Gender.NON_BINARY, pgettext_lazy("gender", "Non-binary")),
+        (Member.Gender.ANOTHER, pgettext_lazy("gender", "Another gender")),
+        (Member.Gender.UNDISCLOSED, pgettext_lazy("gender", "Prefer not to say")),
+    ]
+
+
+def age_on(birth_date: datetime.date, day: datetime.date) -> int:
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+class SignupForm(forms.Form):
+    first_name = forms.CharField(
+        label=_("First name"),
+        max_length=NAME_MAX_LENGTH,
+        error_messages={
+            "required": _("Enter your first name."),
+            "max_length": _("Use at most %(limit_value)d characters."),
+        },
+        widget=forms.TextInput(attrs={"autocomplete": "given-name", "autocapitalize": "words"}),
+    )
+    last_name = forms.CharField(
+        label=_("Last name"),
+        required=False,
+        max_length=NAME_MAX_LENGTH,
+        error_messages={"max_length": _("Use at most %(limit_value)d characters.")},
+        widget=forms.TextInput(attrs={"autocomplete": "family-name", "autocapitalize": "words"}),
+    )
+    gender = forms.ChoiceField(
+        label=_("Gender"),
+        choices=_gender_choices,
+        error_messages={
+            "required": _("Choose an answer, or “Prefer not to say”."),
+            "invalid_choice": _("Choose one of the answers in the list."),
+        },
+    )
+    birth_date = forms.DateField(
+        label=_("Birth date"),
+        input_formats=["%Y-%m-%d"],
+        error_messages={
+            "required": _("Enter your birth date."),
+            "invalid": _("Enter a date, like 1990-07-14."),
+        },
+        widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
+    )
+    city = forms.CharField(
+        label=_("City"),
+        max_length=CITY_MAX_LENGTH,
+        error_messages={
+            "required": _("Enter the city where you live."),
+            "max_length": _("Use at most %(limit_value)d characters."),
+        },
+        widget=forms.TextInput(
+            attrs={"autocomplete": "address-level2", "list": "city-options", "autocapitalize": "words"}
+        ),
+    )
+    email = forms.EmailField(
+        label=_("Email"),
+        required=False,
+        max_length=254,
+        error_messages={
+            "invalid": _("Enter an email address like name@example.org."),
+            "max_length": _("Use at most %(limit_value)d characters."),
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "inputmode": "email"}),
+    )
+    consent = forms.BooleanField(
+        error_messages={"required": _("Tick the box to agree to get texts, or close this page.")},
+    )
+    # The honeypot: hidden from people (and from screen readers), filled in by bots that fill every field.
+    website = forms.CharField(required=False, widget=forms.TextInput(attrs={"autocomplete": "off"}))
+
+    def __init__(self, *args, minimum_age: int = 13, today: datetime.date, country: str | None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.minimum_age = minimum_age
+        self.today = today
+        self.country = country
+        self.place: Place | None = None
+        self._describe_fields()
+
+    # Fields whose hint the template shows under the label (ids "<field id>_hint").
+    HINTED_FIELDS = ("birth_date", "city")
+
+    def _describe_fields(self) -> None:
+        """Tie hints and errors to their inputs (aria-describedby), mark invalid ones (aria-invalid)."""
+        for name, field in self.fields.items():
+            auto_id = self.auto_id % name
+            described_by = [f"{auto_id}_hint"] if name in self.HINTED_FIELDS else []
+            if self.is_bound and name in self.errors:
+                described_by.append(f"{auto_id}_error")
+                field.widget.attrs["aria-invalid"] = "true"
+            if described_by:
+                field.widget.attrs["aria-describedby"] = " ".join(described_by)
+            if field.required and name != "consent":
+                field.widget.attrs["aria-required"] = "true"
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        self._describe_fields()
+
+    @property
+    def is_bot(self) -> bool:
+        return bool(self.data.get("website"))
+
+    def _clean_text(self, name: str) -> str:
+        value = " ".join(self.cleaned_data.get(name, "").split())
+        if _has_hidden_characters(value):
+            raise forms.ValidationError(_("Remove the invisible or special characters."), code="hidden")
+        return value
+
+    def clean_first_name(self) -> str:
+        value = self._clean_text("first_name")
+        if not value:
+            raise forms.ValidationError(_("Enter your first name."), code="required")
+        return value
+
+    def clean_last_name(self) -> str:
+        return self._clean_text("last_name")
+
+    def clean_city(self) -> str:
+        value = self._clean_text("city")
+        if not value:
+            raise forms.ValidationError(_("Enter the city where you live."), code="required")
+        # An unknown city is kept as typed; the place fields stay blank.
+        self.place = resolve_city(value[:MAX_INPUT_LENGTH], country=self.country)
+        return value
+
+    def clean_birth_date(self) -> datetime.date:
+        born = self.cleaned_data["birth_date"]
+        if born > self.today:
+            raise forms.ValidationError(_("Your birth date cannot be in the future."), code="future")
+        age = age_on(born, self.today)
+        if age > OLDEST_AGE:
+            raise forms.ValidationError(_("Check the year of your birth date."), code="too_old")
+        if age < self.minimum_age:
+            raise forms.ValidationError(
+                _("You must be at least %(age)d years old to join.") % {"age": self.minimum_age},
+                code="too_young",
+            )
+        return born
+
+    def clean_email(self) -> str:
+        return self.cleaned_data.get("email", "").strip()
+
+    def details(self) -> SignupDetails:
+        data = self.cleaned_data
+        return SignupDetails(
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            gender=data["gender"],
+            birth_date=data["birth_date"],
+            email=data["email"],
+            city=data["city"],
+            place=self.place,
+        )

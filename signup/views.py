@@ -1,0 +1,257 @@
+"""The signup page a fan opens from their personal link, on the leader's host: /j/<token>.
+
+Fans are on a phone, in a hurry, in their language: one small page (inline CSS, one tiny deferred script that
+only enhances the city field), every message translated, and never a 500 whatever is posted.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import zoneinfo
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from signup.forms import SignupForm
+from signup.models import SignupToken
+from signup.places import suggest_cities
+from signup.services import (
+    SignupLinkUnusableError,
+    mask_phone_for_fan,
+    member_signup,
+    phone_country,
+    phone_hash,
+    signup_token_find,
+    signup_update_link_send,
+)
+
+logger = logging.getLogger(__name__)
+
+# Raise the version whenever the consent wording changes: the ledger stores which one each member saw.
+CONSENT_TEXT_VERSION = "web-2026-11"
+
+# Rate limits as (requests, seconds), per client IP and leader. Generous: fans behind one carrier NAT share
+# an address. Settings of the same name override them (tests do).
+SIGNUP_POST_RATE = (30, 600)
+CITY_SUGGEST_RATE = (240, 60)
+UPDATE_LINK_INTERVAL = 300  # at most one "update my details" text per phone every five minutes
+
+SUPPORTED_LANGUAGES = [code for code, _name in settings.LANGUAGES]
+
+
+def _rate(name: str) -> tuple[int, int]:
+    return getattr(settings, name, globals()[name])
+
+
+def _client_ip(request: HttpRequest) -> str | None:
+    # REMOTE_ADDR only: trusting X-Forwarded-For is the deployment's proxy's job, or anyone could forge it.
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _over_limit(request: HttpRequest, scope: str, rate: tuple[int, int]) -> bool:
+    """Count this request in a fixed window per (leader, IP, scope); True past the limit.
+
+    The cache is shared by all web processes (database or Redis, see settings.CACHES), so the limit holds
+    across them. A cache failure lets the request through: a broken limiter must not lock fans out.
+    """
+    limit, window = rate
+    bucket = int(timezone.now().timestamp()) // window
+    key = f"signup:rate:{scope}:{request.tenant.schema_name}:{_client_ip(request)}:{bucket}"
+    try:
+        cache.add(key, 0, timeout=window)
+        count = cache.incr(key)
+    except Exception:  # noqa: BLE001 - any cache backend error
+        logger.warning("signup rate limiter unavailable", exc_info=True)
+        return False
+    return count > limit
+
+
+def _page_language(request: HttpRequest, token: SignupToken | None) -> str:
+    """?lang= (the switcher), else the language of the text that asked for the link, else the browser's."""
+    chosen = request.GET.get("lang", "")
+    if chosen in SUPPORTED_LANGUAGES:
+        return chosen
+    if token is not None and token.language in SUPPORTED_LANGUAGES:
+        return token.language
+    return translation.get_language_from_request(request)
+
+
+def _render(request: HttpRequest, template: str, context: dict, *, language: str, status: int = 200):
+    leader = request.tenant
+    with translation.override(language):
+        request.LANGUAGE_CODE = language
+        response = render(
+            request,
+            template,
+            {
+                "leader": leader,
+                "leader_number": leader.phone_number.as_international if leader.phone_number else "",
+                "language": language,
+                "languages": settings.LANGUAGES,
+                **context,
+            },
+            status=status,
+        )
+    response["Content-Language"] = language
+    # Personal pages: no shared cache may keep one, and a browser's back button should not show stale state.
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _today_for(leader) -> datetime.date:
+    try:
+        return timezone.localtime(timezone=zoneinfo.ZoneInfo(leader.time_zone)).date()
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return timezone.now().date()
+
+
+def consent_text(leader) -> str:
+    """The consent wording, in the active language, exactly as shown next to the box and stored."""
+    return _(
+        "I agree to get recurring texts from %(leader)s at this number. Message and data rates may apply. "
+        "Reply STOP to stop at any time, HELP for help."
+    ) % {"leader": leader.name}
+
+
+def _link_problem(request: HttpRequest, token: SignupToken | None, language: str) -> HttpResponse | None:
+    """The page for a link that cannot be used to sign up: unknown (404), expired (410) or used."""
+    if token is None:
+        return _render(request, "signup/link_unknown.html", {}, language=language, status=404)
+    if token.used_at is not None:
+        return _render(
+            request,
+            "signup/link_used.html",
+            {"token_raw": request.resolver_match.kwargs["token"]},
+            language=language,
+        )
+    if not token.is_usable():
+        return _render(request, "signup/link_expired.html", {}, language=language, status=410)
+    return None
+
+
+@require_http_methods(["GET", "POST"])
+def signup_join(request: HttpRequest, token: str) -> HttpResponse:
+    leader = request.tenant
+    link = signup_token_find(token)
+    language = _page_language(request, link)
+    problem = _link_problem(request, link, language)
+    if problem is not None:
+        return problem
+    assert link is not None
+    country = phone_country(link.phone)
+    with translation.override(language):
+        if request.method == "POST":
+            if _over_limit(request, "post", _rate("SIGNUP_POST_RATE")):
+                return _render(request, "signup/too_many.html", {}, language=language, status=429)
+            form = SignupForm(
+                request.POST, minimum_age=leader.minimum_age, today=_today_for(leader), country=country
+            )
+            if form.is_bot:
+                # Looks like success, stores nothing, and leaves the link usable for the real fan.
+                return _render(request, "signup/thanks.html", {}, language=language)
+            if form.is_valid():
+                try:
+                    result = member_signup(
+                        leader=leader,
+                        token=link,
+                        details=form.details(),
+                        language=language,
+                        consent_text=consent_text(leader),
+                        consent_version=CONSENT_TEXT_VERSION,
+                        ip_address=_client_ip(request),
+                    )
+                except SignupLinkUnusableError:
+                    link.refresh_from_db()
+                    return _link_problem(request, link, language)
+                return _render(
+                    request,
+                    "signup/thanks.html",
+                    {"first_name": result.member.first_name, "updated": not result.created},
+                    language=language,
+                )
+        else:
+            form = SignupForm(minimum_age=leader.minimum_age, today=_today_for(leader), country=country)
+        form.fields["city"].widget.attrs.update(
+            {"data-suggest-url": reverse("signup_city_suggest"), "data-country": country or ""}
+        )
+        form.fields["birth_date"].widget.attrs["max"] = _today_for(leader).isoformat()
+        context = {
+            "form": form,
+            "token_raw": token,
+            "masked_phone": mask_phone_for_fan(link.phone),
+            "country": country or "",
+            "intro": leader.signup_intro,
+            "consent_text": consent_text(leader),
+        }
+    status = 400 if request.method == "POST" else 200
+    return _render(request, "signup/join.html", context, language=language, status=status)
+
+
+@require_POST
+def signup_update_link(request: HttpRequest, token: str) -> HttpResponse:
+    """ "Send me a fresh link": only for a used link, only to its own phone, at most once per few minutes."""
+    leader = request.tenant
+    link = signup_token_find(token)
+    language = _page_language(request, link)
+    if link is None or link.used_at is None:
+        problem = _link_problem(request, link, language)
+        return (
+            problem
+            if problem is not None
+            else _render(request, "signup/link_unknown.html", {}, language=language, status=404)
+        )
+    interval = _rate("UPDATE_LINK_INTERVAL")
+    key = f"signup:update-link:{leader.schema_name}:{phone_hash(link.phone)}"
+    try:
+        first_in_interval = cache.add(key, 1, timeout=interval)
+    except Exception:  # noqa: BLE001 - without the limiter, refuse rather than risk a flood of texts
+        logger.warning("signup update-link limiter unavailable", exc_info=True)
+        first_in_interval = False
+    if first_in_interval:
+        signup_update_link_send(leader=leader, token=link, language=language)
+    # The same answer either way: the page never says whether a text went out, nor to which number.
+    return _render(
+        request, "signup/link_used.html", {"token_raw": token, "link_sent": True}, language=language
+    )
+
+
+@require_GET
+def signup_demo(request: HttpRequest) -> HttpResponse:
+    """/join/: links are personal, so this page explains how to get one."""
+    language = _page_language(request, None)
+    return _render(request, "signup/demo.html", {}, language=language)
+
+
+@require_GET
+@cache_control(public=True, max_age=3600)
+def signup_city_suggest(request: HttpRequest) -> JsonResponse:
+    """Type-ahead for the city field: {"results": [{"label": "Montréal, Quebec, Canada", ...}]}."""
+    if _over_limit(request, "suggest", _rate("CITY_SUGGEST_RATE")):
+        response = JsonResponse({"error": "too many requests", "results": []}, status=429)
+        response["Cache-Control"] = "no-store"
+        return response
+    prefix = request.GET.get("q", "")
+    country = request.GET.get("country", "")
+    country = country if len(country) == 2 and country.isascii() and country.isalpha() else None
+    places = suggest_cities(prefix, country=country, limit=8)
+    return JsonResponse(
+        {
+            "results": [
+                {"id": place.geoname_id, "name": place.name, "label": place.label, "country": place.country}
+                for place in places
+            ]
+        },
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+def signup_join_url(token: str) -> str:
+    return reverse("signup_join", kwargs={"token": token})
