@@ -692,6 +692,30 @@ def preload() -> None:
     _index()
 
 
+def is_loaded() -> bool:
+    """Whether the index is built, so a caller that must not wait (type-ahead) can tell."""
+    return _cached_index.cache_info().currsize > 0
+
+
+_preload_started = threading.Event()
+_preload_lock = threading.Lock()  # not _build_lock, which is held for the whole build
+
+
+def preload_in_background() -> None:
+    """Start building the index in a daemon thread, once per process; returns at once.
+
+    The build takes seconds of CPU (tens on a busy machine): a web process starts it when the first signup
+    page is opened, so the index is ready by the time the fan types a city.
+    """
+    if _preload_started.is_set():
+        return
+    with _preload_lock:
+        if _preload_started.is_set():
+            return
+        _preload_started.set()
+    threading.Thread(target=preload, name="gazetteer-preload", daemon=True).start()
+
+
 # --- Ranking ------------------------------------------------------------------------------------------------
 
 _Score = tuple[int, float]

@@ -17,12 +17,11 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from signup.forms import SignupForm
 from signup.models import SignupToken
-from signup.places import suggest_cities
+from signup.places import is_loaded, preload_in_background, suggest_cities
 from signup.services import (
     SignupLinkUnusableError,
     mask_phone_for_fan,
@@ -140,6 +139,7 @@ def _link_problem(request: HttpRequest, token: SignupToken | None, language: str
 @require_http_methods(["GET", "POST"])
 def signup_join(request: HttpRequest, token: str) -> HttpResponse:
     leader = request.tenant
+    preload_in_background()  # the city field needs the gazetteer: build it while the fan reads the page
     link = signup_token_find(token)
     language = _page_language(request, link)
     problem = _link_problem(request, link, language)
@@ -231,18 +231,21 @@ def signup_demo(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@cache_control(public=True, max_age=3600)
 def signup_city_suggest(request: HttpRequest) -> JsonResponse:
     """Type-ahead for the city field: {"results": [{"label": "Montréal, Quebec, Canada", ...}]}."""
     if _over_limit(request, "suggest", _rate("CITY_SUGGEST_RATE")):
         response = JsonResponse({"error": "too many requests", "results": []}, status=429)
         response["Cache-Control"] = "no-store"
         return response
+    if not is_loaded():
+        # Type-ahead is a nicety: never make it wait for the gazetteer to load; the submit resolves the city.
+        preload_in_background()
+        return JsonResponse({"results": [], "loading": True}, headers={"Cache-Control": "no-store"})
     prefix = request.GET.get("q", "")
     country = request.GET.get("country", "")
     country = country if len(country) == 2 and country.isascii() and country.isalpha() else None
     places = suggest_cities(prefix, country=country, limit=8)
-    return JsonResponse(
+    response = JsonResponse(
         {
             "results": [
                 {"id": place.geoname_id, "name": place.name, "label": place.label, "country": place.country}
@@ -251,7 +254,6 @@ def signup_city_suggest(request: HttpRequest) -> JsonResponse:
         },
         json_dumps_params={"ensure_ascii": False},
     )
-
-
-def signup_join_url(token: str) -> str:
-    return reverse("signup_join", kwargs={"token": token})
+    # The same question always gets the same answer: let the browser keep it.
+    response["Cache-Control"] = "public, max-age=3600"
+    return response

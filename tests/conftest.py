@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import warnings
 
 import pytest
 from django.db import connection
@@ -56,9 +57,25 @@ _world: World | None = None
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     global _world
+    from django.db import connections
+    from django.test.utils import setup_databases, teardown_databases
+
+    # pytest-django creates the test database only when some collected test uses `db` or the django_db
+    # marker; a run of live_db tests alone (e.g. one browser test file) would otherwise use the
+    # development database.
+    own_setup = None
+    if not connections["default"].settings_dict["NAME"].startswith("test_"):
+        with django_db_blocker.unblock():
+            own_setup = setup_databases(verbosity=0, interactive=False, aliases={"default"})
     with django_db_blocker.unblock():
         _world = _build_world()
     yield
+    if own_setup is not None:
+        with django_db_blocker.unblock():
+            try:
+                teardown_databases(own_setup, verbosity=0)
+            except Exception as exc:  # noqa: BLE001 - as pytest-django does: a live server may hold a session
+                warnings.warn(f"could not drop the test database: {exc!r}", stacklevel=1)
 
 
 @pytest.fixture(scope="session")

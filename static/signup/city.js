@@ -25,6 +25,11 @@
       .then(function (response) { return response.ok ? response.json() : { results: [] }; })
       .then(function (data) {
         if (input.value.trim() !== query) return;
+        if (data.loading) {  // the server is still loading its list of cities: ask again shortly
+          asked = "";
+          timer = setTimeout(function () { ask(query); }, 1000);
+          return;
+        }
         list.textContent = "";
         data.results.forEach(function (place) {
           var option = document.createElement("option");

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from signup.places import resolve_city
+from signup.places import preload, resolve_city
 from tests.signup.helpers import host
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _gazetteer_loaded():
+    """Type-ahead answers nothing until the gazetteer is loaded (it never makes a fan wait): load it first."""
+    preload()
 
 
 def suggest(client, leader, query: str, **extra):
