@@ -100,6 +100,7 @@ class SignupForm(forms.Form):
         widget=forms.EmailInput(attrs={"autocomplete": "email", "inputmode": "email"}),
     )
     consent = forms.BooleanField(
+        label=_("Consent"),
         error_messages={"required": _("Tick the box to agree to get texts, or close this page.")},
     )
     # The honeypot: hidden from people (and from screen readers), filled in by bots that fill every field.
