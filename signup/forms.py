@@ -7,6 +7,9 @@ import datetime
 import unicodedata
 
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -27,6 +30,50 @@ def _has_hidden_characters(value: str) -> bool:
     return any(
         unicodedata.category(ch).startswith("C") and ch not in _ALLOWED_FORMAT_CHARACTERS for ch in value
     )
+
+
+# Django renders each widget through the template engine: about a millisecond per field, half of the page's
+# time. These widgets write the same HTML directly (the page must stay well under 20 ms).
+class _DirectInputMixin:
+    def render(self, name, value, attrs=None, renderer=None) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        html = format_html('<input type="{}" name="{}"', widget["type"], widget["name"])
+        if widget["value"] is not None:
+            html += format_html(' value="{}"', str(widget["value"]))
+        return format_html("{}{}>", html, flatatt(widget["attrs"]))
+
+
+class TextInput(_DirectInputMixin, forms.TextInput):
+    pass
+
+
+class EmailInput(_DirectInputMixin, forms.EmailInput):
+    pass
+
+
+class DateInput(_DirectInputMixin, forms.DateInput):
+    pass
+
+
+class CheckboxInput(_DirectInputMixin, forms.CheckboxInput):
+    pass
+
+
+class Select(forms.Select):
+    def render(self, name, value, attrs=None, renderer=None) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (option["value"], flatatt(option["attrs"]), option["label"])
+                for _group, group_options, _index in widget["optgroups"]
+                for option in group_options
+            ),
+        )
+        return format_html(
+            '<select name="{}"{}>{}</select>', widget["name"], flatatt(widget["attrs"]), options
+        )
 
 
 def _gender_choices() -> list[tuple[str, str]]:
@@ -52,17 +99,18 @@ class SignupForm(forms.Form):
             "required": _("Enter your first name."),
             "max_length": _("Use at most %(limit_value)d characters."),
         },
-        widget=forms.TextInput(attrs={"autocomplete": "given-name", "autocapitalize": "words"}),
+        widget=TextInput(attrs={"autocomplete": "given-name", "autocapitalize": "words"}),
     )
     last_name = forms.CharField(
         label=_("Last name"),
         required=False,
         max_length=NAME_MAX_LENGTH,
         error_messages={"max_length": _("Use at most %(limit_value)d characters.")},
-        widget=forms.TextInput(attrs={"autocomplete": "family-name", "autocapitalize": "words"}),
+        widget=TextInput(attrs={"autocomplete": "family-name", "autocapitalize": "words"}),
     )
     gender = forms.ChoiceField(
         label=_("Gender"),
+        widget=Select,
         choices=_gender_choices,
         error_messages={
             "required": _("Choose an answer, or “Prefer not to say”."),
@@ -76,7 +124,7 @@ class SignupForm(forms.Form):
             "required": _("Enter your birth date."),
             "invalid": _("Enter a date, like 1990-07-14."),
         },
-        widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
+        widget=DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
     )
     city = forms.CharField(
         label=_("City"),
@@ -85,7 +133,7 @@ class SignupForm(forms.Form):
             "required": _("Enter the city where you live."),
             "max_length": _("Use at most %(limit_value)d characters."),
         },
-        widget=forms.TextInput(
+        widget=TextInput(
             attrs={"autocomplete": "address-level2", "list": "city-options", "autocapitalize": "words"}
         ),
     )
@@ -97,14 +145,15 @@ class SignupForm(forms.Form):
             "invalid": _("Enter an email address like name@example.org."),
             "max_length": _("Use at most %(limit_value)d characters."),
         },
-        widget=forms.EmailInput(attrs={"autocomplete": "email", "inputmode": "email"}),
+        widget=EmailInput(attrs={"autocomplete": "email", "inputmode": "email"}),
     )
     consent = forms.BooleanField(
         label=_("Consent"),
+        widget=CheckboxInput,
         error_messages={"required": _("Tick the box to agree to get texts, or close this page.")},
     )
     # The honeypot: hidden from people (and from screen readers), filled in by bots that fill every field.
-    website = forms.CharField(required=False, widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    website = forms.CharField(required=False, widget=TextInput(attrs={"autocomplete": "off"}))
 
     def __init__(self, *args, minimum_age: int = 13, today: datetime.date, country: str | None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -43,6 +43,9 @@ SIGNUP_POST_RATE = (30, 600)
 CITY_SUGGEST_RATE = (240, 60)
 UPDATE_LINK_INTERVAL = 300  # at most one "update my details" text per phone every five minutes
 
+# The form's fields in page order; the consent box and the honeypot are laid out on their own.
+VISIBLE_FIELDS = ("first_name", "last_name", "gender", "birth_date", "city", "email")
+
 SUPPORTED_LANGUAGES = [code for code, _name in settings.LANGUAGES]
 
 
@@ -183,8 +186,13 @@ def signup_join(request: HttpRequest, token: str) -> HttpResponse:
             {"data-suggest-url": reverse("signup_city_suggest"), "data-country": country or ""}
         )
         form.fields["birth_date"].widget.attrs["max"] = _today_for(leader).isoformat()
+        hints = {
+            "birth_date": _("We ask to check that you are old enough to join."),
+            "city": _("Start typing, then pick your city from the list."),
+        }
         context = {
             "form": form,
+            "fields": [(form[name], hints.get(name, "")) for name in VISIBLE_FIELDS],
             "token_raw": token,
             "masked_phone": mask_phone_for_fan(link.phone),
             "country": country or "",
