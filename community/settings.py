@@ -181,7 +181,12 @@ if REDIS_URL:
 else:
     # A table in the public schema, created by `platform_migrate` (createcachetable).
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "community_cache"}
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "community_cache",
+            # Rate-limit counters live here: the default 300 entries would cull them under a crowd.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
     }
 
 # --- queue (django-q2, public schema only: tasks take the schema name) ----------------------------------
