@@ -50,7 +50,8 @@ VISIBLE_FIELDS = ("first_name", "last_name", "gender", "birth_date", "city", "em
 SUPPORTED_LANGUAGES = [code for code, _name in settings.LANGUAGES]
 
 
-def _rate(name: str) -> tuple[int, int]:
+def _limit(name: str):
+    """A limit above, or the Django setting of the same name when there is one (tests set them)."""
     return getattr(settings, name, globals()[name])
 
 
@@ -160,7 +161,7 @@ def signup_join(request: HttpRequest, token: str) -> HttpResponse:
     country = phone_country(link.phone)
     with translation.override(language):
         if request.method == "POST":
-            if _over_limit(request, "post", _rate("SIGNUP_POST_RATE")):
+            if _over_limit(request, "post", _limit("SIGNUP_POST_RATE")):
                 return _render(request, "signup/too_many.html", {}, language=language, status=429)
             form = SignupForm(
                 request.POST, minimum_age=leader.minimum_age, today=_today_for(leader), country=country
@@ -180,8 +181,11 @@ def signup_join(request: HttpRequest, token: str) -> HttpResponse:
                         ip_address=_client_ip(request),
                     )
                 except SignupLinkUnusableError:
+                    # Used (another tab, a double tap) or expired since the page was opened.
                     link.refresh_from_db()
-                    return _link_problem(request, link, language)
+                    return _link_problem(request, link, language) or _render(
+                        request, "signup/link_expired.html", {}, language=language, status=410
+                    )
                 return _render(
                     request,
                     "signup/thanks.html",
@@ -218,13 +222,9 @@ def signup_update_link(request: HttpRequest, token: str) -> HttpResponse:
     link = signup_token_find(token)
     language = _page_language(request, link)
     if link is None or link.used_at is None:
-        problem = _link_problem(request, link, language)
-        return (
-            problem
-            if problem is not None
-            else _render(request, "signup/link_unknown.html", {}, language=language, status=404)
-        )
-    interval = _rate("UPDATE_LINK_INTERVAL")
+        # Only a used link offers a fresh one (an unused one works as it is): anything else is a made-up POST.
+        return _render(request, "signup/link_unknown.html", {}, language=language, status=404)
+    interval = _limit("UPDATE_LINK_INTERVAL")
     key = f"signup:update-link:{leader.schema_name}:{phone_hash(link.phone)}"
     try:
         first_in_interval = cache.add(key, 1, timeout=interval)
@@ -249,7 +249,7 @@ def signup_demo(request: HttpRequest) -> HttpResponse:
 @require_GET
 def signup_city_suggest(request: HttpRequest) -> JsonResponse:
     """Type-ahead for the city field: {"results": [{"label": "Montréal, Quebec, Canada", ...}]}."""
-    if _over_limit(request, "suggest", _rate("CITY_SUGGEST_RATE"), shared=False):
+    if _over_limit(request, "suggest", _limit("CITY_SUGGEST_RATE"), shared=False):
         response = JsonResponse({"error": "too many requests", "results": []}, status=429)
         response["Cache-Control"] = "no-store"
         return response
