@@ -122,13 +122,41 @@ def test_quebec_is_the_city_and_the_province_is_its_region() -> None:
     assert resolved_id("Quebec", country="US") == QUEBEC_CITY
 
 
-def test_a_province_typed_as_a_city_does_not_resolve_to_a_namesake_abroad() -> None:
-    assert resolve_city("Ontario", country="CA") is None
-    assert resolved_id("Ontario") == ONTARIO_CALIFORNIA  # without a hint, the city is all we can go on
+@pytest.mark.parametrize(
+    ("text", "country"),
+    [
+        ("Ontario", "CA"),  # not Ontario, California
+        ("Canada", None),  # not La Cañada, Querétaro
+        ("USA", None),  # an alternate name of Concord, North Carolina
+        ("Jalisco", None),  # an alternate name of Xalisco, Nayarit
+        ("Mexico", "MX"),  # the country, the State of Mexico or the capital: we cannot tell
+    ],
+)
+def test_a_province_or_country_typed_as_a_city_is_not_taken_for_a_namesake(
+    text: str, country: str | None
+) -> None:
+    assert resolve_city(text, country=country) is None
 
 
 @pytest.mark.parametrize(
-    "spelling", ["Mexico City", "Ciudad de México", "ciudad de mexico", "CDMX", "México D.F.", "Mexico"]
+    ("text", "country", "name"),
+    [
+        ("Ontario", None, "Ontario"),  # without a hint, the city of that name is all we can go on
+        ("Québec", "CA", "Québec"),
+        ("New York", "US", "New York City"),  # lies in the state it names
+        ("Washington", "US", "Washington"),
+        ("Berlin", "DE", "Berlin"),
+    ],
+)
+def test_a_city_named_like_its_region_still_resolves(text: str, country: str | None, name: str) -> None:
+    place = resolve_city(text, country=country)
+
+    assert place is not None
+    assert place.name == name
+
+
+@pytest.mark.parametrize(
+    "spelling", ["Mexico City", "Ciudad de México", "ciudad de mexico", "CDMX", "México D.F."]
 )
 def test_mexico_city_resolves_from_its_spanish_names_and_cdmx(spelling: str) -> None:
     assert resolved_id(spelling) == MEXICO_CITY
