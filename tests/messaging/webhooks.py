@@ -72,6 +72,6 @@ def twiml_messages(response) -> list[str]:
     """The texts a TwiML answer tells Twilio to send back."""
     from xml.etree import ElementTree
 
-    root = ElementTree.fromstring(response.content)
+    root = ElementTree.fromstring(response.content)  # noqa: S314 - our own answer
     assert root.tag == "Response"
     return [element.text or "" for element in root.iter("Message")]
