@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import json
@@ -91,10 +92,9 @@ def text_send(
 # -- inbound texts -----------------------------------------------------------------------------------------
 #
 # The webhook's hot path (docs/architecture.md, "Inbound texts"): the leader comes from an in-process cache,
-# and an ordinary text from a member costs one transaction of two statements: store the text (INSERT … ON
-# CONFLICT DO NOTHING, which also reads the member) and file it in the conversation (one upsert). Automatic
-# answers go back in the TwiML answer, recorded as outbound messages; only first contacts and keywords take
-# the slower path through the ORM.
+# and an ordinary text from a member costs one SQL statement, which reads the member, stores the text once
+# (INSERT … ON CONFLICT DO NOTHING) and files it in the conversation. Automatic answers go back in the TwiML
+# answer, recorded as outbound messages; only first contacts and keywords take the slower path (the ORM).
 
 RESEND_LINK_AFTER = datetime.timedelta(minutes=5)
 LEADER_CACHE_SECONDS = 5.0  # how stale a leader's settings (suspension included) may be in a web process
@@ -150,23 +150,54 @@ class InboundResult:
         return self.message_id is None
 
 
-_STORE_SQL = """
+# One statement stores the text and, for a member's ordinary text, files it in their conversation:
+# - `fan` reads the member (if any) by phone;
+# - `filing` is that member when the text belongs in the inbox (not a keyword; START from someone already
+#   subscribed is an answer, "YES", not an opt-in);
+# - `existing`/`created` find or create the conversation (created with unread_count 1 for this text);
+# - `stored` inserts the text once (ON CONFLICT on the sid: Twilio's retries change nothing);
+# - `bumped` counts it unread in an existing conversation, only if `stored` really inserted it.
+# A single statement is atomic by itself: no transaction round trips on the hot path.
+_RECEIVE_SQL = """
 WITH fan AS (SELECT id, status, language FROM signup_member WHERE phone = %(phone)s),
+filing AS (SELECT id FROM fan WHERE %(plain)s OR (%(start)s AND status = 'subscribed')),
+existing AS (
+    SELECT id FROM messaging_conversation
+    WHERE phone = %(phone)s AND EXISTS (SELECT 1 FROM filing)
+),
+created AS (
+    INSERT INTO messaging_conversation
+        (phone, member_id, status, unread_count, last_message_at, last_message_preview, created_at)
+    SELECT %(phone)s, filing.id, 'open', 1, %(now)s, %(preview)s, %(now)s FROM filing
+    WHERE NOT EXISTS (SELECT 1 FROM existing)
+        AND NOT EXISTS (SELECT 1 FROM messaging_message WHERE twilio_sid = %(sid)s)
+    ON CONFLICT (phone) DO NOTHING
+    RETURNING id
+),
 stored AS (
     INSERT INTO messaging_message
-        (member_id, phone, direction, kind, body, status, twilio_sid, failure_reason, attempts,
-         created_at, updated_at, details)
-    VALUES ((SELECT id FROM fan), %(phone)s, 'in', 'conversation', %(body)s, 'received', %(sid)s, '', 0,
-            %(now)s, %(now)s, %(details)s)
+        (member_id, conversation_id, phone, direction, kind, body, status, twilio_sid, failure_reason,
+         attempts, created_at, updated_at, details)
+    VALUES ((SELECT id FROM fan), COALESCE((SELECT id FROM existing), (SELECT id FROM created)), %(phone)s,
+            'in', 'conversation', %(body)s, 'received', %(sid)s, '', 0, %(now)s, %(now)s, %(details)s)
     ON CONFLICT (twilio_sid) DO NOTHING
-    RETURNING id
+    RETURNING id, conversation_id
+),
+bumped AS (
+    UPDATE messaging_conversation SET
+        unread_count = unread_count + 1,
+        last_message_at = GREATEST(last_message_at, %(now)s),
+        last_message_preview = %(preview)s,
+        status = 'open',
+        member_id = COALESCE(member_id, (SELECT id FROM filing))
+    WHERE id = (SELECT id FROM existing) AND EXISTS (SELECT 1 FROM stored)
 )
-SELECT (SELECT id FROM stored), fan.id, fan.status, fan.language
+SELECT (SELECT id FROM stored), (SELECT conversation_id FROM stored), fan.id, fan.status
 FROM (SELECT 1) AS one LEFT JOIN fan ON TRUE
 """
 
-# Files a member's text in their conversation: one row per phone, so an upsert; the unread count goes up
-# in the same statement, never read-modify-write.
+# The rare fallback when a member's first two texts arrive at the same moment and the other one created
+# the conversation between our read and our insert: file the stored text in it.
 _FILE_SQL = """
 WITH conversation AS (
     INSERT INTO messaging_conversation
@@ -189,55 +220,54 @@ def inbound_sms_receive(*, leader, sms: InboundSms) -> InboundResult:
     schema.
 
     A retry of a text already stored (same MessageSid) changes nothing and gets no answer. Keywords act at
-    once (STOP opts out before this returns). A suspended leader's texts are stored and acted on, but the
+    once (STOP opts out before this returns), in the same transaction as storing the text, so a crash can
+    never leave a STOP stored but not acted on. A suspended leader's texts are stored and acted on, but the
     answer is recorded as failed and not returned.
     """
     from messaging.keywords import Keyword, keyword_match
 
     keyword = keyword_match(sms.body)
     now = timezone.now()
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            _STORE_SQL,
-            {
-                "phone": sms.from_,
-                "body": sms.body,
-                "sid": sms.sid,
-                "now": now,
-                "details": json.dumps(sms.details) if sms.details else None,
-            },
-        )
-        message_id, member_id, member_status, member_language = cursor.fetchone()
-        if message_id is None:
-            return InboundResult(message_id=None)
-        if member_id is not None and (
-            keyword is None or (keyword == Keyword.START and member_status == Member.Status.SUBSCRIBED)
-        ):
-            # The common case: a member writes to the leader. To the inbox, no automatic answer.
-            cursor.execute(
-                _FILE_SQL,
-                {
-                    "phone": sms.from_,
-                    "member_id": member_id,
-                    "now": now,
-                    "preview": sms.body[:120],
-                    "message_id": message_id,
-                },
+    params = {
+        "phone": sms.from_,
+        "body": sms.body,
+        "sid": sms.sid,
+        "now": now,
+        "preview": sms.body[:120],
+        "details": json.dumps(sms.details) if sms.details else None,
+        "plain": keyword is None,
+        "start": keyword == Keyword.START,
+    }
+    # An ordinary text is one atomic statement. Keywords take a transaction around the statement and the
+    # opt-out or opt-in. For a newcomer's plain text, a crash after storing it only loses the welcome (a
+    # retry is a duplicate): they text again and get their link.
+    with transaction.atomic() if keyword is not None else contextlib.nullcontext():
+        with connection.cursor() as cursor:
+            cursor.execute(_RECEIVE_SQL, params)
+            message_id, conversation_id, member_id, member_status = cursor.fetchone()
+            if message_id is None:
+                return InboundResult(message_id=None)
+            filed = keyword is None or (
+                keyword == Keyword.START and member_status == Member.Status.SUBSCRIBED
             )
-            return InboundResult(message_id=message_id)
-        if member_id is not None:
-            member = Member.objects.get(pk=member_id)
-            reply = _member_keyword_answer(leader=leader, member=member, keyword=keyword)
-        else:
-            member = None
-            reply = _newcomer_answer(leader=leader, sms=sms, keyword=keyword, now=now)
-        if reply is None:
-            return InboundResult(message_id=message_id)
-        kind, body = reply
-        return InboundResult(
-            message_id=message_id,
-            reply=_reply_record(leader=leader, phone=sms.from_, member=member, kind=kind, body=body),
-        )
+            if member_id is not None and filed:
+                if conversation_id is None:
+                    cursor.execute(_FILE_SQL, {**params, "member_id": member_id, "message_id": message_id})
+                return InboundResult(message_id=message_id)
+        with transaction.atomic():
+            if member_id is not None:
+                member = Member.objects.get(pk=member_id)
+                reply = _member_keyword_answer(leader=leader, member=member, keyword=keyword)
+            else:
+                member = None
+                reply = _newcomer_answer(leader=leader, sms=sms, keyword=keyword, now=now)
+            if reply is None:
+                return InboundResult(message_id=message_id)
+            kind, body = reply
+            return InboundResult(
+                message_id=message_id,
+                reply=_reply_record(leader=leader, phone=sms.from_, member=member, kind=kind, body=body),
+            )
 
 
 def _member_keyword_answer(*, leader, member: Member, keyword) -> tuple[str, str] | None:

@@ -46,7 +46,7 @@ def test_a_first_text_gets_the_welcome_and_a_personal_link_in_the_twiml(client, 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/xml")
     (reply,) = twiml_messages(response)
-    assert reply.startswith("Alice Martin: thanks for texting!")
+    assert reply.startswith("Alice Martin: thanks! Join my community: ")
     assert "http://alice.localhost:8000/j/" in reply
     inbound, outbound = messages_for(world.alice, phone)
     assert (inbound.direction, inbound.status, inbound.body) == ("in", SmsStatus.RECEIVED, "Hi Alice!")
@@ -268,7 +268,7 @@ def test_texting_again_within_five_minutes_gets_no_second_link(client, world):
         ("Hola, quiero unirme", "gracias"),
         ("Hallo, ich möchte mitmachen", "Danke"),
         ("مرحبا، أريد الانضمام", "شكرًا"),
-        ("Hi there", "thanks for texting"),
+        ("Hi there", "thanks! Join"),
     ],
 )
 def test_the_welcome_is_in_the_language_of_the_first_text(client, world, body, expected):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from urllib.parse import urlencode
 
 from django.conf import settings
 from twilio.request_validator import RequestValidator
@@ -59,7 +60,14 @@ def sms_params(*, from_: str, to: str, body: str, sid: str | None = None, **extr
 
 
 def post_signed(client, path: str, params: dict[str, str], **kwargs):
-    return client.post(path, data=params, HTTP_X_TWILIO_SIGNATURE=sign(path, params), **kwargs)
+    """Post as Twilio does: an urlencoded form, signed."""
+    return client.post(
+        path,
+        data=urlencode(params),
+        content_type="application/x-www-form-urlencoded",
+        HTTP_X_TWILIO_SIGNATURE=sign(path, params),
+        **kwargs,
+    )
 
 
 def text(client, leader, phone: str, body: str, **extra: str):
