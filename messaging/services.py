@@ -1,4 +1,4 @@
-"""Workflows on texts: queueing one-to-one and automatic texts in the priority lane."""
+"""Workflows on texts: the priority lane for one-to-one and automatic texts, inbound texts, delivery statuses."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import phonenumbers
 from django.db import connection, transaction
@@ -16,6 +17,9 @@ from django.utils import timezone
 
 from messaging.models import Conversation, Message, SmsStatus
 from signup.models import Member
+
+if TYPE_CHECKING:
+    from leaders.models import Leader
 
 
 def _enqueue_send(message: Message) -> None:
@@ -104,7 +108,7 @@ _leader_cache: dict[str, tuple[float, object | None]] = {}
 _leader_cache_lock = threading.Lock()
 
 
-def leader_for_number(number: str):
+def leader_for_number(number: str) -> Leader | None:
     """The active or suspended leader whose published number is `number` (E.164), or None.
 
     Cached in the process for a few seconds, misses included: a burst of texts to one number does not
@@ -124,9 +128,23 @@ def leader_for_number(number: str):
     return leader
 
 
-def leader_cache_clear() -> None:
+def leader_cache_clear(**_signal_kwargs) -> None:
     with _leader_cache_lock:
         _leader_cache.clear()
+
+
+def _leader_cache_watch() -> None:
+    # A leader saved in this process (suspended in the admin, settings changed in a test) is seen at once
+    # here; other processes see it within LEADER_CACHE_SECONDS. Connected when this module is imported,
+    # which is also when the cache starts being filled.
+    from django.db.models.signals import post_save
+
+    from leaders.models import Leader
+
+    post_save.connect(leader_cache_clear, sender=Leader, dispatch_uid="messaging.leader_cache_clear")
+
+
+_leader_cache_watch()
 
 
 @dataclasses.dataclass(frozen=True)

@@ -341,3 +341,16 @@ def test_a_suspended_leaders_member_can_still_stop_but_gets_no_confirmation(clie
     inbound, outbound = messages_for(suspended_alice, member.phone)
     assert (outbound.status, outbound.failure_reason) == (SmsStatus.FAILED, "leader suspended")
     assert connection.schema_name == "public"
+
+
+def test_suspending_a_leader_is_seen_by_the_webhook_at_once_in_the_same_process(client, world):
+    phone = unique_phone()
+    assert len(twiml_messages(text(client, world.alice, phone, "Hi"))) == 1  # the leader is now cached
+
+    world.alice.suspend(reason="test")
+    try:
+        response = text(client, world.alice, unique_phone(), "Hi")
+    finally:
+        world.alice.reactivate()
+
+    assert twiml_messages(response) == []
