@@ -122,6 +122,9 @@ class Message(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # What Twilio told us about an inbound text besides its body (FromCountry, FromCity, NumMedia,
+    # MediaUrl0…), kept for the inbox; Twilio adds parameters without notice, so this is not a schema.
+    details = models.JSONField(null=True, blank=True)
 
     class Meta:
         indexes = [

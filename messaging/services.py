@@ -1,12 +1,25 @@
-"""Workflows on texts: queueing one-to-one and automatic texts in the priority lane."""
+"""Workflows on texts: the priority lane for one-to-one and automatic texts, inbound texts, delivery statuses."""
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import datetime
+import json
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import phonenumbers
 from django.db import connection, transaction
 from django.utils import timezone
 
 from messaging.models import Conversation, Message, SmsStatus
 from signup.models import Member
+
+if TYPE_CHECKING:
+    from leaders.models import Leader
 
 
 def _enqueue_send(message: Message) -> None:
@@ -38,10 +51,15 @@ def text_send(
     """Store one outbound text and queue it in the priority lane (replies and automatic texts).
 
     Call inside the leader's schema. Nothing is sent, and the message is stored as failed with the reason,
-    when the leader is suspended or the member opted out (except the one confirmation of STOP itself,
-    `to_opted_out=True`).
+    when the leader is suspended, the phone opted out (as a member, or with a STOP before ever joining)
+    or the carrier said the number cannot get texts; except the one confirmation of STOP itself,
+    `to_opted_out=True`. Without `member`, the member is found by phone, so no caller can forget a STOP.
     """
     now = timezone.now()
+    if member is None:
+        member = Member.objects.filter(phone=phone).first()
+    if to_opted_out:
+        kind = Message.Kind.KEYWORD  # the worker lets only keyword answers reach an opted-out member
     message = Message(
         conversation=conversation,
         member=member,
@@ -59,6 +77,12 @@ def text_send(
     elif member is not None and not member.is_subscribed and not to_opted_out:
         message.status = SmsStatus.FAILED
         message.failure_reason = "member opted out"
+    elif member is None and not to_opted_out and phone_opted_out(phone):
+        message.status = SmsStatus.FAILED
+        message.failure_reason = "phone opted out"
+    elif member is not None and member.unreachable_at is not None:
+        message.status = SmsStatus.FAILED
+        message.failure_reason = "number cannot receive texts"
     message.save()
     if conversation is not None and kind == Message.Kind.CONVERSATION:
         Conversation.objects.filter(pk=conversation.pk).update(
@@ -67,3 +91,367 @@ def text_send(
     if message.status == SmsStatus.QUEUED:
         _enqueue_send(message)
     return message
+
+
+# -- inbound texts -----------------------------------------------------------------------------------------
+#
+# The webhook's hot path (docs/architecture.md, "Inbound texts"): the leader comes from an in-process cache,
+# and an ordinary text from a member costs one SQL statement, which reads the member, stores the text once
+# (INSERT … ON CONFLICT DO NOTHING) and files it in the conversation. Automatic answers go back in the TwiML
+# answer, recorded as outbound messages; only first contacts and keywords take the slower path (the ORM).
+
+RESEND_LINK_AFTER = datetime.timedelta(minutes=5)
+LEADER_CACHE_SECONDS = 5.0  # how stale a leader's settings (suspension included) may be in a web process
+_LEADER_CACHE_MAX = 10_000
+
+_leader_cache: dict[str, tuple[float, object | None]] = {}
+_leader_cache_lock = threading.Lock()
+
+
+def leader_for_number(number: str) -> Leader | None:
+    """The active or suspended leader whose published number is `number` (E.164), or None.
+
+    Cached in the process for a few seconds, misses included: a burst of texts to one number does not
+    read the public table once per text. A leader's change of settings is seen within LEADER_CACHE_SECONDS.
+    """
+    from leaders.models import Leader
+
+    now = time.monotonic()
+    cached = _leader_cache.get(number)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    leader = Leader.objects.filter(phone_number=number).first()
+    with _leader_cache_lock:
+        if len(_leader_cache) >= _LEADER_CACHE_MAX:
+            _leader_cache.clear()
+        _leader_cache[number] = (now + LEADER_CACHE_SECONDS, leader)
+    return leader
+
+
+def leader_cache_clear(**_signal_kwargs) -> None:
+    with _leader_cache_lock:
+        _leader_cache.clear()
+
+
+def _leader_cache_watch() -> None:
+    # A leader saved in this process (suspended in the admin, settings changed in a test) is seen at once
+    # here; other processes see it within LEADER_CACHE_SECONDS. Connected when this module is imported,
+    # which is also when the cache starts being filled.
+    from django.db.models.signals import post_save
+
+    from leaders.models import Leader
+
+    post_save.connect(leader_cache_clear, sender=Leader, dispatch_uid="messaging.leader_cache_clear")
+
+
+_leader_cache_watch()
+
+
+@dataclasses.dataclass(frozen=True)
+class InboundSms:
+    """One inbound text as Twilio posted it, already checked (E.164 numbers, a plausible sid)."""
+
+    sid: str
+    from_: str
+    to: str
+    body: str
+    details: dict[str, str] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class InboundResult:
+    message_id: int | None  # None: a retry of a text already stored
+    reply: str | None = None  # what to answer in the TwiML, if anything
+
+    @property
+    def duplicate(self) -> bool:
+        return self.message_id is None
+
+
+# One statement stores the text and, for a member's ordinary text, files it in their conversation:
+# - `fan` reads the member (if any) by phone;
+# - `filing` is that member when the text belongs in the inbox (not a keyword; START from someone already
+#   subscribed is an answer, "YES", not an opt-in);
+# - `existing`/`created` find or create the conversation (created with unread_count 1 for this text);
+# - `stored` inserts the text once (ON CONFLICT on the sid: Twilio's retries change nothing);
+# - `bumped` counts it unread in an existing conversation, only if `stored` really inserted it.
+# A single statement is atomic by itself: no transaction round trips on the hot path.
+_RECEIVE_SQL = """
+WITH fan AS (SELECT id, status, language FROM signup_member WHERE phone = %(phone)s),
+filing AS (SELECT id FROM fan WHERE %(plain)s OR (%(start)s AND status = 'subscribed')),
+existing AS (
+    SELECT id FROM messaging_conversation
+    WHERE phone = %(phone)s AND EXISTS (SELECT 1 FROM filing)
+),
+created AS (
+    INSERT INTO messaging_conversation
+        (phone, member_id, status, unread_count, last_message_at, last_message_preview, created_at)
+    SELECT %(phone)s, filing.id, 'open', 1, %(now)s, %(preview)s, %(now)s FROM filing
+    WHERE NOT EXISTS (SELECT 1 FROM existing)
+        AND NOT EXISTS (SELECT 1 FROM messaging_message WHERE twilio_sid = %(sid)s)
+    ON CONFLICT (phone) DO NOTHING
+    RETURNING id
+),
+stored AS (
+    INSERT INTO messaging_message
+        (member_id, conversation_id, phone, direction, kind, body, status, twilio_sid, failure_reason,
+         attempts, created_at, updated_at, details)
+    VALUES ((SELECT id FROM fan), COALESCE((SELECT id FROM existing), (SELECT id FROM created)), %(phone)s,
+            'in', 'conversation', %(body)s, 'received', %(sid)s, '', 0, %(now)s, %(now)s, %(details)s)
+    ON CONFLICT (twilio_sid) DO NOTHING
+    RETURNING id, conversation_id
+),
+bumped AS (
+    UPDATE messaging_conversation SET
+        unread_count = unread_count + 1,
+        last_message_at = GREATEST(last_message_at, %(now)s),
+        last_message_preview = %(preview)s,
+        status = 'open',
+        member_id = COALESCE(member_id, (SELECT id FROM filing))
+    WHERE id = (SELECT id FROM existing) AND EXISTS (SELECT 1 FROM stored)
+)
+SELECT (SELECT id FROM stored), (SELECT conversation_id FROM stored), fan.id, fan.status
+FROM (SELECT 1) AS one LEFT JOIN fan ON TRUE
+"""
+
+# The rare fallback when a member's first two texts arrive at the same moment and the other one created
+# the conversation between our read and our insert: file the stored text in it.
+_FILE_SQL = """
+WITH conversation AS (
+    INSERT INTO messaging_conversation
+        (phone, member_id, status, unread_count, last_message_at, last_message_preview, created_at)
+    VALUES (%(phone)s, %(member_id)s, 'open', 1, %(now)s, %(preview)s, %(now)s)
+    ON CONFLICT (phone) DO UPDATE SET
+        unread_count = messaging_conversation.unread_count + 1,
+        last_message_at = GREATEST(messaging_conversation.last_message_at, EXCLUDED.last_message_at),
+        last_message_preview = EXCLUDED.last_message_preview,
+        status = 'open',
+        member_id = COALESCE(messaging_conversation.member_id, EXCLUDED.member_id)
+    RETURNING id
+)
+UPDATE messaging_message SET conversation_id = (SELECT id FROM conversation) WHERE id = %(message_id)s
+"""
+
+
+def inbound_sms_receive(*, leader, sms: InboundSms) -> InboundResult:
+    """Store a fan's text exactly once and decide the automatic answer, if any. Call inside the leader's
+    schema.
+
+    A retry of a text already stored (same MessageSid) changes nothing and gets no answer. Keywords act at
+    once (STOP opts out before this returns), in the same transaction as storing the text, so a crash can
+    never leave a STOP stored but not acted on. A suspended leader's texts are stored and acted on, but the
+    answer is recorded as failed and not returned.
+    """
+    from messaging.keywords import Keyword, keyword_match
+
+    keyword = keyword_match(sms.body)
+    now = timezone.now()
+    params = {
+        "phone": sms.from_,
+        "body": sms.body,
+        "sid": sms.sid,
+        "now": now,
+        "preview": sms.body[:120],
+        "details": json.dumps(sms.details) if sms.details else None,
+        "plain": keyword is None,
+        "start": keyword == Keyword.START,
+    }
+    # An ordinary text is one atomic statement. Keywords take a transaction around the statement and the
+    # opt-out or opt-in. For a newcomer's plain text, a crash after storing it only loses the welcome (a
+    # retry is a duplicate): they text again and get their link.
+    with transaction.atomic() if keyword is not None else contextlib.nullcontext():
+        with connection.cursor() as cursor:
+            cursor.execute(_RECEIVE_SQL, params)
+            message_id, conversation_id, member_id, member_status = cursor.fetchone()
+            if message_id is None:
+                return InboundResult(message_id=None)
+            filed = keyword is None or (
+                keyword == Keyword.START and member_status == Member.Status.SUBSCRIBED
+            )
+            if member_id is not None and filed:
+                if conversation_id is None:
+                    cursor.execute(_FILE_SQL, {**params, "member_id": member_id, "message_id": message_id})
+                return InboundResult(message_id=message_id)
+        with transaction.atomic():
+            if member_id is not None:
+                member = Member.objects.get(pk=member_id)
+                reply = _member_keyword_answer(leader=leader, member=member, keyword=keyword)
+            else:
+                member = None
+                reply = _newcomer_answer(leader=leader, sms=sms, keyword=keyword, now=now)
+            if reply is None:
+                return InboundResult(message_id=message_id)
+            kind, body = reply
+            return InboundResult(
+                message_id=message_id,
+                reply=_reply_record(leader=leader, phone=sms.from_, member=member, kind=kind, body=body),
+            )
+
+
+def _member_keyword_answer(*, leader, member: Member, keyword) -> tuple[str, str] | None:
+    from messaging.keywords import Keyword
+    from messaging.texts import auto_text
+    from signup.services import member_opt_in, member_opt_out
+
+    if keyword == Keyword.STOP:
+        text = auto_text("stop", language=member.language, leader=leader)
+        # Only the text that changed the status is confirmed: a second STOP gets no second answer.
+        if member_opt_out(member=member, source="sms_keyword", detail="STOP", text=text):
+            return Message.Kind.KEYWORD, text
+        return None
+    if keyword == Keyword.START:  # an opted-out member (a subscribed one's START went to the inbox)
+        text = auto_text("start", language=member.language, leader=leader)
+        if member_opt_in(member=member, source="sms_keyword", detail="START", text=text):
+            return Message.Kind.KEYWORD, text
+        return None
+    return Message.Kind.KEYWORD, auto_text("help", language=member.language, leader=leader)
+
+
+def phone_country(phone: str) -> str | None:
+    """The country of a phone number from its prefix (US, CA, FR…), None when unknown."""
+    try:
+        return phonenumbers.region_code_for_number(phonenumbers.parse(phone, None)) or None
+    except phonenumbers.NumberParseException:
+        return None
+
+
+def phone_opted_out(phone: str) -> bool:
+    """Whether a phone that is not a member asked us to stop (a member-less opt-out in the consent ledger,
+    not followed by a member-less opt-in)."""
+    from signup.models import ConsentRecord
+    from signup.services import phone_hash
+
+    latest = (
+        ConsentRecord.objects.filter(phone_hash=phone_hash(phone), member__isnull=True)
+        .order_by("-created_at", "-pk")
+        .values_list("kind", flat=True)
+        .first()
+    )
+    return latest == ConsentRecord.Kind.OPT_OUT
+
+
+def _phone_consent_record(*, phone: str, kind: str, text: str, detail: str) -> None:
+    from signup.models import ConsentRecord
+    from signup.services import phone_hash
+
+    ConsentRecord.objects.create(
+        member=None, phone_hash=phone_hash(phone), kind=kind, source="sms_keyword", detail=detail, text=text
+    )
+
+
+def _newcomer_answer(*, leader, sms: InboundSms, keyword, now) -> tuple[str, str] | None:
+    """The answer to a phone that is not a member: keywords, else the welcome text and a signup link."""
+    from messaging.keywords import Keyword, language_guess
+    from messaging.texts import auto_text
+    from signup.models import ConsentRecord
+
+    language = language_guess(sms.body) or leader.default_language
+    opted_out = phone_opted_out(sms.from_)
+    if keyword == Keyword.STOP:
+        if opted_out:
+            return None
+        # Honoured before they ever join: recorded against the phone's hash, and no link is sent again.
+        text = auto_text("stop", language=language, leader=leader)
+        _phone_consent_record(phone=sms.from_, kind=ConsentRecord.Kind.OPT_OUT, text=text, detail="STOP")
+        return Message.Kind.KEYWORD, text
+    if keyword == Keyword.HELP:
+        return Message.Kind.KEYWORD, auto_text("help", language=language, leader=leader)
+    if keyword == Keyword.START and opted_out:
+        text = auto_text("start", language=language, leader=leader)
+        _phone_consent_record(phone=sms.from_, kind=ConsentRecord.Kind.OPT_IN, text=text, detail="START")
+        return Message.Kind.KEYWORD, text
+    if opted_out or not leader.is_active:
+        return None  # stored; nothing more to a phone that said STOP, nor from a suspended leader
+    recent = Message.objects.filter(
+        phone=sms.from_,
+        direction=Message.Direction.OUTBOUND,
+        kind__in=(Message.Kind.WELCOME, Message.Kind.NOTICE),
+        created_at__gte=now - RESEND_LINK_AFTER,
+    ).exists()
+    if recent:
+        return None  # a link (or a refusal) went out minutes ago: this text is only stored
+    country = phone_country(sms.from_)
+    if not leader.accepts_country(country):
+        countries = ", ".join(leader.allowed_countries)
+        return Message.Kind.NOTICE, auto_text(
+            "country_refused", language=language, leader=leader, countries=countries
+        )
+    from signup.services import signup_link_issue
+
+    link = signup_link_issue(leader=leader, phone=sms.from_, language=language)
+    return Message.Kind.WELCOME, auto_text("welcome", language=language, leader=leader, link=link)
+
+
+def _reply_record(*, leader, phone: str, member: Member | None, kind: str, body: str) -> str | None:
+    """Store the automatic answer as an outbound message; the text to put in the TwiML, or None when the
+    leader is suspended (the answer is then stored as failed, like text_send does)."""
+    from leaders.models import Leader
+
+    now = timezone.now()
+    message = Message(
+        member=member,
+        phone=phone,
+        direction=Message.Direction.OUTBOUND,
+        kind=kind,
+        body=body,
+        created_at=now,
+        attempts=1,
+    )
+    if leader.is_active:
+        # Handed to Twilio in the webhook's answer: Twilio creates and sends it, with its own sid that
+        # we never see, so the status stays "wired".
+        message.status = SmsStatus.WIRED
+        message.sent_at = now
+    else:
+        message.status = SmsStatus.FAILED
+        message.failure_reason = "leader suspended"
+    message.save()
+    if message.status == SmsStatus.FAILED:
+        return None
+    Leader.count_messages_sent(leader.pk, 1)
+    return body
+
+
+# -- status callbacks ---------------------------------------------------------------------------------------
+
+
+def message_status_apply(*, sid: str, status: str, error_code: int | None) -> bool:
+    """Apply a Twilio status callback to the outbound message with this sid, in the current schema.
+
+    Returns False when no message has this sid (it may be a broadcast delivery). Out-of-order and repeated
+    callbacks are harmless: the status only moves up in rank (one conditional UPDATE), so delivered never
+    goes back to sent, and the opt-out on 21610 happens once.
+    """
+    from messaging.models import TWILIO_STATUS_MAP, statuses_below
+    from messaging.transport import TransportError
+    from signup.services import member_mark_unreachable, member_opt_out
+
+    new = TWILIO_STATUS_MAP.get((status or "").lower())
+    if new is None:
+        return Message.objects.filter(twilio_sid=sid).exists()
+    changes: dict = {"status": new, "updated_at": timezone.now()}
+    if error_code is not None:
+        changes["error_code"] = error_code
+        changes["failure_reason"] = f"Twilio error {error_code}"
+    updated = Message.objects.filter(twilio_sid=sid, status__in=statuses_below(new)).update(**changes)
+    if not updated:
+        return Message.objects.filter(twilio_sid=sid).exists()
+    if error_code is not None:
+        error = TransportError("status callback", code=error_code)
+        member_id = Message.objects.filter(twilio_sid=sid).values_list("member_id", flat=True).first()
+        if member_id is not None and error.opts_out_recipient:
+            member = Member.objects.get(pk=member_id)
+            member_opt_out(member=member, source="carrier", detail=f"Twilio error {error_code}")
+        elif member_id is not None and error.invalid_recipient:
+            member_mark_unreachable(member_id=member_id)
+    return True
+
+
+# Tried in order until one recognises the sid; the broadcast deliveries' handler is appended here.
+STATUS_CALLBACK_HANDLERS: list[Callable[..., bool]] = [message_status_apply]
+
+
+def status_callback_apply(*, sid: str, status: str, error_code: int | None) -> bool:
+    """Apply a status callback to whatever we sent with this sid. Call inside the sender's schema.
+    Returns False when nothing has this sid (the webhook still answers 200: Twilio must not retry)."""
+    return any(handler(sid=sid, status=status, error_code=error_code) for handler in STATUS_CALLBACK_HANDLERS)

@@ -38,20 +38,28 @@ def message_send(message_id: int, schema_name: str) -> str:
         if not claimed:
             return "already claimed"
         message = Message.objects.select_related("member").get(pk=message_id)
-        if not leader.is_active:
-            Message.objects.filter(pk=message_id).update(
-                status=SmsStatus.FAILED, failure_reason="leader suspended"
+        refusal = _refusal(leader, message)
+        if refusal:
+            Message.objects.filter(pk=message_id).update(status=SmsStatus.FAILED, failure_reason=refusal)
+            return refusal
+        try:
+            result = get_transport().send(
+                OutboundSms(
+                    to=message.phone,
+                    from_=str(leader.phone_number),
+                    body=message.body,
+                    status_callback=status_callback_url(),
+                    reference=str(message.pk),
+                )
             )
-            return "suspended"
-        result = get_transport().send(
-            OutboundSms(
-                to=message.phone,
-                from_=str(leader.phone_number),
-                body=message.body,
-                status_callback=status_callback_url(),
-                reference=str(message.pk),
+        except Exception:
+            # The transport reports Twilio's refusals in the result; an exception is a bug. Whether Twilio
+            # got the message is unknown, so it is not retried (a retry could text the fan twice).
+            logger.exception("unexpected error sending message %s", message_id)
+            Message.objects.filter(pk=message_id, status=SmsStatus.SENDING).update(
+                status=SmsStatus.FAILED, failure_reason="unexpected error while sending"
             )
-        )
+            return "failed"
         if result.ok:
             Message.objects.filter(pk=message_id, status=SmsStatus.SENDING).update(
                 status=SmsStatus.WIRED, twilio_sid=result.sid, sent_at=timezone.now()
@@ -61,7 +69,9 @@ def message_send(message_id: int, schema_name: str) -> str:
         error = result.error
         if error.retryable and message.attempts <= len(RETRY_DELAYS):
             delay = RETRY_DELAYS[message.attempts - 1]
-            Message.objects.filter(pk=message_id).update(status=SmsStatus.QUEUED, error_code=error.code)
+            Message.objects.filter(pk=message_id, status=SmsStatus.SENDING).update(
+                status=SmsStatus.QUEUED, error_code=error.code
+            )
             _retry_later(message_id, schema_name, delay)
             logger.info(
                 "retrying message %s to %s in %s: %s", message_id, mask_phone(message.phone), delay, error
@@ -70,21 +80,56 @@ def message_send(message_id: int, schema_name: str) -> str:
         Message.objects.filter(pk=message_id).update(
             status=SmsStatus.FAILED, error_code=error.code, failure_reason=str(error)[:200]
         )
-        if message.member_id and error.opts_out_recipient:
-            member_opt_out(member=message.member, source="carrier", detail=f"Twilio error {error.code}")
+        if error.opts_out_recipient:
+            if message.member_id:
+                member_opt_out(member=message.member, source="carrier", detail=f"Twilio error {error.code}")
+            else:
+                _phone_opt_out(message.phone, error.code)
         elif message.member_id and error.invalid_recipient:
             member_mark_unreachable(member_id=message.member_id)
         return "failed"
 
 
+def _refusal(leader, message: Message) -> str:
+    """Why this message must not be sent now, or "" to send it. Checked again at sending time: the fan may
+    have texted STOP, or the leader been suspended, since it was queued."""
+    if not leader.is_active:
+        return "leader suspended"
+    member = message.member
+    # A keyword answer (the STOP confirmation itself, HELP) is the one text an opted-out member may get.
+    if member is not None and not member.is_subscribed and message.kind != Message.Kind.KEYWORD:
+        return "member opted out"
+    if member is not None and member.unreachable_at is not None:
+        return "number cannot receive texts"
+    return ""
+
+
+def _phone_opt_out(phone: str, code: int | None) -> None:
+    """The carrier says a phone that is no member unsubscribed: remember it like a STOP (no more links)."""
+    from messaging.services import phone_opted_out
+    from signup.models import ConsentRecord
+    from signup.services import phone_hash
+
+    if not phone_opted_out(phone):
+        ConsentRecord.objects.create(
+            member=None,
+            phone_hash=phone_hash(phone),
+            kind=ConsentRecord.Kind.OPT_OUT,
+            source=ConsentRecord.Source.CARRIER,
+            detail=f"Twilio error {code}",
+        )
+
+
 def _retry_later(message_id: int, schema_name: str, delay: datetime.timedelta) -> None:
     from django_q.models import Schedule
 
+    # A Schedule row rather than a sleep in the worker: the retry survives a worker restart, and the
+    # worker is free for other texts meanwhile. Names are unique in django-q: the attempt makes it so.
     Schedule.objects.create(
         func="messaging.tasks.message_send",
         args=f"{message_id!r}, {schema_name!r}",
         schedule_type=Schedule.ONCE,
         next_run=timezone.now() + delay,
         repeats=1,
-        name=f"retry-message-{schema_name}-{message_id}-{timezone.now().timestamp()}",
+        name=f"retry-{schema_name}-{message_id}-{timezone.now().timestamp():.6f}"[:100],
     )

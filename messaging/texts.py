@@ -2,7 +2,7 @@
 
 Kept as a table in code rather than gettext catalogues because each is an SMS whose length is a cost:
 tests check every language against its segment budget (the welcome text with its link fits in two
-segments). A leader's own wording (Leader.welcome_text, help_text, voice_greeting) replaces the default.
+segments, even when a name with an accent such as í makes it UCS-2: 134 characters). A leader's own wording (Leader.welcome_text, help_text, voice_greeting) replaces the default.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ LANGUAGES = ("en", "fr", "es", "de", "ar")
 TEXTS: dict[str, dict[str, str]] = {
     # Sent with a personal signup link to a phone that is not a member yet.
     "welcome": {
-        "en": "{leader}: thanks for texting! Join my community: {link}",
-        "fr": "{leader} : merci de votre message ! Rejoignez ma communauté : {link}",
-        "es": "{leader}: ¡gracias por escribir! Únete a mi comunidad: {link}",
-        "de": "{leader}: Danke für deine Nachricht! Tritt meiner Community bei: {link}",
-        "ar": "{leader}: شكرًا لرسالتك! انضم إلى مجتمعي: {link}",
+        "en": "{leader}: thanks! Join my community: {link}",
+        "fr": "{leader} : merci ! Rejoignez-nous : {link}",
+        "es": "{leader}: ¡gracias! Únete aquí: {link}",
+        "de": "{leader}: Danke! Mach mit: {link}",
+        "ar": "{leader}: شكرًا! انضم إلينا: {link}",
     },
     # A phone from a country the leader does not accept: polite, and no link.
     "country_refused": {
@@ -27,11 +27,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "ar": "{leader}: شكرًا! عذرًا، هذا المجتمع مفتوح فقط للأرقام من: {countries}.",
     },
     "help": {
-        "en": "{leader}: you get texts from {leader}. Reply STOP to stop, START to come back. Msg&data rates may apply.",
-        "fr": "{leader} : vous recevez les textos de {leader}. Répondez STOP pour arrêter, START pour revenir.",
-        "es": "{leader}: recibes mensajes de {leader}. Responde STOP para dejar de recibirlos, START para volver.",
-        "de": "{leader}: Du bekommst SMS von {leader}. Antworte STOP zum Abmelden, START zum Zurückkommen.",
-        "ar": "{leader}: تصلك رسائل من {leader}. أرسل STOP للإيقاف و START للعودة.",
+        "en": "{leader}: texts from this number. Reply STOP to stop, START to come back. Msg&data rates may apply.",
+        "fr": "{leader} : textos de ce numéro. Répondez STOP pour arrêter, START pour revenir.",
+        "es": "{leader}: mensajes de este número. Responde STOP para dejarlos, START para volver.",
+        "de": "{leader}: SMS von dieser Nummer. Antworte STOP zum Abmelden, START zum Zurückkommen.",
+        "ar": "{leader}: رسائل من هذا الرقم. أرسل STOP للإيقاف و START للعودة.",
     },
     "stop": {
         "en": "{leader}: you're unsubscribed and will get no more texts. Reply START to come back.",

@@ -1,0 +1,442 @@
+"""The inbound SMS webhook under gunicorn: requests per second, latency, and a burst stored exactly once.
+
+    python -m bench.inbound [--requests 20000] [--seconds 30] [--workers 4] [--worker-class gthread]
+                            [--threads 2] [--concurrency 16] [--burst 100000] [--burst-phones 50000]
+
+What it does, all on loopback:
+
+1. Prepares a dedicated tenant, ``bench-inbound`` (created once, its texts emptied at each run) with 2,000
+   members, in the database of DATABASE_URL or the embedded server.
+2. Starts gunicorn on ``bench.inbound_wsgi`` (the platform's app, plus a baseline view) with
+   PUBLIC_BASE_URL pointing at it and a Twilio auth token to sign with.
+3. Throughput: a load generator in its own process (asyncio + aiohttp, keep-alive, a bounded number of
+   requests and seconds) posts Twilio-signed inbound texts, with Twilio's realistic parameters, from the
+   members: the common case of a busy number (fans answering a broadcast), routed to the tenant, stored
+   and filed in the inbox. The same run measures the baseline, a bare Django view that checks the signature
+   and does one INSERT, and prints both with p50/p99 latency.
+4. Burst: ``--burst`` texts from ``--burst-phones`` phones that are not members (each phone texts twice:
+   the first text gets the welcome and a link, the second is only stored), plus 1% of them posted a
+   second time as Twilio retries do; then counts the rows: every text stored exactly once, none lost.
+
+Targets (docs/architecture.md, "Inbound texts"): ≥ 1,500 texts/s, p99 < 50 ms, ≥ 50% of the baseline.
+The load generator shares the machine's cores with gunicorn and PostgreSQL, so on a small machine the
+figures are a floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+BENCH_SLUG = "bench-inbound"
+BENCH_SCHEMA = "leader_bench_inbound"
+BENCH_NUMBER = "+13125550188"  # fictional: 555-01XX behind Chicago's area code
+BENCH_ACCOUNT_SID = "AC" + "b" * 32
+MEMBERS = 2_000
+SMS_PATH = "/webhooks/twilio/sms/"
+BASELINE_PATH = "/bench/baseline/"
+
+
+# -- the load generator (its own process) --------------------------------------------------------------------
+
+
+def _form(*, sid: str, from_: str, body: str) -> dict[str, str]:
+    """An inbound text as Twilio posts it."""
+    return {
+        "ToCountry": "US",
+        "ToState": "IL",
+        "SmsMessageSid": sid,
+        "NumMedia": "0",
+        "ToCity": "CHICAGO",
+        "FromZip": "",
+        "SmsSid": sid,
+        "FromState": "",
+        "SmsStatus": "received",
+        "FromCity": "",
+        "Body": body,
+        "FromCountry": "US",
+        "To": BENCH_NUMBER,
+        "ToZip": "60601",
+        "NumSegments": "1",
+        "MessageSid": sid,
+        "AccountSid": BENCH_ACCOUNT_SID,
+        "From": from_,
+        "ApiVersion": "2010-04-01",
+    }
+
+
+BODIES = ("Yes, I'll be there!", "What time does it start?", "Merci !", "Count me in 💪", "¿Dónde es?", "ok")
+
+
+def _requests(config: dict[str, Any]) -> list[tuple[bytes, str]]:
+    """(urlencoded form, signature) for every request, built before the clock starts."""
+    from twilio.request_validator import RequestValidator
+
+    validator = RequestValidator(config["auth_token"])
+    url = config["base_url"] + config["path"]
+    rng = random.Random(config.get("seed", 1))
+    phones: list[str] = config["phones"]
+    out = []
+    if config["mode"] == "burst":
+        # Each phone texts twice, the second text long after the first (the whole first round in between).
+        order = [(i % len(phones), i) for i in range(config["count"])]
+    else:
+        order = [(rng.randrange(len(phones)), i) for i in range(config["count"])]
+    run = uuid.uuid4().hex[:8]
+    for phone_index, i in order:
+        sid = f"SM{run}{i:024x}"
+        form = _form(sid=sid, from_=phones[phone_index], body=BODIES[i % len(BODIES)])
+        out.append((urlencode(form).encode(), validator.compute_signature(url, form)))
+    duplicates = int(len(out) * config.get("duplicates", 0.0))
+    for _ in range(duplicates):  # Twilio's retries: the same text posted again, a little later
+        index = rng.randrange(len(out))
+        out.insert(min(len(out), index + rng.randrange(50, 500)), out[index])
+    return out
+
+
+async def _load(config: dict[str, Any]) -> dict[str, Any]:
+    import aiohttp
+
+    requests = _requests(config)
+    url = config["base_url"] + config["path"]
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    errors = 0
+    pending = iter(requests)
+    deadline = time.perf_counter() + config["seconds"]
+
+    async def worker(session: aiohttp.ClientSession) -> None:
+        nonlocal errors
+        for body, signature in pending:
+            if time.perf_counter() > deadline:
+                return
+            headers = {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Twilio-Signature": signature,
+                "User-Agent": "TwilioProxy/1.1",
+            }
+            started = time.perf_counter()
+            try:
+                async with session.post(url, data=body, headers=headers) as response:
+                    await response.read()
+                    statuses[response.status] = statuses.get(response.status, 0) + 1
+            except (TimeoutError, aiohttp.ClientError, OSError):
+                errors += 1
+                continue
+            latencies.append(time.perf_counter() - started)
+
+    connector = aiohttp.TCPConnector(limit=config["concurrency"], force_close=False)
+    timeout = aiohttp.ClientTimeout(total=15)  # Twilio's own limit
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(session) for _ in range(config["concurrency"])))
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+
+    def quantile(q: float) -> float:
+        return latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000 if latencies else 0.0
+
+    return {
+        "sent": len(latencies) + errors,
+        "planned": len(requests),
+        "ok": statuses.get(200, 0),
+        "statuses": statuses,
+        "errors": errors,
+        "seconds": elapsed,
+        "rate": len(latencies) / elapsed if elapsed else 0.0,
+        "p50_ms": quantile(0.50),
+        "p99_ms": quantile(0.99),
+    }
+
+
+def client_main() -> None:
+    config = json.loads(Path(sys.argv[2]).read_text())
+    print(json.dumps(asyncio.run(_load(config))), flush=True)
+
+
+def load_run(config: dict[str, Any]) -> dict[str, Any]:
+    """Run the load generator in its own process (its own core and GIL) and return its figures."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(config, handle)
+    try:
+        output = subprocess.run(
+            [sys.executable, "-m", "bench.inbound", "--client", handle.name],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=config["seconds"] + 600,
+        ).stdout
+    finally:
+        os.unlink(handle.name)
+    return json.loads(output.strip().splitlines()[-1])
+
+
+# -- the server side -----------------------------------------------------------------------------------------
+
+
+def _django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "community.settings")
+    import django
+
+    django.setup()
+
+
+def database_url() -> str:
+    from django.db import connection
+
+    db = connection.settings_dict
+    host = db["HOST"] or "localhost"
+    socket_dir = host.startswith("/")
+    query = f"?host={quote(host, safe='')}" if socket_dir else ""
+    port = f":{db['PORT']}" if db["PORT"] else ""
+    auth = quote(db["USER"], safe="") + (":" + quote(db["PASSWORD"], safe="") if db["PASSWORD"] else "")
+    return f"postgresql://{auth}@{'localhost' if socket_dir else host}{port}/{quote(db['NAME'])}{query}"
+
+
+def texts_clear() -> None:
+    """Empty the bench tenant's texts, conversations, links and consent rows (the bench tenant only)."""
+    from django.db import connection
+    from django_tenants.utils import schema_context
+
+    with schema_context(BENCH_SCHEMA), connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE messaging_message, messaging_conversation, signup_signuptoken, signup_consentrecord"
+        )
+    connection.set_schema_to_public()
+
+
+def prepare() -> list[str]:
+    """The bench tenant with its members, its texts emptied; returns the members' phones."""
+    from django.core.management import call_command
+    from django.db import connection
+    from django_tenants.utils import schema_context
+
+    from leaders.models import Leader
+    from leaders.services import leader_create
+    from signup.demo import FICTIONAL_LINES, fictional_number
+    from signup.models import Member
+
+    call_command("platform_migrate", verbosity=0)
+    leader = Leader.objects.filter(slug=BENCH_SLUG).first()
+    if leader is None:
+        leader = leader_create(slug=BENCH_SLUG, name="Bench Inbound", phone_number=BENCH_NUMBER)
+    if not leader.is_active:
+        leader.reactivate()
+    assert leader.schema_name == BENCH_SCHEMA
+    phones = [fictional_number(FICTIONAL_LINES + 5_000_000 + i) for i in range(MEMBERS)]
+    with schema_context(leader.schema_name):
+        Member.objects.bulk_create([Member(phone=phone) for phone in phones], ignore_conflicts=True)
+        Member.objects.filter(phone__in=phones).update(status=Member.Status.SUBSCRIBED)
+    connection.set_schema_to_public()
+    texts_clear()  # each run starts from no texts, no conversations, no links
+    return phones
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def gunicorn_start(*, port: int, auth_token: str, workers: int, worker_class: str, threads: int):
+    from django.conf import settings
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "community.settings",
+        "DATABASE_URL": database_url(),
+        "DEBUG": "0",
+        "SECRET_KEY": settings.SECRET_KEY if not settings.DEBUG else secrets.token_urlsafe(32),
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "TWILIO_ACCOUNT_SID": BENCH_ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": auth_token,
+        "TWILIO_API_BASE_URL": "http://127.0.0.1:9",  # the inbound path sends nothing through the API
+        "LOG_LEVEL": "WARNING",
+        "BENCH_SCHEMA": BENCH_SCHEMA,
+    }
+    command = [
+        sys.executable, "-m", "gunicorn", "bench.inbound_wsgi:application",
+        "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", worker_class,
+        "--threads", str(threads), "--backlog", "2048", "--keep-alive", "30", "--log-level", "warning",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, cwd=ROOT, env=env)
+    deadline = time.monotonic() + 60
+    import requests
+
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("gunicorn exited at start")
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return process
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    process.terminate()
+    raise RuntimeError("gunicorn did not answer within 60 s")
+
+
+def gunicorn_stop(process) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def burst_counts(phones_count: int) -> dict[str, int]:
+    from django.db import connection
+    from django_tenants.utils import schema_context
+
+    with schema_context(BENCH_SCHEMA), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*), count(DISTINCT twilio_sid) FROM messaging_message WHERE direction = 'in'"
+        )
+        stored, distinct = cursor.fetchone()
+        cursor.execute("SELECT count(*) FROM messaging_message WHERE direction = 'out' AND kind = 'welcome'")
+        (welcomes,) = cursor.fetchone()
+        cursor.execute("SELECT count(*), count(DISTINCT phone) FROM signup_signuptoken")
+        tokens, token_phones = cursor.fetchone()
+    connection.set_schema_to_public()
+    return {
+        "stored": stored,
+        "distinct": distinct,
+        "welcomes": welcomes,
+        "tokens": tokens,
+        "token_phones": token_phones,
+        "phones": phones_count,
+    }
+
+
+def _line(label: str, figures: dict[str, Any]) -> str:
+    other = {k: v for k, v in figures["statuses"].items() if str(k) != "200"}
+    return (
+        f"{label:<34} {figures['rate']:>8,.0f} req/s   p50 {figures['p50_ms']:6.1f} ms   "
+        f"p99 {figures['p99_ms']:6.1f} ms   ({figures['ok']:,} ok of {figures['sent']:,} in "
+        f"{figures['seconds']:.1f} s{', other: ' + str(other) if other else ''}"
+        f"{', errors: ' + str(figures['errors']) if figures['errors'] else ''})"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--requests", type=int, default=20_000, help="requests per throughput run")
+    parser.add_argument("--seconds", type=float, default=30.0, help="time limit per throughput run")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
+    parser.add_argument("--threads", type=int, default=2, help="threads per gthread worker")
+    parser.add_argument("--concurrency", type=int, default=16, help="requests in flight")
+    parser.add_argument("--burst", type=int, default=100_000, help="texts in the burst (0: skip it)")
+    parser.add_argument("--burst-phones", type=int, default=50_000)
+    parser.add_argument("--burst-seconds", type=float, default=1800.0, help="time limit for the burst")
+    args = parser.parse_args(argv)
+
+    _django()
+    from signup.demo import fictional_number
+
+    print("preparing the bench tenant…", flush=True)
+    members = prepare()
+    port = _free_port()
+    auth_token = secrets.token_hex(16)
+    base = f"http://127.0.0.1:{port}"
+    server = gunicorn_start(
+        port=port,
+        auth_token=auth_token,
+        workers=args.workers,
+        worker_class=args.worker_class,
+        threads=args.threads,
+    )
+    try:
+        common = {
+            "auth_token": auth_token,
+            "base_url": base,
+            "concurrency": args.concurrency,
+            "phones": members,
+        }
+        for path in (BASELINE_PATH, SMS_PATH):  # warm up: connections, imports, caches
+            load_run({**common, "path": path, "mode": "members", "count": 500, "seconds": 30})
+        baseline = load_run(
+            {
+                **common,
+                "path": BASELINE_PATH,
+                "mode": "members",
+                "count": args.requests,
+                "seconds": args.seconds,
+            }
+        )
+        inbound = load_run(
+            {**common, "path": SMS_PATH, "mode": "members", "count": args.requests, "seconds": args.seconds}
+        )
+        print(
+            f"gunicorn {args.worker_class}, {args.workers} workers"
+            + (f" × {args.threads} threads" if args.worker_class == "gthread" else "")
+            + f", {args.concurrency} requests in flight, {os.cpu_count()} CPUs shared with the load generator"
+        )
+        print(_line("baseline (signature + 1 INSERT)", baseline))
+        print(_line("inbound webhook (member texts)", inbound))
+        share = inbound["rate"] / baseline["rate"] if baseline["rate"] else 0.0
+        print(
+            f"inbound / baseline: {share:.0%}   targets: ≥ 1,500 req/s "
+            f"[{'met' if inbound['rate'] >= 1500 else 'NOT met'}], p99 < 50 ms "
+            f"[{'met' if inbound['p99_ms'] < 50 else 'NOT met'}], ≥ 50% of baseline "
+            f"[{'met' if share >= 0.5 else 'NOT met'}]"
+        )
+
+        if args.burst:
+            texts_clear()  # so that the rows counted after the burst are the burst's
+            phones = [fictional_number(i) for i in range(args.burst_phones)]
+            burst = load_run(
+                {
+                    **common,
+                    "path": SMS_PATH,
+                    "mode": "burst",
+                    "phones": phones,
+                    "count": args.burst,
+                    "seconds": args.burst_seconds,
+                    "duplicates": 0.01,
+                    "concurrency": max(args.concurrency, 32),
+                }
+            )
+            counts = burst_counts(len(phones))
+            print(_line(f"burst: {args.burst:,} texts, {len(phones):,} phones", burst))
+            complete = burst["sent"] == burst["planned"]
+            exact = counts["stored"] == counts["distinct"] == args.burst if complete else None
+            print(
+                f"burst rows: {counts['stored']:,} inbound texts stored ({counts['distinct']:,} distinct sids) "
+                f"for {args.burst:,} texts + {burst['planned'] - args.burst:,} retries posted; "
+                f"{counts['welcomes']:,} welcomes, {counts['tokens']:,} links for {counts['token_phones']:,} phones "
+                + (
+                    "→ every text stored exactly once, none lost"
+                    if exact
+                    else "→ MISMATCH"
+                    if complete
+                    else "→ stopped by the time limit"
+                )
+            )
+    finally:
+        gunicorn_stop(server)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "--client":
+        client_main()
+    else:
+        main()

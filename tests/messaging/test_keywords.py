@@ -1,0 +1,256 @@
+"""STOP, START and HELP, the language guess, and the automatic texts' segment budgets."""
+
+from __future__ import annotations
+
+import pytest
+from django_tenants.utils import schema_context
+
+from messaging.keywords import Keyword, keyword_match, language_for_country, language_guess
+from messaging.models import Message, SmsStatus
+from messaging.segments import segment_info
+from messaging.services import leader_cache_clear, phone_opted_out, text_send
+from messaging.texts import LANGUAGES, auto_text
+from signup.models import ConsentRecord, Member, SignupToken
+from tests.messaging.webhooks import text, twiml_messages
+from tests.phones import unique_phone
+
+
+@pytest.fixture(autouse=True)
+def _fresh_leader_cache():
+    leader_cache_clear()
+    yield
+    leader_cache_clear()
+
+
+# -- matching ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["stop", "STOP", " Stop! ", "STOP.", "¡Stop!", "'stop'", "stop\n", "StopAll", "unsubscribe", "Cancel",
+     "end", "QUIT", "optout", "Opt Out", "opt-out", "OPT  OUT", "revoke", "Remove", "🛑 stop 🛑", "s t o p"],
+)  # fmt: skip
+def test_every_stop_word_and_its_variants_is_a_stop(body):
+    assert keyword_match(body) == Keyword.STOP
+
+
+@pytest.mark.parametrize("body", ["start", " START ", "Unstop!", "yes", "YES."])
+def test_start_words_are_twilios_start_unstop_and_yes(body):
+    assert keyword_match(body) == Keyword.START
+
+
+@pytest.mark.parametrize("body", ["help", "HELP?", "Info", " info. "])
+def test_help_words_are_help_and_info(body):
+    assert keyword_match(body) == Keyword.HELP
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["", "   ", "please stop texting me at night", "Go Maya!", "join", "restart", "go", "stopped", "yes we can",
+     "STOP STOP", "helpful", "!!!"],
+)  # fmt: skip
+def test_keywords_inside_sentences_and_other_words_are_conversation(body):
+    assert keyword_match(body) is None
+
+
+@pytest.mark.parametrize(
+    ("body", "language"),
+    [
+        ("Bonjour ! Je voudrais m'inscrire", "fr"),
+        ("merci beaucoup", "fr"),
+        ("Hola, ¿cómo puedo unirme?", "es"),
+        ("Quiero unirme por favor", "es"),
+        ("Hallo, ich möchte mitmachen", "de"),
+        ("Grüße aus Köln", "de"),
+        ("مرحبا", "ar"),
+        ("Hi, I want to join", "en"),
+        ("👍", None),
+        ("12345", None),
+        ("", None),
+    ],
+)
+def test_the_language_of_a_text_is_guessed_from_its_words_letters_and_script(body, language):
+    assert language_guess(body) == language
+
+
+@pytest.mark.parametrize(
+    ("country", "language"),
+    [("FR", "fr"), ("MX", "es"), ("ES", "es"), ("DE", "de"), ("AT", "de"), ("MA", "ar"), ("EG", "ar"),
+     ("CA", None), ("US", None), (None, None)],
+)  # fmt: skip
+def test_a_callers_country_suggests_a_language_except_canada_and_english_speaking_ones(country, language):
+    assert language_for_country(country) == language
+
+
+# -- segment budgets -------------------------------------------------------------------------------------
+
+
+class _Leader:
+    """Only what auto_text reads: a realistic long name, with and without a non-GSM letter."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.welcome_text = self.help_text = self.voice_greeting = ""
+
+
+# A personal link as signup_link_issue makes it: https://<slug>.<platform domain>/j/<22-character token>.
+REALISTIC_LINK = "https://alejandra-martinez.textcommunity.org/j/" + "A" * 22
+
+
+@pytest.mark.parametrize("name", ["Alexandria Ocasio-Cortez", "Alejandra Martínez Ocampo"])
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_welcome_text_with_its_link_fits_in_two_segments(language, name):
+    body = auto_text("welcome", language=language, leader=_Leader(name), link=REALISTIC_LINK)
+
+    assert REALISTIC_LINK in body
+    assert segment_info(body).segments <= 2, (body, segment_info(body))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("name", ["stop", "start", "help", "country_refused"])
+def test_keyword_answers_fit_in_two_segments(language, name):
+    body = auto_text(name, language=language, leader=_Leader("Alejandra Martínez Ocampo"), countries="CA, US")
+
+    assert segment_info(body).segments <= 2, (body, segment_info(body))
+
+
+# -- through the webhook -----------------------------------------------------------------------------------
+
+
+def member_create(leader, **fields) -> Member:
+    with schema_context(leader.schema_name):
+        return Member.objects.create(phone=unique_phone(), **fields)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("body", ["STOP", " Stop! ", "stop.", "Opt out", "UNSUBSCRIBE", "remove"])
+def test_a_members_stop_opts_them_out_at_once_with_one_confirmation(client, world, body):
+    member = member_create(world.alice, language="fr")
+
+    response = text(client, world.alice, member.phone, body)
+
+    (reply,) = twiml_messages(response)
+    assert reply == auto_text("stop", language="fr", leader=world.alice)
+    with schema_context(world.alice.schema_name):
+        member.refresh_from_db()
+        assert member.status == Member.Status.OPTED_OUT and member.opted_out_at is not None
+        (record,) = ConsentRecord.objects.filter(member=member)
+        assert (record.kind, record.source) == ("opt_out", "sms_keyword")
+        confirmation = Message.objects.get(phone=member.phone, direction="out")
+        assert (confirmation.kind, confirmation.member_id) == (Message.Kind.KEYWORD, member.pk)
+
+
+@pytest.mark.django_db
+def test_a_second_stop_gets_no_second_confirmation(client, world):
+    member = member_create(world.alice)
+    text(client, world.alice, member.phone, "STOP")
+
+    again = text(client, world.alice, member.phone, "STOP")
+
+    assert twiml_messages(again) == []
+    with schema_context(world.alice.schema_name):
+        assert ConsentRecord.objects.filter(member=member).count() == 1
+        assert Message.objects.filter(phone=member.phone, direction="out").count() == 1
+
+
+@pytest.mark.django_db
+def test_after_stop_nothing_is_sent_not_even_a_reply_from_the_team(client, world):
+    member = member_create(world.alice)
+    text(client, world.alice, member.phone, "STOP")
+
+    with schema_context(world.alice.schema_name):
+        reply = text_send(leader=world.alice, phone=member.phone, body="We miss you!")
+        broadcast_like = text_send(leader=world.alice, phone=member.phone, body="Rally tonight")
+    assert (reply.status, reply.failure_reason) == (SmsStatus.FAILED, "member opted out")
+    assert broadcast_like.status == SmsStatus.FAILED
+    # A later ordinary text from them is still read by the team.
+    assert twiml_messages(text(client, world.alice, member.phone, "sorry, wrong button")) == []
+
+
+@pytest.mark.django_db
+def test_start_brings_an_opted_out_member_back_with_a_confirmation(client, world):
+    member = member_create(world.alice, language="es")
+    text(client, world.alice, member.phone, "STOP")
+
+    (reply,) = twiml_messages(text(client, world.alice, member.phone, "Start"))
+
+    assert reply == auto_text("start", language="es", leader=world.alice)
+    with schema_context(world.alice.schema_name):
+        member.refresh_from_db()
+        assert member.status == Member.Status.SUBSCRIBED
+        kinds = list(ConsentRecord.objects.filter(member=member).order_by("pk").values_list("kind", "source"))
+    assert kinds == [("opt_out", "sms_keyword"), ("opt_in", "sms_keyword")]
+
+
+@pytest.mark.django_db
+def test_yes_from_a_subscribed_member_is_an_answer_for_the_inbox_not_a_resubscription(client, world):
+    member = member_create(world.alice)
+
+    response = text(client, world.alice, member.phone, "YES")
+
+    assert twiml_messages(response) == []
+    with schema_context(world.alice.schema_name):
+        assert Message.objects.get(phone=member.phone).conversation.unread_count == 1
+        assert not ConsentRecord.objects.filter(member=member).exists()
+
+
+@pytest.mark.django_db
+def test_help_gets_the_help_text_in_the_members_language(client, world):
+    member = member_create(world.alice, language="de")
+
+    (reply,) = twiml_messages(text(client, world.alice, member.phone, "help"))
+
+    assert reply == auto_text("help", language="de", leader=world.alice)
+
+
+@pytest.mark.django_db
+def test_help_uses_the_leaders_own_help_text(client, world):
+    leader = world.alice
+    leader.help_text = "Alice Martin's team: write to help@example.org. STOP to stop."
+    leader.save(update_fields=["help_text"])
+    leader_cache_clear()
+    try:
+        (reply,) = twiml_messages(text(client, leader, unique_phone(), "INFO"))
+    finally:
+        leader.help_text = ""
+        leader.save(update_fields=["help_text"])
+    assert reply == "Alice Martin's team: write to help@example.org. STOP to stop."
+
+
+@pytest.mark.django_db
+def test_a_stop_from_a_phone_that_never_joined_is_honoured_and_no_link_is_sent_after(client, world):
+    phone = unique_phone()
+
+    (confirmation,) = twiml_messages(text(client, world.alice, phone, "STOP"))
+    later = text(client, world.alice, phone, "hi, what is this?")
+    second_stop = text(client, world.alice, phone, "stop")
+
+    assert confirmation == auto_text("stop", language="en", leader=world.alice)
+    assert twiml_messages(later) == [] and twiml_messages(second_stop) == []
+    with schema_context(world.alice.schema_name):
+        assert phone_opted_out(phone)
+        assert not SignupToken.objects.filter(phone=phone).exists()
+        record = ConsentRecord.objects.get(member=None, kind="opt_out", detail="STOP", text=confirmation)
+        assert record.source == "sms_keyword"
+        assert text_send(leader=world.alice, phone=phone, body="Join us!").status == SmsStatus.FAILED
+
+
+@pytest.mark.django_db
+def test_a_phone_that_stopped_before_joining_can_start_again_and_then_get_a_link(client, world):
+    phone = unique_phone()
+    text(client, world.alice, phone, "STOP")
+
+    (started,) = twiml_messages(text(client, world.alice, phone, "START"))
+    (welcome,) = twiml_messages(text(client, world.alice, phone, "hi"))
+
+    assert started == auto_text("start", language="en", leader=world.alice)
+    assert "/j/" in welcome
+    with schema_context(world.alice.schema_name):
+        assert not phone_opted_out(phone)
+
+
+@pytest.mark.django_db
+def test_start_from_a_phone_that_never_stopped_is_a_first_text(client, world):
+    (reply,) = twiml_messages(text(client, world.alice, unique_phone(), "START"))
+
+    assert "/j/" in reply
