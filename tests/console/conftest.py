@@ -53,3 +53,19 @@ def rita(db, world):
 def in_alice(db, world):
     with schema_context(world.alice.schema_name):
         yield world.alice
+
+
+@pytest.fixture
+def dana(db):
+    """A leader of its own, created inside the test's transaction: exact figures, nothing shared."""
+    from leaders.services import leader_create, leader_user_create
+    from signup.demo import fictional_number
+
+    leader = leader_create(
+        slug="dana", name="Dana Okafor", phone_number=fictional_number(300), countries=["US", "CA"]
+    )
+    leader.time_zone = "America/Toronto"
+    leader.save(update_fields=["time_zone"])
+    leader_user_create(leader=leader, username="dora", role="owner", password=TEAM_PASSWORD)
+    leader_user_create(leader=leader, username="dmitri", role="manager", password=TEAM_PASSWORD)
+    return leader
