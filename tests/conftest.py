@@ -54,11 +54,23 @@ _world: World | None = None
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def django_db_setup(request, django_test_environment, django_db_blocker, django_db_modify_db_settings):
+    """The test database, always: pytest-django's own fixture creates it only when a collected test asks
+    for `db`, so a run of `live_db` tests alone (pytest tests/platform) would build the world in the
+    development database."""
+    from django.test.utils import setup_databases, teardown_databases
+
     global _world
+    verbosity = request.config.option.verbose
     with django_db_blocker.unblock():
+        db_cfg = setup_databases(verbosity=verbosity, interactive=False, aliases={"default"})
         _world = _build_world()
     yield
+    with django_db_blocker.unblock():
+        try:
+            teardown_databases(db_cfg, verbosity=verbosity)
+        except Exception as exc:  # noqa: BLE001 - a live server thread may still hold a connection
+            print(f"could not drop the test database: {exc}")
 
 
 @pytest.fixture(scope="session")
