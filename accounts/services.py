@@ -42,10 +42,7 @@ def _keys(*, username: str, ip: str | None) -> list[tuple[str, int]]:
 
 def login_is_throttled(*, username: str, ip: str | None) -> bool:
     """True when this username or this address has failed too often in the last window."""
-    for key, limit in _keys(username=username, ip=ip):
-        if (cache.get(key) or 0) >= limit:
-            return True
-    return False
+    return any((cache.get(key) or 0) >= limit for key, limit in _keys(username=username, ip=ip))
 
 
 def login_failure_record(*, username: str, ip: str | None) -> None:
@@ -131,7 +128,9 @@ def team_member_update(*, actor: User, user: User, role: str, is_active: bool) -
     # Lock the owners so two owners demoting each other at once cannot leave the team without one.
     list(User.objects.select_for_update().filter(role=User.Role.OWNER))
     user.refresh_from_db()
-    losing_owner = user.role == User.Role.OWNER and user.is_active and (role != User.Role.OWNER or not is_active)
+    losing_owner = (
+        user.role == User.Role.OWNER and user.is_active and (role != User.Role.OWNER or not is_active)
+    )
     if losing_owner and not _other_active_owners(user):
         raise ValidationError(_("The team needs at least one active owner."))
     if user.pk == actor.pk and not is_active:

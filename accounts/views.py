@@ -91,7 +91,9 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
 @owner_required
 def team(request: HttpRequest) -> HttpResponse:
     users = User.objects.order_by("-is_active", "role", "username")
-    rows = [(user, TeamMemberForm(initial={"role": user.role, "is_active": user.is_active})) for user in users]
+    rows = [
+        (user, TeamMemberForm(initial={"role": user.role, "is_active": user.is_active})) for user in users
+    ]
     return render(
         request,
         "accounts/team.html",
@@ -147,7 +149,9 @@ def invitation_send(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Invitation sent."))
             return redirect("accounts:team")
     users = User.objects.order_by("-is_active", "role", "username")
-    rows = [(user, TeamMemberForm(initial={"role": user.role, "is_active": user.is_active})) for user in users]
+    rows = [
+        (user, TeamMemberForm(initial={"role": user.role, "is_active": user.is_active})) for user in users
+    ]
     return render(
         request,
         "accounts/team.html",

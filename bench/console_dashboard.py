@@ -29,7 +29,9 @@ def _time(label: str, func, runs: int) -> None:
         started = time.perf_counter()
         result = func()
         times.append(time.perf_counter() - started)
-    print(f"{label:<48} median {statistics.median(times) * 1000:8.1f} ms  (best {min(times) * 1000:.1f}; {result})")
+    print(
+        f"{label:<48} median {statistics.median(times) * 1000:8.1f} ms  (best {min(times) * 1000:.1f}; {result})"
+    )
 
 
 def main() -> None:
@@ -79,10 +81,24 @@ def main() -> None:
         # A cursor deep in the list: the 500,000th newest member.
         deep_member = Member.objects.order_by("-joined_at", "-id")[min(total - 1, total // 2)]
         deep_cursor = selectors.cursor_encode(deep_member)
-        _time("members page after the middle member (keyset)", lambda: len(page(deep_cursor).members), args.runs)
-        _time("filter: women 18-34 in CA, page 1", lambda: len(page(filters={"genders": ["female"], "age_min": 18, "age_max": 34, "countries": ["CA"]}).members), args.runs)
+        _time(
+            "members page after the middle member (keyset)", lambda: len(page(deep_cursor).members), args.runs
+        )
+        _time(
+            "filter: women 18-34 in CA, page 1",
+            lambda: len(
+                page(
+                    filters={"genders": ["female"], "age_min": 18, "age_max": 34, "countries": ["CA"]}
+                ).members
+            ),
+            args.runs,
+        )
         _time("filter: tag vip, page 1", lambda: len(page(filters={"tags": ["vip"]}).members), args.runs)
-        _time("search: last digits of a phone", lambda: len(page(filters={"q": first.members[0].phone[-6:]}).members), args.runs)
+        _time(
+            "search: last digits of a phone",
+            lambda: len(page(filters={"q": first.members[0].phone[-6:]}).members),
+            args.runs,
+        )
         _time("search: first name prefix 'Chlo'", lambda: len(page(filters={"q": "Chlo"}).members), args.runs)
         _time("search: 'maya gar'", lambda: len(page(filters={"q": "maya gar"}).members), args.runs)
         _time("search: email prefix", lambda: len(page(filters={"q": "emma.martin"}).members), args.runs)
@@ -96,11 +112,15 @@ def main() -> None:
         _time("export: every row through the server-side cursor", export_count, 1)
 
         with connection.cursor() as cursor:
-            queryset = selectors.members_filter(Member.objects.all(), {"q": "Chlo"}).order_by("-joined_at", "-id")[:51]
+            queryset = selectors.members_filter(Member.objects.all(), {"q": "Chlo"}).order_by(
+                "-joined_at", "-id"
+            )[:51]
             sql, params = queryset.query.sql_with_params()
             cursor.execute("EXPLAIN " + sql, params)
             print("plan of the name search:\n  " + "\n  ".join(row[0] for row in cursor.fetchall()))
-            queryset = selectors.members_filter(Member.objects.all(), {"q": "0142"}).order_by("-joined_at", "-id")[:51]
+            queryset = selectors.members_filter(Member.objects.all(), {"q": "0142"}).order_by(
+                "-joined_at", "-id"
+            )[:51]
             sql, params = queryset.query.sql_with_params()
             cursor.execute("EXPLAIN " + sql, params)
             print("plan of the phone search:\n  " + "\n  ".join(row[0] for row in cursor.fetchall()))

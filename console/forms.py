@@ -107,7 +107,9 @@ class ImportForm(forms.Form):
         label=_("How did these people agree to receive texts?"),
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Kept in each member's consent record, for example: signed up at the rally on 2026-05-01."),
+        help_text=_(
+            "Kept in each member's consent record, for example: signed up at the rally on 2026-05-01."
+        ),
     )
     default_country = forms.CharField(
         label=_("Country of numbers written without +"),
@@ -136,7 +138,9 @@ class LeaderSettingsForm(forms.ModelForm):
         required=False,
         help_text=_("Two-letter codes separated by commas (US, CA). Empty: any country."),
     )
-    time_zone = forms.CharField(label=_("Time zone"), max_length=64, help_text=_("For example America/Toronto."))
+    time_zone = forms.CharField(
+        label=_("Time zone"), max_length=64, help_text=_("For example America/Toronto.")
+    )
     default_language = forms.ChoiceField(label=_("Default language"), choices=LANGUAGE_CHOICES)
     signup_photo = forms.FileField(
         label=_("Signup page photo"), required=False, help_text=_("JPEG, PNG or WebP, at most 2 MB.")
@@ -172,7 +176,9 @@ class LeaderSettingsForm(forms.ModelForm):
             "welcome_text": _("The first answer to a new fan. Empty: the platform's text in their language."),
             "help_text": _("The answer to HELP. Empty: the platform's text."),
             "voice_greeting": _("What callers to the number hear."),
-            "approval_threshold": _("Broadcasts to more members than this need a second teammate's approval."),
+            "approval_threshold": _(
+                "Broadcasts to more members than this need a second teammate's approval."
+            ),
         }
         widgets = {
             "welcome_text": forms.Textarea(attrs={"rows": 2}),
@@ -189,7 +195,13 @@ class LeaderSettingsForm(forms.ModelForm):
             self.initial["allowed_countries"] = ", ".join(self.instance.allowed_countries or [])
 
     def clean_allowed_countries(self) -> list[str]:
-        codes = sorted({c.strip().upper() for c in self.cleaned_data["allowed_countries"].replace(";", ",").split(",") if c.strip()})
+        codes = sorted(
+            {
+                c.strip().upper()
+                for c in self.cleaned_data["allowed_countries"].replace(";", ",").split(",")
+                if c.strip()
+            }
+        )
         bad = [c for c in codes if len(c) != 2 or not c.isalpha()]
         if bad:
             raise ValidationError(_("Not country codes: %(codes)s") % {"codes": ", ".join(bad)})

@@ -189,7 +189,10 @@ def dashboard_stats_compute(*, leader) -> DashboardStats:
     band_order = {label: index for index, (label, _, _) in enumerate(AGE_BANDS)}
     stats.age_bands.sort(key=lambda item: band_order.get(item[0], len(AGE_BANDS)))
     stats.daily_joins = [
-        (chart_first_day + datetime.timedelta(days=n), joins.get(chart_first_day + datetime.timedelta(days=n), 0))
+        (
+            chart_first_day + datetime.timedelta(days=n),
+            joins.get(chart_first_day + datetime.timedelta(days=n), 0),
+        )
         for n in range(CHART_DAYS)
     ]
     stats.unread_conversations = Conversation.objects.filter(unread_count__gt=0).count()
@@ -315,7 +318,9 @@ class MembersPage:
     next_cursor: str | None
 
 
-def members_page(queryset: QuerySet[Member], *, after: str | None = None, size: int = PAGE_SIZE) -> MembersPage:
+def members_page(
+    queryset: QuerySet[Member], *, after: str | None = None, size: int = PAGE_SIZE
+) -> MembersPage:
     """One page, newest first, continuing after a cursor: keyset pagination on (joined_at, id).
 
     The `joined_at <= t` bound is redundant with the OR but lets PostgreSQL start the index scan at the
@@ -370,7 +375,9 @@ EXPORT_CHUNK = 2000
 
 def members_export_rows(queryset: QuerySet[Member]) -> Iterator[tuple]:
     """The export's rows, read through a server-side cursor EXPORT_CHUNK at a time."""
-    return queryset.order_by("-joined_at", "-id").values_list(*EXPORT_COLUMNS).iterator(chunk_size=EXPORT_CHUNK)
+    return (
+        queryset.order_by("-joined_at", "-id").values_list(*EXPORT_COLUMNS).iterator(chunk_size=EXPORT_CHUNK)
+    )
 
 
 # --- keywords --------------------------------------------------------------------------------------------

@@ -197,7 +197,9 @@ def members_import(
                 if not datetime.date(1900, 1, 1) <= birth_date <= now.date():
                     raise ValueError
             except ValueError:
-                problems.append(_("birth_date %(value)s is not a date like 1990-04-25") % {"value": raw_birth[:20]})
+                problems.append(
+                    _("birth_date %(value)s is not a date like 1990-04-25") % {"value": raw_birth[:20]}
+                )
         joined_at = now
         raw_joined = (row.get("joined_at") or "").strip()
         if raw_joined:
@@ -208,10 +210,14 @@ def members_import(
                 if joined_at > now:
                     raise ValueError
             except ValueError:
-                problems.append(_("joined_at %(value)s is not a past date like 2024-05-01") % {"value": raw_joined[:25]})
+                problems.append(
+                    _("joined_at %(value)s is not a past date like 2024-05-01") % {"value": raw_joined[:25]}
+                )
         language = (row.get("language") or "").strip().lower() or leader.default_language
         if language not in _LANGUAGES:
-            problems.append(_("language must be one of %(choices)s") % {"choices": ", ".join(sorted(_LANGUAGES))})
+            problems.append(
+                _("language must be one of %(choices)s") % {"choices": ", ".join(sorted(_LANGUAGES))}
+            )
         first_name = (row.get("first_name") or "").strip()
         last_name = (row.get("last_name") or "").strip()
         city = (row.get("city") or "").strip()
@@ -237,7 +243,11 @@ def members_import(
             if place is not None:
                 member.place_id, member.place_name = place.geoname_id, place.name
                 member.region, member.country = place.region, place.country
-                member.latitude, member.longitude, member.time_zone = place.latitude, place.longitude, place.timezone
+                member.latitude, member.longitude, member.time_zone = (
+                    place.latitude,
+                    place.longitude,
+                    place.timezone,
+                )
         members.append(member)
 
     if report.errors:
@@ -247,7 +257,9 @@ def members_import(
     phones = [m.phone for m in members]
     for start in range(0, len(phones), IMPORT_BATCH):
         existing.update(
-            Member.objects.filter(phone__in=phones[start : start + IMPORT_BATCH]).values_list("phone", flat=True)
+            Member.objects.filter(phone__in=phones[start : start + IMPORT_BATCH]).values_list(
+                "phone", flat=True
+            )
         )
     new_members = []
     for member in members:
@@ -258,10 +270,18 @@ def members_import(
 
     detail = (getattr(upload, "name", "") or "import")[:200]
     try:
-        _import_write(leader=leader, members=new_members, consent_description=consent_description, detail=detail, now=now)
+        _import_write(
+            leader=leader,
+            members=new_members,
+            consent_description=consent_description,
+            detail=detail,
+            now=now,
+        )
     except IntegrityError:
         # A fan joined by text with one of these numbers while the file was checked: nothing was written.
-        report.errors.append((0, _("Someone in the file joined while it was being imported. Import it again.")))
+        report.errors.append(
+            (0, _("Someone in the file joined while it was being imported. Import it again."))
+        )
         report.skipped.clear()
         return report
     report.created = len(new_members)
@@ -277,7 +297,9 @@ def members_import(
 
 
 @transaction.atomic
-def _import_write(*, leader: Leader, members: list[Member], consent_description: str, detail: str, now) -> None:
+def _import_write(
+    *, leader: Leader, members: list[Member], consent_description: str, detail: str, now
+) -> None:
     for start in range(0, len(members), IMPORT_BATCH):
         batch = Member.objects.bulk_create(members[start : start + IMPORT_BATCH])
         ConsentRecord.objects.bulk_create(

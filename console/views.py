@@ -178,15 +178,14 @@ def members_import(request: HttpRequest) -> HttpResponse:
 def member_detail(request: HttpRequest, member_id: int) -> HttpResponse:
     member = get_object_or_404(Member, pk=member_id)
     tags_form = TagsForm(request.POST or None, initial={"tags": ", ".join(member.tags)})
-    if request.method == "POST":
-        if tags_form.is_valid():
-            try:
-                services.member_tags_set(member=member, tags=tags_form.cleaned_data["tags"])
-            except ValidationError as exc:
-                tags_form.add_error("tags", exc)
-            else:
-                messages.success(request, _("Tags saved."))
-                return redirect("console:member", member_id=member.pk)
+    if request.method == "POST" and tags_form.is_valid():
+        try:
+            services.member_tags_set(member=member, tags=tags_form.cleaned_data["tags"])
+        except ValidationError as exc:
+            tags_form.add_error("tags", exc)
+        else:
+            messages.success(request, _("Tags saved."))
+            return redirect("console:member", member_id=member.pk)
     return render(
         request,
         "console/member_detail.html",
@@ -223,11 +222,10 @@ def member_erase(request: HttpRequest, member_id: int) -> HttpResponse:
 def settings_edit(request: HttpRequest) -> HttpResponse:
     leader = request.tenant
     form = LeaderSettingsForm(request.POST or None, request.FILES or None, instance=leader)
-    if request.method == "POST":
-        if form.is_valid():
-            form.save()
-            messages.success(request, _("Settings saved."))
-            return redirect("console:settings")
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Settings saved."))
+        return redirect("console:settings")
     return render(
         request,
         "console/settings.html",

@@ -78,11 +78,15 @@ class Member(models.Model):
             # city case-insensitively from their start (UPPER(x) LIKE 'MA%'). pattern_ops: the database
             # collation is not C.
             models.Index(OpClass(Reverse("phone"), name="text_pattern_ops"), name="signup_member_phone_rev"),
-            models.Index(OpClass(Upper("first_name"), name="text_pattern_ops"), name="signup_member_first_pfx"),
+            models.Index(
+                OpClass(Upper("first_name"), name="text_pattern_ops"), name="signup_member_first_pfx"
+            ),
             models.Index(OpClass(Upper("last_name"), name="text_pattern_ops"), name="signup_member_last_pfx"),
             models.Index(OpClass(Upper("email"), name="text_pattern_ops"), name="signup_member_email_pfx"),
             models.Index(OpClass(Upper("city"), name="text_pattern_ops"), name="signup_member_city_pfx"),
-            models.Index(OpClass(Upper("place_name"), name="text_pattern_ops"), name="signup_member_place_pfx"),
+            models.Index(
+                OpClass(Upper("place_name"), name="text_pattern_ops"), name="signup_member_place_pfx"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -95,7 +95,9 @@ def test_the_password_reset_email_links_to_the_leaders_host(db, world, settings)
     page = client.get(path, follow=True)
     assert page.status_code == 200
     form_path = page.redirect_chain[-1][0]
-    done = client.post(form_path, {"new_password1": "a-new-pass-word-9", "new_password2": "a-new-pass-word-9"})
+    done = client.post(
+        form_path, {"new_password1": "a-new-pass-word-9", "new_password2": "a-new-pass-word-9"}
+    )
     assert done.status_code == 302
     assert client.post("/login/", {"username": "olivia", "password": "a-new-pass-word-9"}).status_code == 302
 

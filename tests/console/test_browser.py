@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from pathlib import Path
 
 import pytest
 from django_tenants.utils import schema_context
@@ -46,7 +47,7 @@ def test_olivia_logs_in_filters_members_and_exports_them(live_db, live_app, worl
         page.get_by_role("link", name="Export these members (CSV)").click()
     download = download_info.value
     assert download.suggested_filename.startswith("alice-members-")
-    body = open(download.path(), encoding="utf-8-sig").read()
+    body = Path(download.path()).read_text(encoding="utf-8-sig")
     exported = list(csv.DictReader(io.StringIO(body)))
     assert len(exported) == 3 and {row["first_name"] for row in exported} == {marker}
 

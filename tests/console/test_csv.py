@@ -42,7 +42,7 @@ def test_the_export_streams_every_member_of_the_current_filter(dana):
 
 def test_the_export_neutralises_spreadsheet_formulas(dana):
     with schema_context(dana.schema_name):
-        member_make(first_name="=HYPERLINK(\"http://x\")", last_name="@SUM(1)", tags=["vip", "donor"])
+        member_make(first_name='=HYPERLINK("http://x")', last_name="@SUM(1)", tags=["vip", "donor"])
     rows = _rows(client_for(dana, "dmitri").get("/members/export.csv"))
     assert rows[0]["first_name"].startswith("'=")
     assert rows[0]["last_name"].startswith("'@")
@@ -70,7 +70,12 @@ def test_an_import_adds_members_with_a_consent_record_each(dana):
     assert "2 members added" in response.content.decode()
     with schema_context(dana.schema_name):
         ana = Member.objects.get(phone=a)
-        assert (ana.first_name, ana.gender, ana.language, ana.tags) == ("Ana", "female", "es", ["volunteer", "donor"])
+        assert (ana.first_name, ana.gender, ana.language, ana.tags) == (
+            "Ana",
+            "female",
+            "es",
+            ["volunteer", "donor"],
+        )
         assert ana.place_name == "Montréal" and ana.country == "CA"
         assert Member.objects.filter(phone=b).exists()
         consent = ConsentRecord.objects.get(member=ana)
@@ -133,13 +138,25 @@ def test_an_import_skips_people_who_are_already_members(dana):
 def test_an_import_needs_a_consent_description_and_a_phone_column(dana):
     with schema_context(dana.schema_name):
         no_consent = services.members_import(
-            leader=dana, upload=_upload("phone\n+12025550111\n"), consent_description=" ", default_country="US", imported_by=None
+            leader=dana,
+            upload=_upload("phone\n+12025550111\n"),
+            consent_description=" ",
+            default_country="US",
+            imported_by=None,
         )
         no_phone = services.members_import(
-            leader=dana, upload=_upload("name\nAna\n"), consent_description="Rally", default_country="US", imported_by=None
+            leader=dana,
+            upload=_upload("name\nAna\n"),
+            consent_description="Rally",
+            default_country="US",
+            imported_by=None,
         )
         not_text = services.members_import(
-            leader=dana, upload=_upload("x"), consent_description="Rally", default_country="US", imported_by=None
+            leader=dana,
+            upload=_upload("x"),
+            consent_description="Rally",
+            default_country="US",
+            imported_by=None,
         )
     assert "agreed" in no_consent.errors[0][1]
     assert "phone" in no_phone.errors[0][1]
@@ -151,7 +168,11 @@ def test_an_import_is_capped_in_rows(dana, monkeypatch):
     rows = "".join(f"{unique_phone()}\n" for _ in range(4))
     with schema_context(dana.schema_name):
         report = services.members_import(
-            leader=dana, upload=_upload("phone\n" + rows), consent_description="Rally", default_country="US", imported_by=None
+            leader=dana,
+            upload=_upload("phone\n" + rows),
+            consent_description="Rally",
+            default_country="US",
+            imported_by=None,
         )
         assert not Member.objects.exists()
     assert "at most 3 rows" in report.errors[0][1]
@@ -161,6 +182,10 @@ def test_a_big_import_is_written_in_batches(dana, django_assert_max_num_queries)
     rows = "".join(f"{unique_phone()},Fan{n}\n" for n in range(5000))
     with schema_context(dana.schema_name), django_assert_max_num_queries(40):
         report = services.members_import(
-            leader=dana, upload=_upload("phone,first_name\n" + rows), consent_description="Rally", default_country="US", imported_by=None
+            leader=dana,
+            upload=_upload("phone,first_name\n" + rows),
+            consent_description="Rally",
+            default_country="US",
+            imported_by=None,
         )
     assert report.ok and report.created == 5000

@@ -25,10 +25,38 @@ def test_the_dashboard_counts_a_known_community(dana):
     today = midnight.date()
     with schema_context(dana.schema_name):
         # Joined today (after local midnight), in the last week, and long ago.
-        member_make(first_name="A", joined_at=max(midnight + datetime.timedelta(minutes=1), now - datetime.timedelta(seconds=5)), city="Montréal", place_name="Montréal", gender="female", language="fr", birth_date=today.replace(year=today.year - 20))
-        member_make(first_name="B", joined_at=now - datetime.timedelta(days=3), place_name="Montréal", gender="female", language="fr", birth_date=today.replace(year=today.year - 40))
-        member_make(first_name="C", joined_at=now - datetime.timedelta(days=40), place_name="Toronto", gender="male", language="en")
-        member_make(first_name="D", joined_at=now - datetime.timedelta(days=200), city="Smallville", gender="male", language="en", birth_date=today.replace(year=today.year - 70))
+        member_make(
+            first_name="A",
+            joined_at=max(midnight + datetime.timedelta(minutes=1), now - datetime.timedelta(seconds=5)),
+            city="Montréal",
+            place_name="Montréal",
+            gender="female",
+            language="fr",
+            birth_date=today.replace(year=today.year - 20),
+        )
+        member_make(
+            first_name="B",
+            joined_at=now - datetime.timedelta(days=3),
+            place_name="Montréal",
+            gender="female",
+            language="fr",
+            birth_date=today.replace(year=today.year - 40),
+        )
+        member_make(
+            first_name="C",
+            joined_at=now - datetime.timedelta(days=40),
+            place_name="Toronto",
+            gender="male",
+            language="en",
+        )
+        member_make(
+            first_name="D",
+            joined_at=now - datetime.timedelta(days=200),
+            city="Smallville",
+            gender="male",
+            language="en",
+            birth_date=today.replace(year=today.year - 70),
+        )
         member_make(
             first_name="E",
             joined_at=now - datetime.timedelta(days=300),

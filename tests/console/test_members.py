@@ -27,17 +27,35 @@ def test_every_filter_narrows_the_members(dana):
     today = timezone.localdate()
     with schema_context(dana.schema_name):
         maya = member_make(
-            first_name="Maya", last_name="García", gender="female", language="es", country="CA",
-            region="Quebec", place_id=6077243, place_name="Montréal", tags=["volunteer"],
-            birth_date=today.replace(year=today.year - 25), joined_at=BASE,
+            first_name="Maya",
+            last_name="García",
+            gender="female",
+            language="es",
+            country="CA",
+            region="Quebec",
+            place_id=6077243,
+            place_name="Montréal",
+            tags=["volunteer"],
+            birth_date=today.replace(year=today.year - 25),
+            joined_at=BASE,
         )
         liam = member_make(
-            first_name="Liam", last_name="Smith", gender="male", language="en", country="US",
-            region="Illinois", place_id=4887398, place_name="Chicago", tags=["donor", "vip"],
-            birth_date=today.replace(year=today.year - 50), joined_at=BASE + datetime.timedelta(days=10),
+            first_name="Liam",
+            last_name="Smith",
+            gender="male",
+            language="en",
+            country="US",
+            region="Illinois",
+            place_id=4887398,
+            place_name="Chicago",
+            tags=["donor", "vip"],
+            birth_date=today.replace(year=today.year - 50),
+            joined_at=BASE + datetime.timedelta(days=10),
             email="liam.smith@example.org",
         )
-        gone = member_make(first_name="Zoé", status=Member.Status.OPTED_OUT, joined_at=BASE + datetime.timedelta(days=20))
+        gone = member_make(
+            first_name="Zoé", status=Member.Status.OPTED_OUT, joined_at=BASE + datetime.timedelta(days=20)
+        )
         everyone = Member.objects.all()
 
         def match(**filters):
@@ -75,7 +93,9 @@ def test_paging_through_all_pages_yields_every_matching_member_exactly_once(dana
     with schema_context(dana.schema_name), transaction.atomic():
         # Few distinct join times, so many members share one: the id breaks ties.
         for index, offset in enumerate(offsets):
-            member_make(joined_at=BASE + datetime.timedelta(hours=offset), gender="female" if index % 2 else "male")
+            member_make(
+                joined_at=BASE + datetime.timedelta(hours=offset), gender="female" if index % 2 else "male"
+            )
         filters = {"genders": ["female"]} if only_women else {}
         queryset = selectors.members_filter(Member.objects.all(), filters)
         seen: list[int] = []
@@ -100,7 +120,11 @@ def test_a_forged_cursor_shows_the_first_page(dana):
 def test_the_members_page_lists_filters_and_pages(dana):
     with schema_context(dana.schema_name):
         for day in range(60):
-            member_make(first_name=f"Fan{day}", joined_at=BASE + datetime.timedelta(days=day), language="fr" if day % 3 == 0 else "en")
+            member_make(
+                first_name=f"Fan{day}",
+                joined_at=BASE + datetime.timedelta(days=day),
+                language="fr" if day % 3 == 0 else "en",
+            )
     client = client_for(dana, "dmitri")
     first = client.get("/members/", {"language": "fr"}).content.decode()
     assert "Fan57" in first and "Fan58" not in first
@@ -118,11 +142,27 @@ def test_member_detail_shows_profile_consent_and_the_whole_conversation(dana):
     with schema_context(dana.schema_name):
         member = member_make(first_name="Nour", last_name="Haddad", email="nour@example.org")
         ConsentRecord.objects.create(
-            member=member, phone_hash=phone_hash(member.phone), kind="opt_in", source="web_form", detail="form v1"
+            member=member,
+            phone_hash=phone_hash(member.phone),
+            kind="opt_in",
+            source="web_form",
+            detail="form v1",
         )
         conversation = Conversation.objects.create(phone=member.phone, member=member)
-        Message.objects.create(conversation=conversation, phone=member.phone, direction="in", body="Hello team", status="received")
-        Message.objects.create(conversation=conversation, phone=member.phone, direction="out", body="Hi Nour!", status="delivered")
+        Message.objects.create(
+            conversation=conversation,
+            phone=member.phone,
+            direction="in",
+            body="Hello team",
+            status="received",
+        )
+        Message.objects.create(
+            conversation=conversation,
+            phone=member.phone,
+            direction="out",
+            body="Hi Nour!",
+            status="delivered",
+        )
     page = client_for(dana, "dmitri").get(f"/members/{member.pk}/").content.decode()
     for text in ("Nour Haddad", "nour@example.org", "form v1", "Hello team", "Hi Nour!", "Signup form"):
         assert text in page
@@ -144,9 +184,13 @@ def test_erasing_a_member_keeps_only_the_anonymous_consent_ledger(dana):
     with schema_context(dana.schema_name):
         member = member_make(first_name="Erin")
         phone = member.phone
-        ConsentRecord.objects.create(member=member, phone_hash=phone_hash(phone), kind="opt_in", source="web_form")
+        ConsentRecord.objects.create(
+            member=member, phone_hash=phone_hash(phone), kind="opt_in", source="web_form"
+        )
         conversation = Conversation.objects.create(phone=phone, member=member)
-        Message.objects.create(conversation=conversation, phone=phone, direction="in", body="my secret", status="received")
+        Message.objects.create(
+            conversation=conversation, phone=phone, direction="in", body="my secret", status="received"
+        )
         SignupToken.objects.create(token_hash="x" * 64, phone=phone, expires_at=timezone.now())
     client = client_for(dana, "dmitri")
     confirm = client.get(f"/members/{member.pk}/erase/")

@@ -81,7 +81,9 @@ def test_a_photo_that_is_not_an_image_is_refused(dana, media):
 
 def test_the_owner_adds_and_removes_keyword_replies(dana):
     client = client_for(dana, "dora")
-    response = client.post("/settings/keywords/", {"keyword": " rally! ", "reply": "See you at 7pm", "tag": "rally"})
+    response = client.post(
+        "/settings/keywords/", {"keyword": " rally! ", "reply": "See you at 7pm", "tag": "rally"}
+    )
     assert response.status_code == 302
     with schema_context(dana.schema_name):
         keyword = KeywordReply.objects.get()
