@@ -102,50 +102,63 @@ def dashboard_stats_forget() -> None:
     cache.delete(_dashboard_cache_key())
 
 
-# One pass over signup_member: the totals, every breakdown and the daily joins of the chart come out of
-# one GROUP BY GROUPING SETS, each set a hash aggregate over the same scan.
+# One pass over signup_member, grouped by city only (a hash aggregate PostgreSQL runs in parallel workers):
+# every other figure is a FILTER count over a small known domain (genders, age bands, languages), summed
+# over the cities in Python. The chart reads only the last 90 days through the joined_at index.
 _DASHBOARD_SQL = """
-WITH m AS (
-    SELECT
-        COALESCE(NULLIF(place_name, ''), NULLIF(city, ''), '') AS city_label,
-        gender,
-        CASE
-            WHEN birth_date IS NULL THEN ''
-            {age_cases}
-            ELSE ''
-        END AS age_band,
-        language,
-        CASE WHEN joined_at >= %(chart_start)s
-             THEN (joined_at AT TIME ZONE %(tz)s)::date END AS day,
-        status, joined_at, opted_out_at
-    FROM signup_member
-)
 SELECT
-    GROUPING(city_label, gender, age_band, language, day) AS g,
-    city_label, gender, age_band, language, day,
+    COALESCE(NULLIF(place_name, ''), NULLIF(city, ''), '') AS city_label,
     count(*) AS total,
     count(*) FILTER (WHERE status = 'subscribed') AS subscribed,
     count(*) FILTER (WHERE joined_at >= %(today_start)s) AS joined_today,
     count(*) FILTER (WHERE joined_at >= %(week_start)s) AS joined_week,
-    count(*) FILTER (WHERE opted_out_at >= %(month_start)s) AS opted_out_month
-FROM m
-GROUP BY GROUPING SETS ((), (city_label), (gender), (age_band), (language), (day))
+    count(*) FILTER (WHERE opted_out_at >= %(month_start)s) AS opted_out_month{breakdowns}
+FROM signup_member
+GROUP BY 1
 """
-# GROUPING() bits, left to right: city_label=16, gender=8, age_band=4, language=2, day=1 (1 = not grouped).
-_G_TOTAL, _G_CITY, _G_GENDER, _G_AGE, _G_LANGUAGE, _G_DAY = 31, 15, 23, 27, 29, 30
+_CHART_SQL = """
+SELECT (joined_at AT TIME ZONE %(tz)s)::date AS day, count(*)
+FROM signup_member
+WHERE joined_at >= %(chart_start)s
+GROUP BY 1
+"""
+_FIXED_COLUMNS = 5  # after city_label: total, subscribed, joined_today, joined_week, opted_out_month
 
 
-def _age_cases(today: datetime.date, params: dict) -> str:
-    # Bands as birth-date ranges (no per-row age arithmetic): born after today minus (high + 1) years.
-    cases = []
+def _breakdown_columns(today: datetime.date, params: dict) -> tuple[str, list[tuple[str, str]]]:
+    """FILTER count columns for every gender, age band and language, and what each one counts."""
+    from django.conf import settings
+
+    columns: list[str] = []
+    keys: list[tuple[str, str]] = []
+    for index, gender in enumerate([*Member.Gender.values, ""]):
+        params[f"gender_{index}"] = gender
+        columns.append(f"count(*) FILTER (WHERE gender = %(gender_{index})s)")
+        keys.append(("gender", gender))
+    low_bound = None  # born after this date: younger than the band's upper age + 1
     for index, (label, _low, high) in enumerate(AGE_BANDS):
-        if high is None:
-            cases.append(f"WHEN TRUE THEN %(band_{index})s")
-        else:
-            cases.append(f"WHEN birth_date > %(born_after_{index})s THEN %(band_{index})s")
+        conditions = []
+        if high is not None:
             params[f"born_after_{index}"] = years_before(today, high + 1)
-        params[f"band_{index}"] = label
-    return "\n            ".join(cases)
+            conditions.append(f"birth_date > %(born_after_{index})s")
+        if low_bound is not None:
+            conditions.append(f"birth_date <= %({low_bound})s")
+        else:
+            conditions.append("birth_date IS NOT NULL")
+        columns.append(f"count(*) FILTER (WHERE {' AND '.join(conditions)})")
+        keys.append(("age", label))
+        low_bound = f"born_after_{index}" if high is not None else None
+    columns.append("count(*) FILTER (WHERE birth_date IS NULL)")
+    keys.append(("age", ""))
+    codes = [code for code, _name in settings.LANGUAGES]
+    for index, code in enumerate(codes):
+        params[f"language_{index}"] = code
+        columns.append(f"count(*) FILTER (WHERE language = %(language_{index})s)")
+        keys.append(("language", code))
+    params["languages"] = codes
+    columns.append("count(*) FILTER (WHERE NOT (language = ANY(%(languages)s)))")
+    keys.append(("language", "other"))
+    return "".join(f",\n    {column}" for column in columns), keys
 
 
 def dashboard_stats_compute(*, leader) -> DashboardStats:
@@ -164,36 +177,32 @@ def dashboard_stats_compute(*, leader) -> DashboardStats:
         "month_start": today_start.replace(day=1),
         "chart_start": datetime.datetime.combine(chart_first_day, datetime.time(), tzinfo=tz),
     }
-    sql = _DASHBOARD_SQL.format(age_cases=_age_cases(today, params))
+    breakdowns, keys = _breakdown_columns(today, params)
     stats = DashboardStats(computed_at=now)
-    joins: dict[datetime.date, int] = {}
+    sums = [0] * (_FIXED_COLUMNS + len(keys))
+    cities: list[tuple[str, int]] = []
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for g, city, gender, age_band, language, day, total, subscribed, jt, jw, om in cursor.fetchall():
-            if g == _G_TOTAL:
-                stats.total, stats.subscribed = total, subscribed
-                stats.joined_today, stats.joined_week, stats.opted_out_month = jt, jw, om
-            elif g == _G_CITY and city:
-                stats.cities.append((city, total))
-            elif g == _G_GENDER:
-                stats.genders.append((gender or "", total))
-            elif g == _G_AGE:
-                stats.age_bands.append((age_band or "", total))
-            elif g == _G_LANGUAGE:
-                stats.languages.append((language or "", total))
-            elif g == _G_DAY and day is not None:
-                joins[day] = total
-    stats.cities = sorted(stats.cities, key=lambda item: (-item[1], item[0]))[:TOP_CITIES]
-    stats.genders.sort(key=lambda item: -item[1])
-    stats.languages.sort(key=lambda item: -item[1])
-    band_order = {label: index for index, (label, _, _) in enumerate(AGE_BANDS)}
-    stats.age_bands.sort(key=lambda item: band_order.get(item[0], len(AGE_BANDS)))
+        cursor.execute(_DASHBOARD_SQL.format(breakdowns=breakdowns), params)
+        for city, *counts in cursor.fetchall():
+            if city:
+                cities.append((city, counts[0]))
+            sums = [a + b for a, b in zip(sums, counts, strict=True)]
+        cursor.execute(_CHART_SQL, params)
+        joins = dict(cursor.fetchall())
+    stats.total, stats.subscribed, stats.joined_today, stats.joined_week, stats.opted_out_month = sums[
+        :_FIXED_COLUMNS
+    ]
+    breakdown: dict[str, list[tuple[str, int]]] = {"gender": [], "age": [], "language": []}
+    for (kind, value), count in zip(keys, sums[_FIXED_COLUMNS:], strict=True):
+        if count:
+            breakdown[kind].append((value, count))
+    stats.cities = sorted(cities, key=lambda item: (-item[1], item[0]))[:TOP_CITIES]
+    stats.genders = sorted(breakdown["gender"], key=lambda item: -item[1])
+    stats.age_bands = breakdown["age"]  # youngest first, unknown last
+    stats.languages = sorted(breakdown["language"], key=lambda item: -item[1])
     stats.daily_joins = [
-        (
-            chart_first_day + datetime.timedelta(days=n),
-            joins.get(chart_first_day + datetime.timedelta(days=n), 0),
-        )
-        for n in range(CHART_DAYS)
+        (day, joins.get(day, 0))
+        for day in (chart_first_day + datetime.timedelta(days=n) for n in range(CHART_DAYS))
     ]
     stats.unread_conversations = Conversation.objects.filter(unread_count__gt=0).count()
     return stats
