@@ -189,3 +189,9 @@ def twilio(_fake_twilio_server, settings):
     settings.TWILIO_API_BASE_URL = fake.base_url
     yield fake
     fake.reset_rules()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests last: Playwright's sync API keeps an event loop running in the main thread for the
+    rest of the session, which tests that start their own loop (asyncio.run) cannot share."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
