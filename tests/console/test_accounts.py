@@ -172,3 +172,35 @@ def test_a_second_owner_lets_the_first_step_down(olivia, world):
     olivia.post(f"/team/{olivia_id}/", {"role": "manager", "is_active": "on"})
     with schema_context(world.alice.schema_name):
         assert User.objects.get(pk=olivia_id).role == "manager"
+
+
+def test_a_teammate_changes_their_password(mark, world):
+    response = mark.post(
+        "/password/",
+        {
+            "old_password": TEAM_PASSWORD,
+            "new_password1": "mark-new-pass-42",
+            "new_password2": "mark-new-pass-42",
+        },
+    )
+    assert response.status_code == 302
+    assert (
+        client_for(world.alice)
+        .post("/login/", {"username": "mark", "password": "mark-new-pass-42"})
+        .status_code
+        == 302
+    )
+
+
+def test_inviting_an_address_already_on_the_team_is_refused(olivia, world):
+    with schema_context(world.alice.schema_name):
+        User.objects.filter(username="rita").update(email="rita@example.org")
+    response = olivia.post("/team/invite/", {"email": "RITA@example.org", "role": "manager"})
+    assert response.status_code == 400
+    assert "already uses this email" in response.content.decode()
+    assert mail.outbox == []
+
+
+def test_logging_out_needs_a_post(olivia):
+    assert olivia.get("/logout/").status_code == 405
+    assert olivia.get("/members/").status_code == 200
