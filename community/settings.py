@@ -81,6 +81,7 @@ SHARED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",  # opclass indexes (signup_member search), ArrayField lookups
     "django_q",
     "phonenumber_field",
     "rest_framework",
@@ -92,6 +93,7 @@ TENANT_APPS = [
     "accounts",
     "signup",
     "messaging",
+    "console",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -131,6 +133,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "console.context_processors.console",
             ],
         },
     }
@@ -169,13 +172,19 @@ STORAGES = {
 MEDIA_ROOT = BASE_DIR / ".data" / "media"
 MEDIA_URL = "/media/"
 
+# --- the leaders' console (team logins) ---------------------------------------------------------------
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/login/"
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # a reset link works for a day
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"community@{PLATFORM_DOMAIN}")
 
 PHONENUMBER_DEFAULT_REGION = None
 PHONENUMBER_DB_FORMAT = "E164"
 
-# --- cache (rate limits, shared by every web process: never the per-process default) -------------------
+# --- cache: rate limits and the dashboard's short-lived aggregates, shared by every web process (never the
+# per-process default). Keys carry the schema name where they are per leader.
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:

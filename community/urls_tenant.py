@@ -1,11 +1,17 @@
 """URLs on a leader's host (<slug>.<PLATFORM_DOMAIN>): the console, the signup page, the API."""
 
+from django.conf import settings
+from django.conf.urls.static import static
 from django.urls import include, path
 
 from community import views
 
 urlpatterns = [
-    path("", views.leader_home, name="leader_home"),
     path("healthz", views.healthz, name="tenant_healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("", include("signup.urls")),
+    path("", include("accounts.urls")),
+    # The console at the root: "/" is the dashboard for the team, "text to join" for anyone else.
+    path("", include("console.urls")),
+    *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),
 ]

@@ -14,4 +14,7 @@ def platform_home(request: HttpRequest) -> HttpResponse:
 
 
 def leader_home(request: HttpRequest) -> HttpResponse:
+    """What anyone who is not on the team sees at the leader's address: how to join, and the team's login.
+
+    The team sees the console's dashboard at the same address (console.views.home)."""
     return render(request, "leader_home.html", {"leader": request.tenant})

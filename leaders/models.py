@@ -44,6 +44,10 @@ def schema_name_for(slug: str) -> str:
     return SCHEMA_PREFIX + slug.replace("-", "_")
 
 
+def leader_photo_path(leader: Leader, filename: str) -> str:
+    return f"leaders/{leader.slug}/{filename}"
+
+
 class Leader(TenantMixin):
     """A politician, party or artist: one tenant, one schema, one published number."""
 
@@ -93,6 +97,8 @@ class Leader(TenantMixin):
     help_text = models.CharField(max_length=300, blank=True)
     signup_intro = models.CharField(max_length=300, blank=True)
     voice_greeting = models.CharField(max_length=400, blank=True)
+    # The signup page's photo, under MEDIA_ROOT/leaders/<slug>/ (set in the console's settings).
+    signup_photo = models.FileField(upload_to=leader_photo_path, max_length=200, blank=True)
     minimum_age = models.PositiveSmallIntegerField(default=13)
     quiet_hours_start = models.TimeField(default=datetime.time(21, 0))
     quiet_hours_end = models.TimeField(default=datetime.time(9, 0))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import warnings
 
 import pytest
 from django.db import connection
@@ -55,27 +54,23 @@ _world: World | None = None
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
-    global _world
-    from django.db import connections
+def django_db_setup(request, django_test_environment, django_db_blocker, django_db_modify_db_settings):
+    """The test database, always: pytest-django's own fixture creates it only when a collected test asks
+    for `db`, so a run of `live_db` tests alone (pytest tests/platform) would build the world in the
+    development database."""
     from django.test.utils import setup_databases, teardown_databases
 
-    # pytest-django creates the test database only when some collected test uses `db` or the django_db
-    # marker; a run of live_db tests alone (e.g. one browser test file) would otherwise use the
-    # development database.
-    own_setup = None
-    if not connections["default"].settings_dict["NAME"].startswith("test_"):
-        with django_db_blocker.unblock():
-            own_setup = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+    global _world
+    verbosity = request.config.option.verbose
     with django_db_blocker.unblock():
+        db_cfg = setup_databases(verbosity=verbosity, interactive=False, aliases={"default"})
         _world = _build_world()
     yield
-    if own_setup is not None:
-        with django_db_blocker.unblock():
-            try:
-                teardown_databases(own_setup, verbosity=0)
-            except Exception as exc:  # noqa: BLE001 - as pytest-django does: a live server may hold a session
-                warnings.warn(f"could not drop the test database: {exc!r}", stacklevel=1)
+    with django_db_blocker.unblock():
+        try:
+            teardown_databases(db_cfg, verbosity=verbosity)
+        except Exception as exc:  # noqa: BLE001 - a live server thread may still hold a connection
+            print(f"could not drop the test database: {exc}")
 
 
 @pytest.fixture(scope="session")
@@ -194,3 +189,9 @@ def twilio(_fake_twilio_server, settings):
     settings.TWILIO_API_BASE_URL = fake.base_url
     yield fake
     fake.reset_rules()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests last: Playwright's sync API keeps an event loop running in the main thread for the
+    rest of the session, which tests that start their own loop (asyncio.run) cannot share."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

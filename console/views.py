@@ -1,0 +1,268 @@
+"""The leader's console: dashboard, members, settings and keyword replies. Thin views: parse, call one
+selector or service, render. Role checks are the decorators in console/decorators.py."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+from collections.abc import Iterator
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_tenants.utils import schema_context
+
+from community import views as community_views
+from console import charts, selectors, services
+from console.decorators import manager_required, owner_required, teammate_required
+from console.forms import (
+    MEMBER_GENDER_LABELS,
+    MEMBER_STATUS_LABELS,
+    ImportForm,
+    KeywordReplyForm,
+    LeaderSettingsForm,
+    MembersFilterForm,
+    TagsForm,
+)
+from console.models import KeywordReply
+from signup.models import Member
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """The leader's host: the console for the team, the "text to join" page for everyone else."""
+    if request.user.is_authenticated:
+        return dashboard(request)
+    return community_views.leader_home(request)
+
+
+@teammate_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    context = {"section": "dashboard"}
+    if request.user.can_manage:
+        stats = selectors.dashboard_stats(leader=request.tenant)
+        context.update(
+            stats=stats,
+            growth=charts.daily_bars(stats.daily_joins),
+            cities=charts.horizontal_bars(stats.cities),
+            genders=charts.horizontal_bars(
+                [(str(MEMBER_GENDER_LABELS.get(g, g or _("Not given"))), n) for g, n in stats.genders]
+            ),
+            age_bands=charts.horizontal_bars([(label or _("Not given"), n) for label, n in stats.age_bands]),
+            languages=charts.horizontal_bars(stats.languages),
+            broadcasts=selectors.recent_broadcasts(),
+        )
+    else:
+        from messaging.models import Conversation
+
+        context["unread_conversations"] = Conversation.objects.filter(unread_count__gt=0).count()
+    return render(request, "console/dashboard.html", context)
+
+
+# --- members ---------------------------------------------------------------------------------------------
+
+
+def _filtered_members(request: HttpRequest) -> tuple[MembersFilterForm, object]:
+    form = MembersFilterForm(request.GET or None)
+    queryset = Member.objects.all()
+    if form.is_bound and form.is_valid():
+        queryset = selectors.members_filter(queryset, form.to_filters())
+    elif form.is_bound:
+        queryset = Member.objects.none()
+    return form, queryset
+
+
+def _query_without(request: HttpRequest, *names: str) -> str:
+    query = request.GET.copy()
+    for name in names:
+        query.pop(name, None)
+    return query.urlencode()
+
+
+@manager_required
+def members(request: HttpRequest) -> HttpResponse:
+    form, queryset = _filtered_members(request)
+    page = selectors.members_page(queryset, after=request.GET.get("after") or None)
+    return render(
+        request,
+        "console/members.html",
+        {
+            "section": "members",
+            "form": form,
+            "page": page,
+            "query": _query_without(request, "after"),
+            "is_first_page": not request.GET.get("after"),
+            "status_labels": MEMBER_STATUS_LABELS,
+        },
+    )
+
+
+def _csv_safe(value) -> str:
+    """Spreadsheet formulas in a cell would run when the export is opened: quote them."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        value = ";".join(value)
+    elif isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    text = str(value)
+    if text[:1] in ("=", "-", "@", "\t", "\r") or (text[:1] == "+" and not text[1:].isdigit()):
+        return "'" + text
+    return text
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _export_lines(queryset, schema_name: str) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield "\ufeff" + writer.writerow(selectors.EXPORT_COLUMNS)
+    # The response is consumed after the view returns: pin the schema for the cursor's whole life.
+    with schema_context(schema_name):
+        buffer = []
+        for row in selectors.members_export_rows(queryset):
+            buffer.append(writer.writerow([_csv_safe(value) for value in row]))
+            if len(buffer) >= 500:
+                yield "".join(buffer)
+                buffer = []
+        if buffer:
+            yield "".join(buffer)
+
+
+@manager_required
+def members_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The current filter as CSV, streamed: rows leave as the server-side cursor reads them."""
+    _form, queryset = _filtered_members(request)
+    filename = f"{request.tenant.slug}-members-{timezone.localdate().isoformat()}.csv"
+    response = StreamingHttpResponse(
+        _export_lines(queryset, connection.schema_name), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@manager_required
+def members_import(request: HttpRequest) -> HttpResponse:
+    form = ImportForm(request.POST or None, request.FILES or None)
+    report = None
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        report = services.members_import(
+            leader=request.tenant,
+            upload=form.cleaned_data["file"],
+            consent_description=form.cleaned_data["consent_description"],
+            default_country=form.cleaned_data["default_country"],
+            imported_by=request.user,
+        )
+        if report.ok:
+            selectors.dashboard_stats_forget()
+        else:
+            status = 400
+    elif request.method == "POST":
+        status = 400
+    return render(
+        request,
+        "console/members_import.html",
+        {"section": "members", "form": form, "report": report, "max_rows": services.IMPORT_MAX_ROWS},
+        status=status,
+    )
+
+
+@manager_required
+def member_detail(request: HttpRequest, member_id: int) -> HttpResponse:
+    member = get_object_or_404(Member, pk=member_id)
+    tags_form = TagsForm(request.POST or None, initial={"tags": ", ".join(member.tags)})
+    if request.method == "POST" and tags_form.is_valid():
+        try:
+            services.member_tags_set(member=member, tags=tags_form.cleaned_data["tags"])
+        except ValidationError as exc:
+            tags_form.add_error("tags", exc)
+        else:
+            messages.success(request, _("Tags saved."))
+            return redirect("console:member", member_id=member.pk)
+    return render(
+        request,
+        "console/member_detail.html",
+        {
+            "section": "members",
+            "member": member,
+            "age": member.age_on(timezone.localdate()),
+            "tags_form": tags_form,
+            "consents": selectors.member_consents(member),
+            "texts": selectors.member_messages(member),
+            "gender_label": MEMBER_GENDER_LABELS.get(member.gender, ""),
+            "status_label": MEMBER_STATUS_LABELS.get(member.status, member.status),
+        },
+        status=400 if tags_form.errors else 200,
+    )
+
+
+@manager_required
+def member_erase(request: HttpRequest, member_id: int) -> HttpResponse:
+    """Asks first (GET), erases on the confirming POST."""
+    member = get_object_or_404(Member, pk=member_id)
+    if request.method == "POST":
+        services.member_erase(member=member, leader=request.tenant)
+        selectors.dashboard_stats_forget()
+        messages.success(request, _("The member's personal data was erased."))
+        return redirect("console:members")
+    return render(request, "console/member_erase.html", {"section": "members", "member": member})
+
+
+# --- settings (owner only) -------------------------------------------------------------------------------
+
+
+@owner_required
+def settings_edit(request: HttpRequest) -> HttpResponse:
+    leader = request.tenant
+    form = LeaderSettingsForm(request.POST or None, request.FILES or None, instance=leader)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Settings saved."))
+        return redirect("console:settings")
+    return render(
+        request,
+        "console/settings.html",
+        {
+            "section": "settings",
+            "form": form,
+            "keywords": KeywordReply.objects.all(),
+            "keyword_form": KeywordReplyForm(),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@owner_required
+@require_POST
+def keyword_add(request: HttpRequest) -> HttpResponse:
+    form = KeywordReplyForm(request.POST)
+    if form.is_valid():
+        form.save()
+        messages.success(request, _("Keyword added."))
+        return redirect("console:settings")
+    return render(
+        request,
+        "console/settings.html",
+        {
+            "section": "settings",
+            "form": LeaderSettingsForm(instance=request.tenant),
+            "keywords": KeywordReply.objects.all(),
+            "keyword_form": form,
+        },
+        status=400,
+    )
+
+
+@owner_required
+@require_POST
+def keyword_delete(request: HttpRequest, keyword_id: int) -> HttpResponse:
+    KeywordReply.objects.filter(pk=keyword_id).delete()
+    messages.success(request, _("Keyword removed."))
+    return redirect("console:settings")

@@ -1,0 +1,224 @@
+"""The members pages: filters, search, keyset pagination, detail, tags, erasure."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django_tenants.utils import schema_context
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from console import selectors, services
+from messaging.models import Conversation, Message
+from signup.models import ConsentRecord, Member, SignupToken
+from signup.services import phone_hash
+from tests.console.conftest import client_for, member_make
+
+BASE = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+
+
+def _ids(queryset) -> set[int]:
+    return set(queryset.values_list("pk", flat=True))
+
+
+def test_every_filter_narrows_the_members(dana):
+    today = timezone.localdate()
+    with schema_context(dana.schema_name):
+        maya = member_make(
+            first_name="Maya",
+            last_name="García",
+            gender="female",
+            language="es",
+            country="CA",
+            region="Quebec",
+            place_id=6077243,
+            place_name="Montréal",
+            tags=["volunteer"],
+            birth_date=today.replace(year=today.year - 25),
+            joined_at=BASE,
+        )
+        liam = member_make(
+            first_name="Liam",
+            last_name="Smith",
+            gender="male",
+            language="en",
+            country="US",
+            region="Illinois",
+            place_id=4887398,
+            place_name="Chicago",
+            tags=["donor", "vip"],
+            birth_date=today.replace(year=today.year - 50),
+            joined_at=BASE + datetime.timedelta(days=10),
+            email="liam.smith@example.org",
+        )
+        gone = member_make(
+            first_name="Zoé", status=Member.Status.OPTED_OUT, joined_at=BASE + datetime.timedelta(days=20)
+        )
+        everyone = Member.objects.all()
+
+        def match(**filters):
+            return _ids(selectors.members_filter(everyone, filters))
+
+        assert match() == {maya.pk, liam.pk, gone.pk}
+        assert match(place_ids=[6077243]) == {maya.pk}
+        assert match(regions=["Illinois"]) == {liam.pk}
+        assert match(countries=["ca"]) == {maya.pk}
+        assert match(genders=["male"]) == {liam.pk}
+        assert match(languages=["es"]) == {maya.pk}
+        assert match(tags=["vip", "nobody"]) == {liam.pk}
+        assert match(age_min=25, age_max=25) == {maya.pk}
+        assert match(age_min=26) == {liam.pk}
+        assert match(age_max=24) == set()
+        assert match(joined_after=(BASE + datetime.timedelta(days=5)).date()) == {liam.pk, gone.pk}
+        assert match(joined_before=(BASE + datetime.timedelta(days=10)).date()) == {maya.pk, liam.pk}
+        assert match(status="opted_out") == {gone.pk}
+        assert match(q="gar") == {maya.pk}
+        assert match(q="MAYA garc") == {maya.pk}
+        assert match(q="liam.smith@") == {liam.pk}
+        assert match(q="chic") == {liam.pk}
+        assert match(q=liam.phone[-4:]) == {liam.pk}
+        assert match(q=liam.phone) == {liam.pk}
+        assert match(q="ma%ya") == set() and match(q="_aya") == set()
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    offsets=st.lists(st.integers(min_value=0, max_value=5), min_size=0, max_size=30),
+    size=st.integers(min_value=1, max_value=7),
+    only_women=st.booleans(),
+)
+def test_paging_through_all_pages_yields_every_matching_member_exactly_once(dana, offsets, size, only_women):
+    with schema_context(dana.schema_name), transaction.atomic():
+        # Few distinct join times, so many members share one: the id breaks ties.
+        for index, offset in enumerate(offsets):
+            member_make(
+                joined_at=BASE + datetime.timedelta(hours=offset), gender="female" if index % 2 else "male"
+            )
+        filters = {"genders": ["female"]} if only_women else {}
+        queryset = selectors.members_filter(Member.objects.all(), filters)
+        seen: list[int] = []
+        after = None
+        for _ in range(len(offsets) + 2):
+            page = selectors.members_page(queryset, after=after, size=size)
+            seen.extend(m.pk for m in page.members)
+            assert len(page.members) <= size
+            if page.next_cursor is None:
+                break
+            after = page.next_cursor
+        expected = list(queryset.order_by("-joined_at", "-id").values_list("pk", flat=True))
+        assert seen == expected
+        transaction.set_rollback(True)
+
+
+def test_a_forged_cursor_shows_the_first_page(dana):
+    response = client_for(dana, "dora").get("/members/?after=not-a-cursor")
+    assert response.status_code == 200
+
+
+def test_the_members_page_lists_filters_and_pages(dana):
+    with schema_context(dana.schema_name):
+        for day in range(60):
+            member_make(
+                first_name=f"Fan{day}",
+                joined_at=BASE + datetime.timedelta(days=day),
+                language="fr" if day % 3 == 0 else "en",
+            )
+    client = client_for(dana, "dmitri")
+    first = client.get("/members/", {"language": "fr"}).content.decode()
+    assert "Fan57" in first and "Fan58" not in first
+    assert 'rel="next"' not in first  # 20 French members fit one page
+    everyone = client.get("/members/").content.decode()
+    assert 'rel="next"' in everyone and "Fan59" in everyone and "Fan9<" not in everyone
+    bad = client.get("/members/", {"age_min": "40", "age_max": "20"})
+    assert bad.status_code == 200 and "below the lowest" in bad.content.decode()
+    assert "Fan59" not in bad.content.decode()
+    unknown_city = client.get("/members/", {"city": "Nowhereville Qqq"}).content.decode()
+    assert "No city by this name" in unknown_city
+
+
+def test_member_detail_shows_profile_consent_and_the_whole_conversation(dana):
+    with schema_context(dana.schema_name):
+        member = member_make(first_name="Nour", last_name="Haddad", email="nour@example.org")
+        ConsentRecord.objects.create(
+            member=member,
+            phone_hash=phone_hash(member.phone),
+            kind="opt_in",
+            source="web_form",
+            detail="form v1",
+        )
+        conversation = Conversation.objects.create(phone=member.phone, member=member)
+        Message.objects.create(
+            conversation=conversation,
+            phone=member.phone,
+            direction="in",
+            body="Hello team",
+            status="received",
+        )
+        Message.objects.create(
+            conversation=conversation,
+            phone=member.phone,
+            direction="out",
+            body="Hi Nour!",
+            status="delivered",
+        )
+    page = client_for(dana, "dmitri").get(f"/members/{member.pk}/").content.decode()
+    for text in ("Nour Haddad", "nour@example.org", "form v1", "Hello team", "Hi Nour!", "Signup form"):
+        assert text in page
+    assert page.index("Hello team") < page.index("Hi Nour!")
+
+
+def test_tags_are_edited_from_the_member_page(dana):
+    with schema_context(dana.schema_name):
+        member = member_make()
+    client = client_for(dana, "dmitri")
+    response = client.post(f"/members/{member.pk}/", {"tags": "Volunteer, rally-2026; volunteer"})
+    assert response.status_code == 302
+    with schema_context(dana.schema_name):
+        member.refresh_from_db()
+    assert member.tags == ["volunteer", "rally-2026"]
+
+
+def test_erasing_a_member_keeps_only_the_anonymous_consent_ledger(dana):
+    with schema_context(dana.schema_name):
+        member = member_make(first_name="Erin")
+        phone = member.phone
+        ConsentRecord.objects.create(
+            member=member, phone_hash=phone_hash(phone), kind="opt_in", source="web_form"
+        )
+        conversation = Conversation.objects.create(phone=phone, member=member)
+        Message.objects.create(
+            conversation=conversation, phone=phone, direction="in", body="my secret", status="received"
+        )
+        SignupToken.objects.create(token_hash="x" * 64, phone=phone, expires_at=timezone.now())
+    client = client_for(dana, "dmitri")
+    confirm = client.get(f"/members/{member.pk}/erase/")
+    assert confirm.status_code == 200 and "Erase for good" in confirm.content.decode()
+    with schema_context(dana.schema_name):
+        assert Member.objects.filter(pk=member.pk).exists()  # asking is not erasing
+    assert client.post(f"/members/{member.pk}/erase/").status_code == 302
+    with schema_context(dana.schema_name):
+        assert not Member.objects.filter(pk=member.pk).exists()
+        assert not Message.objects.filter(phone=phone).exists()
+        assert not Conversation.objects.filter(phone=phone).exists()
+        assert not SignupToken.objects.filter(phone=phone).exists()
+        ledger = list(ConsentRecord.objects.filter(phone_hash=phone_hash(phone)).order_by("created_at", "id"))
+    assert [(r.kind, r.member_id) for r in ledger] == [("opt_in", None), ("opt_out", None)]
+    assert ledger[1].detail == "erased"
+
+
+def test_a_responder_cannot_erase_a_member(dana, world):
+    from leaders.services import leader_user_create
+    from tests.conftest import TEAM_PASSWORD
+
+    leader_user_create(leader=dana, username="rhea", role="responder", password=TEAM_PASSWORD)
+    with schema_context(dana.schema_name):
+        member = member_make()
+    assert client_for(dana, "rhea").post(f"/members/{member.pk}/erase/").status_code == 403
+    with schema_context(dana.schema_name):
+        assert Member.objects.filter(pk=member.pk).exists()
+
+
+def test_tags_are_parsed_trimmed_and_deduplicated():
+    assert services.tags_parse(" VIP ;donor,, vip ,big   rally") == ["vip", "donor", "big rally"]
