@@ -15,6 +15,7 @@ import dataclasses
 import os
 
 import pytest
+import pytest_django.fixtures
 from django.db import connection
 from django_tenants.utils import schema_context
 
@@ -38,6 +39,7 @@ class World:
 
 
 def _build_world() -> World:
+    assert connection.settings_dict["NAME"].startswith("test_"), "the test world goes in a test database"
     template_schema_migrate()
     alice = leader_create(
         slug="alice", name="Alice Martin", phone_number="+12025550142", countries=["US", "CA"]
@@ -51,6 +53,18 @@ def _build_world() -> World:
 
 
 _world: World | None = None
+
+
+def _databases_for_setup_always_default(items):
+    """pytest-django sets up only the databases that collected tests ask for through `db` or a
+    django_db mark; a run of only `live_db` tests would then build the world in the development
+    database. The test database is always needed here."""
+    aliases, serialized = _pytest_django_databases_for_setup(items)
+    return {*aliases, "default"}, serialized
+
+
+_pytest_django_databases_for_setup = pytest_django.fixtures._get_databases_for_setup
+pytest_django.fixtures._get_databases_for_setup = _databases_for_setup_always_default
 
 
 @pytest.fixture(scope="session")

@@ -171,9 +171,7 @@ def test_the_add_form_shows_bad_or_duplicate_input_on_its_field_and_creates_noth
     assert (Leader.objects.count(), Domain.objects.count()) == (leaders, domains)
 
 
-def test_a_failure_in_a_later_admin_step_rolls_back_the_new_leaders_schema_and_domain(
-    db, staff, monkeypatch
-):
+def test_a_failure_in_a_later_admin_step_rolls_back_the_new_leaders_schema_and_domain(db, staff, monkeypatch):
     def log_fails(*args, **kwargs):
         raise RuntimeError("admin log unavailable")
 
@@ -273,8 +271,6 @@ def test_the_admin_is_not_served_on_a_leaders_host(db, staff, world):
 
 
 def test_a_leaders_team_member_cannot_log_into_the_staff_admin(db, client, world):
-    response = client.post(
-        "/admin/login/?next=/admin/", {"username": "olivia", "password": TEAM_PASSWORD}
-    )
+    response = client.post("/admin/login/?next=/admin/", {"username": "olivia", "password": TEAM_PASSWORD})
     assert response.status_code == 200
     assert not response.wsgi_request.user.is_authenticated
