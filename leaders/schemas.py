@@ -27,16 +27,84 @@ def template_schema_migrate(*, verbosity: int = 0) -> None:
     connection.set_schema_to_public()
 
 
-def platform_migrate(*, parallel: int = 0, verbosity: int = 1) -> None:
-    """Public schema, then the template, then every leader (in parallel processes when asked)."""
+def leader_schemas_behind(*, chunk: int = 200) -> list[str]:
+    """Leaders' schemas missing a migration the (migrated) template has, in creation order.
+
+    A schema holding every migration row the template holds is in the template's state (leaders are cloned
+    from it and then migrated by the same code), so `migrate` would only load the migration graph there to
+    find nothing to do: about half a second per schema, minutes with a thousand leaders. One query per
+    `chunk` schemas tells which ones need it.
+    """
+    from leaders.models import Leader
+
+    template = _quote(template_schema_name())
+    names = list(Leader.objects.order_by("pk").values_list("schema_name", flat=True))
+    order = list(names)
+    behind: list[str] = []
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {template}.django_migrations")
+        expected = cursor.fetchone()[0]
+        cursor.execute("SELECT nspname FROM pg_namespace WHERE nspname = ANY(%s)", [names])
+        existing = {row[0] for row in cursor.fetchall()}
+        # A leader without a schema (created with auto_create_schema off) is migrate's to create.
+        behind.extend(n for n in names if n not in existing)
+        names = [n for n in names if n in existing]
+        for start in range(0, len(names), chunk):
+            part = names[start : start + chunk]
+            if not part:
+                continue
+            checks = " UNION ALL ".join(
+                f"SELECT %s, (SELECT count(*) FROM {_quote(n)}.django_migrations m "
+                f"JOIN {template}.django_migrations t ON t.app = m.app AND t.name = m.name)"
+                for n in part
+            )
+            cursor.execute(checks, part)
+            behind.extend(name for name, present in cursor.fetchall() if present < expected)
+    return sorted(behind, key=order.index)
+
+
+class _MigrateSomeSchemas:
+    """django-tenants' migrate_schemas for a given list of leader schemas (it knows all or one)."""
+
+    @staticmethod
+    def command(schemas: list[str]):
+        from django_tenants.management.commands import SyncCommon
+        from django_tenants.management.commands.migrate_schemas import (
+            GET_EXECUTOR_FUNCTION,
+            MigrateSchemasCommand,
+        )
+
+        class Command(MigrateSchemasCommand):
+            def handle(self, *args, **options):
+                SyncCommon.handle(self, *args, **options)
+                executor = GET_EXECUTOR_FUNCTION(codename=self.executor)(self.args, self.options)
+                executor.run_migrations(tenants=list(schemas))
+
+        return Command()
+
+
+def platform_migrate(*, parallel: int = 0, verbosity: int = 1, everything: bool = False) -> list[str]:
+    """Public schema, then the template, then every leader behind it (in parallel processes when asked).
+
+    Returns the leader schemas it migrated. `everything` runs migrate in every leader's schema even when
+    its migration rows match the template's.
+    """
     call_command("migrate_schemas", shared=True, interactive=False, verbosity=verbosity)
     template_schema_migrate(verbosity=verbosity)
-    options: dict = {"tenant": True, "interactive": False, "verbosity": verbosity}
-    if parallel > 1:
-        options["executor"] = "multiprocessing"
-        settings.TENANT_MULTIPROCESSING_MAX_PROCESSES = parallel
-    call_command("migrate_schemas", **options)
+    if everything:
+        from leaders.models import Leader
+
+        schemas = list(Leader.objects.order_by("pk").values_list("schema_name", flat=True))
+    else:
+        schemas = leader_schemas_behind()
+    if schemas:
+        options: dict = {"tenant": True, "interactive": False, "verbosity": verbosity}
+        if parallel > 1 and len(schemas) > 1:
+            options["executor"] = "multiprocessing"
+            settings.TENANT_MULTIPROCESSING_MAX_PROCESSES = parallel
+        call_command(_MigrateSomeSchemas.command(schemas), **options)
     connection.set_schema_to_public()
+    return schemas
 
 
 # --- cloning the template -----------------------------------------------------------------------------------
