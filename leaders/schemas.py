@@ -44,9 +44,13 @@ def leader_schemas_behind(*, chunk: int = 200) -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT count(*) FROM {template}.django_migrations")
         expected = cursor.fetchone()[0]
-        cursor.execute("SELECT nspname FROM pg_namespace WHERE nspname = ANY(%s)", [names])
+        cursor.execute(
+            "SELECT n.nspname FROM pg_namespace n JOIN pg_class c ON c.relnamespace = n.oid "
+            "AND c.relname = 'django_migrations' AND c.relkind = 'r' WHERE n.nspname = ANY(%s)",
+            [names],
+        )
         existing = {row[0] for row in cursor.fetchall()}
-        # A leader without a schema (created with auto_create_schema off) is migrate's to create.
+        # A leader whose schema is missing or was never migrated is migrate's to build.
         behind.extend(n for n in names if n not in existing)
         names = [n for n in names if n in existing]
         for start in range(0, len(names), chunk):
