@@ -186,33 +186,30 @@ def probe_schemas() -> int:
 
 
 def probe_remove() -> None:
-    """Remove every trace of the probe app from every schema, in one transaction."""
+    """Remove every trace of the probe app from every schema (also what an interrupted run left behind).
+
+    One transaction per schema: dropping a table in a thousand schemas at once would need more locks than
+    PostgreSQL's default lock table holds.
+    """
     from django.db import connection, transaction
 
-    with transaction.atomic(), connection.cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(
-            """
-            DO $$
-            DECLARE s text;
-            BEGIN
-              FOR s IN SELECT table_schema FROM information_schema.tables
-                       WHERE table_name = 'bench_probe_probe' LOOP
-                EXECUTE format('DROP TABLE %I.bench_probe_probe', s);
-              END LOOP;
-              FOR s IN SELECT table_schema FROM information_schema.tables
-                       WHERE table_name = 'django_migrations' LOOP
-                EXECUTE format('DELETE FROM %I.django_migrations WHERE app = %L', s, 'bench_probe');
-              END LOOP;
-              FOR s IN SELECT table_schema FROM information_schema.tables
-                       WHERE table_name = 'django_content_type' LOOP
-                EXECUTE format(
-                  'DELETE FROM %I.auth_permission WHERE content_type_id IN '
-                  '(SELECT id FROM %I.django_content_type WHERE app_label = %L)', s, s, 'bench_probe');
-                EXECUTE format('DELETE FROM %I.django_content_type WHERE app_label = %L', s, 'bench_probe');
-              END LOOP;
-            END $$;
-            """
+            "SELECT DISTINCT table_schema FROM information_schema.tables "
+            "WHERE table_name IN ('bench_probe_probe', 'django_migrations')"
         )
+        schemas = [row[0] for row in cursor.fetchall()]
+    for schema in schemas:
+        with transaction.atomic(), connection.cursor() as cursor:
+            q = f'"{schema}"'
+            cursor.execute(f"DROP TABLE IF EXISTS {q}.bench_probe_probe")
+            cursor.execute(f"DELETE FROM {q}.django_migrations WHERE app = %s", [PROBE_APP])
+            cursor.execute(
+                f"DELETE FROM {q}.auth_permission WHERE content_type_id IN "
+                f"(SELECT id FROM {q}.django_content_type WHERE app_label = %s)",
+                [PROBE_APP],
+            )
+            cursor.execute(f"DELETE FROM {q}.django_content_type WHERE app_label = %s", [PROBE_APP])
     connection.set_schema_to_public()
 
 
@@ -237,6 +234,7 @@ def main() -> None:
     from django.db import connection
 
     print(f"database: {connection.settings_dict['NAME']} on {connection.settings_dict['HOST'] or 'socket'}")
+    probe_remove()  # what an interrupted run may have left
     started = time.perf_counter()
     migrate_timed(args.parallel)  # the bench database may be new, or behind the code
     print(f"migrated the bench database in {time.perf_counter() - started:.1f}s", flush=True)
