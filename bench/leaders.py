@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import ROOT, django_setup, manage_command  # noqa: E402
+from bench import BENCH_DATABASE, ROOT, django_setup, manage_command  # noqa: E402
 
 SLUG_PREFIX = "bench-"
 PROBE_APP = "bench_probe"
@@ -38,13 +38,37 @@ def slug_for(index: int) -> str:
     return f"{SLUG_PREFIX}{index:05d}"
 
 
-def leader_create_timed(index: int) -> float:
+def backend_cpu_seconds() -> float | None:
+    """CPU time used so far by this connection's PostgreSQL backend, when the server runs on this machine."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def leader_create_timed(index: int) -> tuple[float, float | None]:
+    """(wall seconds, CPU seconds of this process and its PostgreSQL backend) to create one leader.
+
+    On a busy machine the wall time swings with whatever else runs; the CPU time much less.
+    """
     from leaders.services import leader_create
     from signup.demo import fictional_number
 
+    server = backend_cpu_seconds()
+    client = time.process_time()
     started = time.perf_counter()
     leader_create(slug=slug_for(index), name=f"Bench Leader {index}", phone_number=fictional_number(index))
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    client = time.process_time() - client
+    after = backend_cpu_seconds()
+    cpu = None if server is None or after is None else client + after - server
+    return wall, cpu
 
 
 def bench_leaders() -> list[int]:
@@ -87,10 +111,10 @@ def timings_load(label: str) -> list[float] | None:
     return list(row[0]) if row else None
 
 
-def leaders_build(target: int, sample: int) -> list[float]:
+def leaders_build(target: int, sample: int) -> list[tuple[float, float | None]]:
     """Create bench leaders up to `target`, timing the first `sample` when starting from none."""
     existing = bench_leaders()
-    first: list[float] = []
+    first: list[tuple[float, float | None]] = []
     if existing and existing != list(range(1, len(existing) + 1)):
         print("  bench leaders are not numbered 1..n: rebuilding them", flush=True)
         leaders_drop(existing)
@@ -101,9 +125,9 @@ def leaders_build(target: int, sample: int) -> list[float]:
     print(f"  creating leaders {start}..{target} (progress every 50)", flush=True)
     started = time.perf_counter()
     for index in range(start, target + 1):
-        seconds = leader_create_timed(index)
+        seconds, cpu = leader_create_timed(index)
         if index <= sample:
-            first.append(seconds)
+            first.append((seconds, cpu))
         if index % 50 == 0 or index == target:
             elapsed = time.perf_counter() - started
             done = index - start + 1
@@ -112,7 +136,9 @@ def leaders_build(target: int, sample: int) -> list[float]:
                 flush=True,
             )
     if first:
-        timings_save("first", first)
+        timings_save("first", [wall for wall, _ in first])
+        if all(cpu is not None for _, cpu in first):
+            timings_save("first_cpu", [cpu for _, cpu in first])
     return first
 
 
@@ -226,11 +252,12 @@ def main() -> None:
     parser.add_argument(
         "--no-new-migration", action="store_true", help="skip timing a migration applied to every schema"
     )
+    parser.add_argument("--database", default=BENCH_DATABASE, help="bench database on the development server")
     args = parser.parse_args()
     if args.leaders < args.sample + 1:
         parser.error("--leaders must be larger than --sample")
 
-    django_setup()
+    django_setup(args.database)
     from django.db import connection
 
     print(f"database: {connection.settings_dict['NAME']} on {connection.settings_dict['HOST'] or 'socket'}")
@@ -244,25 +271,34 @@ def main() -> None:
         leaders_drop(existing)
 
     # The Nth leader: build up to N - sample, then time the last `sample` creations.
-    first = leaders_build(args.leaders - args.sample, args.sample) or timings_load("first")
+    built = leaders_build(args.leaders - args.sample, args.sample)
+    first = [wall for wall, _ in built] or timings_load("first")
+    first_cpu = [cpu for _, cpu in built if cpu is not None] or timings_load("first_cpu")
     count = len(bench_leaders())
-    around_n = [leader_create_timed(index) for index in range(count + 1, count + args.sample + 1)]
+    around = [leader_create_timed(index) for index in range(count + 1, count + args.sample + 1)]
+    around_n = [wall for wall, _ in around]
+    around_n_cpu = [cpu for _, cpu in around if cpu is not None]
     if count + args.sample > args.leaders:
         # Reused leaders: the timed extras go again, so the platform keeps exactly --leaders of them.
         leaders_drop(list(range(args.leaders + 1, count + args.sample + 1)))
     total = len(bench_leaders())
 
-    print(f"\nleader creation (p50 of {args.sample}):")
-    if first:
-        print(f"  around the 1st leader        {p50(first) * 1000:7.0f} ms")
-    else:
-        print("  around the 1st leader        not measured (run with --fresh)")
     print(
-        f"  around leader {count + 1:,}-{count + args.sample:,}  {p50(around_n) * 1000:7.0f} ms"
-        f"   (target < 500 ms)"
+        f"\nleader creation, p50 of {args.sample}: wall clock, and CPU (this process + its PostgreSQL backend)"
     )
+    label_n = f"around leader {count + 1:,}-{count + args.sample:,}"
     if first:
-        print(f"  ratio Nth / 1st              {p50(around_n) / p50(first):7.2f}    (target ≈ 1)")
+        cpu = f"{p50(first_cpu) * 1000:7.0f} ms CPU" if first_cpu else ""
+        print(f"  {'around the 1st leader':<30} {p50(first) * 1000:7.0f} ms   {cpu}")
+    else:
+        print(f"  {'around the 1st leader':<30} not measured (run with --fresh)")
+    cpu = f"{p50(around_n_cpu) * 1000:7.0f} ms CPU" if around_n_cpu else ""
+    print(f"  {label_n:<30} {p50(around_n) * 1000:7.0f} ms   {cpu}   (target < 500 ms)")
+    if first:
+        ratio = f"{p50(around_n) / p50(first):7.2f}"
+        if first_cpu and around_n_cpu:
+            ratio += f"   CPU {p50(around_n_cpu) / p50(first_cpu):5.2f}"
+        print(f"  {'ratio Nth / 1st':<30} {ratio}   (target ≈ 1)")
 
     seconds = migrate_timed(args.parallel)
     print(
