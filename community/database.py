@@ -32,6 +32,11 @@ def database_from_url(url: str) -> dict:
     if not name:
         raise DatabaseConfigError("DATABASE_URL names no database (postgres://user@host:5432/DBNAME)")
     host = query.pop("host", [parts.hostname or ""])[0]
+    try:
+        port = parts.port
+    except ValueError:
+        where = parts.netloc.rsplit("@", 1)[-1]  # never the password
+        raise DatabaseConfigError(f"DATABASE_URL has a port that is not a number: {where!r}") from None
     options = {key: values[-1] for key, values in query.items()}
     return {
         "ENGINE": "django_tenants.postgresql_backend",
@@ -39,7 +44,7 @@ def database_from_url(url: str) -> dict:
         "USER": unquote(parts.username or ""),
         "PASSWORD": unquote(parts.password or ""),
         "HOST": host,
-        "PORT": str(parts.port or ""),
+        "PORT": str(port or ""),
         "OPTIONS": options,
         "CONN_MAX_AGE": 60,
         "CONN_HEALTH_CHECKS": True,

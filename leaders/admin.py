@@ -5,13 +5,20 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from leaders.models import Domain, Leader
-from leaders.services import leader_create, normalize_domain, normalize_phone_number
+from leaders.services import leader_create, leader_validate, normalize_phone_number
 
 
 class LeaderCreationForm(forms.ModelForm):
-    """Creation goes through leader_create, so the admin and the command share every check."""
+    """The add form: validation and creation both go through leaders.services, shared with the command.
+
+    `clean()` only validates (leader_validate: formats, uniqueness), so every problem shows on its field and
+    validating writes nothing. `save()` creates the leader, its schema and domain (leader_create). The admin
+    calls it while saving, inside the transaction its add view opens, so a failure in any later step of the
+    admin (its log entry, the redirect) rolls the schema back too.
+    """
 
     domain = forms.CharField(
         required=False, help_text="Leave blank for <slug>.<PLATFORM_DOMAIN>.", max_length=253
@@ -25,28 +32,21 @@ class LeaderCreationForm(forms.ModelForm):
         model = Leader
         fields = ["slug", "name", "phone_number", "number_type"]
 
-    def clean_phone_number(self):
-        return normalize_phone_number(self.cleaned_data["phone_number"])
-
-    def clean_domain(self):
-        value = self.cleaned_data.get("domain")
-        return normalize_domain(value) if value else ""
-
     def clean_countries(self):
-        return [c.strip().upper() for c in (self.cleaned_data.get("countries") or "").split(",") if c.strip()]
+        return [c.strip() for c in (self.cleaned_data.get("countries") or "").split(",") if c.strip()]
 
     def _post_clean(self):
-        # The model instance is built by leader_create in save(); skip ModelForm's instance validation,
-        # which would demand a schema_name the service derives.
+        # leader_validate checks the instance's fields (and derives the schema name leader_create sets);
+        # ModelForm's own instance validation would demand that schema name from the form.
         pass
 
     def clean(self):
         cleaned = super().clean()
+        self.creation = None
         if self.errors:
             return cleaned
-        self._created = None
         try:
-            self._created = leader_create(
+            self.creation = leader_validate(
                 slug=cleaned["slug"],
                 name=cleaned["name"],
                 phone_number=cleaned["phone_number"],
@@ -55,15 +55,15 @@ class LeaderCreationForm(forms.ModelForm):
                 number_type=cleaned["number_type"],
             )
         except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                for field, errors in exc.message_dict.items():
-                    self.add_error(field if field in self.fields else None, errors)
-            else:
-                self.add_error(None, exc)
+            for field, errors in exc.message_dict.items():
+                self.add_error(field if field in self.fields else None, errors)
         return cleaned
 
-    def save(self, commit=True):
-        return self._created
+    def save(self, commit: bool = True) -> Leader:
+        # A leader is its schema and domain as well as its row: there is no unsaved state to hand back,
+        # so commit=False (what the admin passes) creates it too.
+        self.instance = leader_create(**self.creation)
+        return self.instance
 
     def save_m2m(self):
         pass
@@ -119,7 +119,13 @@ class LeaderAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "number_type"]
     search_fields = ["name", "slug", "phone_number", "domains__domain"]
-    readonly_fields = ["schema_name", "member_count", "messages_sent_in_current_month", "created_at"]
+    readonly_fields = [
+        "schema_name",
+        "suspended_at",
+        "member_count",
+        "messages_sent_in_current_month",
+        "created_at",
+    ]
     actions = ["suspend_leaders", "reactivate_leaders"]
     ordering = ["name"]
 
@@ -140,10 +146,25 @@ class LeaderAdmin(admin.ModelAdmin):
     def get_inlines(self, request, obj):
         return [DomainInline] if obj else []
 
+    def add_view(self, request, form_url="", extra_context=None):
+        try:
+            return super().add_view(request, form_url, extra_context)
+        except ValidationError:
+            # leader_create refused at save time: another creation took the slug, number or domain between
+            # validation and saving, and the add view's transaction rolled everything back. Validating the
+            # same submission again now shows that on the field, like any other duplicate.
+            return super().add_view(request, form_url, extra_context)
+
     def save_model(self, request, obj, form, change):
-        if change:
-            super().save_model(request, obj, form, change)
-        # New leaders were saved by leader_create during validation.
+        if not change:
+            return  # the add form's save() created the leader with its schema and domain
+        if "status" in form.changed_data:
+            # The same bookkeeping as Leader.suspend()/reactivate().
+            suspended = obj.status == Leader.Status.SUSPENDED
+            obj.suspended_at = timezone.now() if suspended else None
+            if not suspended:
+                obj.suspension_reason = ""
+        super().save_model(request, obj, form, change)
 
     @admin.display(description="Domain")
     def primary_domain(self, leader: Leader) -> str:
@@ -156,15 +177,17 @@ class LeaderAdmin(admin.ModelAdmin):
 
     @admin.action(description="Suspend the selected leaders (nothing more is sent)")
     def suspend_leaders(self, request, queryset):
-        for leader in queryset:
+        leaders = list(queryset)
+        for leader in leaders:
             leader.suspend(reason=f"suspended by {request.user.get_username()}")
-        self.message_user(request, f"Suspended {queryset.count()} leader(s).", messages.SUCCESS)
+        self.message_user(request, f"Suspended {len(leaders)} leader(s).", messages.SUCCESS)
 
     @admin.action(description="Reactivate the selected leaders")
     def reactivate_leaders(self, request, queryset):
-        for leader in queryset:
+        leaders = list(queryset)
+        for leader in leaders:
             leader.reactivate()
-        self.message_user(request, f"Reactivated {queryset.count()} leader(s).", messages.SUCCESS)
+        self.message_user(request, f"Reactivated {len(leaders)} leader(s).", messages.SUCCESS)
 
     def has_delete_permission(self, request, obj=None):
         # Deleting drops a schema with every member: suspend instead; deletion is a deliberate shell task.

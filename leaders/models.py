@@ -124,11 +124,13 @@ class Leader(TenantMixin):
 
         The clone copies the template's rows of django_migrations too, so the "fake migrate" that
         django-tenants runs after cloning (loading the whole migration graph, about as long as the clone
-        itself) has nothing to record and is skipped.
+        itself) has nothing to record and is skipped. The clone itself is leaders.schemas.template_clone,
+        which stays flat as leaders accumulate (django-tenants' general clone does not).
         """
         from django.db import connection
-        from django_tenants.clone import CloneSchema
         from django_tenants.utils import schema_exists
+
+        from leaders.schemas import template_clone
 
         base = settings.TENANT_BASE_SCHEMA
         if (
@@ -139,7 +141,10 @@ class Leader(TenantMixin):
             return super().create_schema(
                 check_if_exists=check_if_exists, sync_schema=sync_schema, verbosity=verbosity
             )
-        CloneSchema().clone_schema(base, self.schema_name, "DATA")
+        if schema_exists(self.schema_name, case_sensitive=False):
+            raise ValidationError(f"The schema {self.schema_name} already exists.")
+        connection.set_schema_to_public()
+        template_clone(self.schema_name)
         connection.set_schema_to_public()
         return True
 

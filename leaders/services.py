@@ -49,7 +49,7 @@ def normalize_domain(value: str) -> str:
     return host
 
 
-def leader_create(
+def leader_validate(
     *,
     slug: str,
     name: str,
@@ -57,10 +57,10 @@ def leader_create(
     domain: str | None = None,
     countries: list[str] | tuple[str, ...] = (),
     number_type: str = Leader.NumberType.LONG_CODE,
-) -> Leader:
-    """Create a leader with its schema (cloned from the template) and its domain, all or nothing.
+) -> dict:
+    """Check a new leader's details without writing anything; the normalised arguments of leader_create.
 
-    Raises ValidationError with a message per problem; nothing is left behind when it does.
+    Raises ValidationError with a message per field (slug, name, phone_number, domain, countries).
     """
     slug = (slug or "").strip().lower()
     errors: dict[str, list[str]] = {}
@@ -80,6 +80,8 @@ def leader_create(
         check("countries", validate_country_code, code)
     if not (name or "").strip():
         errors.setdefault("name", []).append("A leader needs a display name.")
+    if number_type not in Leader.NumberType.values:
+        errors.setdefault("number_type", []).append(f"{number_type!r} is not a number type.")
 
     if slug and Leader.objects.filter(slug=slug).exists():
         errors.setdefault("slug", []).append(f"A leader with the slug {slug!r} already exists.")
@@ -90,20 +92,51 @@ def leader_create(
         errors.setdefault("domain", []).append(f"The domain {host} is already in use.")
     if errors:
         raise ValidationError(errors)
+    return {
+        "slug": slug,
+        "name": name.strip(),
+        "phone_number": number,
+        "domain": host,
+        "countries": country_codes,
+        "number_type": number_type,
+    }
 
-    leader = Leader(
+
+def leader_create(
+    *,
+    slug: str,
+    name: str,
+    phone_number: str,
+    domain: str | None = None,
+    countries: list[str] | tuple[str, ...] = (),
+    number_type: str = Leader.NumberType.LONG_CODE,
+) -> Leader:
+    """Create a leader with its schema (cloned from the template) and its domain, all or nothing.
+
+    Raises ValidationError with a message per problem (leader_validate); nothing is left behind when it
+    does. Call it inside a caller's transaction to make the leader part of a larger all-or-nothing step.
+    """
+    spec = leader_validate(
         slug=slug,
-        schema_name=schema_name_for(slug),
-        name=name.strip(),
-        phone_number=number,
-        allowed_countries=country_codes,
+        name=name,
+        phone_number=phone_number,
+        domain=domain,
+        countries=countries,
         number_type=number_type,
+    )
+    leader = Leader(
+        slug=spec["slug"],
+        schema_name=schema_name_for(spec["slug"]),
+        name=spec["name"],
+        phone_number=spec["phone_number"],
+        allowed_countries=spec["countries"],
+        number_type=spec["number_type"],
     )
     try:
         # Schema DDL is transactional in PostgreSQL: a failure anywhere leaves no orphan schema or domain.
         with transaction.atomic():
             leader.save()
-            Domain.objects.create(domain=host, tenant=leader, is_primary=True)
+            Domain.objects.create(domain=spec["domain"], tenant=leader, is_primary=True)
     except IntegrityError as exc:
         # Lost a race with a concurrent creation of the same slug, number or domain.
         raise ValidationError(

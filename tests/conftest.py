@@ -38,6 +38,7 @@ class World:
 
 
 def _build_world() -> World:
+    assert connection.settings_dict["NAME"].startswith("test_"), "the test world goes in a test database"
     template_schema_migrate()
     alice = leader_create(
         slug="alice", name="Alice Martin", phone_number="+12025550142", countries=["US", "CA"]

@@ -45,8 +45,9 @@ def po_entries(language: str) -> dict[tuple[str | None, str], str]:
             fuzzy = True
         elif line.startswith("#"):
             continue
-        elif match := re.match(r'(msgctxt|msgid|msgstr) (".*")$', line):
-            key = match.group(1)
+        elif match := re.match(r'(msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?) (".*")$', line):
+            # A plural entry's first form stands for its msgstr; the others are kept under their own keys.
+            key = "msgstr" if match.group(1) == "msgstr[0]" else match.group(1)
             current[key] = ast.literal_eval(match.group(2))
         elif line.startswith('"'):
             current[key] += ast.literal_eval(line)

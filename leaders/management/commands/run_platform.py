@@ -60,8 +60,8 @@ class Command(BaseCommand):
 
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
         children = [
-            subprocess.Popen([*manage, "runserver", f"0.0.0.0:{port}", "--noreload"]),
-            subprocess.Popen([*manage, "qcluster"]),
+            subprocess.Popen([*manage, "runserver", f"0.0.0.0:{port}", "--noreload"]),  # noqa: S603 - our own manage.py
+            subprocess.Popen([*manage, "qcluster"]),  # noqa: S603
         ]
         time.sleep(1.5)
         self.stdout.write("\n".join(lines))

@@ -1,0 +1,59 @@
+"""Benchmarks: `make bench` (`python -m bench`) runs every module here that has a `main()`.
+
+They print figures; they are not timed tests. A benchmark that needs Django calls `django_setup()` first,
+which points it at a database of its own (`community_bench` by default) on the same PostgreSQL server as
+development (DATABASE_URL's server, or the embedded one), so development data is never touched.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH_DATABASE = "community_bench"
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+
+
+def bench_database_url(name: str = BENCH_DATABASE) -> str:
+    """The URL of database `name` on the development server, created (empty) when missing."""
+    import psycopg
+
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from community.database import embedded_database_url
+
+    base = os.environ.get("DATABASE_URL", "").strip()
+    if not base:
+        # Starts (or attaches to) the embedded server; community.database keeps it alive for this process.
+        data_dir = Path(os.environ.get("EMBEDDED_DATABASE_DIR") or ROOT / ".data" / "postgres")
+        base = embedded_database_url(data_dir)
+    with psycopg.connect(_with_database(base, "postgres"), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return _with_database(base, name)
+
+
+def django_setup(database: str = BENCH_DATABASE) -> str:
+    """Point Django at the bench database (before settings load) and set it up; returns its URL.
+
+    Child processes started afterwards (manage.py, workers) inherit DATABASE_URL and use it too.
+    """
+    url = bench_database_url(database)
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "community.settings")
+    import django
+
+    django.setup()
+    return url
+
+
+def manage_command(*args: str) -> list[str]:
+    return [sys.executable, str(ROOT / "manage.py"), *args]
