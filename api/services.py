@@ -15,6 +15,8 @@ from signup.models import ConsentRecord, Member, SignupToken
 from signup.services import member_opt_out, phone_hash
 
 # Fields a client may write; everything else about a member is derived or owned by the platform.
+# Erased members keep an anonymous row whose phone is "~<id>": not a number, so nothing can be sent to it.
+ERASED_PREFIX = "~"
 WRITABLE_FIELDS = ("first_name", "last_name", "gender", "birth_date", "email", "language")
 
 
@@ -162,7 +164,7 @@ def member_erase(*, member: Member, source: str = ConsentRecord.Source.API, deta
     """
     member = Member.objects.select_for_update().get(pk=member.pk)
     phone = member.phone
-    if phone.startswith("~"):
+    if phone.startswith(ERASED_PREFIX):
         return member  # already erased
     if member.is_subscribed:
         member_opt_out(member=member, source=source, detail=(detail or "erased")[:200])
@@ -182,7 +184,7 @@ def member_erase(*, member: Member, source: str = ConsentRecord.Source.API, deta
         payload={"erased": True}
     )
     Member.objects.filter(pk=member.pk).update(
-        phone=f"~{member.pk}",
+        phone=f"{ERASED_PREFIX}{member.pk}",
         first_name="",
         last_name="",
         birth_date=None,

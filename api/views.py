@@ -37,6 +37,7 @@ from api.serializers import (
     leader_settings_data,
 )
 from api.services import (
+    ERASED_PREFIX,
     member_erase,
     member_update,
     member_upsert,
@@ -96,7 +97,7 @@ class MemberListView(ApiListView):
             filters = member_filters_parse(self.request.query_params)
         except FilterError as exc:
             raise serializers.ValidationError({k: [v] for k, v in exc.fields.items()}) from None
-        return members_filter(filters)
+        return members_filter(filters, Member.objects.exclude(phone__startswith=ERASED_PREFIX))
 
     @extend_schema(
         operation_id="members_list",
@@ -147,7 +148,7 @@ class MemberListView(ApiListView):
 
 def _live_member(pk: int) -> Member:
     # Erased members stay as anonymous rows for counts; to the API they are gone.
-    return get_object_or_404(Member.objects.exclude(phone__startswith="~"), pk=pk)
+    return get_object_or_404(Member.objects.exclude(phone__startswith=ERASED_PREFIX), pk=pk)
 
 
 class MemberDetailView(ApiView):
