@@ -20,12 +20,21 @@ MAX_TAGS = 100
 MAX_TAG_LENGTH = 50
 
 
+class StrictCharField(serializers.CharField):
+    """Text must be sent as a JSON string: 42 is not a name (DRF would quietly take it as "42")."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 # --- errors ---------------------------------------------------------------------------------------------
 class ErrorDetailSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="A stable, machine-readable code, e.g. `invalid`, `not_found`.")
-    message = serializers.CharField(help_text="A sentence for people.")
+    code = StrictCharField(help_text="A stable, machine-readable code, e.g. `invalid`, `not_found`.")
+    message = StrictCharField(help_text="A sentence for people.")
     fields = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
+        child=serializers.ListField(child=StrictCharField()),
         help_text="Per-field messages for `invalid` requests, keyed by field (dotted for nested ones).",
     )
 
@@ -45,7 +54,7 @@ def _tags_normalize(values: list[str]) -> list[str]:
 
 
 class TagListField(serializers.ListField):
-    child = serializers.CharField(max_length=MAX_TAG_LENGTH, allow_blank=False, trim_whitespace=True)
+    child = StrictCharField(max_length=MAX_TAG_LENGTH, allow_blank=False, trim_whitespace=True)
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", MAX_TAGS)
@@ -85,13 +94,13 @@ class MemberSerializer(serializers.ModelSerializer):
 class MemberFieldsMixin(serializers.Serializer):
     """The fields a client may set on a member, all optional."""
 
-    first_name = serializers.CharField(max_length=60, required=False, allow_blank=True)
-    last_name = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    first_name = StrictCharField(max_length=60, required=False, allow_blank=True)
+    last_name = StrictCharField(max_length=60, required=False, allow_blank=True)
     gender = serializers.ChoiceField(choices=Member.Gender.choices, required=False, allow_blank=True)
     birth_date = serializers.DateField(required=False, allow_null=True)
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     language = serializers.ChoiceField(choices=LANGUAGE_CODES, required=False)
-    city = serializers.CharField(
+    city = StrictCharField(
         max_length=120,
         required=False,
         allow_blank=True,
@@ -112,20 +121,20 @@ class MemberFieldsMixin(serializers.Serializer):
 
 
 class ConsentSerializer(serializers.Serializer):
-    text = serializers.CharField(
+    text = StrictCharField(
         max_length=2000, help_text="What the person agreed to, word for word, and where (form, event…)."
     )
-    detail = serializers.CharField(
+    detail = StrictCharField(
         max_length=150, required=False, allow_blank=True, help_text="Where consent was collected."
     )
     ip_address = serializers.IPAddressField(required=False, allow_null=True)
 
 
 class MemberCreateSerializer(MemberFieldsMixin):
-    phone = serializers.CharField(
+    phone = StrictCharField(
         max_length=40, help_text="E.164 (+12025550142), or a national format with `country`."
     )
-    country = serializers.CharField(
+    country = StrictCharField(
         max_length=2,
         min_length=2,
         required=False,
@@ -172,21 +181,21 @@ class QuietHoursSerializer(serializers.Serializer):
 
 
 class LeaderSettingsSerializer(serializers.Serializer):
-    name = serializers.CharField()
-    slug = serializers.CharField()
-    phone_number = serializers.CharField(help_text="The number fans text, in E.164.")
-    number_type = serializers.CharField()
-    time_zone = serializers.CharField()
-    default_language = serializers.CharField()
+    name = StrictCharField()
+    slug = StrictCharField()
+    phone_number = StrictCharField(help_text="The number fans text, in E.164.")
+    number_type = StrictCharField()
+    time_zone = StrictCharField()
+    default_language = StrictCharField()
     languages = serializers.ListField(
-        child=serializers.CharField(), help_text="Languages the signup page offers."
+        child=StrictCharField(), help_text="Languages the signup page offers."
     )
     quiet_hours = QuietHoursSerializer(
         help_text="No broadcast reaches a member in these hours, their own time."
     )
     minimum_age = serializers.IntegerField()
     accepted_countries = serializers.ListField(
-        child=serializers.CharField(), help_text="Countries members may text from; empty: any."
+        child=StrictCharField(), help_text="Countries members may text from; empty: any."
     )
     sending_rate = serializers.IntegerField(help_text="SMS segments per second this number may send.")
 
@@ -271,7 +280,7 @@ class ConversationDetailSerializer(ConversationSerializer):
 
 
 class ReplySerializer(serializers.Serializer):
-    body = serializers.CharField(max_length=400, help_text="At most 400 characters (3 to 6 SMS segments).")
+    body = StrictCharField(max_length=400, help_text="At most 400 characters (3 to 6 SMS segments).")
 
 
 # --- webhooks -------------------------------------------------------------------------------------------
@@ -285,7 +294,7 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
 
 
 class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
-    secret = serializers.CharField(help_text="Signs every delivery. Shown once: store it now.")
+    secret = StrictCharField(help_text="Signs every delivery. Shown once: store it now.")
 
     class Meta(WebhookEndpointSerializer.Meta):
         fields = [*WebhookEndpointSerializer.Meta.fields, "secret"]
@@ -294,7 +303,7 @@ class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
 
 class WebhookEndpointCreateSerializer(serializers.Serializer):
     url = serializers.URLField(max_length=500, help_text="An http(s) URL that accepts POSTed JSON.")
-    description = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    description = StrictCharField(max_length=200, required=False, allow_blank=True)
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=WebhookEvent.Name.choices), min_length=1, max_length=10
     )
@@ -308,8 +317,8 @@ class WebhookAttemptSerializer(serializers.ModelSerializer):
 
 
 class WebhookDeliverySerializer(serializers.ModelSerializer):
-    event_id = serializers.CharField(source="event.event_id", read_only=True)
-    event = serializers.CharField(source="event.name", read_only=True)
+    event_id = StrictCharField(source="event.event_id", read_only=True)
+    event = StrictCharField(source="event.name", read_only=True)
     attempt_log = WebhookAttemptSerializer(many=True, read_only=True)
 
     class Meta:
