@@ -6,6 +6,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -119,6 +120,7 @@ def exception_handler(exc: Exception, context: dict) -> Response:
     return response
 
 
+@csrf_exempt  # a POST to an unknown API path is a JSON 404, not the CSRF middleware's HTML 403
 def json_not_found(request, *args, **kwargs) -> JsonResponse:
     """Unknown paths under /api/ answer in JSON, never with the site's HTML page."""
     return JsonResponse(error_body("not_found", "There is no such API endpoint."), status=404)

@@ -64,7 +64,21 @@ class TagListField(serializers.ListField):
         return _tags_normalize(super().to_internal_value(data))
 
 
+@extend_schema_field({"type": "string", "enum": ["", *Member.Gender.values]})
+class GenderField(serializers.CharField):
+    """Blank when the member did not say."""
+
+
+@extend_schema_field({"type": "string", "pattern": r"^\d{2}:\d{2}$", "example": "21:00"})
+class HourMinuteField(serializers.TimeField):
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", **kwargs)
+
+
 class MemberSerializer(serializers.ModelSerializer):
+    gender = GenderField(read_only=True)
+    email = StrictCharField(read_only=True, help_text="Blank when unknown.")
+
     class Meta:
         model = Member
         fields = [
@@ -176,8 +190,8 @@ class MemberUpdateSerializer(MemberFieldsMixin):
 
 # --- settings -------------------------------------------------------------------------------------------
 class QuietHoursSerializer(serializers.Serializer):
-    start = serializers.TimeField(format="%H:%M")
-    end = serializers.TimeField(format="%H:%M")
+    start = HourMinuteField()
+    end = HourMinuteField()
 
 
 class LeaderSettingsSerializer(serializers.Serializer):
@@ -187,9 +201,7 @@ class LeaderSettingsSerializer(serializers.Serializer):
     number_type = StrictCharField()
     time_zone = StrictCharField()
     default_language = StrictCharField()
-    languages = serializers.ListField(
-        child=StrictCharField(), help_text="Languages the signup page offers."
-    )
+    languages = serializers.ListField(child=StrictCharField(), help_text="Languages the signup page offers.")
     quiet_hours = QuietHoursSerializer(
         help_text="No broadcast reaches a member in these hours, their own time."
     )

@@ -87,7 +87,9 @@ ROLE_MATRIX = [
 
 
 @pytest.mark.parametrize(("path", "owner", "manager", "responder"), ROLE_MATRIX)
-def test_each_role_reaches_only_its_part_of_the_api(owner_api, manager_api, responder_api, path, owner, manager, responder):
+def test_each_role_reaches_only_its_part_of_the_api(
+    owner_api, manager_api, responder_api, path, owner, manager, responder
+):
     assert owner_api.get(path).status_code == owner
     assert manager_api.get(path).status_code == manager
     response = responder_api.get(path)
@@ -98,7 +100,10 @@ def test_each_role_reaches_only_its_part_of_the_api(owner_api, manager_api, resp
 
 def test_a_responder_cannot_create_members_or_webhooks(responder_api):
     assert responder_api.post("/api/v1/members/", {"phone": "+12025550150"}).status_code == 403
-    assert responder_api.post("/api/v1/webhooks/", {"url": "https://example.org/", "events": []}).status_code == 403
+    assert (
+        responder_api.post("/api/v1/webhooks/", {"url": "https://example.org/", "events": []}).status_code
+        == 403
+    )
 
 
 def test_the_scope_follows_the_teammates_role_at_request_time(world, manager_api):

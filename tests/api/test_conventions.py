@@ -111,8 +111,15 @@ def test_a_retried_create_returns_the_first_answer_and_creates_once(world, owner
 
 def test_the_same_key_with_a_different_body_is_refused(owner_api):
     headers = {"Idempotency-Key": "key-2"}
-    assert owner_api.post("/api/v1/members/", {"phone": unique_phone(), "consent": consent()}, headers=headers).status_code == 201
-    response = owner_api.post("/api/v1/members/", {"phone": unique_phone(), "consent": consent()}, headers=headers)
+    assert (
+        owner_api.post(
+            "/api/v1/members/", {"phone": unique_phone(), "consent": consent()}, headers=headers
+        ).status_code
+        == 201
+    )
+    response = owner_api.post(
+        "/api/v1/members/", {"phone": unique_phone(), "consent": consent()}, headers=headers
+    )
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "idempotency_key_reused"
 
@@ -132,7 +139,9 @@ def test_keys_expire_after_24_hours(world, owner_api):
     headers = {"Idempotency-Key": "old-key"}
     assert owner_api.post("/api/v1/members/", body, headers=headers).status_code == 201
     with schema_context(world.alice.schema_name):
-        IdempotencyKey.objects.filter(key="old-key").update(created_at=timezone.now() - datetime.timedelta(hours=25))
+        IdempotencyKey.objects.filter(key="old-key").update(
+            created_at=timezone.now() - datetime.timedelta(hours=25)
+        )
     response = owner_api.post("/api/v1/members/", body, headers=headers)
     assert response.status_code == 200 and "Idempotent-Replayed" not in response
 
@@ -147,7 +156,9 @@ def test_a_failed_request_does_not_burn_its_key(owner_api):
 
 @pytest.mark.parametrize("key", ["", "x" * 256, "tab\tkey"])
 def test_a_bad_idempotency_key_is_a_400(owner_api, key):
-    response = owner_api.post("/api/v1/members/", {"phone": unique_phone(), "consent": consent()}, headers={"Idempotency-Key": key})
+    response = owner_api.post(
+        "/api/v1/members/", {"phone": unique_phone(), "consent": consent()}, headers={"Idempotency-Key": key}
+    )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_idempotency_key"
 
@@ -163,13 +174,22 @@ def test_malformed_or_unexpected_json_is_a_400_in_json(owner_api, raw):
 
 
 def test_a_form_encoded_body_is_a_415(owner_api):
-    response = owner_api.post("/api/v1/members/", raw="phone=%2B12025550142", content_type="application/x-www-form-urlencoded")
+    response = owner_api.post(
+        "/api/v1/members/", raw="phone=%2B12025550142", content_type="application/x-www-form-urlencoded"
+    )
     assert response.status_code == 415
     assert response.json()["error"]["code"] == "unsupported_media_type"
 
 
 @pytest.mark.parametrize(
-    "path", ["/api/v1/nothing-here/", "/api/v2/members/", "/api/", "/api/v1/members/abc/", "/api/v1/members/99999999999999999999999999/"]
+    "path",
+    [
+        "/api/v1/nothing-here/",
+        "/api/v2/members/",
+        "/api/",
+        "/api/v1/members/abc/",
+        "/api/v1/members/99999999999999999999999999/",
+    ],
 )
 def test_unknown_api_paths_are_a_json_404(owner_api, path):
     response = owner_api.get(path)
@@ -194,3 +214,9 @@ def test_past_the_rate_a_token_gets_429_with_retry_after(world, owner_api, setti
     assert 0 < int(response["Retry-After"]) <= 60
     # Counted per token: another token of the same teammate is not slowed down.
     assert other.get("/api/v1/settings/").status_code == 200
+
+
+def test_a_post_to_an_unknown_api_path_is_a_json_404_not_a_csrf_page(owner_api):
+    response = owner_api.post("/api/v1/conversations/null,null/messages/", {"body": "hi"})
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"

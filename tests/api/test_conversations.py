@@ -15,11 +15,21 @@ from tests.api.helpers import queued_tasks, run_queued
 from tests.phones import unique_phone
 
 
-def _conversation(*, member: bool = True, unread: int = 0, status: str = "open", assigned: str | None = None, minutes_ago: int = 0, opted_out: bool = False) -> Conversation:
+def _conversation(
+    *,
+    member: bool = True,
+    unread: int = 0,
+    status: str = "open",
+    assigned: str | None = None,
+    minutes_ago: int = 0,
+    opted_out: bool = False,
+) -> Conversation:
     phone = unique_phone()
     member_row = None
     if member:
-        member_row = Member.objects.create(phone=phone, first_name="Maya", status="opted_out" if opted_out else "subscribed")
+        member_row = Member.objects.create(
+            phone=phone, first_name="Maya", status="opted_out" if opted_out else "subscribed"
+        )
     when = timezone.now() - datetime.timedelta(minutes=minutes_ago)
     conversation = Conversation.objects.create(
         phone=phone,
@@ -31,8 +41,13 @@ def _conversation(*, member: bool = True, unread: int = 0, status: str = "open",
     )
     for i in range(3):
         Message.objects.create(
-            conversation=conversation, member=member_row, phone=phone, direction="in", body=f"hello {i}",
-            status=SmsStatus.RECEIVED, created_at=when - datetime.timedelta(seconds=10 - i),
+            conversation=conversation,
+            member=member_row,
+            phone=phone,
+            direction="in",
+            body=f"hello {i}",
+            status=SmsStatus.RECEIVED,
+            created_at=when - datetime.timedelta(seconds=10 - i),
         )
     return conversation
 
@@ -62,7 +77,9 @@ def test_conversations_are_listed_latest_first_and_filtered(world, responder_api
     assert len(page["results"]) == 1 and page["next"]
 
 
-@pytest.mark.parametrize("params", [{"status": "closed"}, {"unread": "yes"}, {"assigned": "bob"}, {"assigned": "9" * 30}])
+@pytest.mark.parametrize(
+    "params", [{"status": "closed"}, {"unread": "yes"}, {"assigned": "bob"}, {"assigned": "9" * 30}]
+)
 def test_bad_conversation_filters_are_a_400(responder_api, params):
     response = responder_api.get("/api/v1/conversations/", params)
     assert response.status_code == 400
@@ -84,7 +101,9 @@ def test_a_conversation_comes_with_its_latest_messages_oldest_first(world, respo
     assert responder_api.get("/api/v1/conversations/999999999/messages/").status_code == 404
 
 
-def test_a_reply_is_queued_and_sent_through_twilio(world, responder_api, twilio, django_capture_on_commit_callbacks):
+def test_a_reply_is_queued_and_sent_through_twilio(
+    world, responder_api, twilio, django_capture_on_commit_callbacks
+):
     with schema_context(world.alice.schema_name):
         conversation = _conversation()
     with django_capture_on_commit_callbacks(execute=True):
@@ -96,7 +115,10 @@ def test_a_reply_is_queued_and_sent_through_twilio(world, responder_api, twilio,
     assert (reply["direction"], reply["status"], reply["sent_by"]["username"]) == ("out", "queued", "rita")
     assert any(task["func"] == "messaging.tasks.message_send" for task in queued_tasks())
     assert run_queued("messaging.tasks.message_send") == ["sent"]
-    assert [(m["to"], m["body"]) for m in twilio.messages][-1] == (conversation.phone, "Thanks Maya, see you Saturday!")
+    assert [(m["to"], m["body"]) for m in twilio.messages][-1] == (
+        conversation.phone,
+        "Thanks Maya, see you Saturday!",
+    )
     with schema_context(world.alice.schema_name):
         assert Message.objects.get(pk=reply["id"]).status == SmsStatus.WIRED
 
@@ -104,7 +126,9 @@ def test_a_reply_is_queued_and_sent_through_twilio(world, responder_api, twilio,
 def test_a_reply_to_someone_who_is_not_a_member_is_allowed(world, responder_api):
     with schema_context(world.alice.schema_name):
         conversation = _conversation(member=False)
-    response = responder_api.post(f"/api/v1/conversations/{conversation.pk}/messages/", {"body": "Hi! Want to join?"})
+    response = responder_api.post(
+        f"/api/v1/conversations/{conversation.pk}/messages/", {"body": "Hi! Want to join?"}
+    )
     assert response.status_code == 201
 
 
@@ -132,7 +156,9 @@ def test_a_reply_while_the_leader_is_suspended_is_a_409(world, responder_api):
     assert response.json()["error"]["code"] == "leader_suspended"
 
 
-@pytest.mark.parametrize("body", [{"body": "x" * 401}, {"body": ""}, {"body": "   "}, {}, {"body": 42.5}, {"body": None}])
+@pytest.mark.parametrize(
+    "body", [{"body": "x" * 401}, {"body": ""}, {"body": "   "}, {}, {"body": 42.5}, {"body": None}]
+)
 def test_a_reply_must_be_1_to_400_characters(world, responder_api, body):
     with schema_context(world.alice.schema_name):
         conversation = _conversation()

@@ -28,7 +28,12 @@ def test_creating_a_member_records_their_consent_in_the_ledger_with_source_api(w
     phone = unique_phone()
     response = owner_api.post(
         "/api/v1/members/",
-        {"phone": phone, "first_name": "Maya", "tags": ["volunteer", " volunteer ", "donor"], "consent": consent()},
+        {
+            "phone": phone,
+            "first_name": "Maya",
+            "tags": ["volunteer", " volunteer ", "donor"],
+            "consent": consent(),
+        },
     )
     assert response.status_code == 201
     member = response.json()
@@ -66,7 +71,10 @@ def test_the_city_resolves_to_a_place_with_region_and_time_zone(owner_api):
         ({"phone": 12025550142}, "phone"),
         ({"phone": ["+12025550142"]}, "phone"),
         ({"birth_date": "2030-01-01"}, "birth_date"),
-        ({"birth_date": (timezone.localdate() - datetime.timedelta(days=365 * 10)).isoformat()}, "birth_date"),
+        (
+            {"birth_date": (timezone.localdate() - datetime.timedelta(days=365 * 10)).isoformat()},
+            "birth_date",
+        ),
         ({"gender": "robot"}, "gender"),
         ({"language": "xx"}, "language"),
         ({"email": "not-an-email"}, "email"),
@@ -167,12 +175,21 @@ def test_filters_select_members_by_every_key(world, owner_api):
     tag = f"t{unique_phone()[-6:]}"
     today = timezone.localdate()
     young = create(
-        owner_api, tags=[tag, "young"], gender="female", language="fr", city="Montréal",
+        owner_api,
+        tags=[tag, "young"],
+        gender="female",
+        language="fr",
+        city="Montréal",
         birth_date=today.replace(year=today.year - 20).isoformat(),
     )
     old = create(
-        owner_api, tags=[tag], gender="male", language="en", city="Portland, Maine",
-        birth_date=today.replace(year=today.year - 60).isoformat(), first_name="Quentinzz",
+        owner_api,
+        tags=[tag],
+        gender="male",
+        language="en",
+        city="Portland, Maine",
+        birth_date=today.replace(year=today.year - 60).isoformat(),
+        first_name="Quentinzz",
     )
 
     def ids(**params):
@@ -224,12 +241,25 @@ def test_bad_filters_get_a_400_not_a_500(owner_api, params):
 
 
 def test_erasure_removes_personal_data_and_keeps_counts_and_the_ledger(world, owner_api):
-    member = create(owner_api, first_name="Maya", email="maya@example.org", city="Montréal", birth_date="1990-05-04", tags=["x"], gender="female")
+    member = create(
+        owner_api,
+        first_name="Maya",
+        email="maya@example.org",
+        city="Montréal",
+        birth_date="1990-05-04",
+        tags=["x"],
+        gender="female",
+    )
     phone = member["phone"]
     with schema_context(world.alice.schema_name):
         conversation = Conversation.objects.create(phone=phone, member_id=member["id"])
         Message.objects.create(
-            conversation=conversation, member_id=member["id"], phone=phone, direction="in", body="hello", status=SmsStatus.RECEIVED
+            conversation=conversation,
+            member_id=member["id"],
+            phone=phone,
+            direction="in",
+            body="hello",
+            status=SmsStatus.RECEIVED,
         )
         SignupToken.objects.create(token_hash="h" * 64, phone=phone, expires_at=timezone.now())
         count_before = Member.objects.count()

@@ -102,7 +102,9 @@ def test_a_member_created_through_the_api_reaches_the_receiver_signed_and_verifi
     with Receiver() as receiver:
         endpoint = register(owner_api, receiver.url, ["member.created"])
         with django_capture_on_commit_callbacks(execute=True):
-            member = owner_api.post("/api/v1/members/", {"phone": unique_phone(), "first_name": "Maya", "consent": consent()}).json()
+            member = owner_api.post(
+                "/api/v1/members/", {"phone": unique_phone(), "first_name": "Maya", "consent": consent()}
+            ).json()
         # Nothing is sent inside the request: the delivery waits in the queue.
         assert receiver.requests == []
         assert any(task["func"] == "api.tasks.webhook_deliver" for task in queued_tasks())
@@ -110,7 +112,9 @@ def test_a_member_created_through_the_api_reaches_the_receiver_signed_and_verifi
     [request] = receiver.requests
     assert verify_signature(endpoint["secret"], request.headers["X-Community-Signature"], request.body)
     assert not verify_signature("whsec_wrong", request.headers["X-Community-Signature"], request.body)
-    assert not verify_signature(endpoint["secret"], request.headers["X-Community-Signature"], request.body + b" ")
+    assert not verify_signature(
+        endpoint["secret"], request.headers["X-Community-Signature"], request.body + b" "
+    )
     body = json.loads(request.body)
     assert body["type"] == "member.created" and body["leader"] == "alice"
     assert body["data"]["id"] == member["id"] and body["data"]["first_name"] == "Maya"
@@ -138,7 +142,9 @@ def test_events_reach_only_endpoints_subscribed_to_them(world, owner_api, django
         register(owner_api, created_only.url, ["member.created"])
         register(owner_api, updates_only.url, ["member.updated", "member.opted_out"])
         with django_capture_on_commit_callbacks(execute=True):
-            member = owner_api.post("/api/v1/members/", {"phone": unique_phone(), "consent": consent()}).json()
+            member = owner_api.post(
+                "/api/v1/members/", {"phone": unique_phone(), "consent": consent()}
+            ).json()
             owner_api.patch(f"/api/v1/members/{member['id']}/", {"add_tags": ["vip"]})
             owner_api.patch(f"/api/v1/members/{member['id']}/", {"status": "opted_out"})
         run_queued("api.tasks.webhook_deliver")
@@ -147,7 +153,9 @@ def test_events_reach_only_endpoints_subscribed_to_them(world, owner_api, django
     assert types == ["member.opted_out", "member.updated"]
 
 
-def test_a_failed_delivery_is_retried_with_backoff_and_the_event_id_kept(world, owner_api, django_capture_on_commit_callbacks):
+def test_a_failed_delivery_is_retried_with_backoff_and_the_event_id_kept(
+    world, owner_api, django_capture_on_commit_callbacks
+):
     verify_signature = docs_receiver_namespace()["verify_signature"]
     with Receiver(statuses=[500, 503]) as receiver:
         endpoint = register(owner_api, receiver.url, ["member.created"])
@@ -158,9 +166,18 @@ def test_a_failed_delivery_is_retried_with_backoff_and_the_event_id_kept(world, 
         with schema_context(world.alice.schema_name):
             delivery = WebhookDelivery.objects.get(endpoint_id=endpoint["id"])
             assert delivery.status == "pending" and delivery.attempts == 1
-            assert before + datetime.timedelta(seconds=55) < delivery.next_attempt_at < before + datetime.timedelta(seconds=65)
-        [retry] = Schedule.objects.filter(func="api.tasks.webhook_deliver", name__endswith=f"-{delivery.pk}-2")
-        assert retry.schedule_type == Schedule.ONCE and abs((retry.next_run - delivery.next_attempt_at).total_seconds()) < 1
+            assert (
+                before + datetime.timedelta(seconds=55)
+                < delivery.next_attempt_at
+                < before + datetime.timedelta(seconds=65)
+            )
+        [retry] = Schedule.objects.filter(
+            func="api.tasks.webhook_deliver", name__endswith=f"-{delivery.pk}-2"
+        )
+        assert (
+            retry.schedule_type == Schedule.ONCE
+            and abs((retry.next_run - delivery.next_attempt_at).total_seconds()) < 1
+        )
         assert retry.args == f"{delivery.pk!r}, {world.alice.schema_name!r}"
         # The schedule fires: second attempt (503), next in 5 minutes; third attempt succeeds.
         assert webhook_deliver(delivery.pk, world.alice.schema_name) == "retry"
@@ -173,7 +190,10 @@ def test_a_failed_delivery_is_retried_with_backoff_and_the_event_id_kept(world, 
     assert len(receiver.requests) == 3
     assert len({json.loads(r.body)["id"] for r in receiver.requests}) == 1
     assert [r.headers["X-Community-Delivery-Attempt"] for r in receiver.requests] == ["1", "2", "3"]
-    assert all(verify_signature(endpoint["secret"], r.headers["X-Community-Signature"], r.body) for r in receiver.requests)
+    assert all(
+        verify_signature(endpoint["secret"], r.headers["X-Community-Signature"], r.body)
+        for r in receiver.requests
+    )
     log = owner_api.get(f"/api/v1/webhooks/{endpoint['id']}/deliveries/").json()["results"][0]
     assert [a["status_code"] for a in log["attempt_log"]] == [500, 503, 200]
     assert log["status"] == "succeeded" and log["attempts"] == 3
@@ -221,7 +241,10 @@ def test_events_of_a_rolled_back_change_are_never_sent(world, owner_api, django_
     from django.db import transaction
 
     register(owner_api, "https://crm.example.org/hooks", ["message.received"])
-    with django_capture_on_commit_callbacks(execute=True) as callbacks, schema_context(world.alice.schema_name):
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        schema_context(world.alice.schema_name),
+    ):
         try:
             with transaction.atomic():
                 webhook_event_emit(name="message.received", payload={"body": "hi"})
@@ -234,7 +257,9 @@ def test_events_of_a_rolled_back_change_are_never_sent(world, owner_api, django_
 
 def test_erasure_scrubs_stored_event_payloads(world, owner_api, django_capture_on_commit_callbacks):
     register(owner_api, "https://crm.example.org/hooks", ["member.created"])
-    member = owner_api.post("/api/v1/members/", {"phone": unique_phone(), "first_name": "Maya", "consent": consent()}).json()
+    member = owner_api.post(
+        "/api/v1/members/", {"phone": unique_phone(), "first_name": "Maya", "consent": consent()}
+    ).json()
     assert owner_api.delete(f"/api/v1/members/{member['id']}/").status_code == 204
     with schema_context(world.alice.schema_name):
         payloads = list(WebhookEvent.objects.filter(name="member.created").values_list("payload", flat=True))
@@ -243,4 +268,9 @@ def test_erasure_scrubs_stored_event_payloads(world, owner_api, django_capture_o
 
 
 def test_only_owners_manage_webhooks(manager_api):
-    assert manager_api.post("/api/v1/webhooks/", {"url": "https://example.org/", "events": ["member.created"]}).status_code == 403
+    assert (
+        manager_api.post(
+            "/api/v1/webhooks/", {"url": "https://example.org/", "events": ["member.created"]}
+        ).status_code
+        == 403
+    )
