@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
@@ -104,6 +105,10 @@ def exception_handler(exc: Exception, context: dict) -> Response:
     """DRF's handler, reshaped into the error envelope; anything unexpected is a logged JSON 500."""
     if isinstance(exc, Http404):
         exc = exceptions.NotFound("Not found.")
+    elif isinstance(exc, RequestDataTooBig):
+        exc = BadRequest("The request body is too large.", code="request_too_large")
+    elif isinstance(exc, SuspiciousOperation):
+        exc = BadRequest("This request cannot be read.", code="malformed_request")
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)

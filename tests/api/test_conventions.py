@@ -220,3 +220,52 @@ def test_a_post_to_an_unknown_api_path_is_a_json_404_not_a_csrf_page(owner_api):
     response = owner_api.post("/api/v1/conversations/null,null/messages/", {"body": "hi"})
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_a_body_over_the_size_limit_is_a_400_not_a_500(owner_api):
+    huge = '{"phone": "' + "1" * 3_000_000 + '"}'
+    response = owner_api.post("/api/v1/members/", raw=huge)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "request_too_large"
+
+
+def test_migrating_the_public_schema_creates_the_throttle_cache_table(db):
+    from django.apps import apps
+    from django.db import connection
+    from django.db.models.signals import post_migrate
+
+    def exists() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT to_regclass('public.community_cache')")
+            return cursor.fetchone()[0] is not None
+
+    # DDL is transactional in PostgreSQL: the test's rollback puts the table back.
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE public.community_cache")
+    assert not exists()
+    config = apps.get_app_config("api")
+    post_migrate.send(
+        sender=config, app_config=config, verbosity=0, interactive=False, using="default", apps=apps, plan=[]
+    )
+    assert exists()
+
+
+def test_two_concurrent_requests_with_one_key_act_once(world, live_db, live_app):
+    """Over real HTTP, in parallel: the second request waits for the first and replays its answer."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    raw = token_for(world.alice, "olivia", name="concurrency test")
+    host = world.alice.get_primary_domain().domain
+    body = {"phone": unique_phone(), "consent": consent()}
+    headers = {"Authorization": f"Bearer {raw}", "Idempotency-Key": f"race-{body['phone']}"}
+
+    def post(_):
+        return live_app.http("POST", "/api/v1/members/", host=host, json=body, headers=headers)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        responses = list(pool.map(post, range(4)))
+    assert [r.status_code for r in responses] == [201] * 4
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert sum(r.headers.get("Idempotent-Replayed") == "true" for r in responses) == 3
+    with schema_context(world.alice.schema_name):
+        assert Member.objects.filter(phone=body["phone"]).count() == 1
