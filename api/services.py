@@ -53,6 +53,13 @@ def member_payload(member: Member) -> dict[str, Any]:
     return dict(MemberSerializer(member).data)
 
 
+def message_payload(message) -> dict[str, Any]:
+    """A message as the API shows it: the `data` of `message.received` (call it from the inbound path)."""
+    from api.serializers import MessageSerializer
+
+    return dict(MessageSerializer(message).data)
+
+
 def _place_apply(member: Member, city: str, *, country: str | None) -> None:
     from signup.places import resolve_city
 

@@ -287,3 +287,23 @@ def test_erasure_removes_personal_data_and_keeps_counts_and_the_ledger(world, ow
     assert owner_api.get("/api/v1/members/", {"q": phone}).json()["results"] == []
     listed = owner_api.get("/api/v1/members/", {"limit": 200}).json()["results"]
     assert member["id"] not in {m["id"] for m in listed}
+
+
+@pytest.mark.parametrize(
+    "moment",
+    ["9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00", "2026-05-01T09:00:00+05:30", "2026-05-01"],
+)
+def test_extreme_but_valid_dates_in_filters_are_answered(owner_api, moment):
+    response = owner_api.get("/api/v1/members/", {"joined_after": moment, "joined_before": moment})
+    assert response.status_code == 200
+    assert response.json()["results"] == []
+
+
+def test_message_payload_is_the_api_view_of_a_message(world, alice_schema):
+    from api.services import message_payload
+
+    message = Message.objects.create(
+        phone=unique_phone(), direction="in", body="hi", status=SmsStatus.RECEIVED
+    )
+    payload = message_payload(message)
+    assert (payload["id"], payload["direction"], payload["body"]) == (message.pk, "in", "hi")
