@@ -85,6 +85,8 @@ SHARED_APPS = [
     "django_q",
     "phonenumber_field",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 TENANT_APPS = [
     "django.contrib.auth",
@@ -94,6 +96,7 @@ TENANT_APPS = [
     "signup",
     "messaging",
     "console",
+    "api",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -183,8 +186,8 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"community@{PLATFORM_DOMAIN}
 PHONENUMBER_DEFAULT_REGION = None
 PHONENUMBER_DB_FORMAT = "E164"
 
-# --- cache: rate limits and the dashboard's short-lived aggregates, shared by every web process (never the
-# per-process default). Keys carry the schema name where they are per leader.
+# --- cache: rate limits, API throttling and the dashboard's short-lived aggregates, shared by every web
+# process (never the per-process default). Keys carry the schema name where they are per leader.
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
@@ -220,6 +223,39 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
+    # The API app (api/) sets its own authentication, permissions and throttles on its views; these apply
+    # to every DRF view so that errors and the schema look the same everywhere.
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ApiAutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DATETIME_FORMAT": "iso-8601",
+    "COERCE_DECIMAL_TO_STRING": False,
+}
+# Requests per API token, counted across every web process (the cache below is shared).
+API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "1200/minute")
+# Outbound webhooks may target private, loopback and link-local addresses only when this is on (development
+# and tests): in production a leader's owner could otherwise make our servers call internal services (SSRF).
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", DEBUG)
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "community API",
+    "DESCRIPTION": "The REST API of one leader, on the leader's own host. See docs/api.md.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "MemberStatusEnum": "signup.models.Member.Status",
+        "ConversationStatusEnum": "messaging.models.Conversation.Status",
+        "MessageStatusEnum": "messaging.models.SmsStatus",
+        "WebhookDeliveryStatusEnum": "api.models.WebhookDelivery.Status",
+    },
+    "SCHEMA_PATH_PREFIX": "/api/v1",
 }
 
 LOGGING = {

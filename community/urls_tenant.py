@@ -8,6 +8,7 @@ from community import views
 
 urlpatterns = [
     path("healthz", views.healthz, name="tenant_healthz"),
+    path("api/", include("api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("signup.urls")),
     path("", include("accounts.urls")),

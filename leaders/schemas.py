@@ -94,7 +94,6 @@ def platform_migrate(*, parallel: int = 0, verbosity: int = 1, everything: bool 
     its migration rows match the template's.
     """
     call_command("migrate_schemas", shared=True, interactive=False, verbosity=verbosity)
-    call_command("createcachetable", verbosity=verbosity)  # settings.CACHES without REDIS_URL
     template_schema_migrate(verbosity=verbosity)
     if everything:
         from leaders.models import Leader

@@ -1,0 +1,31 @@
+"""What each teammate's token may do, by the teammate's role at the time of the request."""
+
+from __future__ import annotations
+
+from rest_framework import permissions
+
+from accounts.models import User
+
+OWNER = User.Role.OWNER
+MANAGER = User.Role.MANAGER
+RESPONDER = User.Role.RESPONDER
+
+# The API's areas and the roles allowed in each (owner: all; manager: members, broadcasts, conversations;
+# responder: conversations only).
+MEMBERS = frozenset({OWNER, MANAGER})
+BROADCASTS = frozenset({OWNER, MANAGER})
+CONVERSATIONS = frozenset({OWNER, MANAGER, RESPONDER})
+SETTINGS = frozenset({OWNER})
+WEBHOOKS = frozenset({OWNER})
+
+
+class HasRole(permissions.BasePermission):
+    """Views name their area in `allowed_roles`; tokens of other roles get 403."""
+
+    message = "Your role does not give access to this part of the API."
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if user is None or request.auth is None:
+            return False
+        return user.role in getattr(view, "allowed_roles", frozenset())

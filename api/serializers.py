@@ -1,0 +1,349 @@
+"""What the API reads and writes. Input serializers validate; output serializers describe the JSON."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.models import User
+from api.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from api.phones import PhoneError, phone_normalize
+from messaging.models import Conversation, Message
+from signup.models import Member
+
+LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
+MAX_TAGS = 100
+MAX_TAG_LENGTH = 50
+
+
+class StrictCharField(serializers.CharField):
+    """Text must be sent as a JSON string: 42 is not a name (DRF would quietly take it as "42")."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+# --- errors ---------------------------------------------------------------------------------------------
+class ErrorDetailSerializer(serializers.Serializer):
+    code = StrictCharField(help_text="A stable, machine-readable code, e.g. `invalid`, `not_found`.")
+    message = StrictCharField(help_text="A sentence for people.")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=StrictCharField()),
+        help_text="Per-field messages for `invalid` requests, keyed by field (dotted for nested ones).",
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
+
+
+# --- members --------------------------------------------------------------------------------------------
+def _tags_normalize(values: list[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for value in values:
+        tag = value.strip()
+        if tag:
+            seen.setdefault(tag, None)
+    return list(seen)
+
+
+class TagListField(serializers.ListField):
+    child = StrictCharField(max_length=MAX_TAG_LENGTH, allow_blank=False, trim_whitespace=True)
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", MAX_TAGS)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        return _tags_normalize(super().to_internal_value(data))
+
+
+@extend_schema_field({"type": "string", "enum": ["", *Member.Gender.values]})
+class GenderField(serializers.CharField):
+    """Blank when the member did not say."""
+
+
+@extend_schema_field({"type": "string", "pattern": r"^\d{2}:\d{2}$", "example": "21:00"})
+class HourMinuteField(serializers.TimeField):
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", **kwargs)
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    gender = GenderField(read_only=True)
+    email = StrictCharField(read_only=True, help_text="Blank when unknown.")
+
+    class Meta:
+        model = Member
+        fields = [
+            "id",
+            "phone",
+            "first_name",
+            "last_name",
+            "gender",
+            "birth_date",
+            "email",
+            "language",
+            "city",
+            "place_id",
+            "place_name",
+            "region",
+            "country",
+            "time_zone",
+            "tags",
+            "status",
+            "opted_out_at",
+            "joined_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class MemberFieldsMixin(serializers.Serializer):
+    """The fields a client may set on a member, all optional."""
+
+    first_name = StrictCharField(max_length=60, required=False, allow_blank=True)
+    last_name = StrictCharField(max_length=60, required=False, allow_blank=True)
+    gender = serializers.ChoiceField(choices=Member.Gender.choices, required=False, allow_blank=True)
+    birth_date = serializers.DateField(required=False, allow_null=True)
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
+    language = serializers.ChoiceField(choices=LANGUAGE_CODES, required=False)
+    city = StrictCharField(
+        max_length=120,
+        required=False,
+        allow_blank=True,
+        help_text="As the member wrote it; resolved to a place (region, country, time zone) when known.",
+    )
+
+    def validate_birth_date(self, value: datetime.date | None) -> datetime.date | None:
+        if value is None:
+            return value
+        today = timezone.localdate()
+        if value > today or value.year < 1900:
+            raise serializers.ValidationError("Enter a birth date between 1900 and today.")
+        leader = self.context["leader"]
+        before_birthday = (today.month, today.day) < (value.month, value.day)
+        if today.year - value.year - before_birthday < leader.minimum_age:
+            raise serializers.ValidationError(f"Members must be at least {leader.minimum_age} years old.")
+        return value
+
+
+class ConsentSerializer(serializers.Serializer):
+    text = StrictCharField(
+        max_length=2000, help_text="What the person agreed to, word for word, and where (form, event…)."
+    )
+    detail = StrictCharField(
+        max_length=150, required=False, allow_blank=True, help_text="Where consent was collected."
+    )
+    ip_address = serializers.IPAddressField(required=False, allow_null=True)
+
+
+class MemberCreateSerializer(MemberFieldsMixin):
+    phone = StrictCharField(
+        max_length=40, help_text="E.164 (+12025550142), or a national format with `country`."
+    )
+    country = StrictCharField(
+        max_length=2,
+        min_length=2,
+        required=False,
+        help_text="ISO country code for a phone number written without +country code (US, CA…).",
+    )
+    tags = TagListField(required=False, help_text="Added to the member's tags (upsert keeps existing ones).")
+    consent = ConsentSerializer(
+        help_text="The member's consent to get texts; recorded in the consent ledger."
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        leader = self.context["leader"]
+        country = attrs.pop("country", None)
+        if country is not None and not country.isalpha():
+            raise serializers.ValidationError({"country": ["Use a two-letter country code (US, CA…)."]})
+        try:
+            attrs["phone"], phone_country = phone_normalize(attrs["phone"], country=country)
+        except PhoneError as exc:
+            raise serializers.ValidationError({"phone": [str(exc)]}) from None
+        if not leader.accepts_country(phone_country):
+            accepted = ", ".join(leader.allowed_countries)
+            raise serializers.ValidationError(
+                {"phone": [f"This leader accepts members from {accepted} only."]}
+            )
+        attrs["phone_country"] = phone_country
+        return attrs
+
+
+class MemberUpdateSerializer(MemberFieldsMixin):
+    tags = TagListField(required=False, help_text="Replaces the member's tags.")
+    add_tags = TagListField(required=False, help_text="Added to the member's tags.")
+    remove_tags = TagListField(required=False, help_text="Removed from the member's tags.")
+    status = serializers.ChoiceField(
+        choices=[Member.Status.OPTED_OUT],
+        required=False,
+        help_text="`opted_out` stops every text to this member. Only the member can opt back in (START).",
+    )
+
+
+# --- settings -------------------------------------------------------------------------------------------
+class QuietHoursSerializer(serializers.Serializer):
+    start = HourMinuteField()
+    end = HourMinuteField()
+
+
+class LeaderSettingsSerializer(serializers.Serializer):
+    name = StrictCharField()
+    slug = StrictCharField()
+    phone_number = StrictCharField(help_text="The number fans text, in E.164.")
+    number_type = StrictCharField()
+    time_zone = StrictCharField()
+    default_language = StrictCharField()
+    languages = serializers.ListField(child=StrictCharField(), help_text="Languages the signup page offers.")
+    quiet_hours = QuietHoursSerializer(
+        help_text="No broadcast reaches a member in these hours, their own time."
+    )
+    minimum_age = serializers.IntegerField()
+    accepted_countries = serializers.ListField(
+        child=StrictCharField(), help_text="Countries members may text from; empty: any."
+    )
+    sending_rate = serializers.IntegerField(help_text="SMS segments per second this number may send.")
+
+
+def leader_settings_data(leader) -> dict:
+    return {
+        "name": leader.name,
+        "slug": leader.slug,
+        "phone_number": str(leader.phone_number),
+        "number_type": leader.number_type,
+        "time_zone": leader.time_zone,
+        "default_language": leader.default_language,
+        "languages": LANGUAGE_CODES,
+        "quiet_hours": {"start": leader.quiet_hours_start, "end": leader.quiet_hours_end},
+        "minimum_age": leader.minimum_age,
+        "accepted_countries": list(leader.allowed_countries),
+        "sending_rate": leader.sending_rate,
+    }
+
+
+# --- conversations --------------------------------------------------------------------------------------
+class TeammateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "username", "role"]
+        read_only_fields = fields
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    sent_by = TeammateSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Message
+        fields = [
+            "id",
+            "conversation_id",
+            "member_id",
+            "phone",
+            "direction",
+            "kind",
+            "body",
+            "status",
+            "error_code",
+            "failure_reason",
+            "sent_by",
+            "created_at",
+            "sent_at",
+        ]
+        read_only_fields = fields
+
+
+class ConversationSerializer(serializers.ModelSerializer):
+    assigned_to = TeammateSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Conversation
+        fields = [
+            "id",
+            "phone",
+            "member_id",
+            "status",
+            "unread_count",
+            "assigned_to",
+            "last_message_at",
+            "last_message_preview",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ConversationDetailSerializer(ConversationSerializer):
+    messages = serializers.SerializerMethodField(help_text="The latest 50 messages, oldest first.")
+
+    class Meta(ConversationSerializer.Meta):
+        fields = [*ConversationSerializer.Meta.fields, "messages"]
+        read_only_fields = fields
+
+    @extend_schema_field(MessageSerializer(many=True))
+    def get_messages(self, conversation: Conversation) -> list[dict]:
+        latest = list(conversation.messages.select_related("sent_by").order_by("-created_at", "-id")[:50])
+        return MessageSerializer(reversed(latest), many=True).data
+
+
+class ReplySerializer(serializers.Serializer):
+    body = StrictCharField(max_length=400, help_text="At most 400 characters (3 to 6 SMS segments).")
+
+
+# --- webhooks -------------------------------------------------------------------------------------------
+class WebhookEndpointSerializer(serializers.ModelSerializer):
+    events = serializers.ListField(child=serializers.ChoiceField(choices=WebhookEvent.Name.choices))
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["id", "url", "description", "events", "is_active", "created_at"]
+        read_only_fields = fields
+
+
+class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
+    secret = StrictCharField(help_text="Signs every delivery. Shown once: store it now.")
+
+    class Meta(WebhookEndpointSerializer.Meta):
+        fields = [*WebhookEndpointSerializer.Meta.fields, "secret"]
+        read_only_fields = fields
+
+
+class WebhookEndpointCreateSerializer(serializers.Serializer):
+    url = serializers.URLField(max_length=500, help_text="An http(s) URL that accepts POSTed JSON.")
+    description = StrictCharField(max_length=200, required=False, allow_blank=True)
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=WebhookEvent.Name.choices), min_length=1, max_length=10
+    )
+
+
+class WebhookAttemptSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WebhookAttempt
+        fields = ["number", "attempted_at", "status_code", "error", "duration_ms"]
+        read_only_fields = fields
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer):
+    event_id = StrictCharField(source="event.event_id", read_only=True)
+    event = StrictCharField(source="event.name", read_only=True)
+    attempt_log = WebhookAttemptSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "event_id",
+            "event",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "created_at",
+            "completed_at",
+            "attempt_log",
+        ]
+        read_only_fields = fields

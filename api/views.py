@@ -1,0 +1,387 @@
+"""The API's views: parse, call one service or selector, serialize. Errors are raised, and answered in the
+envelope by api.errors.exception_handler."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api import permissions as roles
+from api.authentication import ApiTokenAuthentication
+from api.errors import Conflict
+from api.filters import FilterError, member_filters_parse, members_filter
+from api.idempotency import HEADER as IDEMPOTENCY_HEADER
+from api.idempotency import idempotent
+from api.models import WebhookDelivery, WebhookEndpoint
+from api.pagination import ConversationPagination, DeliveryPagination, MemberPagination, MessagePagination
+from api.permissions import HasRole
+from api.serializers import (
+    ConversationDetailSerializer,
+    ConversationSerializer,
+    LeaderSettingsSerializer,
+    MemberCreateSerializer,
+    MemberSerializer,
+    MemberUpdateSerializer,
+    MessageSerializer,
+    ReplySerializer,
+    WebhookDeliverySerializer,
+    WebhookEndpointCreatedSerializer,
+    WebhookEndpointCreateSerializer,
+    WebhookEndpointSerializer,
+    leader_settings_data,
+)
+from api.services import (
+    ERASED_PREFIX,
+    member_erase,
+    member_update,
+    member_upsert,
+    webhook_endpoint_create,
+    webhook_endpoint_delete,
+)
+from api.throttling import TokenRateThrottle
+from api.webhooks import WebhookUrlError
+from messaging.models import Conversation, Message
+from messaging.services import text_send
+from signup.models import Member
+
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    IDEMPOTENCY_HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Retrying with the same key returns the first answer instead of acting twice (24 hours).",
+)
+
+
+def _list_parameter(name: str, description: str, item=OpenApiTypes.STR) -> OpenApiParameter:
+    return OpenApiParameter(
+        name,
+        {"type": "array", "items": {"type": "integer" if item == OpenApiTypes.INT else "string"}},
+        OpenApiParameter.QUERY,
+        required=False,
+        style="form",
+        explode=False,
+        description=description + " Comma-separated; matches any of them.",
+    )
+
+
+class ApiView(APIView):
+    authentication_classes = [ApiTokenAuthentication]
+    permission_classes = [HasRole]
+    throttle_classes = [TokenRateThrottle]
+    allowed_roles: frozenset[str] = frozenset()
+
+    @property
+    def leader(self):
+        return self.request.tenant
+
+
+class ApiListView(ApiView, generics.GenericAPIView):
+    pass
+
+
+# --- members --------------------------------------------------------------------------------------------
+class MemberListView(ApiListView):
+    allowed_roles = roles.MEMBERS
+    pagination_class = MemberPagination
+    serializer_class = MemberSerializer
+
+    def get_queryset(self) -> QuerySet[Member]:
+        try:
+            filters = member_filters_parse(self.request.query_params)
+        except FilterError as exc:
+            raise serializers.ValidationError({k: [v] for k, v in exc.fields.items()}) from None
+        return members_filter(filters, Member.objects.exclude(phone__startswith=ERASED_PREFIX))
+
+    @extend_schema(
+        operation_id="members_list",
+        summary="List members",
+        responses=MemberSerializer(many=True),
+        parameters=[
+            _list_parameter("place_ids", "GeoNames ids of members' cities.", OpenApiTypes.INT),
+            _list_parameter("regions", "Region names (Quebec, California)."),
+            _list_parameter("countries", "ISO country codes (US, CA)."),
+            _list_parameter("genders", "female, male, non_binary, another, undisclosed."),
+            _list_parameter("languages", "Language codes (en, fr, es, de, ar)."),
+            _list_parameter("tags", "Tags."),
+            OpenApiParameter("age_min", {"type": "integer", "minimum": 0, "maximum": 150}, required=False),
+            OpenApiParameter("age_max", {"type": "integer", "minimum": 0, "maximum": 150}, required=False),
+            OpenApiParameter("joined_after", OpenApiTypes.DATETIME, required=False),
+            OpenApiParameter("joined_before", OpenApiTypes.DATETIME, required=False),
+            OpenApiParameter("status", {"type": "string", "enum": Member.Status.values}, required=False),
+            OpenApiParameter(
+                "q",
+                OpenApiTypes.STR,
+                required=False,
+                description="A phone (E.164) or part of a name or email.",
+            ),
+        ],
+    )
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(MemberSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="members_create",
+        summary="Create a member, or update the member with this phone",
+        request=MemberCreateSerializer,
+        responses={201: MemberSerializer, 200: MemberSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        serializer = MemberCreateSerializer(data=request.data, context={"leader": self.leader})
+        serializer.is_valid(raise_exception=True)
+        member, created = member_upsert(
+            leader=self.leader, data=serializer.validated_data, token=request.auth
+        )
+        return Response(
+            MemberSerializer(member).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+
+def _live_member(pk: int) -> Member:
+    # Erased members stay as anonymous rows for counts; to the API they are gone.
+    return get_object_or_404(Member.objects.exclude(phone__startswith=ERASED_PREFIX), pk=pk)
+
+
+class MemberDetailView(ApiView):
+    allowed_roles = roles.MEMBERS
+
+    @extend_schema(operation_id="members_retrieve", summary="Get a member", responses=MemberSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(MemberSerializer(_live_member(pk)).data)
+
+    @extend_schema(
+        operation_id="members_update",
+        summary="Change a member's fields and tags",
+        request=MemberUpdateSerializer,
+        responses=MemberSerializer,
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        member = _live_member(pk)
+        serializer = MemberUpdateSerializer(data=request.data, context={"leader": self.leader})
+        serializer.is_valid(raise_exception=True)
+        member = member_update(member=member, data=serializer.validated_data, token=request.auth)
+        return Response(MemberSerializer(member).data)
+
+    @extend_schema(
+        operation_id="members_erase", summary="Erase a member's personal data", responses={204: None}
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        member_erase(
+            member=_live_member(pk), detail=f"erased through the API, token {request.auth.display_prefix}…"
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- conversations --------------------------------------------------------------------------------------
+class ConversationListView(ApiListView):
+    allowed_roles = roles.CONVERSATIONS
+    pagination_class = ConversationPagination
+    serializer_class = ConversationSerializer
+
+    def get_queryset(self) -> QuerySet[Conversation]:
+        params = self.request.query_params
+        errors: dict[str, list[str]] = {}
+        qs = Conversation.objects.select_related("assigned_to")
+        conversation_status = params.get("status")
+        if conversation_status:
+            if conversation_status not in Conversation.Status.values:
+                errors["status"] = ["One of: " + ", ".join(Conversation.Status.values) + "."]
+            else:
+                qs = qs.filter(status=conversation_status)
+        unread = params.get("unread")
+        if unread:
+            if unread not in ("true", "false"):
+                errors["unread"] = ["true or false."]
+            else:
+                qs = qs.filter(unread_count__gt=0) if unread == "true" else qs.filter(unread_count=0)
+        assigned = params.get("assigned")
+        if assigned:
+            if assigned == "me":
+                qs = qs.filter(assigned_to=self.request.user)
+            elif assigned == "none":
+                qs = qs.filter(assigned_to__isnull=True)
+            elif assigned.isdigit() and int(assigned) < 2**63:
+                qs = qs.filter(assigned_to_id=int(assigned))
+            else:
+                errors["assigned"] = ["me, none, or a teammate's id."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return qs
+
+    @extend_schema(
+        operation_id="conversations_list",
+        summary="List conversations, latest first",
+        responses=ConversationSerializer(many=True),
+        parameters=[
+            OpenApiParameter(
+                "status", {"type": "string", "enum": Conversation.Status.values}, required=False
+            ),
+            OpenApiParameter("unread", {"type": "string", "enum": ["true", "false"]}, required=False),
+            OpenApiParameter(
+                "assigned",
+                OpenApiTypes.STR,
+                required=False,
+                description="`me`, `none`, or a teammate's id.",
+            ),
+        ],
+    )
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(ConversationSerializer(page, many=True).data)
+
+
+class ConversationDetailView(ApiView):
+    allowed_roles = roles.CONVERSATIONS
+
+    @extend_schema(
+        operation_id="conversations_retrieve",
+        summary="Get a conversation with its latest messages",
+        responses=ConversationDetailSerializer,
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        conversation = get_object_or_404(Conversation.objects.select_related("assigned_to"), pk=pk)
+        return Response(ConversationDetailSerializer(conversation).data)
+
+
+class ConversationMessagesView(ApiListView):
+    allowed_roles = roles.CONVERSATIONS
+    pagination_class = MessagePagination
+    serializer_class = MessageSerializer
+
+    @extend_schema(
+        operation_id="conversations_messages_list",
+        summary="List a conversation's messages, newest first",
+        responses=MessageSerializer(many=True),
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        conversation = get_object_or_404(Conversation, pk=pk)
+        page = self.paginate_queryset(conversation.messages.select_related("sent_by"))
+        return self.get_paginated_response(MessageSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="conversations_reply",
+        summary="Reply to the fan, one to one",
+        request=ReplySerializer,
+        responses={201: MessageSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @idempotent
+    def post(self, request: Request, pk: int) -> Response:
+        conversation = get_object_or_404(Conversation, pk=pk)
+        serializer = ReplySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        body = serializer.validated_data["body"]
+        member = conversation.member or Member.objects.filter(phone=conversation.phone).first()
+        if member is not None and not member.is_subscribed:
+            raise Conflict("This member opted out: nothing can be sent to them.", code="member_opted_out")
+        if not self.leader.is_active:
+            raise Conflict("This leader is suspended: nothing can be sent.", code="leader_suspended")
+        message = text_send(
+            leader=self.leader,
+            phone=conversation.phone,
+            body=body,
+            kind=Message.Kind.CONVERSATION,
+            member=member,
+            conversation=conversation,
+            sent_by=request.user,
+        )
+        return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+
+# --- settings -------------------------------------------------------------------------------------------
+class SettingsView(ApiView):
+    allowed_roles = roles.SETTINGS
+
+    @extend_schema(
+        operation_id="settings_retrieve", summary="The leader's settings", responses=LeaderSettingsSerializer
+    )
+    def get(self, request: Request) -> Response:
+        return Response(LeaderSettingsSerializer(leader_settings_data(self.leader)).data)
+
+
+# --- webhooks -------------------------------------------------------------------------------------------
+class WebhookEndpointListView(ApiView):
+    allowed_roles = roles.WEBHOOKS
+
+    @extend_schema(
+        operation_id="webhooks_list",
+        summary="List webhook endpoints",
+        responses=WebhookEndpointSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        endpoints = WebhookEndpoint.objects.filter(is_active=True)[:100]
+        return Response(WebhookEndpointSerializer(endpoints, many=True).data)
+
+    @extend_schema(
+        operation_id="webhooks_create",
+        summary="Register a webhook endpoint",
+        request=WebhookEndpointCreateSerializer,
+        responses={201: WebhookEndpointCreatedSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        serializer = WebhookEndpointCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if WebhookEndpoint.objects.filter(is_active=True).count() >= 100:
+            raise Conflict("A leader has at most 100 webhook endpoints.", code="too_many_endpoints")
+        try:
+            endpoint = webhook_endpoint_create(
+                url=data["url"],
+                events=data["events"],
+                description=data.get("description", ""),
+                created_by=request.user,
+            )
+        except WebhookUrlError as exc:
+            raise serializers.ValidationError({"url": [str(exc)]}) from None
+        return Response(WebhookEndpointCreatedSerializer(endpoint).data, status=status.HTTP_201_CREATED)
+
+
+def _live_endpoint(pk: int) -> WebhookEndpoint:
+    return get_object_or_404(WebhookEndpoint, pk=pk, is_active=True)
+
+
+class WebhookEndpointDetailView(ApiView):
+    allowed_roles = roles.WEBHOOKS
+
+    @extend_schema(
+        operation_id="webhooks_retrieve",
+        summary="Get a webhook endpoint",
+        responses=WebhookEndpointSerializer,
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(WebhookEndpointSerializer(_live_endpoint(pk)).data)
+
+    @extend_schema(
+        operation_id="webhooks_delete", summary="Stop sending to a webhook endpoint", responses={204: None}
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        webhook_endpoint_delete(endpoint=_live_endpoint(pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WebhookDeliveryListView(ApiListView):
+    allowed_roles = roles.WEBHOOKS
+    pagination_class = DeliveryPagination
+    serializer_class = WebhookDeliverySerializer
+
+    @extend_schema(
+        operation_id="webhooks_deliveries_list",
+        summary="A webhook endpoint's deliveries and their attempts, newest first",
+        responses=WebhookDeliverySerializer(many=True),
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        endpoint = _live_endpoint(pk)
+        deliveries = WebhookDelivery.objects.filter(endpoint=endpoint).select_related("event")
+        page = self.paginate_queryset(deliveries.prefetch_related("attempt_log"))
+        return self.get_paginated_response(WebhookDeliverySerializer(page, many=True).data)

@@ -1,0 +1,87 @@
+"""Helpers for API tests: the queue, run by hand, and a tiny webhook receiver on loopback."""
+
+from __future__ import annotations
+
+import dataclasses
+import http.server
+import re
+import threading
+from pathlib import Path
+
+from django.utils.module_loading import import_string
+from django_q.models import OrmQ
+from django_q.signing import SignedPackage
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "api.md"
+
+
+def queued_tasks() -> list[dict]:
+    """What is waiting in the (ORM) queue: django-q's task dicts (func, args, kwargs, name…)."""
+    return [SignedPackage.loads(row.payload) for row in OrmQ.objects.order_by("id")]
+
+
+def run_queued(func: str) -> list:
+    """Run, here and now, the queued tasks calling `func`, as a worker would, and take them off the queue."""
+    results = []
+    for row in OrmQ.objects.order_by("id"):
+        task = SignedPackage.loads(row.payload)
+        if task["func"] != func:
+            continue
+        row.delete()
+        results.append(import_string(func)(*task["args"], **task["kwargs"]))
+    return results
+
+
+def docs_receiver_namespace() -> dict:
+    """The verification snippet of docs/api.md, executed: what a receiver written from the docs has."""
+    text = DOCS.read_text()
+    match = re.search(r"<!-- verification snippet[^>]*-->\s*```python\n(.*?)```", text, re.S)
+    assert match, "docs/api.md has no verification snippet"
+    namespace: dict = {}
+    exec(compile(match.group(1), str(DOCS), "exec"), namespace)  # noqa: S102 - our own docs, on purpose
+    return namespace
+
+
+@dataclasses.dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+class Receiver:
+    """An HTTP server on loopback that records POSTs and answers with the given statuses in turn."""
+
+    def __init__(self, statuses: list[int] | None = None):
+        self.requests: list[Received] = []
+        self.statuses = list(statuses or [])
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server's naming
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                receiver.requests.append(Received(self.path, dict(self.headers.items()), body))
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                self.send_header("Content-Type", "text/plain")
+                self.end_headers()
+                self.wfile.write(b"ok" if status < 300 else b"not now")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}/hooks/community"
+
+    def __enter__(self) -> Receiver:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,0 +1,104 @@
+"""The OpenAPI schema, checked against the running API by schemathesis: whatever a client sends, the answer
+is never a server error and always matches the schema (status, content type, body).
+
+Bounded for CI: a few hundred generated requests over real HTTP, well under two minutes. The fuzzer works in
+a leader of its own, so the members and webhooks it creates touch no other test's data.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+
+import pytest
+import schemathesis
+from django_tenants.utils import schema_context
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from accounts.models import User
+from api.services import api_token_create
+from leaders.services import leader_create, leader_user_create
+from messaging.models import Conversation, Message, SmsStatus
+from signup.models import Member
+from tests.conftest import TEAM_PASSWORD
+from tests.phones import unique_phone
+
+# Asks pytest-django to set up the test database even when this module runs alone; the requests themselves
+# go to the live server, whose own connection commits what the fuzzer creates (in its own leader).
+pytestmark = pytest.mark.django_db
+
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+
+
+@pytest.fixture(scope="session")
+def fuzz_target(live_app, django_db_blocker):
+    """A leader of the fuzzer's own with an owner's token and a little data, behind the live server."""
+    with django_db_blocker.unblock():
+        leader = leader_create(
+            slug=f"fuzz{secrets.token_hex(3)}", name="Fuzz Leader", phone_number=unique_phone()
+        )
+        leader_user_create(leader=leader, username="owner", role=User.Role.OWNER, password=TEAM_PASSWORD)
+        with schema_context(leader.schema_name):
+            _token, raw = api_token_create(user=User.objects.get(username="owner"), name="schemathesis")
+            for _ in range(3):
+                member = Member.objects.create(phone=unique_phone(), first_name="Fuzz")
+                conversation = Conversation.objects.create(phone=member.phone, member=member, unread_count=1)
+                Message.objects.create(
+                    conversation=conversation,
+                    member=member,
+                    phone=member.phone,
+                    direction="in",
+                    body="hello",
+                    status=SmsStatus.RECEIVED,
+                )
+        host = f"{leader.get_primary_domain().domain}:{live_app.port}"
+    return {
+        "base_url": f"http://127.0.0.1:{live_app.port}",
+        "headers": {"Host": host, "Authorization": f"Bearer {raw}"},
+    }
+
+
+def _generated_schema() -> dict:
+    from drf_spectacular.generators import SchemaGenerator
+
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+# Built at collection from the same generator that serves /api/v1/schema/ (the test below checks they are
+# one), because schemathesis needs the operations before any fixture runs.
+schema = schemathesis.openapi.from_dict(_generated_schema())
+
+
+def test_the_served_schema_is_the_one_fuzzed(fuzz_target):
+    import requests
+    import yaml
+
+    response = requests.get(
+        fuzz_target["base_url"] + "/api/v1/schema/",
+        headers={"Host": fuzz_target["headers"]["Host"]},
+        timeout=30,
+    )
+    assert response.status_code == 200
+    assert yaml.safe_load(response.text) == json.loads(json.dumps(_generated_schema()))
+
+
+@pytest.fixture
+def generous_rate(settings):
+    settings.API_THROTTLE_RATE = "100000/minute"
+
+
+@schema.parametrize()
+@settings(
+    max_examples=10,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
+def test_the_api_answers_every_generated_request_as_its_schema_says(case, fuzz_target, generous_rate):
+    case.call_and_validate(base_url=fuzz_target["base_url"], headers=fuzz_target["headers"], checks=CHECKS)
