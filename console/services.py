@@ -14,14 +14,13 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leaders.models import Leader
-from signup.models import ConsentRecord, Member, SignupToken
+from signup.models import ConsentRecord, Member
 from signup.places import resolve_city
-from signup.services import member_opt_out, phone_hash
+from signup.services import phone_hash
 
 logger = logging.getLogger(__name__)
 
@@ -65,22 +64,11 @@ def member_tags_set(*, member: Member, tags: list[str]) -> Member:
 
 @transaction.atomic
 def member_erase(*, member: Member, leader: Leader) -> None:
-    """Delete a member's personal data: profile, texts, conversation, signup links.
+    """Erase a member's personal data from the console: the same erasure as the API's (an anonymous
+    tombstone keeps the counts, the consent ledger keeps the keyed phone hash)."""
+    from api.services import member_erase as erase
 
-    What stays is anonymous: the consent ledger (its rows lose the member and keep only the keyed phone
-    hash, so the platform can still prove why it texted that number), and counts already aggregated. A
-    subscribed member is opted out first, so the ledger says texting stopped.
-    """
-    from messaging.models import Conversation, Message
-
-    if member.is_subscribed:
-        member_opt_out(member=member, source=ConsentRecord.Source.CONSOLE, detail="erased")
-    phone = member.phone
-    Message.objects.filter(phone=phone).delete()
-    Conversation.objects.filter(phone=phone).delete()
-    SignupToken.objects.filter(phone=phone).delete()
-    member.delete()
-    Leader.objects.filter(pk=leader.pk, member_count__gt=0).update(member_count=F("member_count") - 1)
+    erase(member=member, source=ConsentRecord.Source.CONSOLE, detail="erased from the console")
 
 
 # --- CSV import ------------------------------------------------------------------------------------------
