@@ -410,15 +410,17 @@ def broadcast_dispatch(
     rate = leader.sending_rate
     token = random.randint(1, 2**31 - 1)
     executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="broadcast-send")
-    in_flight: tuple[list[_Claimed], concurrent.futures.Future, dict[int, int]] | None = None
+    in_flight: tuple[list[_Claimed], concurrent.futures.Future, dict[int, int], list[int]] | None = None
 
     def finish_in_flight() -> None:
         nonlocal in_flight
         if in_flight is None:
             return
-        batch, future, attempts = in_flight
+        batch, future, attempts, grant_ids = in_flight
         in_flight = None
-        counts = _record(leader, broadcast, batch, future.result(), attempts)
+        results = future.result()
+        ratelimit.release(grant_ids=grant_ids, rate=rate)
+        counts = _record(leader, broadcast, batch, results, attempts)
         result.sent += counts["sent"]
         result.failed += counts["failed"]
         result.skipped += counts["skipped"]
@@ -438,18 +440,13 @@ def broadcast_dispatch(
                 result.outcome = "suspended"  # deliveries stay queued; the sweep schedule resumes them
                 break
             rate = leader.sending_rate
-            # At most one second's worth per grant, so a slow number's claims stay short-lived.
+            # At most one second's worth per claim, so a slow number's claims are short-lived.
             wanted = min(batch_size, max(1, rate // broadcast.segments))
-            grant = ratelimit.acquire(rate=rate, segments_each=broadcast.segments, wanted=wanted)
-            if grant.messages == 0:
-                finish_in_flight()
-                time.sleep(min(grant.wait, 1.0))
-                continue
             current = frozen_now or timezone.now()
-            batch = _claim(broadcast, limit=grant.messages, now=current, token=token)
+            batch = _claim(broadcast, limit=wanted, now=current, token=token)
             if not batch:
                 finish_in_flight()
-                # Anything left in flight elsewhere, or due a little later (retries)?
+                # Anything due a little later (retries), or later still (quiet hours)?
                 next_due = (
                     Delivery.objects.filter(broadcast_id=broadcast_id, status=DeliveryStatus.QUEUED)
                     .order_by("due_at")
@@ -465,14 +462,17 @@ def broadcast_dispatch(
                     continue
                 result.outcome, result.next_due = "later", next_due
                 break
-            # A personalised message can cost more than the estimate (a name outside GSM-7): take the rest.
-            extra = sum(item.segments for item in batch if item.reachable) - grant.messages * broadcast.segments
-            while extra > 0:
-                more = ratelimit.acquire(rate=rate, segments_each=min(extra, rate), wanted=1)
-                if more.messages:
-                    extra -= min(extra, rate)
-                else:
-                    time.sleep(min(more.wait, 1.0))
+            # The batch's exact cost (a personalised message may cost more than the estimate: "Zoë" makes it
+            # UCS-2), taken from the shared limiter all at once before anything is sent.
+            needed = sum(item.segments for item in batch if item.reachable)
+            grant_ids: list[int] = []
+            while needed:
+                grant = ratelimit.acquire(rate=rate, segments_each=needed, wanted=1)
+                if grant.messages:
+                    grant_ids.append(grant.id)
+                    break
+                finish_in_flight()  # its grant is released once recorded: never wait on our own batch
+                time.sleep(min(grant.wait, 0.25))
             attempts = {item.id: item.attempts for item in batch}
             messages = [
                 OutboundSms(to=item.phone, from_=sender, body=item.body, status_callback=callback, reference=str(item.id))
@@ -481,7 +481,7 @@ def broadcast_dispatch(
             ]
             future = executor.submit(transport.send_many, messages, concurrency=concurrency)
             finish_in_flight()  # record the previous batch while this one is on the wire
-            in_flight = (batch, future, attempts)
+            in_flight = (batch, future, attempts, grant_ids)
         finish_in_flight()
     finally:
         if in_flight is not None:  # an exception above: still record what Twilio accepted

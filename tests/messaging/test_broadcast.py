@@ -67,6 +67,8 @@ def sent_to(twilio) -> list[str]:
 @pytest.fixture
 def leader(alice_schema, settings):
     settings.PUBLIC_BASE_URL = "http://localhost:8000"
+    # Fast, so the tests do not wait on alice's long code (1 segment/s); the rate has its own tests.
+    type(alice_schema).objects.filter(pk=alice_schema.pk).update(segments_per_second=1000)
     alice_schema.refresh_from_db()
     return alice_schema
 
