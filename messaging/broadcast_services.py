@@ -50,7 +50,7 @@ def _status_callback_url() -> str:
     return settings.PUBLIC_BASE_URL + "/webhooks/twilio/status/"
 
 
-def _leader_zone(leader) -> zoneinfo.ZoneInfo:
+def leader_zone(leader) -> zoneinfo.ZoneInfo:
     try:
         return zoneinfo.ZoneInfo(leader.time_zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -66,7 +66,7 @@ def broadcast_preview(*, leader, filters: dict | None, body: str = "") -> dict[s
     segments per message (personalisation counted at its longest), the total and a time estimate at the
     leader's rate, and GSM-7 replacements that would make a UCS-2 body cheaper."""
     audience = AudienceFilter.from_dict(filters or {})
-    count = audience_count(audience, on=timezone.now().astimezone(_leader_zone(leader)).date())
+    count = audience_count(audience, on=timezone.now().astimezone(leader_zone(leader)).date())
     info = segment_info_for_template(body) if body else None
     segments = info.segments if info else 0
     rate = leader.sending_rate
@@ -95,7 +95,7 @@ def broadcast_create(
     """A draft broadcast. A naive `send_at` is read in the leader's time zone; it must be in the future."""
     if send_at is not None:
         if timezone.is_naive(send_at):
-            send_at = send_at.replace(tzinfo=_leader_zone(leader))
+            send_at = send_at.replace(tzinfo=leader_zone(leader))
         if send_at <= timezone.now():
             raise BroadcastError("The scheduled time is in the past.")
     return Broadcast.create(
@@ -180,7 +180,7 @@ def broadcast_queue(*, leader, broadcast: Broadcast, now: datetime.datetime | No
         if not leader.is_active:
             broadcast.mark_failed("leader suspended")
             return 0
-        local_day = now.astimezone(_leader_zone(leader)).date()
+        local_day = now.astimezone(leader_zone(leader)).date()
         members = audience_members(broadcast.filters, on=local_day).values("id", "time_zone")
         select_sql, select_params = members.query.sql_with_params()
         params: dict[str, Any] = {
@@ -188,7 +188,7 @@ def broadcast_queue(*, leader, broadcast: Broadcast, now: datetime.datetime | No
             "now": now,
             "open": leader.quiet_hours_end,  # the quiet window ends when the sending window opens
             "close": leader.quiet_hours_start,
-            "leader_zone": str(_leader_zone(leader)),
+            "leader_zone": str(leader_zone(leader)),
         }
         # The audience SQL uses positional %s; name its parameters so both styles do not mix.
         for index, value in enumerate(select_params):
@@ -279,9 +279,7 @@ _CLAIM_SQL = """
 
 def _claim(broadcast: Broadcast, *, limit: int, now: datetime.datetime, token: int) -> list[_Claimed]:
     with connection.cursor() as cursor:
-        cursor.execute(
-            _CLAIM_SQL, {"broadcast": broadcast.pk, "now": now, "limit": limit, "token": token}
-        )
+        cursor.execute(_CLAIM_SQL, {"broadcast": broadcast.pk, "now": now, "limit": limit, "token": token})
         rows = cursor.fetchall()
     personal = "{" in broadcast.body
     claimed = []
@@ -318,7 +316,9 @@ def _backoff(attempts: int) -> datetime.timedelta:
     return datetime.timedelta(seconds=min(300, 2 ** max(0, attempts - 1)))
 
 
-def _record(leader, broadcast: Broadcast, batch: list[_Claimed], results: list, attempts: dict[int, int]) -> dict:
+def _record(
+    leader, broadcast: Broadcast, batch: list[_Claimed], results: list, attempts: dict[int, int]
+) -> dict:
     """Store a batch's outcome in one UPDATE, and add it to the counters in one more (one transaction)."""
     from leaders.models import Leader
     from signup.models import Member
@@ -361,7 +361,9 @@ def _record(leader, broadcast: Broadcast, batch: list[_Claimed], results: list, 
                     [value for row in rows for value in row],
                 )
         for member in Member.objects.filter(pk__in=opt_outs):
-            if member_opt_out(member=member, source="carrier", detail=f"Twilio error 21610 (broadcast {broadcast.pk})"):
+            if member_opt_out(
+                member=member, source="carrier", detail=f"Twilio error 21610 (broadcast {broadcast.pk})"
+            ):
                 counts["opt_outs"] += 1
         for member_id in unreachable:
             member_mark_unreachable(member_id=member_id)
@@ -475,7 +477,13 @@ def broadcast_dispatch(
                 time.sleep(min(grant.wait, 0.25))
             attempts = {item.id: item.attempts for item in batch}
             messages = [
-                OutboundSms(to=item.phone, from_=sender, body=item.body, status_callback=callback, reference=str(item.id))
+                OutboundSms(
+                    to=item.phone,
+                    from_=sender,
+                    body=item.body,
+                    status_callback=callback,
+                    reference=str(item.id),
+                )
                 for item in batch
                 if item.reachable
             ]
@@ -556,7 +564,9 @@ def delivery_status_apply(*, sid: str, status: str, error_code: int | str | None
         if code == 21610:
             member = Member.objects.filter(pk=delivery.member_id).first()
             if member is not None and member_opt_out(
-                member=member, source="carrier", detail=f"Twilio error 21610 (broadcast {delivery.broadcast_id})"
+                member=member,
+                source="carrier",
+                detail=f"Twilio error 21610 (broadcast {delivery.broadcast_id})",
             ):
                 counters["opt_out_count"] = F("opt_out_count") + 1
         elif code in (21211, 21614):

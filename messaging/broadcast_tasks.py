@@ -37,7 +37,12 @@ def _async(func: str, *args, task_name: str) -> None:
 
 def enqueue_start(broadcast_id: int, schema_name: str) -> None:
     sweep_schedule_ensure()
-    _async("broadcast_start", broadcast_id, schema_name, task_name=f"broadcast-start-{schema_name}-{broadcast_id}")
+    _async(
+        "broadcast_start",
+        broadcast_id,
+        schema_name,
+        task_name=f"broadcast-start-{schema_name}-{broadcast_id}",
+    )
 
 
 def enqueue_dispatch(broadcast_id: int, schema_name: str, count: int = 1) -> None:
@@ -140,7 +145,9 @@ def broadcasts_sweep(now: datetime.datetime | None = None) -> str:
             for broadcast_id in Broadcast.objects.filter(
                 status=Broadcast.Status.SCHEDULED, send_at__lte=now
             ).values_list("pk", flat=True):
-                _async("broadcast_start", broadcast_id, schema_name, task_name=f"broadcast-start-{broadcast_id}")
+                _async(
+                    "broadcast_start", broadcast_id, schema_name, task_name=f"broadcast-start-{broadcast_id}"
+                )
                 started += 1
             for broadcast in Broadcast.objects.filter(status=Broadcast.Status.SENDING):
                 if broadcast.heartbeat_at and broadcast.heartbeat_at > now - IDLE_AFTER:

@@ -354,7 +354,9 @@ class Delivery(models.Model):
                 condition=models.Q(status=1),
             ),
             # Status callbacks find their delivery by Twilio's SID.
-            models.Index(fields=["sid"], name="messaging_delivery_sid", condition=models.Q(sid__isnull=False)),
+            models.Index(
+                fields=["sid"], name="messaging_delivery_sid", condition=models.Q(sid__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:

@@ -66,7 +66,8 @@ def acquire(*, rate: int, segments_each: int, wanted: int) -> Grant:
         )
         grant_id = cursor.fetchone()[0]
         cursor.execute(
-            "DELETE FROM messaging_sendingwindow WHERE until < %s - make_interval(secs => %s)", [now, PRUNE_AFTER]
+            "DELETE FROM messaging_sendingwindow WHERE until < %s - make_interval(secs => %s)",
+            [now, PRUNE_AFTER],
         )
         return Grant(granted, 0.0, grant_id)
 

@@ -197,7 +197,9 @@ def _near(value: Any) -> Near:
     from signup import places
 
     if not isinstance(value, dict):
-        raise BroadcastError('near must be like {"place_id": 6077243, "km": 30} or {"lat": …, "lon": …, "km": …}.')
+        raise BroadcastError(
+            'near must be like {"place_id": 6077243, "km": 30} or {"lat": …, "lon": …, "km": …}.'
+        )
     try:
         km = float(value.get("km"))
     except (TypeError, ValueError):
@@ -243,9 +245,9 @@ def birth_date_range(
 
 _DISTANCE_SQL = (
     "2 * %s * asin(least(1.0, sqrt("
-    "power(sin(radians(\"signup_member\".\"latitude\" - %s) / 2), 2) + "
-    "cos(radians(%s)) * cos(radians(\"signup_member\".\"latitude\")) * "
-    "power(sin(radians(\"signup_member\".\"longitude\" - %s) / 2), 2)))) <= %s"
+    'power(sin(radians("signup_member"."latitude" - %s) / 2), 2) + '
+    'cos(radians(%s)) * cos(radians("signup_member"."latitude")) * '
+    'power(sin(radians("signup_member"."longitude" - %s) / 2), 2)))) <= %s'
 )
 
 
@@ -318,7 +320,9 @@ def audience_members(
     return queryset
 
 
-def audience_count(audience: AudienceFilter | dict[str, Any] | None, *, on: datetime.date | None = None) -> int:
+def audience_count(
+    audience: AudienceFilter | dict[str, Any] | None, *, on: datetime.date | None = None
+) -> int:
     """How many members `audience` selects right now: the preview before sending."""
     return audience_members(audience, on=on).count()
 

@@ -128,7 +128,9 @@ def test_queueing_makes_exactly_one_delivery_per_reachable_member(leader):
     reachable = [make_member(tag) for _ in range(4)]
     make_member(tag, status=Member.Status.OPTED_OUT, opted_out_at=timezone.now())
     make_member(tag, unreachable_at=timezone.now())
-    broadcast = broadcast_create(leader=leader, body="hi", filters={"tags_any": [tag]}, ignore_quiet_hours=True)
+    broadcast = broadcast_create(
+        leader=leader, body="hi", filters={"tags_any": [tag]}, ignore_quiet_hours=True
+    )
     assert start(leader, broadcast) == 4
     broadcast.refresh_from_db()
     assert (broadcast.status, broadcast.recipient_count, broadcast.queued_count) == ("sending", 4, 4)
@@ -163,7 +165,9 @@ def test_quiet_hours_hold_each_member_until_nine_in_their_own_time_zone(leader):
     start(leader, broadcast, now=now)
     due = dict(Delivery.objects.filter(broadcast=broadcast).values_list("member_id", "due_at"))
     assert due[montreal.pk] == due[paris.pk] == due[nowhere.pk] == now
-    assert due[los_angeles.pk] == datetime.datetime(2026, 3, 2, 9, 0, tzinfo=zoneinfo.ZoneInfo("America/Los_Angeles"))
+    assert due[los_angeles.pk] == datetime.datetime(
+        2026, 3, 2, 9, 0, tzinfo=zoneinfo.ZoneInfo("America/Los_Angeles")
+    )
 
     # 21:30 UTC: 22:30 in Paris (quiet until 09:00 tomorrow there), 16:30 in Montréal, 13:30 in LA.
     late = datetime.datetime(2026, 3, 2, 21, 30, tzinfo=datetime.UTC)
@@ -178,7 +182,9 @@ def test_ignoring_quiet_hours_makes_everyone_due_at_once(leader):
     tag = new_tag()
     make_member(tag, place=PARIS)
     now = datetime.datetime(2026, 3, 2, 23, 0, tzinfo=datetime.UTC)  # midnight in Paris
-    broadcast = broadcast_create(leader=leader, body="hi", filters={"tags_any": [tag]}, ignore_quiet_hours=True)
+    broadcast = broadcast_create(
+        leader=leader, body="hi", filters={"tags_any": [tag]}, ignore_quiet_hours=True
+    )
     start(leader, broadcast, now=now)
     assert list(Delivery.objects.filter(broadcast=broadcast).values_list("due_at", flat=True)) == [now]
 
@@ -191,7 +197,10 @@ def test_a_broadcast_reaches_every_member_once_with_their_first_name(leader, twi
     members = [make_member(tag, first_name=name) for name in ("Ana", "Zoë", "Li")]
     make_member(tag, status=Member.Status.OPTED_OUT)
     broadcast = broadcast_create(
-        leader=leader, body="Hi {first_name}, rally at 7!", filters={"tags_any": [tag]}, ignore_quiet_hours=True
+        leader=leader,
+        body="Hi {first_name}, rally at 7!",
+        filters={"tags_any": [tag]},
+        ignore_quiet_hours=True,
     )
     start(leader, broadcast)
     result = broadcast_dispatch(leader=leader, broadcast_id=broadcast.pk, batch_size=2)
@@ -217,7 +226,9 @@ def test_the_leader_monthly_counter_grows_by_the_batch(leader, twilio):
     for _ in range(3):
         make_member(tag)
     before = Leader.objects.get(pk=leader.pk).messages_sent_in_current_month
-    broadcast = broadcast_create(leader=leader, body="hi", filters={"tags_any": [tag]}, ignore_quiet_hours=True)
+    broadcast = broadcast_create(
+        leader=leader, body="hi", filters={"tags_any": [tag]}, ignore_quiet_hours=True
+    )
     start(leader, broadcast)
     broadcast_dispatch(leader=leader, broadcast_id=broadcast.pk)
     assert Leader.objects.get(pk=leader.pk).messages_sent_in_current_month == before + 3
@@ -231,7 +242,9 @@ def test_busy_answers_are_retried_until_twilio_accepts(leader, twilio, monkeypat
     members = [make_member(tag) for _ in range(2)]
     twilio.fail_next(1, 429)
     twilio.fail_next(1, 503)
-    broadcast = broadcast_create(leader=leader, body="hi", filters={"tags_any": [tag]}, ignore_quiet_hours=True)
+    broadcast = broadcast_create(
+        leader=leader, body="hi", filters={"tags_any": [tag]}, ignore_quiet_hours=True
+    )
     start(leader, broadcast)
     result = broadcast_dispatch(leader=leader, broadcast_id=broadcast.pk)
     assert (result.outcome, result.sent, result.retried) == ("done", 2, 2)
@@ -247,7 +260,9 @@ def test_busy_answers_stop_after_the_last_attempt(leader, twilio, monkeypatch):
     tag = new_tag()
     make_member(tag)
     twilio.fail_next(broadcast_services.MAX_ATTEMPTS, 500)
-    broadcast = broadcast_create(leader=leader, body="hi", filters={"tags_any": [tag]}, ignore_quiet_hours=True)
+    broadcast = broadcast_create(
+        leader=leader, body="hi", filters={"tags_any": [tag]}, ignore_quiet_hours=True
+    )
     start(leader, broadcast)
     result = broadcast_dispatch(leader=leader, broadcast_id=broadcast.pk)
     assert (result.sent, result.failed) == (0, 1)
@@ -262,7 +277,9 @@ def test_permanent_errors_opt_out_or_flag_the_member_and_are_not_retried(leader,
     not_mobile = make_member(tag)
     twilio.fail_recipient(unsubscribed.phone, 21610)
     twilio.fail_recipient(not_mobile.phone, 21614)
-    broadcast = broadcast_create(leader=leader, body="hi", filters={"tags_any": [tag]}, ignore_quiet_hours=True)
+    broadcast = broadcast_create(
+        leader=leader, body="hi", filters={"tags_any": [tag]}, ignore_quiet_hours=True
+    )
     start(leader, broadcast)
     result = broadcast_dispatch(leader=leader, broadcast_id=broadcast.pk)
     assert (result.sent, result.failed, result.retried) == (1, 2, 0)
@@ -281,7 +298,9 @@ def test_a_member_who_opts_out_after_queueing_is_skipped(leader, twilio):
     tag = new_tag()
     stays = make_member(tag)
     leaves = make_member(tag)
-    broadcast = broadcast_create(leader=leader, body="hi", filters={"tags_any": [tag]}, ignore_quiet_hours=True)
+    broadcast = broadcast_create(
+        leader=leader, body="hi", filters={"tags_any": [tag]}, ignore_quiet_hours=True
+    )
     start(leader, broadcast)
     Member.objects.filter(pk=leaves.pk).update(status=Member.Status.OPTED_OUT)
     result = broadcast_dispatch(leader=leader, broadcast_id=broadcast.pk)
@@ -309,7 +328,9 @@ def test_cancelling_leaves_what_has_not_gone_out_unsent(leader, twilio):
     tag = new_tag()
     for _ in range(5):
         make_member(tag)
-    broadcast = broadcast_create(leader=leader, body="hi", filters={"tags_any": [tag]}, ignore_quiet_hours=True)
+    broadcast = broadcast_create(
+        leader=leader, body="hi", filters={"tags_any": [tag]}, ignore_quiet_hours=True
+    )
     start(leader, broadcast)
     # One batch of two goes out, then the team cancels.
     from messaging.broadcast_services import _claim, _record
@@ -317,7 +338,9 @@ def test_cancelling_leaves_what_has_not_gone_out_unsent(leader, twilio):
     batch = _claim(broadcast, limit=2, now=timezone.now(), token=1)
     from messaging.transport import OutboundSms, get_transport
 
-    results = get_transport().send_many([OutboundSms(to=i.phone, from_="+12025550142", body=i.body) for i in batch])
+    results = get_transport().send_many(
+        [OutboundSms(to=i.phone, from_="+12025550142", body=i.body) for i in batch]
+    )
     _record(leader, broadcast, batch, results, {i.id: 1 for i in batch})
     assert broadcast_cancel(broadcast=broadcast) == 3
     assert broadcast_dispatch(leader=leader, broadcast_id=broadcast.pk).outcome == "over"
@@ -336,7 +359,9 @@ def test_cancelling_leaves_what_has_not_gone_out_unsent(leader, twilio):
 def test_a_suspended_leader_sends_nothing(leader, twilio):
     tag = new_tag()
     make_member(tag)
-    broadcast = broadcast_create(leader=leader, body="hi", filters={"tags_any": [tag]}, ignore_quiet_hours=True)
+    broadcast = broadcast_create(
+        leader=leader, body="hi", filters={"tags_any": [tag]}, ignore_quiet_hours=True
+    )
     start(leader, broadcast)
     leader.suspend(reason="test")
     try:
@@ -350,7 +375,9 @@ def test_a_suspended_leader_sends_nothing(leader, twilio):
         leader.reactivate()
 
 
-def test_a_scheduled_broadcast_waits_for_its_time_then_the_sweep_starts_it(leader, django_capture_on_commit_callbacks):
+def test_a_scheduled_broadcast_waits_for_its_time_then_the_sweep_starts_it(
+    leader, django_capture_on_commit_callbacks
+):
     from django_q.models import OrmQ, Schedule
 
     from messaging import broadcast_tasks
@@ -380,11 +407,15 @@ def test_a_scheduled_broadcast_waits_for_its_time_then_the_sweep_starts_it(leade
 def test_cancelling_a_scheduled_broadcast_removes_its_schedule(leader, django_capture_on_commit_callbacks):
     from django_q.models import Schedule
 
-    broadcast = broadcast_create(leader=leader, body="hi", send_at=timezone.now() + datetime.timedelta(hours=1))
+    broadcast = broadcast_create(
+        leader=leader, body="hi", send_at=timezone.now() + datetime.timedelta(hours=1)
+    )
     with django_capture_on_commit_callbacks(execute=True):
         broadcast_send(leader=leader, broadcast=broadcast)
     assert broadcast_cancel(broadcast=broadcast) == 0
-    assert not Schedule.objects.filter(name__endswith=f"-{broadcast.pk}", name__startswith="broadcast-start").exists()
+    assert not Schedule.objects.filter(
+        name__endswith=f"-{broadcast.pk}", name__startswith="broadcast-start"
+    ).exists()
     assert Broadcast.objects.get(pk=broadcast.pk).status == Broadcast.Status.CANCELLED
 
 
@@ -394,7 +425,9 @@ def test_cancelling_a_scheduled_broadcast_removes_its_schedule(leader, django_ca
 def test_status_callbacks_move_deliveries_forward_only_and_count_once(leader, twilio):
     tag = new_tag()
     member = make_member(tag)
-    broadcast = broadcast_create(leader=leader, body="hi", filters={"tags_any": [tag]}, ignore_quiet_hours=True)
+    broadcast = broadcast_create(
+        leader=leader, body="hi", filters={"tags_any": [tag]}, ignore_quiet_hours=True
+    )
     start(leader, broadcast)
     broadcast_dispatch(leader=leader, broadcast_id=broadcast.pk)
     sid = Delivery.objects.get(broadcast=broadcast).sid
@@ -412,7 +445,9 @@ def test_status_callbacks_move_deliveries_forward_only_and_count_once(leader, tw
 def test_a_carrier_unsubscribe_in_a_callback_opts_the_member_out(leader, twilio):
     tag = new_tag()
     member = make_member(tag)
-    broadcast = broadcast_create(leader=leader, body="hi", filters={"tags_any": [tag]}, ignore_quiet_hours=True)
+    broadcast = broadcast_create(
+        leader=leader, body="hi", filters={"tags_any": [tag]}, ignore_quiet_hours=True
+    )
     start(leader, broadcast)
     broadcast_dispatch(leader=leader, broadcast_id=broadcast.pk)
     sid = Delivery.objects.get(broadcast=broadcast).sid

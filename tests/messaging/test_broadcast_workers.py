@@ -61,7 +61,12 @@ def subprocess_env(twilio) -> dict[str, str]:
 def dispatch_process(twilio, leader: Leader, broadcast_id: int, *extra: str) -> subprocess.Popen:
     command = [sys.executable, "manage.py", "broadcast", leader.slug, "dispatch", str(broadcast_id), *extra]
     return subprocess.Popen(
-        command, cwd=ROOT, env=subprocess_env(twilio), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command,
+        cwd=ROOT,
+        env=subprocess_env(twilio),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -73,7 +78,9 @@ def queued_broadcast(leader: Leader, members: int, *, body: str, rate: int) -> t
         people = [make_member(tag, first_name="Zoë") for _ in range(members)]
         make_member(tag, status=Member.Status.OPTED_OUT)  # never receives anything
         make_member(tag, unreachable_at=datetime.datetime.now(datetime.UTC))
-        broadcast = broadcast_create(leader=leader, body=body, filters={"tags_any": [tag]}, ignore_quiet_hours=True)
+        broadcast = broadcast_create(
+            leader=leader, body=body, filters={"tags_any": [tag]}, ignore_quiet_hours=True
+        )
         assert broadcast_queue(leader=leader, broadcast=broadcast) == members
     return broadcast, people
 
@@ -117,7 +124,9 @@ def test_a_worker_killed_mid_broadcast_leaves_no_one_skipped_and_no_one_texted_t
             wait_for(holding_claims_between_sends, 60, "the worker never held claims between two sends")
             worker.send_signal(signal.SIGKILL)
             worker.wait(timeout=10)
-            stale = Delivery.objects.filter(broadcast=broadcast, status=DeliveryStatus.SENDING, sid__isnull=True)
+            stale = Delivery.objects.filter(
+                broadcast=broadcast, status=DeliveryStatus.SENDING, sid__isnull=True
+            )
             assert stale.count() > 0
             sent_before = len(twilio.messages)
             assert 0 < sent_before < 50
@@ -186,9 +195,7 @@ def test_one_to_one_texts_are_sent_promptly_while_a_big_broadcast_is_in_progress
         with schema_context(live_leader.schema_name):
             started = time.monotonic()
             message = text_send(leader=live_leader, phone=phone, body="Thanks for writing!")
-            wait_for(
-                lambda: any(m["to"] == phone for m in twilio.messages), 30, "the reply was not sent"
-            )
+            wait_for(lambda: any(m["to"] == phone for m in twilio.messages), 30, "the reply was not sent")
             took = time.monotonic() - started
             assert Broadcast.objects.get(pk=broadcast.pk).status == Broadcast.Status.SENDING
             wait_for(

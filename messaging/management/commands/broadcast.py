@@ -1,11 +1,11 @@
 """Broadcasts from the command line: preview, send, status, cancel (and run a dispatcher in the foreground).
 
-    python manage.py broadcast SLUG preview --filter '{"cities": ["Montréal"], "age_min": 18}' [--body …]
-    python manage.py broadcast SLUG send --body "Rally at 7!" [--filter …] [--at 2026-05-01T18:00]
-                                         [--ignore-quiet-hours] [--now]
-    python manage.py broadcast SLUG status ID [--watch]
-    python manage.py broadcast SLUG cancel ID
-    python manage.py broadcast SLUG dispatch ID [--time-budget S] [--stale-after S]
+python manage.py broadcast SLUG preview --filter '{"cities": ["Montréal"], "age_min": 18}' [--body …]
+python manage.py broadcast SLUG send --body "Rally at 7!" [--filter …] [--at 2026-05-01T18:00]
+                                     [--ignore-quiet-hours] [--now]
+python manage.py broadcast SLUG status ID [--watch]
+python manage.py broadcast SLUG cancel ID
+python manage.py broadcast SLUG dispatch ID [--time-budget S] [--stale-after S]
 """
 
 from __future__ import annotations
@@ -108,11 +108,17 @@ class Command(BaseCommand):
                 from messaging import broadcast_tasks
 
                 schema_name = leader.schema_name
-                transaction.on_commit(lambda: broadcast_tasks.enqueue_dispatch(broadcast.pk, schema_name, count=2))
+                transaction.on_commit(
+                    lambda: broadcast_tasks.enqueue_dispatch(broadcast.pk, schema_name, count=2)
+                )
                 self.stdout.write(f"{broadcast.pk} queued to {count} members")
                 return
             broadcast_send(leader=leader, broadcast=broadcast)
-        when = f"scheduled for {broadcast.send_at.isoformat()}" if broadcast.send_at else "queued"
+        when = "queued"
+        if broadcast.send_at:
+            from messaging.broadcast_services import leader_zone
+
+            when = f"scheduled for {broadcast.send_at.astimezone(leader_zone(leader)).isoformat()}"
         self.stdout.write(f"{broadcast.pk} {when}")
 
     def do_status(self, leader: Leader, options) -> None:
@@ -158,7 +164,7 @@ def _json(text: str) -> dict:
     except json.JSONDecodeError as exc:
         raise CommandError(f"--filter is not valid JSON: {exc.msg} at character {exc.pos}") from None
     if not isinstance(value, dict):
-        raise CommandError("--filter must be a JSON object, like '{\"cities\": [\"Montréal\"]}'")
+        raise CommandError('--filter must be a JSON object, like \'{"cities": ["Montréal"]}\'')
     return value
 
 
