@@ -119,16 +119,16 @@ def create(spec: dict) -> Member:
     values = {"city": "Somewhere"}
     if place is not None:
         place_id, name, region, country, latitude, longitude, zone = place
-        values = dict(
-            city=name,
-            place_id=place_id,
-            place_name=name,
-            region=region,
-            country=country,
-            latitude=latitude,
-            longitude=longitude,
-            time_zone=zone,
-        )
+        values = {
+            "city": name,
+            "place_id": place_id,
+            "place_name": name,
+            "region": region,
+            "country": country,
+            "latitude": latitude,
+            "longitude": longitude,
+            "time_zone": zone,
+        }
     return Member.objects.create(
         phone=unique_phone(),
         gender=spec["gender"],
