@@ -19,6 +19,7 @@ sending to all of them at a few thousand per second).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import subprocess
@@ -32,7 +33,12 @@ sys.path.insert(0, str(ROOT))
 
 SLUG = "bench-broadcast"
 NUMBER = "+12025550177"  # fictional: 555-01XX
-COMBINED_FILTER = {"cities": ["Montréal, CA", "Toronto, CA"], "genders": ["female"], "age_min": 18, "age_max": 34}
+COMBINED_FILTER = {
+    "cities": ["Montréal, CA", "Toronto, CA"],
+    "genders": ["female"],
+    "age_min": 18,
+    "age_max": 34,
+}
 
 
 def setup_django() -> None:
@@ -118,7 +124,9 @@ def bench_queue(leader):
             cursor.execute("CHECKPOINT")
         started = time.perf_counter()
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("INSERT INTO bench_bare_delivery (broadcast_id, member_id) SELECT 1, id FROM signup_member")
+            cursor.execute(
+                "INSERT INTO bench_bare_delivery (broadcast_id, member_id) SELECT 1, id FROM signup_member"
+            )
             bare_rows = cursor.rowcount
         bare = time.perf_counter() - started
         with connection.cursor() as cursor:
@@ -164,11 +172,19 @@ def bench_dispatch(leader, broadcast, *, send: int | None, dispatchers: int) -> 
         with schema_context(leader.schema_name):
             total = Broadcast.objects.get(pk=broadcast.pk).recipient_count
             # Members in quiet hours now (Los Angeles at dawn…) are due later: make everyone due for the bench.
-            Delivery.objects.filter(broadcast=broadcast, status=DeliveryStatus.QUEUED).update(due_at=timezone.now())
+            Delivery.objects.filter(broadcast=broadcast, status=DeliveryStatus.QUEUED).update(
+                due_at=timezone.now()
+            )
             if send is not None and send < total:
                 # Send to the first `send` members only: cancel the others up front.
-                keep = Delivery.objects.filter(broadcast=broadcast).order_by("id").values_list("id", flat=True)[send]
-                Delivery.objects.filter(broadcast=broadcast, id__gte=keep).update(status=DeliveryStatus.CANCELLED)
+                keep = (
+                    Delivery.objects.filter(broadcast=broadcast)
+                    .order_by("id")
+                    .values_list("id", flat=True)[send]
+                )
+                Delivery.objects.filter(broadcast=broadcast, id__gte=keep).update(
+                    status=DeliveryStatus.CANCELLED
+                )
                 total = send
         env = {
             **os.environ,
@@ -189,10 +205,8 @@ def bench_dispatch(leader, broadcast, *, send: int | None, dispatchers: int) -> 
             nonlocal peak_rss
             while not stop.is_set():
                 for worker in workers:
-                    try:
+                    with contextlib.suppress(psutil.Error):
                         peak_rss = max(peak_rss, psutil.Process(worker.pid).memory_info().rss)
-                    except psutil.Error:
-                        pass
                 stop.wait(0.5)
 
         def drain() -> None:
