@@ -230,3 +230,50 @@ def test_broadcast_tasks_go_to_the_broadcast_lane_and_replies_to_the_default_one
     text_send(leader=alice_schema, phone=unique_phone(), body="Thanks!")  # on commit: never, in this test
     assert OrmQ.objects.filter(key="broadcasts").count() == 2
     assert OrmQ.objects.filter(key="community").count() == 0
+
+
+def test_a_broadcast_goes_out_through_the_broadcast_cluster_from_start_to_finish(live_leader, twilio):
+    from django_q.models import OrmQ
+
+    from messaging.broadcast_services import broadcast_send
+
+    Leader.objects.filter(pk=live_leader.pk).update(segments_per_second=50)
+    live_leader.refresh_from_db()
+    tag = "c" + uuid.uuid4().hex[:8]
+    with schema_context(live_leader.schema_name):
+        people = [make_member(tag, first_name=f"Fan{i}") for i in range(12)]
+        broadcast = broadcast_create(
+            leader=live_leader,
+            body="Hi {first_name}, see you at 7!",
+            filters={"tags_any": [tag]},
+            ignore_quiet_hours=True,
+        )
+        broadcast_send(leader=live_leader, broadcast=broadcast)  # autocommit: enqueued at once
+    assert OrmQ.objects.filter(key="broadcasts").exists()
+    cluster = subprocess.Popen(
+        [sys.executable, "manage.py", "qcluster"],
+        cwd=ROOT,
+        env={**subprocess_env(twilio), "Q_CLUSTER_NAME": "broadcasts"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        with schema_context(live_leader.schema_name):
+            wait_for(
+                lambda: Broadcast.objects.get(pk=broadcast.pk).status == Broadcast.Status.COMPLETED,
+                60,
+                "the broadcast cluster did not finish the broadcast",
+            )
+            broadcast.refresh_from_db()
+        assert sorted((m["to"], m["body"]) for m in twilio.messages) == sorted(
+            (p.phone, f"Hi {p.first_name}, see you at 7!") for p in people
+        )
+        assert (broadcast.recipient_count, broadcast.sent_count) == (12, 12)
+    finally:
+        cluster.send_signal(signal.SIGTERM)
+        try:
+            cluster.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            cluster.kill()
+            cluster.wait()
+        OrmQ.objects.filter(key="broadcasts").delete()
