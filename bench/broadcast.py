@@ -43,9 +43,12 @@ COMBINED_FILTER = {
 
 def setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "community.settings")
+    import logging
+
     import django
 
     django.setup()
+    logging.getLogger("twilio").setLevel(logging.WARNING)  # its client logs every request at INFO
 
 
 def bench_leader(members: int):
@@ -179,10 +182,10 @@ def bench_dispatch(leader, broadcast, *, send: int | None, dispatchers: int) -> 
                 # Send to the first `send` members only: cancel the others up front.
                 keep = (
                     Delivery.objects.filter(broadcast=broadcast)
-                    .order_by("id")
-                    .values_list("id", flat=True)[send]
+                    .order_by("member_id")
+                    .values_list("member_id", flat=True)[send]
                 )
-                Delivery.objects.filter(broadcast=broadcast, id__gte=keep).update(
+                Delivery.objects.filter(broadcast=broadcast, member_id__gte=keep).update(
                     status=DeliveryStatus.CANCELLED
                 )
                 total = send

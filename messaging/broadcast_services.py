@@ -206,8 +206,7 @@ def broadcast_queue(*, leader, broadcast: Broadcast, now: datetime.datetime | No
             f"{zones_cte}"
             "INSERT INTO messaging_delivery (broadcast_id, member_id, status, due_at, attempts) "
             f"SELECT %(broadcast)s, a.id, 0, {due}, 0 FROM ({select_sql}) a {zones_join}"
-            "ON CONFLICT (broadcast_id, member_id) DO NOTHING"
-        )
+        )  # no ON CONFLICT: it doubles the cost, and the primary key refuses a second copy anyway
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             count = cursor.rowcount
@@ -232,7 +231,7 @@ class DispatchResult:
 
 @dataclasses.dataclass
 class _Claimed:
-    id: int
+    id: int  # the member id: a delivery is (broadcast, member)
     member_id: int
     phone: str | None
     body: str
@@ -260,30 +259,42 @@ def deliveries_sweep(
 
 _CLAIM_SQL = """
     WITH picked AS (
-        SELECT id FROM messaging_delivery
-        WHERE broadcast_id = %(broadcast)s AND status = 0 AND due_at <= %(now)s
-        ORDER BY due_at
+        SELECT member_id FROM messaging_delivery
+        WHERE broadcast_id = %(broadcast)s AND member_id > %(after)s AND status = 0 AND due_at <= %(now)s
+        ORDER BY member_id
         LIMIT %(limit)s
         FOR UPDATE SKIP LOCKED
     ), claimed AS (
         UPDATE messaging_delivery d
         SET status = 1, claimed_at = clock_timestamp(), claim_token = %(token)s, attempts = d.attempts + 1
-        FROM picked WHERE d.id = picked.id AND d.status = 0
-        RETURNING d.id, d.member_id, d.attempts
+        FROM picked
+        WHERE d.broadcast_id = %(broadcast)s AND d.member_id = picked.member_id AND d.status = 0
+        RETURNING d.member_id, d.attempts
     )
-    SELECT c.id, c.member_id, c.attempts, m.phone, m.first_name, m.last_name, m.place_name, m.city,
+    SELECT c.member_id, c.attempts, m.phone, m.first_name, m.last_name, m.place_name, m.city,
            m.status = 'subscribed' AND m.unreachable_at IS NULL
     FROM claimed c LEFT JOIN signup_member m ON m.id = c.member_id
+    ORDER BY c.member_id
 """
 
 
-def _claim(broadcast: Broadcast, *, limit: int, now: datetime.datetime, token: int) -> list[_Claimed]:
+def _claim(
+    broadcast: Broadcast, *, limit: int, now: datetime.datetime, token: int, after: int = 0
+) -> list[_Claimed]:
+    """Claim up to `limit` due deliveries with member ids above `after`, walking the primary key.
+
+    Each worker remembers where its last claim ended, so it never rescans what it already sent; rows that
+    were skipped (locked by another worker, or not yet due) are found when it starts again from 0.
+    """
     with connection.cursor() as cursor:
-        cursor.execute(_CLAIM_SQL, {"broadcast": broadcast.pk, "now": now, "limit": limit, "token": token})
+        cursor.execute(
+            _CLAIM_SQL,
+            {"broadcast": broadcast.pk, "now": now, "limit": limit, "token": token, "after": after},
+        )
         rows = cursor.fetchall()
     personal = "{" in broadcast.body
     claimed = []
-    for delivery_id, member_id, attempts, phone, first, last, place_name, city, reachable in rows:
+    for member_id, attempts, phone, first, last, place_name, city, reachable in rows:
         if personal:
             body = render_template(
                 broadcast.body,
@@ -297,7 +308,7 @@ def _claim(broadcast: Broadcast, *, limit: int, now: datetime.datetime, token: i
         else:
             body, segments = broadcast.body, broadcast.segments
         claimed.append(
-            _Claimed(delivery_id, member_id, phone, body, segments, bool(reachable) and bool(phone), attempts)
+            _Claimed(member_id, member_id, phone, body, segments, bool(reachable) and bool(phone), attempts)
         )
     return claimed
 
@@ -306,8 +317,8 @@ _RECORD_SQL = """
     UPDATE messaging_delivery d
     SET status = v.status, sid = v.sid, error_code = v.code, sent_at = v.sent_at, due_at = v.due_at,
         claim_token = NULL
-    FROM (VALUES {values}) AS v(id, status, sid, code, sent_at, due_at)
-    WHERE d.id = v.id AND d.status <= 1
+    FROM (VALUES {values}) AS v(member_id, status, sid, code, sent_at, due_at)
+    WHERE d.broadcast_id = %s AND d.member_id = v.member_id AND d.status <= 1
 """
 _RECORD_ROW = "(%s::bigint, %s::smallint, %s::varchar, %s::integer, %s::timestamptz, %s::timestamptz)"
 
@@ -358,7 +369,7 @@ def _record(
             with connection.cursor() as cursor:
                 cursor.execute(
                     _RECORD_SQL.format(values=", ".join([_RECORD_ROW] * len(rows))),
-                    [value for row in rows for value in row],
+                    [value for row in rows for value in row] + [broadcast.pk],
                 )
         for member in Member.objects.filter(pk__in=opt_outs):
             if member_opt_out(
@@ -411,6 +422,7 @@ def broadcast_dispatch(
     callback = _status_callback_url()
     rate = leader.sending_rate
     token = random.randint(1, 2**31 - 1)
+    after = 0  # where this worker's last claim ended, in member ids
     executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="broadcast-send")
     in_flight: tuple[list[_Claimed], concurrent.futures.Future, dict[int, int], list[int]] | None = None
 
@@ -445,7 +457,10 @@ def broadcast_dispatch(
             # At most one second's worth per claim, so a slow number's claims are short-lived.
             wanted = min(batch_size, max(1, rate // broadcast.segments))
             current = frozen_now or timezone.now()
-            batch = _claim(broadcast, limit=wanted, now=current, token=token)
+            batch = _claim(broadcast, limit=wanted, now=current, token=token, after=after)
+            if not batch and after:
+                after = 0  # back to the start, for rows skipped on the way (retries, other workers' claims)
+                continue
             if not batch:
                 finish_in_flight()
                 # Anything due a little later (retries), or later still (quiet hours)?
@@ -464,6 +479,7 @@ def broadcast_dispatch(
                     continue
                 result.outcome, result.next_due = "later", next_due
                 break
+            after = batch[-1].id
             # The batch's exact cost (a personalised message may cost more than the estimate: "Zoë" makes it
             # UCS-2), taken from the shared limiter all at once before anything is sent.
             needed = sum(item.segments for item in batch if item.reachable)
@@ -546,13 +562,18 @@ def delivery_status_apply(*, sid: str, status: str, error_code: int | str | None
         return False
     target = _CALLBACK_STATUS.get((status or "").lower())
     code = int(error_code) if str(error_code or "").isdigit() else None
-    delivery = Delivery.objects.filter(sid=sid).only("id", "broadcast_id", "member_id", "status").first()
+    delivery = Delivery.objects.filter(sid=sid).only("broadcast_id", "member_id", "status").first()
     if delivery is None:
         return False
     if target is None:
         return True
     with transaction.atomic():
-        changed = Delivery.objects.filter(pk=delivery.pk, status__lt=target, status__gte=DeliveryStatus.WIRED)
+        changed = Delivery.objects.filter(
+            broadcast_id=delivery.broadcast_id,
+            member_id=delivery.member_id,
+            status__lt=target,
+            status__gte=DeliveryStatus.WIRED,
+        )
         changed = changed.exclude(status__in=[DeliveryStatus.DELIVERED, DeliveryStatus.UNDELIVERED])
         if not changed.update(status=target, error_code=code):
             return True
@@ -588,7 +609,7 @@ def _recent_delivery(member_id: int, now: datetime.datetime):
             sent_at__lte=now,
         )
         .order_by("-sent_at")
-        .only("id", "broadcast_id", "replied_at")
+        .only("broadcast_id", "member_id", "replied_at")
         .first()
     )
 
@@ -603,7 +624,10 @@ def broadcast_reply_count(*, member_id: int, now: datetime.datetime | None = Non
     if delivery is None:
         return None
     with transaction.atomic():
-        if Delivery.objects.filter(pk=delivery.pk, replied_at__isnull=True).update(replied_at=now):
+        first_reply = Delivery.objects.filter(
+            broadcast_id=delivery.broadcast_id, member_id=delivery.member_id, replied_at__isnull=True
+        )
+        if first_reply.update(replied_at=now):
             Broadcast.objects.filter(pk=delivery.broadcast_id).update(reply_count=F("reply_count") + 1)
     return delivery.broadcast_id
 

@@ -314,39 +314,33 @@ DELIVERY_FINAL = (
 class Delivery(models.Model):
     """One member's copy of a broadcast: ids, status and Twilio's answer, never the body.
 
-    Kept lean (a million rows per broadcast): no foreign-key constraints (each would run a trigger per
-    inserted row; the rows are only ever written by INSERT … SELECT from the member table and the
-    broadcast row that exists at that moment), small integer status, two partial indexes.
+    Kept lean, because a broadcast writes a million of these in one INSERT … SELECT and every index costs on
+    each row: the primary key is (broadcast, member), which also makes a second copy impossible; there is no
+    surrogate id, no foreign-key constraint (each would run a trigger per row; the rows are only written from
+    member and broadcast rows that exist at that moment), and the only other indexes are partial ones that
+    hold no row when it is inserted (claims in progress, SIDs). Workers walk the primary key to claim
+    (messaging.broadcast_services._claim).
     """
 
-    id = models.BigAutoField(primary_key=True)
+    pk = models.CompositePrimaryKey("broadcast_id", "member_id")
     broadcast = models.ForeignKey(
         Broadcast, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="deliveries"
-    )  # indexed by the unique constraint, which starts with it
+    )
     member = models.ForeignKey(
         Member, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
     status = models.PositiveSmallIntegerField(choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED)
-    due_at = models.DateTimeField()  # not before: the member's sending window (quiet hours)
     attempts = models.PositiveSmallIntegerField(default=0)
-    claimed_at = models.DateTimeField(null=True, blank=True)
     claim_token = models.IntegerField(null=True, blank=True)  # which worker's claim this is
+    due_at = models.DateTimeField()  # not before: the member's sending window (quiet hours), or a backoff
+    claimed_at = models.DateTimeField(null=True, blank=True)
     sid = models.CharField(max_length=34, null=True, blank=True)
     error_code = models.IntegerField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     replied_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["broadcast", "member"], name="messaging_delivery_once"),
-        ]
         indexes = [
-            # What the workers claim next: only the waiting rows are in it.
-            models.Index(
-                fields=["broadcast", "due_at"],
-                name="messaging_delivery_due",
-                condition=models.Q(status=0),
-            ),
             # What the sweeper looks at: claims in progress.
             models.Index(
                 fields=["broadcast", "claimed_at"],

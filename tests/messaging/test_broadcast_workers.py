@@ -106,7 +106,7 @@ def test_a_worker_killed_mid_broadcast_leaves_no_one_skipped_and_no_one_texted_t
                 sent = len(twilio.messages)
                 claimed = set(
                     Delivery.objects.filter(broadcast=broadcast, status=DeliveryStatus.SENDING).values_list(
-                        "id", flat=True
+                        "member_id", flat=True
                     )
                 )
                 if worker.poll() is not None:
@@ -116,7 +116,7 @@ def test_a_worker_killed_mid_broadcast_leaves_no_one_skipped_and_no_one_texted_t
                 time.sleep(0.15)
                 still = set(
                     Delivery.objects.filter(broadcast=broadcast, status=DeliveryStatus.SENDING).values_list(
-                        "id", flat=True
+                        "member_id", flat=True
                     )
                 )
                 return len(twilio.messages) == sent and still == claimed
