@@ -317,9 +317,10 @@ class Delivery(models.Model):
     Kept lean, because a broadcast writes a million of these in one INSERT … SELECT and every index costs on
     each row: the primary key is (broadcast, member), which also makes a second copy impossible; there is no
     surrogate id, no foreign-key constraint (each would run a trigger per row; the rows are only written from
-    member and broadcast rows that exist at that moment), and the only other indexes are partial ones that
-    hold no row when it is inserted (claims in progress, SIDs). Workers walk the primary key to claim
-    (messaging.broadcast_services._claim).
+    member and broadcast rows that exist at that moment), and one other index, on SIDs, partial, so empty at
+    insert time. Each index is also written again by every status change (claim, record): workers walk the
+    primary key to claim (messaging.broadcast_services._claim), and the sweeper, which runs once per dispatch
+    task, scans the broadcast's rows by primary key.
     """
 
     pk = models.CompositePrimaryKey("broadcast_id", "member_id")
@@ -341,12 +342,6 @@ class Delivery(models.Model):
 
     class Meta:
         indexes = [
-            # What the sweeper looks at: claims in progress.
-            models.Index(
-                fields=["broadcast", "claimed_at"],
-                name="messaging_delivery_claimed",
-                condition=models.Q(status=1),
-            ),
             # Status callbacks find their delivery by Twilio's SID.
             models.Index(
                 fields=["sid"], name="messaging_delivery_sid", condition=models.Q(sid__isnull=False)
