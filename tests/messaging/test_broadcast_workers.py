@@ -165,7 +165,7 @@ def test_two_workers_share_the_rate_limit_counted_in_segments(live_leader, twili
     busiest = max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
     assert busiest <= 20
     # 100 segments at 20 per second: the first 20 go at once, the last 20 no sooner than 4 s later.
-    assert 3.9 <= times[-1] - times[0] <= 8.0
+    assert 3.9 <= times[-1] - times[0] <= 15.0  # the upper bound only catches a stall
 
 
 def test_one_to_one_texts_are_sent_promptly_while_a_big_broadcast_is_in_progress(live_leader, twilio):
