@@ -212,7 +212,14 @@ Q_CLUSTER = {
     "bulk": 10,
     "catch_up": False,
     "label": "Queue",
+    # Broadcasts run in their own cluster and queue (Q_CLUSTER_NAME=broadcasts manage.py qcluster), so
+    # a paced million-member send never delays one-to-one replies (messaging/broadcast_tasks.py).
+    "ALT_CLUSTERS": {
+        "broadcasts": {"workers": env_int("Q_BROADCAST_WORKERS", 2), "timeout": 600, "retry": 720},
+    },
 }
+BROADCAST_CLUSTER = env_str("BROADCAST_CLUSTER", "broadcasts")
+BROADCAST_DISPATCHERS = env_int("BROADCAST_DISPATCHERS", 2)  # dispatch tasks started per broadcast
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:

@@ -135,3 +135,236 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()} {self.pk}"
+
+
+# ========================================================================================================
+# Broadcasts: one body sent to many members (owned by the broadcasts engine: messaging/broadcast_*.py).
+# ========================================================================================================
+
+
+class BroadcastError(ValueError):
+    """A broadcast that cannot be created or cannot make this transition; the message says why."""
+
+
+class Broadcast(models.Model):
+    """One text to an audience: the body is stored here once, each recipient is a Delivery row."""
+
+    MAX_BODY_LENGTH = 400  # product limit, in characters (segments.MAX_BODY_LENGTH)
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"  # written, not yet sent or scheduled
+        SCHEDULED = "scheduled", "Scheduled"  # will start queueing at send_at
+        QUEUEING = "queueing", "Queueing"  # recipients are being materialised as deliveries
+        SENDING = "sending", "Sending"  # deliveries exist; workers are sending them
+        COMPLETED = "completed", "Completed"  # every delivery reached a final status
+        CANCELLED = "cancelled", "Cancelled"  # stopped by the team: what had not gone out stays unsent
+        FAILED = "failed", "Failed"  # could not be queued (failure_reason says why)
+
+    body = models.CharField(max_length=MAX_BODY_LENGTH)
+    filters = models.JSONField(default=dict, blank=True, help_text="selectors.AudienceFilter, as JSON")
+    encoding = models.CharField(max_length=8)  # GSM-7 or UCS-2, of the body at its longest
+    segments = models.PositiveSmallIntegerField()  # per message, personalisation at its longest
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    send_at = models.DateTimeField(null=True, blank=True, help_text="Scheduled start (UTC)")
+    ignore_quiet_hours = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    failure_reason = models.CharField(max_length=200, blank=True)
+    # Last time a worker recorded a batch: the sweep restarts a sending broadcast that went quiet.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    # Live counters, added to in batches by the workers and the status callbacks (never COUNT(*) per view).
+    recipient_count = models.PositiveIntegerField(default=0)  # deliveries materialised
+    sent_count = models.PositiveIntegerField(default=0)  # accepted by Twilio
+    segments_sent = models.PositiveBigIntegerField(default=0)
+    delivered_count = models.PositiveIntegerField(default=0)  # the handset got it (status callback)
+    failed_count = models.PositiveIntegerField(default=0)  # refused by Twilio, never sent
+    undelivered_count = models.PositiveIntegerField(default=0)  # sent, then failed at the carrier
+    skipped_count = models.PositiveIntegerField(default=0)  # opted out/unreachable before their turn
+    cancelled_count = models.PositiveIntegerField(default=0)  # never sent because of a cancellation
+    opt_out_count = models.PositiveIntegerField(default=0)  # STOP replies and carrier 21610 it caused
+    reply_count = models.PositiveIntegerField(default=0)  # members who texted back within a day
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "send_at"])]
+
+    def __str__(self) -> str:
+        return f"broadcast {self.pk}"
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        body: str,
+        filters: dict | None = None,
+        send_at=None,
+        ignore_quiet_hours: bool = False,
+        created_by=None,
+    ) -> Broadcast:
+        """A draft broadcast, checked in one place: body length, its cost, the audience filter."""
+        from messaging.segments import segment_info_for_template
+        from messaging.selectors import AudienceFilter
+
+        body = body or ""
+        if not body.strip():
+            raise BroadcastError("The message is empty.")
+        if len(body) > cls.MAX_BODY_LENGTH:
+            raise BroadcastError(
+                f"The message is {len(body)} characters long; the limit is {cls.MAX_BODY_LENGTH}."
+            )
+        audience = AudienceFilter.from_dict(filters or {})  # raises BroadcastError when invalid
+        info = segment_info_for_template(body)
+        broadcast = cls(
+            body=body,
+            filters=audience.to_dict(),
+            encoding=info.encoding,
+            segments=info.segments,
+            send_at=send_at,
+            ignore_quiet_hours=ignore_quiet_hours,
+            created_by=created_by,
+        )
+        broadcast.save()
+        return broadcast
+
+    # -- transitions: conditional UPDATEs, so two processes never both make the same one -------------------
+
+    def _move(self, sources: tuple[str, ...], target: str, **fields) -> bool:
+        moved = type(self).objects.filter(pk=self.pk, status__in=sources).update(status=target, **fields)
+        if moved:
+            self.status = target
+            for name, value in fields.items():
+                setattr(self, name, value)
+        return bool(moved)
+
+    def schedule(self, send_at) -> None:
+        if not self._move((self.Status.DRAFT,), self.Status.SCHEDULED, send_at=send_at):
+            raise BroadcastError(f"A {self.status} broadcast cannot be scheduled.")
+
+    def start_queueing(self) -> bool:
+        """Claim the broadcast for queueing; False when another process already did."""
+        return self._move((self.Status.DRAFT, self.Status.SCHEDULED), self.Status.QUEUEING)
+
+    def mark_sending(self, *, recipient_count: int) -> bool:
+        return self._move(
+            (self.Status.QUEUEING,),
+            self.Status.SENDING,
+            recipient_count=recipient_count,
+            queued_at=timezone.now(),
+            heartbeat_at=timezone.now(),
+        )
+
+    def mark_completed(self) -> bool:
+        return self._move((self.Status.SENDING,), self.Status.COMPLETED, completed_at=timezone.now())
+
+    def mark_failed(self, reason: str) -> bool:
+        return self._move(
+            (self.Status.DRAFT, self.Status.SCHEDULED, self.Status.QUEUEING),
+            self.Status.FAILED,
+            failure_reason=reason[:200],
+        )
+
+    def cancel(self) -> bool:
+        """Stop it while scheduled or sending (draft too). False when it is already over."""
+        return self._move(
+            (self.Status.DRAFT, self.Status.SCHEDULED, self.Status.QUEUEING, self.Status.SENDING),
+            self.Status.CANCELLED,
+            cancelled_at=timezone.now(),
+        )
+
+    @property
+    def is_over(self) -> bool:
+        return self.status in (self.Status.COMPLETED, self.Status.CANCELLED, self.Status.FAILED)
+
+    @property
+    def queued_count(self) -> int:
+        """Deliveries not yet handed to Twilio nor given up (waiting, or in a worker's hands)."""
+        done = self.sent_count + self.failed_count + self.skipped_count + self.cancelled_count
+        return max(0, self.recipient_count - done)
+
+
+class DeliveryStatus(models.IntegerChoices):
+    """Where one member's copy of a broadcast is. Small integers: there are millions of these rows.
+
+    The order is the rank: a status only replaces a lower one (callbacks come late and twice).
+    """
+
+    QUEUED = 0, "Queued"  # waiting for its due time and a worker
+    SENDING = 1, "Sending"  # claimed by a worker (claimed_at, claim_token) that is calling Twilio
+    WIRED = 2, "Handed to Twilio"  # Twilio accepted it: sid set
+    SENT = 3, "Sent"  # the carrier took it
+    DELIVERED = 4, "Delivered"
+    UNDELIVERED = 5, "Undelivered"
+    FAILED = 6, "Failed"  # refused by Twilio, or out of retries
+    SKIPPED = 7, "Skipped"  # the member opted out or became unreachable before their turn
+    CANCELLED = 8, "Cancelled"  # the broadcast was cancelled before it went out
+
+
+DELIVERY_FINAL = (
+    DeliveryStatus.DELIVERED,
+    DeliveryStatus.UNDELIVERED,
+    DeliveryStatus.FAILED,
+    DeliveryStatus.SKIPPED,
+    DeliveryStatus.CANCELLED,
+)
+
+
+class Delivery(models.Model):
+    """One member's copy of a broadcast: ids, status and Twilio's answer, never the body.
+
+    Kept lean, because a broadcast writes a million of these in one INSERT … SELECT and every index costs on
+    each row: the primary key is (broadcast, member), which also makes a second copy impossible; there is no
+    surrogate id, no foreign-key constraint (each would run a trigger per row; the rows are only written from
+    member and broadcast rows that exist at that moment), and one other index, on SIDs, partial, so empty at
+    insert time. Each index is also written again by every status change (claim, record): workers walk the
+    primary key to claim (messaging.broadcast_services._claim), and the sweeper, which runs once per dispatch
+    task, scans the broadcast's rows by primary key.
+    """
+
+    pk = models.CompositePrimaryKey("broadcast_id", "member_id")
+    broadcast = models.ForeignKey(
+        Broadcast, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="deliveries"
+    )
+    member = models.ForeignKey(
+        Member, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    status = models.PositiveSmallIntegerField(choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claim_token = models.IntegerField(null=True, blank=True)  # which worker's claim this is
+    due_at = models.DateTimeField()  # not before: the member's sending window (quiet hours), or a backoff
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sid = models.CharField(max_length=34, null=True, blank=True)
+    error_code = models.IntegerField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    replied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # Status callbacks find their delivery by Twilio's SID.
+            models.Index(
+                fields=["sid"], name="messaging_delivery_sid", condition=models.Q(sid__isnull=False)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"delivery {self.pk}"
+
+
+class SendingWindow(models.Model):
+    """The rate limiter's log: segments handed to Twilio per grant, kept for a few seconds.
+
+    One table per leader's schema, so one limiter per number (messaging.ratelimit).
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    at = models.DateTimeField()  # when the segments were granted
+    until = models.DateTimeField()  # when they stop counting against the rate
+    segments = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["until"])]

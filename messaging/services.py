@@ -271,6 +271,7 @@ def inbound_sms_receive(*, leader, sms: InboundSms) -> InboundResult:
             if member_id is not None and filed:
                 if conversation_id is None:
                     cursor.execute(_FILE_SQL, {**params, "member_id": member_id, "message_id": message_id})
+                _member_text_received(member_id=member_id, message_id=message_id)
                 return InboundResult(message_id=message_id)
         with transaction.atomic():
             if member_id is not None:
@@ -288,6 +289,27 @@ def inbound_sms_receive(*, leader, sms: InboundSms) -> InboundResult:
             )
 
 
+def _member_text_received(*, member_id: int, message_id: int) -> None:
+    """What a member's text sets off beyond the inbox: a reply counted on the broadcast it answers, and the
+    leader's `message.received` webhook."""
+    from api.services import message_payload
+    from api.webhooks import webhook_event_emit
+    from messaging.broadcast_services import broadcast_reply_count
+
+    broadcast_reply_count(member_id=member_id)
+    webhook_event_emit(
+        name="message.received", payload=lambda: message_payload(Message.objects.get(pk=message_id))
+    )
+
+
+def _member_opted_out(*, member: Member) -> None:
+    from api.webhooks import webhook_event_emit
+    from messaging.broadcast_services import broadcast_opt_out_count
+
+    broadcast_opt_out_count(member_id=member.pk)
+    webhook_event_emit(name="member.opted_out", payload={"id": member.pk, "status": member.status})
+
+
 def _member_keyword_answer(*, leader, member: Member, keyword) -> tuple[str, str] | None:
     from messaging.keywords import Keyword
     from messaging.texts import auto_text
@@ -297,6 +319,7 @@ def _member_keyword_answer(*, leader, member: Member, keyword) -> tuple[str, str
         text = auto_text("stop", language=member.language, leader=leader)
         # Only the text that changed the status is confirmed: a second STOP gets no second answer.
         if member_opt_out(member=member, source="sms_keyword", detail="STOP", text=text):
+            _member_opted_out(member=member)
             return Message.Kind.KEYWORD, text
         return None
     if keyword == Keyword.START:  # an opted-out member (a subscribed one's START went to the inbox)
@@ -447,8 +470,14 @@ def message_status_apply(*, sid: str, status: str, error_code: int | None) -> bo
     return True
 
 
-# Tried in order until one recognises the sid; the broadcast deliveries' handler is appended here.
-STATUS_CALLBACK_HANDLERS: list[Callable[..., bool]] = [message_status_apply]
+def _delivery_status_apply(*, sid: str, status: str, error_code: int | None) -> bool:
+    from messaging.broadcast_services import delivery_status_apply
+
+    return delivery_status_apply(sid=sid, status=status, error_code=error_code)
+
+
+# Tried in order until one recognises the sid: broadcast deliveries are by far the most numerous.
+STATUS_CALLBACK_HANDLERS: list[Callable[..., bool]] = [_delivery_status_apply, message_status_apply]
 
 
 def status_callback_apply(*, sid: str, status: str, error_code: int | None) -> bool:

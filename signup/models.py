@@ -87,6 +87,13 @@ class Member(models.Model):
             models.Index(
                 OpClass(Upper("place_name"), name="text_pattern_ops"), name="signup_member_place_pfx"
             ),
+            # Broadcast audiences (messaging.selectors): the usual combined filter (cities, gender, age)
+            # over reachable members only, answered from this index alone (an index-only scan).
+            models.Index(
+                fields=["place_id", "gender", "birth_date"],
+                name="signup_member_audience",
+                condition=models.Q(status="subscribed", unreachable_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -236,6 +236,10 @@ def member_signup(
     )
     if created:
         Leader.count_members_joined(leader.pk)
+    from api.services import member_payload
+    from api.webhooks import webhook_event_emit
+
+    webhook_event_emit(name="member.created" if created else "member.updated", payload=member_payload(member))
     if created or resubscribed:
         text_send(
             leader=leader,
