@@ -6,8 +6,10 @@ from django.db import connection
 def console(request) -> dict:
     """The navigation for console pages on a leader's host (nothing on the platform's own host)."""
     tenant = getattr(request, "tenant", None)
-    if tenant is None or connection.schema_name == "public" or not request.user.is_authenticated:
+    # DRF views (the API docs page) render templates with a request whose user may be None.
+    user = getattr(request, "user", None)
+    if tenant is None or connection.schema_name == "public" or user is None or not user.is_authenticated:
         return {}
     from console.navigation import nav_for
 
-    return {"console_nav": nav_for(request.user), "leader": tenant}
+    return {"console_nav": nav_for(user), "leader": tenant}
