@@ -121,7 +121,7 @@ def test_run_platform_migrates_seeds_prints_the_logins_serves_both_hosts_and_sto
         assert admin.status_code == 200
 
         direct = children_of(process.pid)
-        assert len(direct) == 2  # the web server and the queue worker
+        assert len(direct) == 3  # the web server and the two queue clusters (replies, broadcasts)
         # ... and the queue worker's own processes: nothing of the platform may outlive Ctrl-C.
         children = [*direct, *(pid for child in direct for pid in descendants_of(child))]
         process.send_signal(signal.SIGINT)

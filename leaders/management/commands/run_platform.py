@@ -60,8 +60,12 @@ class Command(BaseCommand):
 
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
         children = [
-            subprocess.Popen([*manage, "runserver", f"0.0.0.0:{port}", "--noreload"]),  # noqa: S603 - our own manage.py
-            subprocess.Popen([*manage, "qcluster"]),  # noqa: S603
+            subprocess.Popen([*manage, "runserver", f"0.0.0.0:{port}", "--noreload"]),
+            subprocess.Popen([*manage, "qcluster"]),
+            # Broadcasts have a cluster of their own, so a big one never delays replies (docs/broadcasts.md).
+            subprocess.Popen(
+                [*manage, "qcluster"], env={**os.environ, "Q_CLUSTER_NAME": settings.BROADCAST_CLUSTER}
+            ),
         ]
         time.sleep(1.5)
         self.stdout.write("\n".join(lines))
