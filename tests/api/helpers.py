@@ -8,28 +8,9 @@ import re
 import threading
 from pathlib import Path
 
-from django.utils.module_loading import import_string
-from django_q.models import OrmQ
-from django_q.signing import SignedPackage
+from tests.queue import queued_tasks, run_queued  # noqa: F401 - the API tests' queue helpers
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "api.md"
-
-
-def queued_tasks() -> list[dict]:
-    """What is waiting in the (ORM) queue: django-q's task dicts (func, args, kwargs, name…)."""
-    return [SignedPackage.loads(row.payload) for row in OrmQ.objects.order_by("id")]
-
-
-def run_queued(func: str) -> list:
-    """Run, here and now, the queued tasks calling `func`, as a worker would, and take them off the queue."""
-    results = []
-    for row in OrmQ.objects.order_by("id"):
-        task = SignedPackage.loads(row.payload)
-        if task["func"] != func:
-            continue
-        row.delete()
-        results.append(import_string(func)(*task["args"], **task["kwargs"]))
-    return results
 
 
 def docs_receiver_namespace() -> dict:

@@ -378,9 +378,10 @@ def test_a_suspended_leader_sends_nothing(leader, twilio):
 def test_a_scheduled_broadcast_waits_for_its_time_then_the_sweep_starts_it(
     leader, django_capture_on_commit_callbacks
 ):
-    from django_q.models import OrmQ, Schedule
+    from django_q.models import Schedule
 
     from messaging import broadcast_tasks
+    from tests.queue import queue_size
 
     tag = new_tag()
     make_member(tag)
@@ -394,11 +395,11 @@ def test_a_scheduled_broadcast_waits_for_its_time_then_the_sweep_starts_it(
     schedule = Schedule.objects.get(name=f"broadcast-start-{connection.schema_name}-{broadcast.pk}")
     assert (schedule.next_run, schedule.cluster) == (broadcast.send_at, "broadcasts")
 
-    before = OrmQ.objects.filter(key="broadcasts").count()
+    before = queue_size("broadcasts")
     broadcast_tasks.broadcasts_sweep(now=broadcast.send_at - datetime.timedelta(minutes=1))
-    assert OrmQ.objects.filter(key="broadcasts").count() == before  # not yet
+    assert queue_size("broadcasts") == before  # not yet
     broadcast_tasks.broadcasts_sweep(now=broadcast.send_at)
-    assert OrmQ.objects.filter(key="broadcasts").count() == before + 1  # the start task, in the lane
+    assert queue_size("broadcasts") == before + 1  # the start task, in the lane
     assert broadcast_tasks.broadcast_start(broadcast.pk, connection.schema_name) == "queued 1"
     broadcast.refresh_from_db()
     assert broadcast.status == Broadcast.Status.SENDING

@@ -169,18 +169,17 @@ def test_two_workers_share_the_rate_limit_counted_in_segments(live_leader, twili
 
 
 def test_one_to_one_texts_are_sent_promptly_while_a_big_broadcast_is_in_progress(live_leader, twilio):
-    from django_q.models import OrmQ
-
     from messaging import broadcast_tasks
     from messaging.models import Message
     from messaging.services import text_send
+    from tests.queue import queue_clear, queue_size
 
     # A broadcast paced at 2 segments/s to 40 members (20 s), sent by a worker of the broadcast lane, with
     # more of its tasks waiting in the broadcast queue.
     broadcast, _ = queued_broadcast(live_leader, 40, body="Rally at 7pm!", rate=2)
     broadcaster = dispatch_process(twilio, live_leader, broadcast.pk)
     broadcast_tasks.enqueue_dispatch(broadcast.pk, live_leader.schema_name, count=3)
-    waiting = OrmQ.objects.filter(key="broadcasts").count()
+    waiting = queue_size("broadcasts")
     # The default cluster: the one that sends replies.
     cluster = subprocess.Popen(
         [sys.executable, "manage.py", "qcluster"],
@@ -205,7 +204,7 @@ def test_one_to_one_texts_are_sent_promptly_while_a_big_broadcast_is_in_progress
         # of its 20 s to go, and the default cluster never took a broadcast task.
         assert took < 15
         assert sum(1 for m in twilio.messages if m["to"] != phone) < 40
-        assert OrmQ.objects.filter(key="broadcasts").count() == waiting
+        assert queue_size("broadcasts") == waiting
     finally:
         cluster.send_signal(signal.SIGTERM)
         broadcaster.kill()
@@ -215,29 +214,27 @@ def test_one_to_one_texts_are_sent_promptly_while_a_big_broadcast_is_in_progress
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        OrmQ.objects.filter(key="broadcasts").delete()
+        queue_clear("broadcasts")
 
 
 def test_broadcast_tasks_go_to_the_broadcast_lane_and_replies_to_the_default_one(alice_schema):
     # (Also: this module then sets up the test database when run on its own; pytest-django only does so
     # for sessions with a test that uses `db`.)
-    from django_q.models import OrmQ
-
     from messaging import broadcast_tasks
     from messaging.services import text_send
+    from tests.queue import queue_size
 
     # Committed tests before this one may have left tasks that no worker took: count what this one adds.
-    before = {key: OrmQ.objects.filter(key=key).count() for key in ("broadcasts", "community")}
+    before = {key: queue_size(key) for key in ("broadcasts", "community")}
     broadcast_tasks.enqueue_dispatch(123, alice_schema.schema_name, count=2)
     text_send(leader=alice_schema, phone=unique_phone(), body="Thanks!")  # on commit: never, in this test
-    assert OrmQ.objects.filter(key="broadcasts").count() == before["broadcasts"] + 2
-    assert OrmQ.objects.filter(key="community").count() == before["community"]
+    assert queue_size("broadcasts") == before["broadcasts"] + 2
+    assert queue_size("community") == before["community"]
 
 
 def test_a_broadcast_goes_out_through_the_broadcast_cluster_from_start_to_finish(live_leader, twilio):
-    from django_q.models import OrmQ
-
     from messaging.broadcast_services import broadcast_send
+    from tests.queue import queue_clear, queue_size
 
     Leader.objects.filter(pk=live_leader.pk).update(segments_per_second=50)
     live_leader.refresh_from_db()
@@ -251,7 +248,7 @@ def test_a_broadcast_goes_out_through_the_broadcast_cluster_from_start_to_finish
             ignore_quiet_hours=True,
         )
         broadcast_send(leader=live_leader, broadcast=broadcast)  # autocommit: enqueued at once
-    assert OrmQ.objects.filter(key="broadcasts").exists()
+    assert queue_size("broadcasts") > 0
     cluster = subprocess.Popen(
         [sys.executable, "manage.py", "qcluster"],
         cwd=ROOT,
@@ -278,4 +275,4 @@ def test_a_broadcast_goes_out_through_the_broadcast_cluster_from_start_to_finish
         except subprocess.TimeoutExpired:
             cluster.kill()
             cluster.wait()
-        OrmQ.objects.filter(key="broadcasts").delete()
+        queue_clear("broadcasts")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django_q.models import OrmQ
 from django_tenants.utils import schema_context
 
 from leaders.models import Leader
 from messaging.models import Message, SmsStatus
 from messaging.services import text_send
 from tests.phones import unique_phone
+from tests.queue import queue_size
 
 
 def test_suspending_records_when_and_why_and_reactivating_clears_both(db, world):
@@ -28,12 +28,12 @@ def test_a_suspended_leaders_text_is_stored_as_failed_and_never_queued(
 ):
     leader = Leader.objects.get(pk=world.alice.pk)
     leader.suspend(reason="test")
-    queued_before = OrmQ.objects.count()
+    queued_before = queue_size()
     with schema_context(leader.schema_name), django_capture_on_commit_callbacks(execute=True) as callbacks:
         message = text_send(leader=leader, phone=unique_phone(), body="Rally tonight at 7")
         stored = Message.objects.get(pk=message.pk)
     assert callbacks == []
-    assert OrmQ.objects.count() == queued_before
+    assert queue_size() == queued_before
     assert stored.status == SmsStatus.FAILED
     assert stored.failure_reason == "leader suspended"
     assert stored.direction == Message.Direction.OUTBOUND and stored.body == "Rally tonight at 7"

@@ -1,0 +1,61 @@
+"""The task queue as tests see it, whichever broker is configured: the ORM's (default) or Redis (REDIS_URL,
+as in CI's second run). Tasks are django-q's dicts (func, args, kwargs, name…)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+from django_q.brokers import get_broker
+from django_q.models import OrmQ
+from django_q.signing import SignedPackage
+
+DEFAULT_CLUSTER = settings.Q_CLUSTER["name"]
+
+
+def _uses_redis() -> bool:
+    return "redis" in settings.Q_CLUSTER
+
+
+def _raw(cluster: str) -> list:
+    if _uses_redis():
+        broker = get_broker(cluster)
+        return list(broker.connection.lrange(broker.list_key, 0, -1))
+    return list(OrmQ.objects.filter(key=cluster).order_by("id"))
+
+
+def _payload(raw) -> dict:
+    return SignedPackage.loads(raw if _uses_redis() else raw.payload)
+
+
+def _remove(cluster: str, raw) -> None:
+    if _uses_redis():
+        broker = get_broker(cluster)
+        broker.connection.lrem(broker.list_key, 1, raw)
+    else:
+        raw.delete()
+
+
+def queued_tasks(cluster: str = DEFAULT_CLUSTER) -> list[dict]:
+    """What is waiting in that cluster's queue, oldest first."""
+    return [_payload(raw) for raw in _raw(cluster)]
+
+
+def queue_size(cluster: str = DEFAULT_CLUSTER) -> int:
+    return len(_raw(cluster))
+
+
+def queue_clear(cluster: str = DEFAULT_CLUSTER) -> None:
+    for raw in _raw(cluster):
+        _remove(cluster, raw)
+
+
+def run_queued(func: str, cluster: str = DEFAULT_CLUSTER) -> list:
+    """Run, here and now, the queued tasks calling `func`, as a worker would, and take them off the queue."""
+    results = []
+    for raw in _raw(cluster):
+        task = _payload(raw)
+        if task["func"] != func:
+            continue
+        _remove(cluster, raw)
+        results.append(import_string(func)(*task["args"], **task["kwargs"]))
+    return results
