@@ -313,6 +313,7 @@ def test_a_broadcast_sent_now_is_queued_sent_and_followed_to_completion_with_a_w
         with schema_context(world.alice.schema_name):
             event = WebhookEvent.objects.get(name="broadcast.completed", payload__id=created["id"])
         assert event.payload["status"] == "completed" and event.payload["sent"] == 4
+        assert set(event.payload) == {"id", "status", *stats}  # as docs/api.md describes it
         run_queued("api.tasks.webhook_deliver")
     [request] = [r for r in receiver.requests if json.loads(r.body)["type"] == "broadcast.completed"]
     assert json.loads(request.body)["data"]["id"] == created["id"]
@@ -438,3 +439,15 @@ def test_the_list_is_newest_first_and_paginated_by_cursor(
     following = manager_api.client.get(page["next"], HTTP_AUTHORIZATION=f"Bearer {manager_api.token}").json()
     assert following["results"][0]["id"] == ids[0]
     assert manager_api.get("/api/v1/broadcasts/", {"cursor": "garbage"}).status_code == 400
+
+
+def test_the_schema_describes_the_broadcast_endpoints_and_their_errors(world, db):
+    response = Api(world.alice, None).get("/api/v1/schema/", {"format": "json"})
+    paths = json.loads(response.content)["paths"]
+    create = paths["/api/v1/broadcasts/"]["post"]
+    assert {"201", "400", "401", "403", "409", "415", "422", "429"} <= set(create["responses"])
+    assert any(p["name"] == "Idempotency-Key" for p in create["parameters"])
+    assert {"200", "400", "403"} <= set(paths["/api/v1/audience/preview/"]["post"]["responses"])
+    assert {"200", "404", "409"} <= set(paths["/api/v1/broadcasts/{id}/cancel/"]["post"]["responses"])
+    assert {"200", "404"} <= set(paths["/api/v1/broadcasts/{id}/"]["get"]["responses"])
+    assert any(p["name"] == "cursor" for p in paths["/api/v1/broadcasts/"]["get"]["parameters"])
