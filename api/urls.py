@@ -1,7 +1,7 @@
 """/api/v1/ on a leader's host."""
 
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from api import views
 from api.errors import json_not_found
@@ -29,8 +29,8 @@ urlpatterns = [
         name="api_webhook_deliveries",
     ),
     path("v1/schema/", SpectacularAPIView.as_view(), name="api_schema"),
-    path("v1/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
-    path("v1/redoc/", SpectacularRedocView.as_view(url_name="api_schema"), name="api_redoc"),
+    path("v1/docs/", views.DocsView.as_view(url_name="api_schema"), name="api_docs"),
+    path("v1/redoc/", views.RedocView.as_view(url_name="api_schema"), name="api_redoc"),
     # Anything else under /api/ is a JSON 404, never the site's HTML page.
     re_path(r"^.*$", json_not_found),
 ]
