@@ -12,7 +12,7 @@ from rest_framework import serializers
 from accounts.models import User
 from api.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from api.phones import PhoneError, phone_normalize
-from messaging.models import Conversation, Message
+from messaging.models import Broadcast, Conversation, Message
 from signup.models import Member
 
 LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
@@ -522,9 +522,7 @@ class BroadcastStatsSerializer(serializers.Serializer):
 
 class BroadcastSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    status = serializers.ChoiceField(
-        choices=["draft", "scheduled", "queueing", "sending", "completed", "cancelled", "failed"]
-    )
+    status = serializers.ChoiceField(choices=Broadcast.Status.values)
     body = serializers.CharField()
     filter = serializers.DictField()
     encoding = serializers.CharField()

@@ -112,9 +112,9 @@ class MemberListView(ApiListView):
     def get_queryset(self) -> QuerySet[Member]:
         try:
             filters = member_filters_parse(self.request.query_params)
+            return members_filter(filters, Member.objects.exclude(phone__startswith=ERASED_PREFIX))
         except FilterError as exc:
             raise serializers.ValidationError({k: [v] for k, v in exc.fields.items()}) from None
-        return members_filter(filters, Member.objects.exclude(phone__startswith=ERASED_PREFIX))
 
     @extend_schema(
         operation_id="members_list",
