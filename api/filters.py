@@ -1,8 +1,11 @@
-"""Member filters: a dict of named criteria in, a queryset out.
+"""Member filters: one definition of "which members" for the members listing, the audience preview and
+broadcasts.
 
-The key names are the audience filters' (place_ids, regions, countries, genders, age_min, age_max, languages,
-tags, joined_after, joined_before, status, q), so that at merge this can hand the dict to the broadcast
-engine's audience selector (`messaging.selectors`) and the API and broadcasts select members the same way.
+The API's filter keys (place_ids, regions, countries, genders, age_min, age_max, languages, tags,
+joined_after, joined_before) become a `messaging.selectors.AudienceFilter`, the broadcast engine's own,
+so a listing with these keys selects exactly the members a broadcast with the same filter would reach (less
+the opted-out and unreachable, whom a broadcast never reaches). `tags` matches any of the tags
+(the audience's `tags_any`). The listing adds two keys of its own, `status` and `q`.
 """
 
 from __future__ import annotations
@@ -15,12 +18,20 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from api.phones import PhoneError, phone_normalize
+from messaging.models import BroadcastError
+from messaging.selectors import AudienceFilter, audience_apply
 from signup.models import Member
 
 LIST_KEYS = ("place_ids", "regions", "countries", "genders", "languages", "tags")
+AUDIENCE_KEYS = (*LIST_KEYS, "age_min", "age_max", "joined_after", "joined_before")
 MAX_LIST_ITEMS = 100
 MAX_TEXT = 120
-MAX_AGE = 150
+MAX_AGE = 130  # the audience filter's bound
+MAX_PLACE_ID = 2**31 - 1
+
+# The API's names for the audience filter's keys, where they differ.
+_TO_AUDIENCE = {"tags": "tags_any"}
+_FROM_AUDIENCE = {value: key for key, value in _TO_AUDIENCE.items()}
 
 
 class FilterError(ValueError):
@@ -31,41 +42,50 @@ class FilterError(ValueError):
         self.fields = fields
 
 
-def _years_before(day: datetime.date, years: int) -> datetime.date:
+def _error_key(message: str) -> str:
+    """The API key a one-line BroadcastError is about ("age_min is above age_max." → age_min)."""
+    names = sorted((*AUDIENCE_KEYS, *_FROM_AUDIENCE), key=len, reverse=True)
+    found = [(message.find(name), name) for name in names if name in message]
+    if not found:
+        return "filter"
+    name = min(found)[1]
+    return _FROM_AUDIENCE.get(name, name)
+
+
+def audience_from_api(filters: dict[str, Any] | None) -> AudienceFilter:
+    """The audience filter for the API's filter keys; FilterError ({key: message}) when not valid.
+
+    Keys other than AUDIENCE_KEYS (the listing's `status` and `q`) are ignored here.
+    """
+    data = {
+        _TO_AUDIENCE.get(key, key): value
+        for key, value in (filters or {}).items()
+        if key in AUDIENCE_KEYS and value not in (None, "", [])
+    }
+    for key in ("joined_after", "joined_before"):
+        if isinstance(data.get(key), datetime.datetime):
+            data[key] = data[key].isoformat()
     try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February in a year that has none
-        return day.replace(year=day.year - years, day=28)
+        return AudienceFilter.from_dict(data)
+    except BroadcastError as exc:
+        raise FilterError({_error_key(str(exc)): str(exc)}) from None
+
+
+def audience_to_api(stored: dict[str, Any] | None) -> dict[str, Any]:
+    """A stored audience filter (`Broadcast.filters`) in the API's key names."""
+    return {_FROM_AUDIENCE.get(key, key): value for key, value in (stored or {}).items()}
 
 
 def members_filter(filters: dict[str, Any], queryset: QuerySet[Member] | None = None) -> QuerySet[Member]:
     """Members matching every given criterion (an empty or missing key does not filter).
 
-    Lists match any of their values (tags: any of the tags). Ages are whole years today; members without
-    a birth date never match an age filter. `q` is a phone number (exact) or part of a name or email.
+    The audience keys are applied by the broadcast engine's selector (lists match any of their values;
+    ages are whole years today, and members without a birth date never match an age filter). `status` and
+    `q` (a phone number, exact, or part of a name or email) are the listing's own. FilterError when a value
+    is not valid.
     """
     qs = Member.objects.all() if queryset is None else queryset
-    if filters.get("place_ids"):
-        qs = qs.filter(place_id__in=filters["place_ids"])
-    if filters.get("regions"):
-        qs = qs.filter(region__in=filters["regions"])
-    if filters.get("countries"):
-        qs = qs.filter(country__in=[c.upper() for c in filters["countries"]])
-    if filters.get("genders"):
-        qs = qs.filter(gender__in=filters["genders"])
-    if filters.get("languages"):
-        qs = qs.filter(language__in=filters["languages"])
-    if filters.get("tags"):
-        qs = qs.filter(tags__overlap=list(filters["tags"]))
-    today = timezone.localdate()
-    if filters.get("age_min") is not None:
-        qs = qs.filter(birth_date__lte=_years_before(today, filters["age_min"]))
-    if filters.get("age_max") is not None:
-        qs = qs.filter(birth_date__gt=_years_before(today, filters["age_max"] + 1))
-    if filters.get("joined_after") is not None:
-        qs = qs.filter(joined_at__gte=filters["joined_after"])
-    if filters.get("joined_before") is not None:
-        qs = qs.filter(joined_at__lt=filters["joined_before"])
+    qs = audience_apply(qs, audience_from_api(filters))
     if filters.get("status"):
         qs = qs.filter(status=filters["status"])
     if filters.get("q"):
@@ -104,10 +124,13 @@ def member_filters_parse(params) -> dict[str, Any]:
             errors[key] = f"At most {MAX_LIST_ITEMS} values of at most {MAX_TEXT} characters."
             continue
         if key == "place_ids":
-            if not all(v.isdigit() and int(v) < 2**31 for v in values):
+            if not all(v.isdigit() and int(v) <= MAX_PLACE_ID for v in values):
                 errors[key] = "Place ids are whole numbers (GeoNames ids)."
                 continue
             values = [int(v) for v in values]
+        elif key == "countries" and not all(len(v) == 2 and v.isascii() and v.isalpha() for v in values):
+            errors[key] = "Countries are two-letter ISO codes (US, CA)."
+            continue
         elif key == "genders" and not set(values) <= set(Member.Gender.values):
             errors[key] = "Genders are among: " + ", ".join(Member.Gender.values) + "."
             continue
@@ -139,6 +162,8 @@ def member_filters_parse(params) -> dict[str, Any]:
             errors["q"] = f"At most {MAX_TEXT} characters."
         else:
             filters["q"] = q
+    if "age_min" in filters and "age_max" in filters and filters["age_min"] > filters["age_max"]:
+        errors["age_min"] = "age_min is above age_max."
     if errors:
         raise FilterError(errors)
     return filters

@@ -82,3 +82,7 @@ class MessagePagination(ApiCursorPagination):
 
 class DeliveryPagination(ApiCursorPagination):
     ordering = "-id"
+
+
+class BroadcastPagination(ApiCursorPagination):
+    ordering = "-id"  # newest first

@@ -12,7 +12,7 @@ from rest_framework import serializers
 from accounts.models import User
 from api.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from api.phones import PhoneError, phone_normalize
-from messaging.models import Conversation, Message
+from messaging.models import Broadcast, Conversation, Message
 from signup.models import Member
 
 LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
@@ -347,3 +347,228 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
             "attempt_log",
         ]
         read_only_fields = fields
+
+
+# --- audience and broadcasts ----------------------------------------------------------------------------
+@extend_schema_field({"type": "string", "format": "date-time"})
+class MomentField(serializers.Field):
+    """An ISO 8601 date (midnight UTC) or date and time; a time without a zone is UTC."""
+
+    default_error_messages = {
+        "invalid": "An ISO 8601 date or date and time (2026-05-01 or 2026-05-01T09:00:00Z)."
+    }
+
+    def to_internal_value(self, data):
+        from api.filters import _parse_moment
+
+        moment = _parse_moment(data) if isinstance(data, str) and len(data) <= 64 else None
+        if moment is None:
+            self.fail("invalid")
+        return moment
+
+    def to_representation(self, value):
+        return value
+
+
+@extend_schema_field({"type": "string", "format": "date-time"})
+class ZonedDateTimeField(serializers.Field):
+    """An ISO 8601 date and time with its zone offset (2026-05-01T18:00:00-04:00, or Z for UTC)."""
+
+    default_error_messages = {
+        "invalid": "An ISO 8601 date and time with its zone, like 2026-05-01T18:00:00-04:00 or …Z.",
+        "naive": "Add the zone offset (Z for UTC, or like -04:00): a time alone is ambiguous.",
+    }
+
+    def to_internal_value(self, data):
+        from django.utils.dateparse import parse_datetime
+
+        try:
+            moment = parse_datetime(data) if isinstance(data, str) and len(data) <= 64 else None
+        except (ValueError, OverflowError):
+            moment = None
+        if moment is None:
+            self.fail("invalid")
+        if timezone.is_naive(moment):
+            self.fail("naive")
+        try:
+            moment.astimezone(datetime.UTC)
+        except OverflowError:
+            self.fail("invalid")
+        return moment
+
+    def to_representation(self, value):
+        return serializers.DateTimeField().to_representation(value)
+
+
+class AudienceFilterSerializer(serializers.Serializer):
+    """Who: every key optional, `{}` is every member a broadcast may reach (subscribed and reachable).
+    Keys combine with AND; the values of one list with OR. The same keys filter GET /members/."""
+
+    place_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=2**31 - 1),
+        max_length=100,
+        required=False,
+        help_text="GeoNames ids of members' cities.",
+    )
+    regions = serializers.ListField(
+        child=StrictCharField(max_length=120), max_length=100, required=False, help_text="Region names."
+    )
+    countries = serializers.ListField(
+        child=StrictCharField(min_length=2, max_length=2),
+        max_length=100,
+        required=False,
+        help_text="ISO country codes (US, CA).",
+    )
+    genders = serializers.ListField(
+        child=serializers.ChoiceField(choices=Member.Gender.choices), max_length=10, required=False
+    )
+    age_min = serializers.IntegerField(min_value=0, max_value=130, required=False)
+    age_max = serializers.IntegerField(min_value=0, max_value=130, required=False)
+    languages = serializers.ListField(
+        child=StrictCharField(max_length=12), max_length=100, required=False, help_text="Language codes."
+    )
+    tags = serializers.ListField(
+        child=StrictCharField(max_length=120),
+        max_length=100,
+        required=False,
+        help_text="Members with any of these tags.",
+    )
+    joined_after = MomentField(required=False, help_text="Joined at or after (a date is midnight UTC).")
+    joined_before = MomentField(required=False, help_text="Joined before.")
+
+    def to_internal_value(self, data):
+        # An unknown key is a mistake to point out, never a filter quietly dropped (everyone would match).
+        unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []
+        if unknown:
+            raise serializers.ValidationError(
+                {str(unknown[0])[:60]: [f"Unknown filter; known: {', '.join(self.fields)}."]}
+            )
+        return super().to_internal_value(data)
+
+    def validate(self, attrs):
+        from api.filters import FilterError, audience_from_api
+
+        try:
+            attrs["audience"] = audience_from_api(attrs)
+        except FilterError as exc:
+            raise serializers.ValidationError({k: [v] for k, v in exc.fields.items()}) from None
+        return attrs
+
+
+BODY_HELP = (
+    "The text, at most 400 characters. `{first_name}`, `{name}` and `{city}` are replaced per member "
+    "(counted at their longest for the cost)."
+)
+
+
+class AudiencePreviewRequestSerializer(serializers.Serializer):
+    filter = AudienceFilterSerializer(required=False)
+    body = StrictCharField(
+        max_length=400, required=False, allow_blank=True, trim_whitespace=False, help_text=BODY_HELP
+    )
+
+
+class AudienceCostSerializer(serializers.Serializer):
+    recipients = serializers.IntegerField()
+    encoding = serializers.ChoiceField(choices=["GSM-7", "UCS-2"])
+    segments_per_message = serializers.IntegerField()
+    total_segments = serializers.IntegerField()
+    segments_per_second = serializers.IntegerField(help_text="The leader's sending rate.")
+    estimated_seconds = serializers.FloatField(help_text="How long sending takes at that rate.")
+    gsm7_suggestions = serializers.DictField(
+        child=serializers.CharField(),
+        help_text="Characters that force UCS-2 (about twice the segments) and their GSM-7 replacements.",
+    )
+
+
+class AudiencePreviewSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Members a broadcast with this filter would reach now.")
+    filter = serializers.DictField(help_text="The filter as understood (normalised).")
+    approval_threshold = serializers.IntegerField()
+    approval_required = serializers.BooleanField(
+        help_text="True when `count` is above the leader's approval threshold: the API refuses to send it."
+    )
+    cost = AudienceCostSerializer(allow_null=True, help_text="Only when a body is given.")
+
+
+class BroadcastCreateSerializer(serializers.Serializer):
+    body = StrictCharField(max_length=400, trim_whitespace=False, help_text=BODY_HELP)
+    filter = AudienceFilterSerializer(required=False)
+    send_at = ZonedDateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="When to start, in the future, with its zone; omitted or null: now.",
+    )
+    ignore_quiet_hours = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Send at once to every member, even where it is night (the leader's quiet hours).",
+    )
+
+
+class BroadcastStatsSerializer(serializers.Serializer):
+    recipients = serializers.IntegerField(help_text="Deliveries materialised when queueing started.")
+    queued = serializers.IntegerField(help_text="Not yet handed to Twilio.")
+    sent = serializers.IntegerField(help_text="Accepted by Twilio.")
+    delivered = serializers.IntegerField()
+    undelivered = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    skipped = serializers.IntegerField(help_text="Opted out or unreachable before their turn.")
+    cancelled = serializers.IntegerField()
+    opt_outs = serializers.IntegerField()
+    replies = serializers.IntegerField()
+    segments_sent = serializers.IntegerField()
+
+
+class BroadcastSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=Broadcast.Status.values)
+    body = serializers.CharField()
+    filter = serializers.DictField()
+    encoding = serializers.CharField()
+    segments_per_message = serializers.IntegerField()
+    send_at = serializers.DateTimeField(allow_null=True)
+    ignore_quiet_hours = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    queued_at = serializers.DateTimeField(allow_null=True)
+    completed_at = serializers.DateTimeField(allow_null=True)
+    cancelled_at = serializers.DateTimeField(allow_null=True)
+    failure_reason = serializers.CharField()
+    stats = BroadcastStatsSerializer()
+
+
+def broadcast_data(broadcast, progress: dict | None = None) -> dict:
+    """A broadcast as the API shows it; `progress` is `messaging.selectors.broadcast_progress`'s answer
+    (fresh from the database), else the counters as loaded."""
+    from api.filters import audience_to_api
+
+    if progress is None:
+        progress = {
+            "recipients": broadcast.recipient_count,
+            "queued": broadcast.queued_count,
+            "sent": broadcast.sent_count,
+            "delivered": broadcast.delivered_count,
+            "undelivered": broadcast.undelivered_count,
+            "failed": broadcast.failed_count,
+            "skipped": broadcast.skipped_count,
+            "cancelled": broadcast.cancelled_count,
+            "opt_outs": broadcast.opt_out_count,
+            "replies": broadcast.reply_count,
+            "segments_sent": broadcast.segments_sent,
+        }
+    return {
+        "id": broadcast.pk,
+        "status": broadcast.status,
+        "body": broadcast.body,
+        "filter": audience_to_api(broadcast.filters),
+        "encoding": broadcast.encoding,
+        "segments_per_message": broadcast.segments,
+        "send_at": broadcast.send_at,
+        "ignore_quiet_hours": broadcast.ignore_quiet_hours,
+        "created_at": broadcast.created_at,
+        "queued_at": broadcast.queued_at,
+        "completed_at": broadcast.completed_at,
+        "cancelled_at": broadcast.cancelled_at,
+        "failure_reason": broadcast.failure_reason,
+        "stats": {key: progress[key] for key in BroadcastStatsSerializer().fields},
+    }

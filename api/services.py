@@ -230,3 +230,54 @@ def webhook_endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
     deliveries still pending to it fail instead of being sent."""
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(is_active=False)
     endpoint.is_active = False
+
+
+# --- broadcasts -----------------------------------------------------------------------------------------
+class BroadcastRefusedError(Exception):
+    """A valid broadcast the leader's state or settings refuse (suspended, above the approval threshold)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+def broadcast_api_create(
+    *,
+    leader,
+    body: str,
+    audience,
+    send_at=None,
+    ignore_quiet_hours: bool = False,
+    created_by=None,
+):
+    """Create a broadcast from the API and send it now or at `send_at`, in one transaction.
+
+    Broadcasts to more members than the leader's approval threshold need a second teammate's approval,
+    which a token cannot give: the API refuses them (BroadcastRefusedError "approval_required") rather than
+    send them unapproved. The audience is counted now; a scheduled broadcast's audience is counted again
+    when it starts. BroadcastError (from the engine) when the body or schedule is not valid.
+    """
+    from messaging.broadcast_services import broadcast_create, broadcast_send, leader_zone
+    from messaging.selectors import audience_count
+
+    if not leader.is_active:
+        raise BroadcastRefusedError("leader_suspended", "This leader is suspended: nothing can be sent.")
+    count = audience_count(audience, on=timezone.now().astimezone(leader_zone(leader)).date())
+    if count > leader.approval_threshold:
+        raise BroadcastRefusedError(
+            "approval_required",
+            f"This broadcast would reach {count} members, above the approval threshold of "
+            f"{leader.approval_threshold}: it needs a second teammate's approval, which the API cannot "
+            "give. Narrow the audience, or ask the owner to raise the threshold.",
+        )
+    with transaction.atomic():
+        broadcast = broadcast_create(
+            leader=leader,
+            body=body,
+            filters=audience.to_dict(),
+            send_at=send_at,
+            ignore_quiet_hours=ignore_quiet_hours,
+            created_by=created_by,
+        )
+        broadcast_send(leader=leader, broadcast=broadcast)
+    return broadcast

@@ -1,11 +1,7 @@
-"""/api/v1/ on a leader's host.
-
-At merge, the broadcast engine's endpoints go here too: `broadcasts/` (list, create, retrieve, cancel;
-roles.BROADCASTS) and `audience/preview/` (count for the same filter keys as api.filters).
-"""
+"""/api/v1/ on a leader's host."""
 
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from api import views
 from api.errors import json_not_found
@@ -20,6 +16,10 @@ urlpatterns = [
         views.ConversationMessagesView.as_view(),
         name="api_conversation_messages",
     ),
+    path("v1/audience/preview/", views.AudiencePreviewView.as_view(), name="api_audience_preview"),
+    path("v1/broadcasts/", views.BroadcastListView.as_view(), name="api_broadcasts"),
+    path("v1/broadcasts/<int:pk>/", views.BroadcastDetailView.as_view(), name="api_broadcast"),
+    path("v1/broadcasts/<int:pk>/cancel/", views.BroadcastCancelView.as_view(), name="api_broadcast_cancel"),
     path("v1/settings/", views.SettingsView.as_view(), name="api_settings"),
     path("v1/webhooks/", views.WebhookEndpointListView.as_view(), name="api_webhooks"),
     path("v1/webhooks/<int:pk>/", views.WebhookEndpointDetailView.as_view(), name="api_webhook"),
@@ -29,8 +29,8 @@ urlpatterns = [
         name="api_webhook_deliveries",
     ),
     path("v1/schema/", SpectacularAPIView.as_view(), name="api_schema"),
-    path("v1/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
-    path("v1/redoc/", SpectacularRedocView.as_view(url_name="api_schema"), name="api_redoc"),
+    path("v1/docs/", views.DocsView.as_view(url_name="api_schema"), name="api_docs"),
+    path("v1/redoc/", views.RedocView.as_view(url_name="api_schema"), name="api_redoc"),
     # Anything else under /api/ is a JSON 404, never the site's HTML page.
     re_path(r"^.*$", json_not_found),
 ]

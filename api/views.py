@@ -3,10 +3,12 @@ envelope by api.errors.exception_handler."""
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,13 +17,23 @@ from rest_framework.views import APIView
 from api import permissions as roles
 from api.authentication import ApiTokenAuthentication
 from api.errors import Conflict
-from api.filters import FilterError, member_filters_parse, members_filter
+from api.filters import FilterError, audience_to_api, member_filters_parse, members_filter
 from api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from api.idempotency import idempotent
 from api.models import WebhookDelivery, WebhookEndpoint
-from api.pagination import ConversationPagination, DeliveryPagination, MemberPagination, MessagePagination
+from api.pagination import (
+    BroadcastPagination,
+    ConversationPagination,
+    DeliveryPagination,
+    MemberPagination,
+    MessagePagination,
+)
 from api.permissions import HasRole
 from api.serializers import (
+    AudiencePreviewRequestSerializer,
+    AudiencePreviewSerializer,
+    BroadcastCreateSerializer,
+    BroadcastSerializer,
     ConversationDetailSerializer,
     ConversationSerializer,
     LeaderSettingsSerializer,
@@ -34,10 +46,13 @@ from api.serializers import (
     WebhookEndpointCreatedSerializer,
     WebhookEndpointCreateSerializer,
     WebhookEndpointSerializer,
+    broadcast_data,
     leader_settings_data,
 )
 from api.services import (
     ERASED_PREFIX,
+    BroadcastRefusedError,
+    broadcast_api_create,
     member_erase,
     member_update,
     member_upsert,
@@ -46,7 +61,9 @@ from api.services import (
 )
 from api.throttling import TokenRateThrottle
 from api.webhooks import WebhookUrlError
-from messaging.models import Conversation, Message
+from messaging.broadcast_services import broadcast_cancel, broadcast_preview
+from messaging.models import Broadcast, BroadcastError, Conversation, Message
+from messaging.selectors import AudienceFilter, broadcast_progress
 from messaging.services import text_send
 from signup.models import Member
 
@@ -95,9 +112,9 @@ class MemberListView(ApiListView):
     def get_queryset(self) -> QuerySet[Member]:
         try:
             filters = member_filters_parse(self.request.query_params)
+            return members_filter(filters, Member.objects.exclude(phone__startswith=ERASED_PREFIX))
         except FilterError as exc:
             raise serializers.ValidationError({k: [v] for k, v in exc.fields.items()}) from None
-        return members_filter(filters, Member.objects.exclude(phone__startswith=ERASED_PREFIX))
 
     @extend_schema(
         operation_id="members_list",
@@ -385,3 +402,149 @@ class WebhookDeliveryListView(ApiListView):
         deliveries = WebhookDelivery.objects.filter(endpoint=endpoint).select_related("event")
         page = self.paginate_queryset(deliveries.prefetch_related("attempt_log"))
         return self.get_paginated_response(WebhookDeliverySerializer(page, many=True).data)
+
+
+# --- audience and broadcasts ----------------------------------------------------------------------------
+def _audience(validated: dict) -> AudienceFilter:
+    return (validated.get("filter") or {}).get("audience") or AudienceFilter()
+
+
+class AudiencePreviewView(ApiView):
+    allowed_roles = roles.BROADCASTS
+
+    @extend_schema(
+        operation_id="audience_preview",
+        summary="Count the members a filter selects, and what a body would cost to send them",
+        request=AudiencePreviewRequestSerializer,
+        responses=AudiencePreviewSerializer,
+    )
+    def post(self, request: Request) -> Response:
+        serializer = AudiencePreviewRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        body = serializer.validated_data.get("body") or ""
+        preview = broadcast_preview(
+            leader=self.leader, filters=_audience(serializer.validated_data).to_dict(), body=body
+        )
+        cost = None
+        if body:
+            cost = {
+                "recipients": preview["count"],
+                "encoding": preview["encoding"],
+                "segments_per_message": preview["segments_per_message"],
+                "total_segments": preview["total_segments"],
+                "segments_per_second": preview["segments_per_second"],
+                "estimated_seconds": preview["estimated_seconds"],
+                "gsm7_suggestions": preview["gsm7_suggestions"],
+            }
+        data = {
+            "count": preview["count"],
+            "filter": audience_to_api(preview["filters"]),
+            "approval_threshold": self.leader.approval_threshold,
+            "approval_required": preview["count"] > self.leader.approval_threshold,
+            "cost": cost,
+        }
+        return Response(AudiencePreviewSerializer(data).data)
+
+
+def _broadcast_error_field(message: str) -> str | None:
+    """Which request field one of the engine's one-line BroadcastErrors is about."""
+    if "message" in message:
+        return "body"
+    if "scheduled" in message:
+        return "send_at"
+    return None
+
+
+class BroadcastListView(ApiListView):
+    allowed_roles = roles.BROADCASTS
+    pagination_class = BroadcastPagination
+    serializer_class = BroadcastSerializer
+
+    @extend_schema(
+        operation_id="broadcasts_list",
+        summary="List broadcasts, newest first",
+        responses=BroadcastSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(Broadcast.objects.all())
+        return self.get_paginated_response([broadcast_data(broadcast) for broadcast in page])
+
+    @extend_schema(
+        operation_id="broadcasts_create",
+        summary="Send a text to the members a filter selects, now or at `send_at`",
+        request=BroadcastCreateSerializer,
+        responses={201: BroadcastSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        serializer = BroadcastCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            broadcast = broadcast_api_create(
+                leader=self.leader,
+                body=data["body"],
+                audience=_audience(data),
+                send_at=data.get("send_at"),
+                ignore_quiet_hours=data.get("ignore_quiet_hours", False),
+                created_by=request.user,
+            )
+        except BroadcastRefusedError as exc:
+            raise Conflict(str(exc), code=exc.code) from None
+        except BroadcastError as exc:
+            field = _broadcast_error_field(str(exc))
+            raise serializers.ValidationError({field: [str(exc)]} if field else [str(exc)]) from None
+        return Response(
+            broadcast_data(broadcast, broadcast_progress(broadcast)), status=status.HTTP_201_CREATED
+        )
+
+
+class BroadcastDetailView(ApiView):
+    allowed_roles = roles.BROADCASTS
+
+    @extend_schema(
+        operation_id="broadcasts_retrieve",
+        summary="Get a broadcast and its live counts",
+        responses=BroadcastSerializer,
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        broadcast = get_object_or_404(Broadcast, pk=pk)
+        return Response(broadcast_data(broadcast, broadcast_progress(broadcast)))
+
+
+class BroadcastCancelView(ApiView):
+    allowed_roles = roles.BROADCASTS
+
+    @extend_schema(
+        operation_id="broadcasts_cancel",
+        summary="Stop a scheduled or sending broadcast: what has not gone out stays unsent",
+        request=None,
+        responses=BroadcastSerializer,
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @idempotent
+    def post(self, request: Request, pk: int) -> Response:
+        broadcast = get_object_or_404(Broadcast, pk=pk)
+        try:
+            broadcast_cancel(broadcast=broadcast)
+        except BroadcastError as exc:
+            raise Conflict(str(exc), code="not_cancellable") from None
+        return Response(broadcast_data(broadcast, broadcast_progress(broadcast)))
+
+
+# --- browsable docs -------------------------------------------------------------------------------------
+class _AnonymousPageMixin:
+    """The docs pages need no token. Their HTML goes through the site's template context processors, which
+    expect Django's anonymous user, not DRF's `None` (UNAUTHENTICATED_USER)."""
+
+    def perform_authentication(self, request: Request) -> None:
+        request.user = AnonymousUser()
+
+
+class DocsView(_AnonymousPageMixin, SpectacularSwaggerView):
+    pass
+
+
+class RedocView(_AnonymousPageMixin, SpectacularRedocView):
+    pass

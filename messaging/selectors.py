@@ -286,10 +286,21 @@ def audience_members(
 
     Call inside the leader's schema_context.
     """
+    return audience_apply(reachable_members(), audience, on=on)
+
+
+def audience_apply(
+    queryset: QuerySet[Member],
+    audience: AudienceFilter | dict[str, Any] | None,
+    *,
+    on: datetime.date | None = None,
+) -> QuerySet[Member]:
+    """`queryset` narrowed by `audience`'s criteria, without the reachability rule of `audience_members`:
+    the API's members listing uses it so that it selects members exactly as broadcasts do, and can still
+    list opted-out members when asked."""
     if not isinstance(audience, AudienceFilter):
         audience = AudienceFilter.from_dict(audience or {})
     on = on or timezone.localdate()
-    queryset = reachable_members()
     if audience.place_ids:
         queryset = queryset.filter(place_id__in=audience.place_ids)
     if audience.regions:

@@ -36,3 +36,9 @@ def test_the_docs_page_loads_swagger_ui_from_our_own_static_files(world, db, liv
     assert assets and not any(a.startswith(("http://", "https://", "//")) for a in assets), assets
     bundle = next(a for a in assets if a.endswith("swagger-ui-bundle.js"))
     assert live_app.http("GET", bundle, host=host).status_code == 200
+
+
+def test_the_redoc_page_loads_without_a_token(world, db, live_app):
+    page = live_app.http("GET", reverse("api_redoc"), host=world.alice.get_primary_domain().domain)
+    assert page.status_code == 200
+    assert "redoc" in page.text.lower()
