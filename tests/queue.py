@@ -49,12 +49,13 @@ def queue_clear(cluster: str = DEFAULT_CLUSTER) -> None:
         _remove(cluster, raw)
 
 
-def run_queued(func: str, cluster: str = DEFAULT_CLUSTER) -> list:
-    """Run, here and now, the queued tasks calling `func`, as a worker would, and take them off the queue."""
+def run_queued(func: str, cluster: str = DEFAULT_CLUSTER, *, where=None) -> list:
+    """Run, here and now, the queued tasks calling `func` (and for which `where(task)` is true, when given),
+    as a worker would, and take them off the queue."""
     results = []
     for raw in _raw(cluster):
         task = _payload(raw)
-        if task["func"] != func:
+        if task["func"] != func or (where is not None and not where(task)):
             continue
         _remove(cluster, raw)
         results.append(import_string(func)(*task["args"], **task["kwargs"]))

@@ -7,10 +7,8 @@ import json
 import uuid
 
 import pytest
+from django.conf import settings as django_settings
 from django.utils import timezone
-from django.utils.module_loading import import_string
-from django_q.models import OrmQ
-from django_q.signing import SignedPackage
 from django_tenants.utils import schema_context
 
 from api.models import WebhookEvent
@@ -63,15 +61,11 @@ def in_an_hour() -> str:
 def run_alice_tasks(func: str) -> list:
     """Run the queued broadcast tasks calling `func` for alice's schema, as the broadcast lane's workers
     would (tasks of other leaders, e.g. the schema fuzzer's, stay in the queue)."""
-    results = []
-    for row in OrmQ.objects.order_by("id"):
-        task = SignedPackage.loads(row.payload)
-        if task["func"] == f"messaging.broadcast_tasks.{func}" and task["args"][1] == schema_name_for(
-            "alice"
-        ):
-            row.delete()
-            results.append(import_string(task["func"])(*task["args"], **task["kwargs"]))
-    return results
+    return run_queued(
+        f"messaging.broadcast_tasks.{func}",
+        django_settings.BROADCAST_CLUSTER,
+        where=lambda task: task["args"][1] == schema_name_for("alice"),
+    )
 
 
 def run_broadcast_tasks() -> None:
