@@ -208,14 +208,33 @@ def dashboard_stats_compute(*, leader) -> DashboardStats:
     return stats
 
 
-def recent_broadcasts(*, limit: int = 5) -> list:
-    """Extension point for the dashboard's "recent broadcasts with delivery rates" panel.
+@dataclass
+class BroadcastSummary:
+    broadcast: Any  # messaging.models.Broadcast
+    recipients: int
+    delivered: int
+    failed: int
+    delivery_rate: float | None  # delivered / sent, percent; None before anything was sent
 
-    Broadcasts do not exist in this branch yet: return the latest `limit` broadcasts with their delivery
-    counts (from stored counters, not COUNT over deliveries) once messaging has them; the dashboard
-    template shows the panel whenever this returns a non-empty list.
-    """
-    return []
+
+def recent_broadcasts(*, limit: int = 5) -> list[BroadcastSummary]:
+    """The latest `limit` broadcasts with their delivery rates, from the stored counters (no COUNT over
+    deliveries): the dashboard's panel."""
+    from messaging.models import Broadcast
+
+    summaries = []
+    for broadcast in Broadcast.objects.order_by("-created_at", "-id")[:limit]:
+        sent = broadcast.sent_count
+        summaries.append(
+            BroadcastSummary(
+                broadcast=broadcast,
+                recipients=broadcast.recipient_count,
+                delivered=broadcast.delivered_count,
+                failed=broadcast.failed_count + broadcast.undelivered_count,
+                delivery_rate=round(100 * broadcast.delivered_count / sent, 1) if sent else None,
+            )
+        )
+    return summaries
 
 
 # --- members ---------------------------------------------------------------------------------------------
