@@ -29,7 +29,7 @@ class BroadcastForm(forms.Form):
     body = forms.CharField(
         label=_("Message"),
         max_length=Broadcast.MAX_BODY_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 6, "maxlength": None}),
+        widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_("{first_name} is replaced by each member's first name."),
         error_messages={
             "required": _("Write the message."),
@@ -86,6 +86,8 @@ class BroadcastForm(forms.Form):
     def __init__(self, *args, leader, **kwargs):
         self.leader = leader
         super().__init__(*args, **kwargs)
+        # Let the writer go over the limit and see the counter say so, rather than the browser cutting text.
+        self.fields["body"].widget.attrs.pop("maxlength", None)
         self.fields["send_at"].help_text = _("In your time zone (%(zone)s).") % {"zone": leader.time_zone}
 
     def clean_body(self) -> str:

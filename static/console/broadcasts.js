@@ -75,6 +75,25 @@
       for (var i = 0; i < list.options.length; i++) if (list.options[i].value === value) return true;
       return false;
     }
+    function suggest(query) {
+      asked = query;
+      fetch(search.getAttribute("data-suggest-url") + "?q=" + encodeURIComponent(query), { credentials: "omit" })
+        .then(function (response) { return response.ok ? response.json() : { results: [] }; })
+        .then(function (data) {
+          if (search.value.trim() !== query) return;
+          if (data.loading) {  // the server is still loading its list of cities: ask again shortly
+            asked = "";
+            setTimeout(function () { suggest(query); }, 1000);
+            return;
+          }
+          list.textContent = "";
+          data.results.forEach(function (place) {
+            var option = document.createElement("option");
+            option.value = place.label;
+            list.appendChild(option);
+          });
+        }).catch(function () {});
+    }
     search.addEventListener("input", debounce(function () {
       var query = search.value.trim();
       if (isSuggestion(query)) {
@@ -84,18 +103,7 @@
         return;
       }
       if (query.length < 2 || query === asked) return;
-      asked = query;
-      fetch(search.getAttribute("data-suggest-url") + "?q=" + encodeURIComponent(query), { credentials: "omit" })
-        .then(function (response) { return response.ok ? response.json() : { results: [] }; })
-        .then(function (data) {
-          if (data.loading) { asked = ""; return; }
-          list.textContent = "";
-          data.results.forEach(function (place) {
-            var option = document.createElement("option");
-            option.value = place.label;
-            list.appendChild(option);
-          });
-        }).catch(function () {});
+      suggest(query);
     }, 150));
     updateCount();
   }
