@@ -286,10 +286,20 @@ def audience_members(
 
     Call inside the leader's schema_context.
     """
+    return audience_filter_apply(reachable_members(), audience, on=on)
+
+
+def audience_filter_apply(
+    queryset: QuerySet[Member],
+    audience: AudienceFilter | dict[str, Any] | None,
+    *,
+    on: datetime.date | None = None,
+) -> QuerySet[Member]:
+    """`queryset` narrowed by the audience's criteria, without the reachability rule: the console's
+    members list uses it too (opted-out members included), so both pages select with the same SQL."""
     if not isinstance(audience, AudienceFilter):
         audience = AudienceFilter.from_dict(audience or {})
     on = on or timezone.localdate()
-    queryset = reachable_members()
     if audience.place_ids:
         queryset = queryset.filter(place_id__in=audience.place_ids)
     if audience.regions:

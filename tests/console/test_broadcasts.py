@@ -276,3 +276,36 @@ def test_the_dashboard_lists_recent_broadcasts_with_their_delivery_rate(olivia, 
     )
     page = olivia.get("/").content.decode()
     assert "Recent broadcasts" in page and "75.0 %" in page
+
+
+def test_the_members_page_finds_members_within_n_km_of_a_city(olivia, in_alice):
+    tag = new_tag()
+    montreal = fan(tag, first_name="Near")
+    fan(tag, first_name="Far", place=PARIS)
+    page = olivia.get("/members/", {"tag": tag, "city": "Laval", "near_km": "40"}).content.decode()
+    assert f"/members/{montreal.pk}/" in page and ">Far" not in page
+    assert "Which city?" in olivia.get("/members/", {"near_km": "40"}).content.decode()
+
+
+def test_the_members_list_and_a_broadcast_audience_select_the_same_members(in_alice):
+    from console.selectors import members_filter
+    from messaging.selectors import audience_members
+
+    tag = new_tag()
+    fan(tag, gender="female")
+    fan(tag, gender="male", birth_date=datetime.date(2001, 1, 1))
+    fan(tag, gender="female", place=PARIS, language="fr")
+    filters = {
+        "tags": [tag],
+        "genders": ["female"],
+        "countries": ["ca"],
+        "age_min": 30,
+        "status": "subscribed",
+    }
+    members = set(members_filter(Member.objects.all(), filters).values_list("pk", flat=True))
+    audience = set(
+        audience_members(
+            {"tags_any": [tag], "genders": ["female"], "countries": ["CA"], "age_min": 30}
+        ).values_list("pk", flat=True)
+    )
+    assert members == audience and len(members) == 1
