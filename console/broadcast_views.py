@@ -11,11 +11,11 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from console.broadcast_forms import BroadcastForm
 from console.decorators import manager_required
+from console.selectors import broadcast_status_label
 from messaging import broadcast_services
 from messaging.models import Broadcast, BroadcastError
 from messaging.segments import gsm7_suggestions, segment_info_for_template, to_gsm7
@@ -60,11 +60,7 @@ def segments_summary(body: str) -> dict[str, Any]:
         "remaining": info.remaining,
         "non_gsm": characters,
         "gsm7_body": replaced if replaced != body else None,
-        "summary": ngettext(
-            "%(characters)d characters · %(encoding)s · %(segments)d segment",
-            "%(characters)d characters · %(encoding)s · %(segments)d segments",
-            info.segments,
-        )
+        "summary": _("%(characters)d characters · %(encoding)s · segments: %(segments)d")
         % {"characters": len(body), "encoding": info.encoding, "segments": info.segments},
     }
 
@@ -195,6 +191,8 @@ def broadcast_count(request: HttpRequest) -> JsonResponse:
 @manager_required
 def broadcasts(request: HttpRequest) -> HttpResponse:
     items = list(broadcast_list().select_related("created_by")[:LIST_SIZE])
+    for item in items:
+        item.status_label = broadcast_status_label(item.status)
     return render(
         request,
         "console/broadcasts.html",
@@ -217,7 +215,7 @@ def progress_view(broadcast: Broadcast) -> dict[str, Any]:
     progress["percent_sent"] = percent(progress["sent"])
     progress["percent_delivered"] = percent(progress["delivered"])
     progress["percent_failed"] = percent(progress["failed"] + progress["undelivered"])
-    progress["status_label"] = str(Broadcast.Status(progress["status"]).label)
+    progress["status_label"] = broadcast_status_label(progress["status"])
     progress["is_over"] = broadcast.is_over
     return progress
 

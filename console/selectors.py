@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from console.models import KeywordReply, keyword_normalize
 from signup.models import ConsentRecord, Member
@@ -209,6 +210,22 @@ def dashboard_stats_compute(*, leader) -> DashboardStats:
     return stats
 
 
+BROADCAST_STATUS_LABELS = {
+    "draft": _("Draft"),
+    "awaiting_approval": _("Awaiting approval"),
+    "scheduled": _("Scheduled"),
+    "queueing": _("Queueing"),
+    "sending": _("Sending"),
+    "completed": _("Completed"),
+    "cancelled": _("Cancelled"),
+    "failed": _("Failed"),
+}
+
+
+def broadcast_status_label(status: str) -> str:
+    return str(BROADCAST_STATUS_LABELS.get(status, status))
+
+
 @dataclass
 class BroadcastSummary:
     broadcast: Any  # messaging.models.Broadcast
@@ -216,6 +233,7 @@ class BroadcastSummary:
     delivered: int
     failed: int
     delivery_rate: float | None  # delivered / sent, percent; None before anything was sent
+    status_label: str = ""
 
 
 def recent_broadcasts(*, limit: int = 5) -> list[BroadcastSummary]:
@@ -233,6 +251,7 @@ def recent_broadcasts(*, limit: int = 5) -> list[BroadcastSummary]:
                 delivered=broadcast.delivered_count,
                 failed=broadcast.failed_count + broadcast.undelivered_count,
                 delivery_rate=round(100 * broadcast.delivered_count / sent, 1) if sent else None,
+                status_label=broadcast_status_label(broadcast.status),
             )
         )
     return summaries
