@@ -108,3 +108,19 @@ def test_olivia_sends_a_broadcast_to_the_women_of_a_city_and_only_they_get_it(
         'Hi Bea, rally on Saturday "at noon"!',
     }
     page.locator('[data-key="sent"]').filter(has_text="2").wait_for(timeout=15000)  # the live progress
+
+
+def test_the_composer_fits_a_phone_sized_screen_in_arabic(live_db, live_app, world, page):
+    page.set_viewport_size({"width": 375, "height": 740})
+    page.set_extra_http_headers({"Accept-Language": "ar"})
+    page.goto(live_app.leader_url(world.alice, "/login/"))
+    page.locator("#id_username").fill("mark")
+    page.locator("#id_password").fill(TEAM_PASSWORD)
+    page.locator("form button[type=submit]").last.click()
+    page.get_by_role("heading", name="لوحة المعلومات").wait_for()  # the dashboard: logged in
+    page.goto(live_app.leader_url(world.alice, "/broadcasts/new/"))
+    page.get_by_role("heading", name="رسالة جماعية جديدة").wait_for()
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    page.get_by_role("textbox", name="الرسالة").fill("مرحبا {first_name}")
+    page.locator("#segment-summary").filter(has_text="UCS-2").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
