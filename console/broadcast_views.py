@@ -8,6 +8,7 @@ import unicodedata
 from typing import Any
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -85,7 +86,7 @@ def _compose(request: HttpRequest, form: BroadcastForm, preview: dict | None = N
             "section": "broadcasts",
             "form": form,
             "preview": preview,
-            "segments": segments_summary(str(body)[: Broadcast.MAX_BODY_LENGTH]),
+            "segments": segments_summary(str(body)[: Broadcast.MAX_BODY_LENGTH * 2]),
             "sample": _sample(str(body)),
         },
     )
@@ -124,15 +125,16 @@ def broadcast_new(request: HttpRequest) -> HttpResponse:
     if step != "confirm":
         return _compose(request, form, preview)
     try:
-        broadcast = broadcast_services.broadcast_create(
-            leader=request.tenant,
-            body=form.cleaned_data["body"],
-            filters=form.filters(),
-            send_at=form.cleaned_data["send_at_utc"],
-            ignore_quiet_hours=not form.cleaned_data["quiet_hours"],
-            created_by=request.user,
-        )
-        broadcast_services.broadcast_submit(leader=request.tenant, broadcast=broadcast)
+        with transaction.atomic():  # a draft that could not be sent or held for approval is not kept
+            broadcast = broadcast_services.broadcast_create(
+                leader=request.tenant,
+                body=form.cleaned_data["body"],
+                filters=form.filters(),
+                send_at=form.cleaned_data["send_at_utc"],
+                ignore_quiet_hours=not form.cleaned_data["quiet_hours"],
+                created_by=request.user,
+            )
+            broadcast_services.broadcast_submit(leader=request.tenant, broadcast=broadcast)
     except BroadcastError as error:
         form.add_error(None, str(error))
         return _compose(request, form, preview)

@@ -309,3 +309,20 @@ def test_the_members_list_and_a_broadcast_audience_select_the_same_members(in_al
         ).values_list("pk", flat=True)
     )
     assert members == audience and len(members) == 1
+
+
+def test_the_first_name_is_counted_at_its_longest(olivia, in_alice):
+    literal = olivia.get("/broadcasts/new/segments.json", {"body": "x" * 150}).json()
+    personal = olivia.get("/broadcasts/new/segments.json", {"body": "x" * 145 + "{first_name}"}).json()
+    assert literal["segments"] == 1
+    assert personal["segments"] == 2  # 145 + 20 characters of first name: over 160
+
+
+def test_a_suspended_leader_cannot_send_and_no_draft_is_kept(olivia, in_alice):
+    tag = new_tag()
+    fan(tag)
+    Leader.objects.filter(pk=in_alice.pk).update(status=Leader.Status.SUSPENDED)
+    response = olivia.post("/broadcasts/new/", compose_data(tag, step="confirm"))
+    assert response.status_code == 200
+    assert "suspended" in response.content.decode()
+    assert not Broadcast.objects.filter(filters__tags_all=[tag]).exists()
