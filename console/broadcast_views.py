@@ -124,6 +124,9 @@ def broadcast_new(request: HttpRequest) -> HttpResponse:
         )
     if step != "confirm":
         return _compose(request, form, preview)
+    if not preview["count"]:
+        form.add_error(None, _("No member matches this audience."))
+        return _compose(request, form, preview)
     try:
         with transaction.atomic():  # a draft that could not be sent or held for approval is not kept
             broadcast = broadcast_services.broadcast_create(

@@ -326,3 +326,12 @@ def test_a_suspended_leader_cannot_send_and_no_draft_is_kept(olivia, in_alice):
     assert response.status_code == 200
     assert "suspended" in response.content.decode()
     assert not Broadcast.objects.filter(filters__tags_all=[tag]).exists()
+
+
+def test_a_broadcast_to_nobody_is_refused(olivia, in_alice):
+    tag = new_tag()
+    review = olivia.post("/broadcasts/new/", compose_data(tag, step="review")).content.decode()
+    assert "No member matches this audience." in review and 'value="confirm"' not in review
+    confirm = olivia.post("/broadcasts/new/", compose_data(tag, step="confirm"))
+    assert "No member matches this audience." in confirm.content.decode()
+    assert not Broadcast.objects.filter(filters__tags_all=[tag]).exists()
