@@ -19,7 +19,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from api.phones import PhoneError, phone_normalize
 from messaging.models import BroadcastError
-from messaging.selectors import AudienceFilter, audience_apply
+from messaging.selectors import AudienceFilter, audience_filter_apply
 from signup.models import Member
 
 LIST_KEYS = ("place_ids", "regions", "countries", "genders", "languages", "tags")
@@ -85,7 +85,7 @@ def members_filter(filters: dict[str, Any], queryset: QuerySet[Member] | None = 
     is not valid.
     """
     qs = Member.objects.all() if queryset is None else queryset
-    qs = audience_apply(qs, audience_from_api(filters))
+    qs = audience_filter_apply(qs, audience_from_api(filters))
     if filters.get("status"):
         qs = qs.filter(status=filters["status"])
     if filters.get("q"):

@@ -14,5 +14,6 @@ urlpatterns = [
     path("", include("accounts.urls")),
     # The console at the root: "/" is the dashboard for the team, "text to join" for anyone else.
     path("", include("console.urls")),
+    path("", include("console.broadcast_urls")),
     *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),
 ]

@@ -37,6 +37,13 @@ class MembersFilterForm(forms.Form):
     country = forms.CharField(label=_("Country code"), required=False, max_length=2)
     region = forms.CharField(label=_("Region"), required=False, max_length=120)
     city = forms.CharField(label=_("City"), required=False, max_length=120)
+    near_km = forms.IntegerField(
+        label=_("Within (km)"),
+        required=False,
+        min_value=1,
+        max_value=2000,
+        help_text=_("Of the city: members nearby too."),
+    )
     gender = forms.ChoiceField(label=_("Gender"), required=False, choices=_blank(GENDER_CHOICES))
     age_min = forms.IntegerField(label=_("Age from"), required=False, min_value=0, max_value=120)
     age_max = forms.IntegerField(label=_("Age to"), required=False, min_value=0, max_value=120)
@@ -64,6 +71,8 @@ class MembersFilterForm(forms.Form):
         if after and before and after > before:
             self.add_error("joined_before", _("This date is before the first one."))
         city = (cleaned.get("city") or "").strip()
+        if cleaned.get("near_km") and not city:
+            self.add_error("city", _("Which city?"))
         cleaned["place_id"] = None
         if city:
             place = resolve_city(city, country=cleaned.get("country") or None)
@@ -80,7 +89,10 @@ class MembersFilterForm(forms.Form):
             "q": data.get("q") or "",
             "countries": [data["country"]] if data.get("country") else [],
             "regions": [data["region"].strip()] if (data.get("region") or "").strip() else [],
-            "place_ids": [data["place_id"]] if data.get("place_id") else [],
+            "place_ids": [data["place_id"]] if data.get("place_id") and not data.get("near_km") else [],
+            "near": {"place_id": data["place_id"], "km": data["near_km"]}
+            if data.get("place_id") and data.get("near_km")
+            else None,
             "genders": [data["gender"]] if data.get("gender") else [],
             "age_min": data.get("age_min"),
             "age_max": data.get("age_max"),

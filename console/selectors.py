@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from console.models import KeywordReply, keyword_normalize
 from signup.models import ConsentRecord, Member
@@ -40,6 +41,7 @@ AGE_BANDS = (
 )
 FILTER_KEYS = (
     "place_ids",
+    "near",
     "regions",
     "countries",
     "genders",
@@ -208,14 +210,51 @@ def dashboard_stats_compute(*, leader) -> DashboardStats:
     return stats
 
 
-def recent_broadcasts(*, limit: int = 5) -> list:
-    """Extension point for the dashboard's "recent broadcasts with delivery rates" panel.
+BROADCAST_STATUS_LABELS = {
+    "draft": _("Draft"),
+    "awaiting_approval": _("Awaiting approval"),
+    "scheduled": _("Scheduled"),
+    "queueing": _("Queueing"),
+    "sending": _("Sending"),
+    "completed": _("Completed"),
+    "cancelled": _("Cancelled"),
+    "failed": _("Failed"),
+}
 
-    Broadcasts do not exist in this branch yet: return the latest `limit` broadcasts with their delivery
-    counts (from stored counters, not COUNT over deliveries) once messaging has them; the dashboard
-    template shows the panel whenever this returns a non-empty list.
-    """
-    return []
+
+def broadcast_status_label(status: str) -> str:
+    return str(BROADCAST_STATUS_LABELS.get(status, status))
+
+
+@dataclass
+class BroadcastSummary:
+    broadcast: Any  # messaging.models.Broadcast
+    recipients: int
+    delivered: int
+    failed: int
+    delivery_rate: float | None  # delivered / sent, percent; None before anything was sent
+    status_label: str = ""
+
+
+def recent_broadcasts(*, limit: int = 5) -> list[BroadcastSummary]:
+    """The latest `limit` broadcasts with their delivery rates, from the stored counters (no COUNT over
+    deliveries): the dashboard's panel."""
+    from messaging.models import Broadcast
+
+    summaries = []
+    for broadcast in Broadcast.objects.order_by("-created_at", "-id")[:limit]:
+        sent = broadcast.sent_count
+        summaries.append(
+            BroadcastSummary(
+                broadcast=broadcast,
+                recipients=broadcast.recipient_count,
+                delivered=broadcast.delivered_count,
+                failed=broadcast.failed_count + broadcast.undelivered_count,
+                delivery_rate=round(100 * broadcast.delivered_count / sent, 1) if sent else None,
+                status_label=broadcast_status_label(broadcast.status),
+            )
+        )
+    return summaries
 
 
 # --- members ---------------------------------------------------------------------------------------------
@@ -258,38 +297,33 @@ def members_filter(queryset: QuerySet[Member], filters: dict[str, Any]) -> Query
     """Narrow members by a plain dict (keys in FILTER_KEYS; empty or missing values are ignored).
 
     place_ids, regions, countries, genders, languages, tags: lists (any of; tags: has any of the tags);
-    age_min, age_max: whole years; joined_after, joined_before: dates (inclusive, UTC days) or datetimes;
-    status: "subscribed" or "opted_out"; q: free-text search (see _search).
+    near: {"place_id": …, "km": …}; age_min, age_max: whole years; joined_after, joined_before: dates
+    (inclusive, UTC days) or datetimes; status: "subscribed" or "opted_out"; q: free-text search (_search).
+
+    Geography and demographics go through the broadcasts' AudienceFilter (messaging.selectors), so the
+    members page and a broadcast's audience select with the same SQL; status and search stay here.
+    Raises ValueError (BroadcastError) on a bad value.
     """
+    from messaging.selectors import AudienceFilter, audience_filter_apply
+
     filters = filters or {}
     unknown = set(filters) - set(FILTER_KEYS)
     if unknown:
         raise ValueError(f"unknown member filters: {', '.join(sorted(unknown))}")
-    if filters.get("place_ids"):
-        queryset = queryset.filter(place_id__in=list(filters["place_ids"]))
-    if filters.get("regions"):
-        queryset = queryset.filter(region__in=list(filters["regions"]))
-    if filters.get("countries"):
-        queryset = queryset.filter(country__in=[c.upper() for c in filters["countries"]])
-    if filters.get("genders"):
-        queryset = queryset.filter(gender__in=list(filters["genders"]))
-    if filters.get("languages"):
-        queryset = queryset.filter(language__in=list(filters["languages"]))
-    if filters.get("tags"):
-        queryset = queryset.filter(tags__overlap=list(filters["tags"]))
-    today = timezone.localdate()
-    if filters.get("age_min") is not None:
-        queryset = queryset.filter(birth_date__lte=years_before(today, int(filters["age_min"])))
-    if filters.get("age_max") is not None:
-        queryset = queryset.filter(birth_date__gt=years_before(today, int(filters["age_max"]) + 1))
-    if filters.get("joined_after"):
-        queryset = queryset.filter(joined_at__gte=_day_start(filters["joined_after"]))
-    if filters.get("joined_before"):
-        value = filters["joined_before"]
-        if isinstance(value, datetime.datetime):
-            queryset = queryset.filter(joined_at__lte=value)
-        else:
-            queryset = queryset.filter(joined_at__lt=_day_start(value + datetime.timedelta(days=1)))
+    audience: dict[str, Any] = {
+        key: filters.get(key)
+        for key in ("place_ids", "regions", "countries", "genders", "languages", "age_min", "age_max")
+    }
+    audience["tags_any"] = filters.get("tags")
+    audience["near"] = filters.get("near") or None
+    audience["joined_after"] = _moment(filters.get("joined_after"))
+    before = filters.get("joined_before")
+    if isinstance(before, datetime.datetime):
+        audience["joined_before"] = _moment(before + datetime.timedelta(microseconds=1))  # inclusive
+    elif before:
+        audience["joined_before"] = _moment(before + datetime.timedelta(days=1))  # the whole day
+    audience = {key: value for key, value in audience.items() if value not in (None, "", [], ())}
+    queryset = audience_filter_apply(queryset, AudienceFilter.from_dict(audience), on=timezone.localdate())
     if filters.get("status"):
         queryset = queryset.filter(status=filters["status"])
     if filters.get("q"):
@@ -297,10 +331,13 @@ def members_filter(queryset: QuerySet[Member], filters: dict[str, Any]) -> Query
     return queryset
 
 
-def _day_start(value) -> datetime.datetime:
+def _moment(value) -> str | None:
+    """A date (midnight UTC) or datetime in the ISO form AudienceFilter reads."""
+    if not value:
+        return None
     if isinstance(value, datetime.datetime):
-        return value
-    return datetime.datetime.combine(value, datetime.time(), tzinfo=datetime.UTC)
+        return value.isoformat()
+    return datetime.datetime.combine(value, datetime.time(), tzinfo=datetime.UTC).isoformat()
 
 
 def cursor_encode(member: Member) -> str:

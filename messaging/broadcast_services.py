@@ -651,3 +651,32 @@ def broadcast_opt_out_count(*, member_id: int, now: datetime.datetime | None = N
         return None
     Broadcast.objects.filter(pk=delivery.broadcast_id).update(opt_out_count=F("opt_out_count") + 1)
     return delivery.broadcast_id
+
+
+# --------------------------------------------------------------------------------------------------------
+# The two-person rule: broadcasts to more members than the leader's approval_threshold wait for a second
+# teammate before anything is queued or scheduled.
+
+
+def broadcast_needs_approval(*, leader, recipients: int) -> bool:
+    return recipients > leader.approval_threshold
+
+
+def broadcast_submit(*, leader, broadcast: Broadcast) -> Broadcast:
+    """Send or schedule a draft, or hold it for approval when its audience is above the threshold.
+
+    The audience is counted now; the count the author confirmed may be a little older.
+    """
+    on = timezone.now().astimezone(leader_zone(leader)).date()
+    recipients = audience_count(broadcast.filters, on=on)
+    if broadcast_needs_approval(leader=leader, recipients=recipients):
+        broadcast.request_approval()
+        return broadcast
+    return broadcast_send(leader=leader, broadcast=broadcast)
+
+
+def broadcast_approve(*, leader, broadcast: Broadcast, user) -> Broadcast:
+    """A second teammate approves: the broadcast goes out now, or at its time if that is still ahead."""
+    with transaction.atomic():
+        broadcast.approve(user)
+        return broadcast_send(leader=leader, broadcast=broadcast)

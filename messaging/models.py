@@ -159,12 +159,14 @@ class Broadcast(models.Model):
         COMPLETED = "completed", "Completed"  # every delivery reached a final status
         CANCELLED = "cancelled", "Cancelled"  # stopped by the team: what had not gone out stays unsent
         FAILED = "failed", "Failed"  # could not be queued (failure_reason says why)
+        # Above the leader's approval_threshold: waits for a second teammate (not its author) to approve.
+        AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
 
     body = models.CharField(max_length=MAX_BODY_LENGTH)
     filters = models.JSONField(default=dict, blank=True, help_text="selectors.AudienceFilter, as JSON")
     encoding = models.CharField(max_length=8)  # GSM-7 or UCS-2, of the body at its longest
     segments = models.PositiveSmallIntegerField()  # per message, personalisation at its longest
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     send_at = models.DateTimeField(null=True, blank=True, help_text="Scheduled start (UTC)")
     ignore_quiet_hours = models.BooleanField(default=False)
     created_by = models.ForeignKey(
@@ -189,6 +191,13 @@ class Broadcast(models.Model):
     cancelled_count = models.PositiveIntegerField(default=0)  # never sent because of a cancellation
     opt_out_count = models.PositiveIntegerField(default=0)  # STOP replies and carrier 21610 it caused
     reply_count = models.PositiveIntegerField(default=0)  # members who texted back within a day
+
+    # Two-person rule for large audiences (Leader.approval_threshold): who asked, who approved, when.
+    approval_requested_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -246,6 +255,21 @@ class Broadcast(models.Model):
         if not self._move((self.Status.DRAFT,), self.Status.SCHEDULED, send_at=send_at):
             raise BroadcastError(f"A {self.status} broadcast cannot be scheduled.")
 
+    def request_approval(self) -> None:
+        if not self._move(
+            (self.Status.DRAFT,), self.Status.AWAITING_APPROVAL, approval_requested_at=timezone.now()
+        ):
+            raise BroadcastError(f"A {self.status} broadcast cannot be submitted for approval.")
+
+    def approve(self, user) -> None:
+        """Back to draft, approved: the caller then sends or schedules it. Never by its own author."""
+        if user is None or (self.created_by_id is not None and user.pk == self.created_by_id):
+            raise BroadcastError("The author of a broadcast cannot approve it; another teammate must.")
+        if not self._move(
+            (self.Status.AWAITING_APPROVAL,), self.Status.DRAFT, approved_by=user, approved_at=timezone.now()
+        ):
+            raise BroadcastError(f"A {self.status} broadcast cannot be approved.")
+
     def start_queueing(self) -> bool:
         """Claim the broadcast for queueing; False when another process already did."""
         return self._move((self.Status.DRAFT, self.Status.SCHEDULED), self.Status.QUEUEING)
@@ -272,7 +296,13 @@ class Broadcast(models.Model):
     def cancel(self) -> bool:
         """Stop it while scheduled or sending (draft too). False when it is already over."""
         return self._move(
-            (self.Status.DRAFT, self.Status.SCHEDULED, self.Status.QUEUEING, self.Status.SENDING),
+            (
+                self.Status.DRAFT,
+                self.Status.AWAITING_APPROVAL,
+                self.Status.SCHEDULED,
+                self.Status.QUEUEING,
+                self.Status.SENDING,
+            ),
             self.Status.CANCELLED,
             cancelled_at=timezone.now(),
         )

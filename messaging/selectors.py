@@ -286,18 +286,18 @@ def audience_members(
 
     Call inside the leader's schema_context.
     """
-    return audience_apply(reachable_members(), audience, on=on)
+    return audience_filter_apply(reachable_members(), audience, on=on)
 
 
-def audience_apply(
+def audience_filter_apply(
     queryset: QuerySet[Member],
     audience: AudienceFilter | dict[str, Any] | None,
     *,
     on: datetime.date | None = None,
 ) -> QuerySet[Member]:
-    """`queryset` narrowed by `audience`'s criteria, without the reachability rule of `audience_members`:
-    the API's members listing uses it so that it selects members exactly as broadcasts do, and can still
-    list opted-out members when asked."""
+    """`queryset` narrowed by the audience's criteria, without the reachability rule of `audience_members`:
+    the console's members list and the API's members listing use it, so they select members exactly as
+    broadcasts do and can still list opted-out members."""
     if not isinstance(audience, AudienceFilter):
         audience = AudienceFilter.from_dict(audience or {})
     on = on or timezone.localdate()

@@ -1,0 +1,337 @@
+"""The console's broadcasts: who may compose, validation, live counts, approval, cancel and progress."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+
+import pytest
+from django.utils import timezone
+
+from leaders.models import Leader
+from messaging.models import Broadcast
+from signup.models import Member
+from tests.console.conftest import client_for
+from tests.phones import unique_phone
+
+MONTREAL = (6077243, "Montréal", "Quebec", "CA", 45.50884, -73.58781, "America/Toronto")
+PARIS = (2988507, "Paris", "Île-de-France", "FR", 48.85341, 2.3488, "Europe/Paris")
+
+
+def fan(tag: str, *, place=MONTREAL, **fields) -> Member:
+    place_id, name, region, country, latitude, longitude, zone = place
+    values = {
+        "phone": unique_phone(),
+        "first_name": "Sam",
+        "gender": "female",
+        "birth_date": datetime.date(1990, 5, 17),
+        "city": name,
+        "place_id": place_id,
+        "place_name": name,
+        "region": region,
+        "country": country,
+        "latitude": latitude,
+        "longitude": longitude,
+        "time_zone": zone,
+        "tags": [tag],
+    }
+    values.update(fields)
+    return Member.objects.create(**values)
+
+
+def new_tag() -> str:
+    return "t" + uuid.uuid4().hex[:10]
+
+
+def compose_data(tag: str, **fields) -> dict:
+    data = {"body": "Hi {first_name}, see you Saturday!", "tags_all": tag, "when": "now", "quiet_hours": "on"}
+    data.update(fields)
+    return data
+
+
+@pytest.fixture
+def threshold(in_alice):
+    """Alice's approval threshold, set low for a test and put back (the world is shared)."""
+    before = Leader.objects.get(pk=in_alice.pk).approval_threshold
+
+    def set_to(value: int) -> None:
+        Leader.objects.filter(pk=in_alice.pk).update(approval_threshold=value)
+
+    yield set_to
+    set_to(before)
+
+
+def test_a_responder_cannot_open_any_broadcast_page(rita, in_alice):
+    broadcast = Broadcast.create(body="Hello")
+    for path in (
+        "/broadcasts/",
+        "/broadcasts/new/",
+        "/broadcasts/new/segments.json?body=hi",
+        "/broadcasts/new/count.json",
+        f"/broadcasts/{broadcast.pk}/",
+        f"/broadcasts/{broadcast.pk}/progress.json",
+        f"/broadcasts/{broadcast.pk}/cancel/",
+    ):
+        assert rita.get(path).status_code == 403, path
+    assert rita.post(f"/broadcasts/{broadcast.pk}/cancel/").status_code == 403
+    assert rita.post(f"/broadcasts/{broadcast.pk}/approve/").status_code == 403
+    assert rita.post("/broadcasts/new/", compose_data("x", step="confirm")).status_code == 403
+    assert Broadcast.objects.get(pk=broadcast.pk).status == Broadcast.Status.DRAFT
+
+
+def test_a_manager_sees_broadcasts_in_the_navigation(mark, in_alice):
+    response = mark.get("/")
+    assert b'href="/broadcasts/"' in response.content
+    assert mark.get("/broadcasts/").status_code == 200
+    assert mark.get("/broadcasts/new/").status_code == 200
+
+
+def test_an_empty_message_is_refused_with_a_form_error(olivia, in_alice):
+    before = Broadcast.objects.count()
+    response = olivia.post("/broadcasts/new/", compose_data("x", body="   ", step="confirm"))
+    assert response.status_code == 200
+    assert "Write the message." in response.content.decode()
+    assert Broadcast.objects.count() == before
+
+
+def test_a_message_over_400_characters_is_refused_with_its_length(olivia, in_alice):
+    before = Broadcast.objects.count()
+    response = olivia.post("/broadcasts/new/", compose_data("x", body="a" * 401, step="confirm"))
+    assert "The message is 401 characters long; the limit is 400." in response.content.decode()
+    assert Broadcast.objects.count() == before
+
+
+def test_an_unknown_city_and_a_past_schedule_are_form_errors(olivia, in_alice):
+    yesterday = (timezone.now() - datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    response = olivia.post(
+        "/broadcasts/new/",
+        compose_data("x", cities="Qqqzzzville", when="later", send_at=yesterday, step="review"),
+    )
+    text = response.content.decode()
+    assert "No city called “Qqqzzzville” is known." in text
+    assert "This time is in the past." in text
+
+
+def test_the_count_endpoint_counts_exactly_the_matching_members(olivia, in_alice):
+    tag = new_tag()
+    fan(tag, gender="female")
+    fan(tag, gender="female", birth_date=datetime.date(1960, 1, 1))
+    fan(tag, gender="male")
+    fan(tag, gender="female", place=PARIS)
+    fan(tag, gender="female", status=Member.Status.OPTED_OUT)
+    response = olivia.get(
+        "/broadcasts/new/count.json", {"tags_all": tag, "genders": "female", "cities": "Montréal"}
+    )
+    assert response.status_code == 200
+    assert response.json()["count"] == 2
+    response = olivia.get(
+        "/broadcasts/new/count.json",
+        {"tags_all": tag, "genders": "female", "age_min": "18", "age_max": "40", "body": "Hi {first_name}"},
+    )
+    data = response.json()
+    assert data["count"] == 2  # Montréal and Paris, both 36
+    assert data["segments_per_message"] == 1 and data["total_segments"] == 2
+    near = olivia.get("/broadcasts/new/count.json", {"tags_all": tag, "near_place": "Laval", "near_km": "40"})
+    assert near.json()["count"] == 3  # the three reachable Montréal members
+
+
+def test_the_count_endpoint_answers_bad_filters_with_a_json_error(olivia, in_alice):
+    response = olivia.get(
+        "/broadcasts/new/count.json", {"age_min": "40", "age_max": "20", "countries": "Canada"}
+    )
+    assert response.status_code == 400
+    data = response.json()
+    assert "age_max" in data["fields"] and "countries" in data["fields"]
+
+
+def test_the_segment_endpoint_names_the_characters_forcing_ucs2_and_their_replacement(olivia, in_alice):
+    response = olivia.get("/broadcasts/new/segments.json", {"body": "See you “soon” 🎉"})
+    data = response.json()
+    assert data["encoding"] == "UCS-2"
+    named = {c["char"]: c for c in data["non_gsm"]}
+    assert named["“"]["name"] == "Left Double Quotation Mark" and named["“"]["replacement"] == '"'
+    assert named["🎉"]["replacement"] is None
+    assert data["gsm7_body"] == 'See you "soon" 🎉'
+    plain = olivia.get("/broadcasts/new/segments.json", {"body": "Hi {first_name}"}).json()
+    assert plain["encoding"] == "GSM-7" and plain["segments"] == 1 and plain["non_gsm"] == []
+
+
+def test_the_compose_page_counts_segments_without_javascript(olivia, in_alice):
+    response = olivia.post("/broadcasts/new/", compose_data("x", body="Ça va “toi”", step="count"))
+    text = response.content.decode()
+    assert "UCS-2" in text and "Left Double Quotation Mark" in text
+
+
+def test_the_confirm_step_shows_recipients_times_segments_and_the_time_to_send(olivia, in_alice):
+    tag = new_tag()
+    for _ in range(3):
+        fan(tag)
+    body = "x" * 200  # two GSM-7 segments
+    response = olivia.post("/broadcasts/new/", compose_data(tag, body=body, step="review"))
+    text = response.content.decode()
+    assert "3 × 2 = 6 segments" in text
+    assert "segments per second" in text
+    assert Broadcast.objects.filter(body=body).count() == 0  # nothing stored before the confirmation
+
+
+def test_confirming_a_small_broadcast_sends_it_at_once(olivia, in_alice, django_capture_on_commit_callbacks):
+    tag = new_tag()
+    fan(tag)
+    with django_capture_on_commit_callbacks(execute=False):
+        response = olivia.post("/broadcasts/new/", compose_data(tag, step="confirm"))
+    broadcast = Broadcast.objects.get(filters__tags_all=[tag])
+    assert response.status_code == 302 and response["Location"] == f"/broadcasts/{broadcast.pk}/"
+    assert broadcast.status == Broadcast.Status.DRAFT  # queued by the start task once committed
+    assert broadcast.created_by.username == "olivia" and not broadcast.ignore_quiet_hours
+
+
+def test_a_broadcast_above_the_threshold_waits_and_its_author_cannot_approve_it(
+    olivia, mark, in_alice, threshold, django_capture_on_commit_callbacks
+):
+    threshold(1)
+    tag = new_tag()
+    fan(tag)
+    fan(tag)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        olivia.post("/broadcasts/new/", compose_data(tag, step="confirm"))
+    assert callbacks == []  # nothing enqueued
+    broadcast = Broadcast.objects.get(filters__tags_all=[tag])
+    assert broadcast.status == Broadcast.Status.AWAITING_APPROVAL
+
+    page = olivia.get(f"/broadcasts/{broadcast.pk}/").content.decode()
+    assert "Waiting for another teammate" in page and "Approve and send" not in page
+    olivia.post(f"/broadcasts/{broadcast.pk}/approve/")
+    broadcast.refresh_from_db()
+    assert broadcast.status == Broadcast.Status.AWAITING_APPROVAL and broadcast.approved_by is None
+
+    assert "Approve and send" in mark.get(f"/broadcasts/{broadcast.pk}/").content.decode()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = mark.post(f"/broadcasts/{broadcast.pk}/approve/")
+    assert response.status_code == 302 and len(callbacks) == 1
+    broadcast.refresh_from_db()
+    assert broadcast.approved_by.username == "mark" and broadcast.approved_at is not None
+    assert broadcast.status == Broadcast.Status.DRAFT  # the start task queues it
+
+
+def test_a_scheduled_broadcast_is_cancelled_after_a_confirmation(olivia, in_alice):
+    tag = new_tag()
+    fan(tag)
+    tomorrow = (timezone.now() + datetime.timedelta(days=1)).astimezone(
+        __import__("zoneinfo").ZoneInfo(in_alice.time_zone)
+    )
+    olivia.post(
+        "/broadcasts/new/",
+        compose_data(tag, when="later", send_at=tomorrow.strftime("%Y-%m-%dT%H:%M"), step="confirm"),
+    )
+    broadcast = Broadcast.objects.get(filters__tags_all=[tag])
+    assert broadcast.status == Broadcast.Status.SCHEDULED
+    assert abs(broadcast.send_at - tomorrow.replace(second=0, microsecond=0)) < datetime.timedelta(seconds=1)
+
+    ask = olivia.get(f"/broadcasts/{broadcast.pk}/cancel/")
+    assert "Yes, cancel it" in ask.content.decode()
+    broadcast.refresh_from_db()
+    assert broadcast.status == Broadcast.Status.SCHEDULED  # asking changes nothing
+    olivia.post(f"/broadcasts/{broadcast.pk}/cancel/")
+    broadcast.refresh_from_db()
+    assert broadcast.status == Broadcast.Status.CANCELLED
+    again = olivia.post(f"/broadcasts/{broadcast.pk}/cancel/", follow=True)
+    assert "can no longer be cancelled" in again.content.decode()
+
+
+def test_the_progress_json_reads_the_stored_counters(olivia, in_alice):
+    broadcast = Broadcast.create(body="Hello")
+    Broadcast.objects.filter(pk=broadcast.pk).update(
+        status=Broadcast.Status.SENDING,
+        recipient_count=10,
+        sent_count=8,
+        delivered_count=6,
+        failed_count=1,
+        opt_out_count=1,
+        reply_count=2,
+    )
+    data = olivia.get(f"/broadcasts/{broadcast.pk}/progress.json").json()
+    assert data["recipients"] == 10 and data["sent"] == 8 and data["delivered"] == 6
+    assert data["failed"] == 1 and data["opt_outs"] == 1 and data["replies"] == 2
+    assert data["percent_sent"] == 80.0 and data["percent_delivered"] == 60.0 and data["is_over"] is False
+    page = olivia.get(f"/broadcasts/{broadcast.pk}/").content.decode()
+    assert 'aria-valuenow="80.0"' in page
+    assert olivia.get("/broadcasts/999999/progress.json").status_code == 404
+
+
+def test_a_broadcast_of_another_leader_is_not_found(world, db):
+    from django_tenants.utils import schema_context
+
+    with schema_context(world.bob.schema_name):
+        bobs = Broadcast.create(body="Bob's secret")
+    olivia = client_for(world.alice, "olivia")
+    detail = olivia.get(f"/broadcasts/{bobs.pk}/")
+    assert "Bob&#x27;s secret" not in detail.content.decode()
+    assert "Bob&#x27;s secret" not in olivia.get("/broadcasts/").content.decode()
+
+
+def test_the_dashboard_lists_recent_broadcasts_with_their_delivery_rate(olivia, in_alice):
+    broadcast = Broadcast.create(body="Rally tonight " + new_tag())
+    Broadcast.objects.filter(pk=broadcast.pk).update(
+        status=Broadcast.Status.COMPLETED, recipient_count=4, sent_count=4, delivered_count=3
+    )
+    page = olivia.get("/").content.decode()
+    assert "Recent broadcasts" in page and "75.0 %" in page
+
+
+def test_the_members_page_finds_members_within_n_km_of_a_city(olivia, in_alice):
+    tag = new_tag()
+    montreal = fan(tag, first_name="Near")
+    fan(tag, first_name="Far", place=PARIS)
+    page = olivia.get("/members/", {"tag": tag, "city": "Laval", "near_km": "40"}).content.decode()
+    assert f"/members/{montreal.pk}/" in page and ">Far" not in page
+    assert "Which city?" in olivia.get("/members/", {"near_km": "40"}).content.decode()
+
+
+def test_the_members_list_and_a_broadcast_audience_select_the_same_members(in_alice):
+    from console.selectors import members_filter
+    from messaging.selectors import audience_members
+
+    tag = new_tag()
+    fan(tag, gender="female")
+    fan(tag, gender="male", birth_date=datetime.date(2001, 1, 1))
+    fan(tag, gender="female", place=PARIS, language="fr")
+    filters = {
+        "tags": [tag],
+        "genders": ["female"],
+        "countries": ["ca"],
+        "age_min": 30,
+        "status": "subscribed",
+    }
+    members = set(members_filter(Member.objects.all(), filters).values_list("pk", flat=True))
+    audience = set(
+        audience_members(
+            {"tags_any": [tag], "genders": ["female"], "countries": ["CA"], "age_min": 30}
+        ).values_list("pk", flat=True)
+    )
+    assert members == audience and len(members) == 1
+
+
+def test_the_first_name_is_counted_at_its_longest(olivia, in_alice):
+    literal = olivia.get("/broadcasts/new/segments.json", {"body": "x" * 150}).json()
+    personal = olivia.get("/broadcasts/new/segments.json", {"body": "x" * 145 + "{first_name}"}).json()
+    assert literal["segments"] == 1
+    assert personal["segments"] == 2  # 145 + 20 characters of first name: over 160
+
+
+def test_a_suspended_leader_cannot_send_and_no_draft_is_kept(olivia, in_alice):
+    tag = new_tag()
+    fan(tag)
+    Leader.objects.filter(pk=in_alice.pk).update(status=Leader.Status.SUSPENDED)
+    response = olivia.post("/broadcasts/new/", compose_data(tag, step="confirm"))
+    assert response.status_code == 200
+    assert "suspended" in response.content.decode()
+    assert not Broadcast.objects.filter(filters__tags_all=[tag]).exists()
+
+
+def test_a_broadcast_to_nobody_is_refused(olivia, in_alice):
+    tag = new_tag()
+    review = olivia.post("/broadcasts/new/", compose_data(tag, step="review")).content.decode()
+    assert "No member matches this audience." in review and 'value="confirm"' not in review
+    confirm = olivia.post("/broadcasts/new/", compose_data(tag, step="confirm"))
+    assert "No member matches this audience." in confirm.content.decode()
+    assert not Broadcast.objects.filter(filters__tags_all=[tag]).exists()

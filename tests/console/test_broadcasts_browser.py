@@ -1,0 +1,126 @@
+"""Composing a broadcast in a real browser (Debian's chromium), then sending it through the fake Twilio."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+
+import pytest
+from django_tenants.utils import schema_context
+
+from leaders.models import Leader
+from messaging.broadcast_services import broadcast_dispatch, broadcast_queue
+from messaging.models import Broadcast
+from signup.models import Member
+from tests.conftest import TEAM_PASSWORD
+from tests.phones import unique_phone
+
+pytestmark = pytest.mark.browser
+
+MONTREAL = (6077243, "Montréal", "Quebec", "CA", 45.50884, -73.58781, "America/Toronto")
+PARIS = (2988507, "Paris", "Île-de-France", "FR", 48.85341, 2.3488, "Europe/Paris")
+
+
+def fan(tag: str, *, place=MONTREAL, **fields) -> Member:
+    place_id, name, region, country, latitude, longitude, zone = place
+    values = {
+        "phone": unique_phone(),
+        "first_name": "Sam",
+        "gender": "female",
+        "birth_date": datetime.date(1990, 5, 17),
+        "city": name,
+        "place_id": place_id,
+        "place_name": name,
+        "region": region,
+        "country": country,
+        "latitude": latitude,
+        "longitude": longitude,
+        "time_zone": zone,
+        "tags": [tag],
+    }
+    values.update(fields)
+    return Member.objects.create(**values)
+
+
+@pytest.fixture
+def fast_alice(live_db, world, settings):
+    """Alice's number sending fast enough for a test, put back afterwards (these rows are committed)."""
+    settings.PUBLIC_BASE_URL = "http://localhost:8000"
+    before = Leader.objects.get(pk=world.alice.pk).segments_per_second
+    Leader.objects.filter(pk=world.alice.pk).update(segments_per_second=1000)
+    yield Leader.objects.get(pk=world.alice.pk)
+    Leader.objects.filter(pk=world.alice.pk).update(segments_per_second=before)
+
+
+def test_olivia_sends_a_broadcast_to_the_women_of_a_city_and_only_they_get_it(
+    live_db, live_app, world, page, twilio, fast_alice
+):
+    tag = "b" + uuid.uuid4().hex[:10]
+    with schema_context(world.alice.schema_name):
+        expected = {fan(tag, first_name="Ana").phone, fan(tag, first_name="Bea").phone}
+        fan(tag, gender="male")
+        fan(tag, place=PARIS)
+        fan(tag, status=Member.Status.OPTED_OUT)
+
+    page.goto(live_app.leader_url(world.alice, "/login/"))
+    page.get_by_label("Username").fill("olivia")
+    page.get_by_label("Password").fill(TEAM_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="Dashboard").wait_for()
+    page.get_by_role("navigation", name="Console").get_by_role("link", name="Broadcasts").click()
+    page.get_by_role("link", name="New broadcast").click()
+
+    body = page.get_by_role("textbox", name="Message:")
+    body.fill("Hi {first_name}, rally on Saturday “at noon”!")
+    page.get_by_text("Left Double Quotation Mark").wait_for()
+    page.get_by_role("button", name="Use the GSM-7 replacements").click()
+    assert body.input_value() == 'Hi {first_name}, rally on Saturday "at noon"!'
+    page.locator("#segment-summary").filter(has_text="GSM-7").wait_for()
+    assert page.locator("#phone-bubble").inner_text() == 'Hi Maya, rally on Saturday "at noon"!'
+
+    # The city through the gazetteer's type-ahead, then women only, then this test's own members.
+    page.get_by_label("Add a city").fill("Montr")
+    page.locator('#city-options option[value^="Montréal"]').first.wait_for(state="attached")
+    label = page.locator('#city-options option[value^="Montréal"]').first.get_attribute("value")
+    page.get_by_label("Add a city").fill(label)
+    page.wait_for_function("document.getElementById('id_cities').value.length > 0")
+    page.get_by_label("Female").check()
+    page.get_by_label("Has all of the tags").fill(tag)
+    page.locator("#audience-count").filter(has_text="Matching members: 2").wait_for()
+    page.get_by_label("Respect quiet hours").uncheck()  # so the test may send at any hour
+
+    page.get_by_role("button", name="Review").click()
+    page.get_by_role("heading", name="Confirm the broadcast").wait_for()
+    assert page.locator("#confirm-total").inner_text() == "2 × 1 = 2 segments"
+    page.get_by_role("button", name="Send the broadcast").click()
+    page.get_by_role("heading", name="Progress").wait_for()
+
+    with schema_context(world.alice.schema_name):
+        broadcast = Broadcast.objects.get(filters__tags_all=[tag])
+        assert broadcast.created_by.username == "olivia" and broadcast.ignore_quiet_hours
+        # The queue task's work, in-process: materialise the recipients, then dispatch.
+        assert broadcast_queue(leader=fast_alice, broadcast=broadcast) == 2
+        result = broadcast_dispatch(leader=fast_alice, broadcast_id=broadcast.pk, time_budget=30)
+        assert result.sent == 2
+    assert {message["to"] for message in twilio.messages} == expected
+    assert {message["body"] for message in twilio.messages} == {
+        'Hi Ana, rally on Saturday "at noon"!',
+        'Hi Bea, rally on Saturday "at noon"!',
+    }
+    page.locator('[data-key="sent"]').filter(has_text="2").wait_for(timeout=15000)  # the live progress
+
+
+def test_the_composer_fits_a_phone_sized_screen_in_arabic(live_db, live_app, world, page):
+    page.set_viewport_size({"width": 375, "height": 740})
+    page.set_extra_http_headers({"Accept-Language": "ar"})
+    page.goto(live_app.leader_url(world.alice, "/login/"))
+    page.locator("#id_username").fill("mark")
+    page.locator("#id_password").fill(TEAM_PASSWORD)
+    page.locator("form button[type=submit]").last.click()
+    page.get_by_role("heading", name="لوحة المعلومات").wait_for()  # the dashboard: logged in
+    page.goto(live_app.leader_url(world.alice, "/broadcasts/new/"))
+    page.get_by_role("heading", name="رسالة جماعية جديدة").wait_for()
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    page.get_by_role("textbox", name="الرسالة").fill("مرحبا {first_name}")
+    page.locator("#segment-summary").filter(has_text="UCS-2").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
