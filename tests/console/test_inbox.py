@@ -7,7 +7,6 @@ import datetime
 import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
-from django_tenants.utils import schema_context
 
 from console import inbox_selectors
 from console.inbox_selectors import InboxFilter, conversations_filter, conversations_page
