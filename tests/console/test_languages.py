@@ -51,7 +51,7 @@ def test_the_language_switcher_keeps_the_choice(olivia):
 
 
 INBOX_HEADINGS = {
-    "fr": "Boîte de réception",
+    "fr": "Messagerie",
     "de": "Posteingang",
     "es": "Bandeja de entrada",
     "ar": "صندوق الوارد",
