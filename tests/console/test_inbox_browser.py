@@ -9,6 +9,7 @@ import pytest
 from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
+from console.models import CannedReply
 from messaging.models import Conversation, Message, SmsStatus
 from messaging.services import leader_cache_clear
 from messaging.tasks import message_send
@@ -26,6 +27,8 @@ def test_rita_reads_a_fans_text_and_her_reply_reaches_twilio(live_db, live_app, 
     phone = unique_phone()
     with schema_context(world.alice.schema_name):
         Member.objects.create(phone=phone, first_name=marker, city="Lyon")
+        canned_title = f"Thanks {marker}"
+        CannedReply.objects.create(title=canned_title, body="Thanks for writing, we read every text.")
 
     # The fan texts alice's number: Twilio's signed webhook, to the live server.
     params = sms_params(
@@ -60,6 +63,12 @@ def test_rita_reads_a_fans_text_and_her_reply_reaches_twilio(live_db, live_app, 
         assert conversation.unread_count == 0
 
     reply = page.get_by_role("textbox", name="Reply")
+    # A canned reply goes into the box by script, without reloading the page.
+    thread_url = page.url
+    page.get_by_label("Canned reply").select_option(label=canned_title)
+    page.get_by_role("button", name="Use").click()
+    expect(reply).to_have_value("Thanks for writing, we read every text.")
+    assert page.url == thread_url
     reply.fill("Saturday at 10, City Hall. See you there! 🎉")
     # The live count comes from the server's segment counter: the emoji makes it UCS-2.
     expect(page.locator("#reply-count")).to_have_text("43 of 400 characters · 1 SMS (UCS-2)")
