@@ -327,3 +327,18 @@ def test_using_a_canned_reply_without_javascript_fills_the_reply_box(world, rita
 def test_the_dashboards_unread_figure_links_to_the_unread_folder(world, rita, dataset):
     page = rita.get("/").content.decode()
     assert 'href="/inbox/?folder=unread"' in page
+
+
+def test_word_search_reads_only_the_newest_texts_up_to_its_cap(world, dataset, monkeypatch):
+    monkeypatch.setattr(inbox_selectors, "SEARCH_MAX_TEXTS", 2)  # the two newest: lyon's and rita's
+    olivia = user("olivia")
+    assert ids(conversations_filter(InboxFilter(q="saturday"), user=olivia)) == [dataset["lyon"].pk]
+    assert ids(conversations_filter(InboxFilter(q="rally"), user=olivia)) == []
+
+
+def test_percent_and_underscore_in_the_search_are_plain_characters(world, dataset):
+    olivia = user("olivia")
+    assert ids(conversations_filter(InboxFilter(q="%"), user=olivia)) == []
+    assert ids(conversations_filter(InboxFilter(q="_"), user=olivia)) == []
+    promo = conversation_make(said="Get 50% off_today")
+    assert ids(conversations_filter(InboxFilter(q="50% off_"), user=olivia)) == [promo.pk]
