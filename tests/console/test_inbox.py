@@ -322,6 +322,7 @@ def test_using_a_canned_reply_without_javascript_fills_the_reply_box(world, rita
     page = rita.get(f"/inbox/{dataset['lyon'].pk}/", {"canned": canned.pk}).content.decode()
     assert "The rally is on Saturday at 10am.</textarea>" in page
     assert "33 of 400 characters" in page
+    assert f'<option value="{canned.pk}" data-body="The rally is on Saturday at 10am." selected>' in page
 
 
 def test_the_dashboards_unread_figure_links_to_the_unread_folder(world, rita, dataset):
