@@ -12,6 +12,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("signup.urls")),
     path("", include("accounts.urls")),
+    path("inbox/", include("console.inbox_urls")),
     # The console at the root: "/" is the dashboard for the team, "text to join" for anyone else.
     path("", include("console.urls")),
     path("", include("console.broadcast_urls")),

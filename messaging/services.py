@@ -272,7 +272,10 @@ def inbound_sms_receive(*, leader, sms: InboundSms) -> InboundResult:
                 if conversation_id is None:
                     cursor.execute(_FILE_SQL, {**params, "member_id": member_id, "message_id": message_id})
                 _member_text_received(member_id=member_id, message_id=message_id)
-                return InboundResult(message_id=message_id)
+                reply = None
+                if keyword is None and member_status == Member.Status.SUBSCRIBED:
+                    reply = _keyword_reply_answer(leader=leader, sms=sms, member_id=member_id)
+                return InboundResult(message_id=message_id, reply=reply)
         with transaction.atomic():
             if member_id is not None:
                 member = Member.objects.get(pk=member_id)
@@ -300,6 +303,35 @@ def _member_text_received(*, member_id: int, message_id: int) -> None:
     webhook_event_emit(
         name="message.received", payload=lambda: message_payload(Message.objects.get(pk=message_id))
     )
+
+
+def _keyword_reply_answer(*, leader, sms: InboundSms, member_id: int) -> str | None:
+    """A subscribed member texted one of the leader's keywords (RALLY…): tag them and answer in the TwiML.
+
+    The keyword list is cached per schema (console.selectors.keyword_replies_cached), so a text that is no
+    keyword costs no query; a keyword costs a few, in one transaction.
+    """
+    from console.selectors import keyword_reply_match
+
+    found = keyword_reply_match(sms.body)
+    if found is None:
+        return None
+    body, tag = found
+    tag = " ".join(tag.split()).lower()[:50]  # as the console stores tags (console.services.tags_parse)
+    with transaction.atomic():
+        member = Member.objects.select_for_update().get(pk=member_id)
+        if tag and tag not in member.tags:
+            member.tags = [*member.tags, tag]
+            member.save(update_fields=["tags", "updated_at"])
+        conversation = Conversation.objects.filter(phone=sms.from_).first()
+        return _reply_record(
+            leader=leader,
+            phone=sms.from_,
+            member=member,
+            kind=Message.Kind.KEYWORD,
+            body=body,
+            conversation=conversation,
+        )
 
 
 def _member_opted_out(*, member: Member) -> None:
@@ -405,13 +437,22 @@ def _newcomer_answer(*, leader, sms: InboundSms, keyword, now) -> tuple[str, str
     return Message.Kind.WELCOME, auto_text("welcome", language=language, leader=leader, link=link)
 
 
-def _reply_record(*, leader, phone: str, member: Member | None, kind: str, body: str) -> str | None:
+def _reply_record(
+    *,
+    leader,
+    phone: str,
+    member: Member | None,
+    kind: str,
+    body: str,
+    conversation: Conversation | None = None,
+) -> str | None:
     """Store the automatic answer as an outbound message; the text to put in the TwiML, or None when the
     leader is suspended (the answer is then stored as failed, like text_send does)."""
     from leaders.models import Leader
 
     now = timezone.now()
     message = Message(
+        conversation=conversation,
         member=member,
         phone=phone,
         direction=Message.Direction.OUTBOUND,

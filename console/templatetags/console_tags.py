@@ -18,6 +18,16 @@ _LABELS = {
         "console": _("Console"),
     },
     "role": {"owner": _("Owner"), "manager": _("Manager"), "responder": _("Responder")},
+    "sms_status": {
+        "queued": _("Queued"),
+        "sending": _("Sending"),
+        "wired": _("Handed to Twilio"),
+        "sent": _("Sent"),
+        "delivered": _("Delivered"),
+        "undelivered": _("Undelivered"),
+        "failed": _("Failed"),
+        "received": _("Received"),
+    },
 }
 
 

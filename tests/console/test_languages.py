@@ -48,3 +48,38 @@ def test_the_language_switcher_keeps_the_choice(olivia):
     response = olivia.post("/i18n/setlang/", {"language": "es", "next": "/members/"})
     assert response.status_code == 302
     assert "<h1>Miembros</h1>" in olivia.get("/members/").content.decode()
+
+
+INBOX_HEADINGS = {
+    "fr": "Messagerie",
+    "de": "Posteingang",
+    "es": "Bandeja de entrada",
+    "ar": "صندوق الوارد",
+}
+
+
+@pytest.mark.parametrize("language", ["fr", "de", "es", "ar"])
+def test_the_inbox_and_a_thread_are_translated(world, rita, language):
+    from django_tenants.utils import schema_context
+
+    from messaging.models import Conversation, Message
+    from tests.phones import unique_phone
+
+    page = rita.get("/inbox/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert f"<h1>{INBOX_HEADINGS[language]}</h1>" in page
+    with schema_context(world.alice.schema_name):
+        phone = unique_phone()
+        conversation = Conversation.objects.create(phone=phone)
+        Message.objects.create(
+            conversation=conversation, phone=phone, direction="out", body="Hi", status="delivered"
+        )
+    thread = rita.get(f"/inbox/{conversation.pk}/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    expected = {
+        "fr": "Envoyer la réponse",
+        "de": "Antwort senden",
+        "es": "Enviar respuesta",
+        "ar": "إرسال الرد",
+    }
+    assert expected[language] in thread
+    delivered = {"fr": "Distribué", "de": "Zugestellt", "es": "Entregado", "ar": "وصلت"}
+    assert delivered[language] in thread

@@ -1,0 +1,58 @@
+"""Forms of the inbox: the list's filters, a reply, an assignment, canned replies."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from console.inbox_selectors import InboxFilter
+from console.inbox_services import REPLY_MAX_LENGTH
+from console.models import CannedReply
+
+
+class InboxFilterForm(forms.Form):
+    folder = forms.ChoiceField(
+        label=_("Folder"),
+        required=False,
+        choices=[
+            ("open", _("All open")),
+            ("unread", _("Unread")),
+            ("mine", _("Assigned to me")),
+            ("done", _("Done")),
+        ],
+    )
+    city = forms.CharField(label=_("City"), required=False, max_length=120)
+    tag = forms.CharField(label=_("Tag"), required=False, max_length=50)
+    q = forms.CharField(label=_("Words in the texts"), required=False, max_length=100)
+
+    def to_filter(self) -> InboxFilter:
+        data = self.cleaned_data
+        return InboxFilter(
+            folder=data.get("folder") or "open", city=data["city"], tag=data["tag"], q=data["q"]
+        )
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        label=_("Reply"),
+        max_length=REPLY_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": REPLY_MAX_LENGTH}),
+    )
+
+
+class AssignForm(forms.Form):
+    user = forms.ModelChoiceField(
+        label=_("Assigned to"), queryset=None, required=False, empty_label=_("No one")
+    )
+
+    def __init__(self, *args, users=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = users
+
+
+class CannedReplyForm(forms.ModelForm):
+    class Meta:
+        model = CannedReply
+        fields = ["title", "body"]
+        labels = {"title": _("Title"), "body": _("Text")}
+        widgets = {"body": forms.Textarea(attrs={"rows": 3, "maxlength": CannedReply.MAX_BODY_LENGTH})}

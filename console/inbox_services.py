@@ -1,0 +1,67 @@
+"""Workflows of the inbox: read, reply, assign, done and reopen, canned replies. In the leader's schema."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from messaging.models import Conversation, Message
+from messaging.services import phone_opted_out, text_send
+
+REPLY_MAX_LENGTH = 400  # segments.MAX_BODY_LENGTH: at most 3 GSM-7 or 7 UCS-2 segments
+
+
+def conversation_mark_read(*, conversation: Conversation) -> None:
+    """Opening a thread reads it: one conditional UPDATE, nothing when it was already read."""
+    if Conversation.objects.filter(pk=conversation.pk, unread_count__gt=0).update(unread_count=0):
+        conversation.unread_count = 0
+
+
+def conversation_reply(*, leader, conversation: Conversation, body: str, user) -> Message:
+    """Send the team's answer through the priority lane (text_send). Refused, with nothing stored, when it
+    could not go out: an empty or too long text, a suspended leader, a fan who said STOP."""
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError(_("Write a reply first."))
+    if len(body) > REPLY_MAX_LENGTH:
+        raise ValidationError(
+            _("The reply is %(length)d characters long; the limit is %(limit)d.")
+            % {"length": len(body), "limit": REPLY_MAX_LENGTH}
+        )
+    if not leader.is_active:
+        raise ValidationError(_("This community is suspended: no texts are sent."))
+    member = conversation.member
+    if member is not None and not member.is_subscribed:
+        raise ValidationError(_("This member opted out (STOP): they cannot be texted."))
+    if member is None and phone_opted_out(str(conversation.phone)):
+        raise ValidationError(_("This phone opted out (STOP): it cannot be texted."))
+    if member is not None and member.unreachable_at is not None:
+        raise ValidationError(_("This number cannot receive texts."))
+    with transaction.atomic():
+        return text_send(
+            leader=leader,
+            phone=str(conversation.phone),
+            body=body,
+            conversation=conversation,
+            sent_by=user,
+            member=member,
+        )
+
+
+def conversation_assign(*, conversation: Conversation, user) -> None:
+    """Give the conversation to a teammate (None: to no one)."""
+    Conversation.objects.filter(pk=conversation.pk).update(assigned_to=user)
+    conversation.assigned_to = user
+
+
+def conversation_close(*, conversation: Conversation) -> None:
+    """Done: out of the open folders until the fan writes again (an inbound text reopens it)."""
+    Conversation.objects.filter(pk=conversation.pk).update(status=Conversation.Status.DONE, unread_count=0)
+    conversation.status = Conversation.Status.DONE
+    conversation.unread_count = 0
+
+
+def conversation_reopen(*, conversation: Conversation) -> None:
+    Conversation.objects.filter(pk=conversation.pk).update(status=Conversation.Status.OPEN)
+    conversation.status = Conversation.Status.OPEN

@@ -1,0 +1,188 @@
+"""The inbox: every role answers fans one to one. Thin views: parse, call one selector or service, render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from console import inbox_selectors as selectors
+from console import inbox_services as services
+from console.decorators import manager_required, teammate_required
+from console.inbox_forms import AssignForm, CannedReplyForm, InboxFilterForm, ReplyForm
+from console.models import CannedReply
+from messaging.models import Conversation
+from messaging.segments import segment_info
+
+
+@teammate_required
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    form = InboxFilterForm(request.GET)
+    if form.is_valid():
+        queryset = selectors.conversations_filter(form.to_filter(), user=request.user)
+        folder = form.cleaned_data.get("folder") or "open"
+    else:
+        queryset, folder = Conversation.objects.none(), "open"
+    page = selectors.conversations_page(queryset, after=request.GET.get("after"))
+    query = request.GET.copy()
+    query.pop("after", None)
+    folders = []
+    for value, label in form.fields["folder"].choices:
+        link = request.GET.copy()
+        link.pop("after", None)
+        link["folder"] = value
+        folders.append(
+            {"value": value, "label": label, "query": link.urlencode(), "current": value == folder}
+        )
+    return render(
+        request,
+        "console/inbox.html",
+        {
+            "section": "inbox",
+            "form": form,
+            "page": page,
+            "folders": folders,
+            "query": query.urlencode(),
+            "is_first_page": "after" not in request.GET,
+        },
+        status=200 if form.is_valid() else 400,
+    )
+
+
+def _thread(request: HttpRequest, conversation: Conversation, *, reply_form=None, status: int = 200):
+    canned = list(CannedReply.objects.all())
+    if reply_form is None:
+        initial = {}
+        chosen = request.GET.get("canned")
+        if chosen and chosen.isdigit():
+            found = next((c for c in canned if c.pk == int(chosen)), None)
+            if found is not None:
+                initial["body"] = found.body
+        reply_form = ReplyForm(initial=initial)
+    body = reply_form.data.get("body") if reply_form.is_bound else reply_form.initial.get("body", "")
+    info = segment_info(body or "")
+    return render(
+        request,
+        "console/inbox_thread.html",
+        {
+            "section": "inbox",
+            "conversation": conversation,
+            "thread": selectors.thread_messages(conversation),
+            "reply_form": reply_form,
+            "assign_form": AssignForm(
+                initial={"user": conversation.assigned_to_id}, users=selectors.team_users()
+            ),
+            "canned": canned,
+            "count": {"characters": len(body or ""), "segments": info.segments, "encoding": info.encoding},
+            "limit": services.REPLY_MAX_LENGTH,
+        },
+        status=status,
+    )
+
+
+def _conversation(pk: int) -> Conversation:
+    return get_object_or_404(Conversation.objects.select_related("member", "assigned_to"), pk=pk)
+
+
+@teammate_required
+@require_GET
+def inbox_thread(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    conversation = _conversation(conversation_id)
+    services.conversation_mark_read(conversation=conversation)
+    return _thread(request, conversation)
+
+
+@teammate_required
+@require_POST
+def inbox_reply(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    conversation = _conversation(conversation_id)
+    form = ReplyForm(request.POST)
+    if form.is_valid():
+        try:
+            services.conversation_reply(
+                leader=request.tenant,
+                conversation=conversation,
+                body=form.cleaned_data["body"],
+                user=request.user,
+            )
+        except ValidationError as error:
+            form.add_error("body", error)
+        else:
+            messages.success(request, _("Reply queued."))
+            return redirect("inbox_thread", conversation_id=conversation.pk)
+    return _thread(request, conversation, reply_form=form, status=400)
+
+
+@teammate_required
+@require_POST
+def inbox_assign(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    conversation = _conversation(conversation_id)
+    form = AssignForm(request.POST, users=selectors.team_users())
+    if not form.is_valid():
+        messages.error(request, _("Choose a teammate from the list."))
+        return redirect("inbox_thread", conversation_id=conversation.pk)
+    services.conversation_assign(conversation=conversation, user=form.cleaned_data["user"])
+    messages.success(request, _("Assignment saved."))
+    return redirect("inbox_thread", conversation_id=conversation.pk)
+
+
+@teammate_required
+@require_POST
+def inbox_status(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    conversation = _conversation(conversation_id)
+    action = request.POST.get("action")
+    if action == "done":
+        services.conversation_close(conversation=conversation)
+        messages.success(request, _("Marked as done."))
+        return redirect(reverse("inbox"))
+    if action == "reopen":
+        services.conversation_reopen(conversation=conversation)
+        messages.success(request, _("Conversation reopened."))
+        return redirect("inbox_thread", conversation_id=conversation.pk)
+    messages.error(request, _("Unknown action."))
+    return redirect("inbox_thread", conversation_id=conversation.pk)
+
+
+@teammate_required
+@require_GET
+def inbox_segments(request: HttpRequest) -> JsonResponse:
+    """The live count under the reply box: characters, segments, encoding."""
+    text = request.GET.get("text", "")[: services.REPLY_MAX_LENGTH * 4]
+    info = segment_info(text)
+    return JsonResponse(
+        {
+            "characters": len(text),
+            "segments": info.segments,
+            "encoding": info.encoding,
+            "limit": services.REPLY_MAX_LENGTH,
+            "too_long": len(text) > services.REPLY_MAX_LENGTH,
+        }
+    )
+
+
+@manager_required
+def canned_replies(request: HttpRequest) -> HttpResponse:
+    form = CannedReplyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Canned reply added."))
+        return redirect("inbox_canned")
+    return render(
+        request,
+        "console/inbox_canned.html",
+        {"section": "inbox", "form": form, "canned": CannedReply.objects.all()},
+        status=400 if form.errors else 200,
+    )
+
+
+@manager_required
+@require_POST
+def canned_reply_delete(request: HttpRequest, canned_id: int) -> HttpResponse:
+    CannedReply.objects.filter(pk=canned_id).delete()
+    messages.success(request, _("Canned reply removed."))
+    return redirect("inbox_canned")
