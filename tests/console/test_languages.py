@@ -81,5 +81,5 @@ def test_the_inbox_and_a_thread_are_translated(world, rita, language):
         "ar": "إرسال الرد",
     }
     assert expected[language] in thread
-    delivered = {"fr": "Distribué", "de": "Zugestellt", "es": "Entregado", "ar": "وصلت"}
+    delivered = {"fr": "Remis", "de": "Zugestellt", "es": "Entregado", "ar": "تم التسليم"}
     assert delivered[language] in thread
