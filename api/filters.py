@@ -124,7 +124,7 @@ def member_filters_parse(params) -> dict[str, Any]:
             errors[key] = f"At most {MAX_LIST_ITEMS} values of at most {MAX_TEXT} characters."
             continue
         if key == "place_ids":
-            if not all(v.isdigit() and int(v) <= MAX_PLACE_ID for v in values):
+            if not all(v.isdecimal() and int(v) <= MAX_PLACE_ID for v in values):
                 errors[key] = "Place ids are whole numbers (GeoNames ids)."
                 continue
             values = [int(v) for v in values]
@@ -138,7 +138,7 @@ def member_filters_parse(params) -> dict[str, Any]:
     for key in ("age_min", "age_max"):
         raw = _clean_text(params.get(key) or "")
         if raw:
-            if not raw.isdigit() or int(raw) > MAX_AGE:
+            if not raw.isdecimal() or int(raw) > MAX_AGE:
                 errors[key] = f"A whole number of years from 0 to {MAX_AGE}."
             else:
                 filters[key] = int(raw)

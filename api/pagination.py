@@ -20,7 +20,7 @@ class InvalidCursor(BadRequest):
 
 
 def _is_id(value: str) -> bool:
-    return value.isdigit() and int(value) <= MAX_ID
+    return value.isdecimal() and int(value) <= MAX_ID
 
 
 def _is_datetime(value: str) -> bool:
@@ -53,7 +53,7 @@ class ApiCursorPagination(pagination.CursorPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
-        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+        if not raw.isdecimal() or not 1 <= int(raw) <= self.max_page_size:
             raise BadRequest(
                 f"`limit` is a whole number from 1 to {self.max_page_size}.", code="invalid_limit"
             )

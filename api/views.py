@@ -226,7 +226,7 @@ class ConversationListView(ApiListView):
                 qs = qs.filter(assigned_to=self.request.user)
             elif assigned == "none":
                 qs = qs.filter(assigned_to__isnull=True)
-            elif assigned.isdigit() and int(assigned) < 2**63:
+            elif assigned.isdecimal() and int(assigned) < 2**63:
                 qs = qs.filter(assigned_to_id=int(assigned))
             else:
                 errors["assigned"] = ["me, none, or a teammate's id."]

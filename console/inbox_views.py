@@ -59,7 +59,7 @@ def _thread(request: HttpRequest, conversation: Conversation, *, reply_form=None
     if reply_form is None:
         initial = {}
         chosen = request.GET.get("canned")
-        if chosen and chosen.isdigit():
+        if chosen and chosen.isdecimal():
             found = next((c for c in canned if c.pk == int(chosen)), None)
             if found is not None:
                 initial["body"] = found.body

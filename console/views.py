@@ -110,7 +110,7 @@ def _csv_safe(value) -> str:
     elif isinstance(value, datetime.datetime | datetime.date):
         return value.isoformat()
     text = str(value)
-    if text[:1] in ("=", "-", "@", "\t", "\r") or (text[:1] == "+" and not text[1:].isdigit()):
+    if text[:1] in ("=", "-", "@", "\t", "\r") or (text[:1] == "+" and not text[1:].isdecimal()):
         return "'" + text
     return text
 

@@ -572,7 +572,7 @@ def delivery_status_apply(*, sid: str, status: str, error_code: int | str | None
     if not sid:
         return False
     target = _CALLBACK_STATUS.get((status or "").lower())
-    code = int(error_code) if str(error_code or "").isdigit() else None
+    code = int(error_code) if str(error_code or "").isdecimal() else None
     delivery = Delivery.objects.filter(sid=sid).only("broadcast_id", "member_id", "status").first()
     if delivery is None:
         return False

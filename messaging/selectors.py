@@ -164,7 +164,7 @@ def _list(data: dict[str, Any], key: str) -> list[Any]:
 
 
 def _int(value: Any, key: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit():
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdecimal():
         raise BroadcastError(f"{key} takes whole numbers, not {value!r}.")
     return int(value)
 

@@ -175,7 +175,7 @@ def mask_phone(e164: str) -> str:
     prefix = f"{channel}:" if channel else ""
     plus = "+" if number.startswith("+") else ""
     digits = number[len(plus) :]
-    if not digits.isdigit():
+    if not digits.isdecimal():
         return f"{prefix}•••"
     if len(digits) < 8:
         return f"{prefix}{plus}•••{digits[-2:]}"

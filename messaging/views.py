@@ -144,7 +144,7 @@ def status_webhook(request: HttpRequest) -> HttpResponse:
         return _bad_request(f"missing parameter(s): {', '.join(missing)}")
     sid = post["MessageSid"]
     raw_code = (post.get("ErrorCode") or "").strip()
-    error_code = int(raw_code) if raw_code.isdigit() and len(raw_code) < 9 else None
+    error_code = int(raw_code) if raw_code.isdecimal() and len(raw_code) < 9 else None
     sender = (post.get("From") or "").strip()
     leader = leader_for_number(sender) if E164.match(sender) else None
     if leader is None or not SID.match(sid):

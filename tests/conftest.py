@@ -29,6 +29,14 @@ TEAM_PASSWORD = "pass-word-123"
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 CHROMIUM = "/usr/bin/chromium"
 
+# In CI, property-based tests draw the same examples every run, so a landing never hangs on a new random
+# draw; developers' runs keep exploring (and hypothesis remembers what failed in .hypothesis/).
+from hypothesis import settings as hypothesis_settings  # noqa: E402
+
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
+
 
 @dataclasses.dataclass
 class World:

@@ -53,3 +53,12 @@ def test_arbitrary_signed_forms_never_get_a_500(client, world, form, path):
     response = post_signed(client, path, form)
 
     assert response.status_code in (200, 400), (response.status_code, response.content[:300])
+
+
+@pytest.mark.parametrize("code", ["²", "١٢", "12345678901234567890", " 30007 ", "-1"])
+def test_a_status_callback_with_an_odd_error_code_is_answered_not_crashed(client, world, code):
+    # Found by the property test above: "²" passes str.isdigit() but not int().
+    response = post_signed(
+        client, STATUS_PATH, {"MessageSid": "SM" + "0" * 32, "MessageStatus": "failed", "ErrorCode": code}
+    )
+    assert response.status_code == 200
