@@ -8,7 +8,9 @@ development (DATABASE_URL's server, or the embedded one), so development data is
 from __future__ import annotations
 
 import os
+import statistics
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -53,6 +55,18 @@ def django_setup(database: str = BENCH_DATABASE) -> str:
 
     django.setup()
     return url
+
+
+def time_median(label: str, func, runs: int) -> None:
+    """Run func `runs` times and print its median and best time with what it returned."""
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = func()
+        times.append(time.perf_counter() - started)
+    print(
+        f"{label:<48} median {statistics.median(times) * 1000:8.1f} ms  (best {min(times) * 1000:.1f}; {result})"
+    )
 
 
 def manage_command(*args: str) -> list[str]:

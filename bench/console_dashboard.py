@@ -10,28 +10,16 @@ the plan of the dashboard query. Seeding a million members takes a few minutes t
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
 import sys
 import time
 from pathlib import Path
 
+from bench import django_setup, time_median
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "community.settings")
 
 SLUG = "bench-console"
 NUMBER = "+13125550142"
-
-
-def _time(label: str, func, runs: int) -> None:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        result = func()
-        times.append(time.perf_counter() - started)
-    print(
-        f"{label:<48} median {statistics.median(times) * 1000:8.1f} ms  (best {min(times) * 1000:.1f}; {result})"
-    )
 
 
 def main() -> None:
@@ -40,9 +28,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
 
-    import django
-
-    django.setup()
+    # The bench database, never the development one: these seed hundreds of thousands of rows.
+    django_setup()
     from django.db import connection
     from django_tenants.utils import schema_context
 
@@ -70,21 +57,21 @@ def main() -> None:
             stats = selectors.dashboard_stats_compute(leader=leader)
             return f"total={stats.total}, cities={len(stats.cities)}, days={len(stats.daily_joins)}"
 
-        _time("dashboard aggregates (one pass + 90-day chart + unread)", dashboard, args.runs)
+        time_median("dashboard aggregates (one pass + 90-day chart + unread)", dashboard, args.runs)
 
         def page(after=None, filters=None):
             queryset = selectors.members_filter(Member.objects.all(), filters or {})
             return selectors.members_page(queryset, after=after)
 
         first = page()
-        _time("members page 1", lambda: len(page().members), args.runs)
+        time_median("members page 1", lambda: len(page().members), args.runs)
         # A cursor deep in the list: the 500,000th newest member.
         deep_member = Member.objects.order_by("-joined_at", "-id")[min(total - 1, total // 2)]
         deep_cursor = selectors.cursor_encode(deep_member)
-        _time(
+        time_median(
             "members page after the middle member (keyset)", lambda: len(page(deep_cursor).members), args.runs
         )
-        _time(
+        time_median(
             "filter: women 18-34 in CA, page 1",
             lambda: len(
                 page(
@@ -93,15 +80,21 @@ def main() -> None:
             ),
             args.runs,
         )
-        _time("filter: tag vip, page 1", lambda: len(page(filters={"tags": ["vip"]}).members), args.runs)
-        _time(
+        time_median(
+            "filter: tag vip, page 1", lambda: len(page(filters={"tags": ["vip"]}).members), args.runs
+        )
+        time_median(
             "search: last digits of a phone",
             lambda: len(page(filters={"q": first.members[0].phone[-6:]}).members),
             args.runs,
         )
-        _time("search: first name prefix 'Chlo'", lambda: len(page(filters={"q": "Chlo"}).members), args.runs)
-        _time("search: 'maya gar'", lambda: len(page(filters={"q": "maya gar"}).members), args.runs)
-        _time("search: email prefix", lambda: len(page(filters={"q": "emma.martin"}).members), args.runs)
+        time_median(
+            "search: first name prefix 'Chlo'", lambda: len(page(filters={"q": "Chlo"}).members), args.runs
+        )
+        time_median("search: 'maya gar'", lambda: len(page(filters={"q": "maya gar"}).members), args.runs)
+        time_median(
+            "search: email prefix", lambda: len(page(filters={"q": "emma.martin"}).members), args.runs
+        )
 
         def export_count():
             count = 0
@@ -109,7 +102,7 @@ def main() -> None:
                 count += 1
             return f"{count} rows"
 
-        _time("export: every row through the server-side cursor", export_count, 1)
+        time_median("export: every row through the server-side cursor", export_count, 1)
 
         with connection.cursor() as cursor:
             queryset = selectors.members_filter(Member.objects.all(), {"q": "Chlo"}).order_by(

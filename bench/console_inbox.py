@@ -10,14 +10,13 @@ each), then prints the time of each inbox read and the plans of the list and of 
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
 import sys
 import time
 from pathlib import Path
 
+from bench import django_setup, time_median
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "community.settings")
 
 SLUG = "bench-inbox"
 NUMBER = "+13125550143"
@@ -49,26 +48,14 @@ WHERE NOT EXISTS (SELECT 1 FROM messaging_message x WHERE x.conversation_id = c.
 """
 
 
-def _time(label: str, func, runs: int) -> None:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        result = func()
-        times.append(time.perf_counter() - started)
-    print(
-        f"{label:<48} median {statistics.median(times) * 1000:8.1f} ms  (best {min(times) * 1000:.1f}; {result})"
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--conversations", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
 
-    import django
-
-    django.setup()
+    # The bench database, never the development one: these seed hundreds of thousands of rows.
+    django_setup()
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django_tenants.utils import schema_context
@@ -104,25 +91,25 @@ def main() -> None:
             queryset = selectors.conversations_filter(selectors.InboxFilter(**filters), user=user)
             return selectors.conversations_page(queryset, after=after)
 
-        _time("open, page 1", lambda: len(page().conversations), args.runs)
+        time_median("open, page 1", lambda: len(page().conversations), args.runs)
         deep = Conversation.objects.filter(status="open").order_by("-last_message_at", "-id")[total // 3]
         deep_cursor = selectors.cursor_encode(deep)
-        _time(
+        time_median(
             "open, page after a third of them (keyset)",
             lambda: len(page(deep_cursor).conversations),
             args.runs,
         )
-        _time("unread, page 1", lambda: len(page(folder="unread").conversations), args.runs)
-        _time("done, page 1", lambda: len(page(folder="done").conversations), args.runs)
-        _time("assigned to me, page 1", lambda: len(page(folder="mine").conversations), args.runs)
-        _time(f"city {city}, page 1", lambda: len(page(city=city).conversations), args.runs)
-        _time("tag vip, page 1", lambda: len(page(tag="vip").conversations), args.runs)
-        _time("words 'townhall', page 1", lambda: len(page(q="townhall").conversations), args.runs)
-        _time(
+        time_median("unread, page 1", lambda: len(page(folder="unread").conversations), args.runs)
+        time_median("done, page 1", lambda: len(page(folder="done").conversations), args.runs)
+        time_median("assigned to me, page 1", lambda: len(page(folder="mine").conversations), args.runs)
+        time_median(f"city {city}, page 1", lambda: len(page(city=city).conversations), args.runs)
+        time_median("tag vip, page 1", lambda: len(page(tag="vip").conversations), args.runs)
+        time_median("words 'townhall', page 1", lambda: len(page(q="townhall").conversations), args.runs)
+        time_median(
             "words with no match (worst case)", lambda: len(page(q="zzqx-nothing").conversations), args.runs
         )
         first = Conversation.objects.order_by("-last_message_at").first()
-        _time("a thread", lambda: len(selectors.thread_messages(first)), args.runs)
+        time_median("a thread", lambda: len(selectors.thread_messages(first)), args.runs)
 
         with connection.cursor() as cursor:
             for label, filters in (("open list", {}), ("word search", {"q": "townhall"})):
