@@ -42,12 +42,11 @@ COMBINED_FILTER = {
 
 
 def setup_django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "community.settings")
     import logging
 
-    import django
+    from bench import django_setup
 
-    django.setup()
+    django_setup()  # the bench database (community_bench), never the development one
     logging.getLogger("twilio").setLevel(logging.WARNING)  # its client logs every request at INFO
 
 

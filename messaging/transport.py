@@ -28,6 +28,7 @@ import hmac
 import logging
 import os
 import re
+import ssl
 import threading
 import uuid
 import weakref
@@ -41,7 +42,7 @@ import aiohttp
 import requests
 from requests.adapters import HTTPAdapter
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
-from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.http import AsyncHttpClient
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
@@ -74,7 +75,6 @@ _ISOLATED_ENVIRONMENT = {"COMMUNITY_TWILIO_ENVIRONMENT": "isolated"}
 DEVELOPMENT_AUTH_TOKEN = "community-development-auth-token"  # noqa: S105 (public on purpose, see above)
 
 _T = TypeVar("_T")
-_FORM = "application/x-www-form-urlencoded"
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -340,16 +340,164 @@ class _SyncHttpClient(TwilioHttpClient):
         _http_logger.debug("-> HTTP %s", status_code)
 
 
-class _AsyncHttpClient(AsyncTwilioHttpClient):
-    """twilio's aiohttp-based client with the base URL rewrite. Its ClientSession is created on first use,
-    inside the transport's event loop: aiohttp binds a session to the running loop at creation (and refuses
-    to create one outside a loop), which the parent's constructor would do too early."""
+class _HttpError(ConnectionError):
+    """The connection broke, or the server's answer was not HTTP we understand (an OSError, like every
+    other connection failure: the message may be tried again)."""
+
+
+class _Connection(asyncio.Protocol):
+    """One keep-alive HTTP/1.1 connection, one request at a time; parses the answer as it arrives."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.closed = False
+        self._buffer = bytearray()
+        self._waiter: asyncio.Future[tuple[int, dict[str, str], bytes, bool]] | None = None
+        self._status: int | None = None
+        self._headers: dict[str, str] = {}
+        self._lower: dict[str, str] = {}
+        self._length: int | None = None  # None: chunked, or until the server closes
+        self._chunked = False
+        self._keep_alive = True
+        self._pos = 0  # where the body (or the next chunk) starts in the buffer
+        self._chunks = bytearray()
+
+    # -- asyncio.Protocol
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        waiter = self._waiter
+        if waiter is None or waiter.done():
+            return
+        if self._status is not None and self._length is None and not self._chunked:
+            self._finish(bytes(self._buffer[self._pos :]), keep_alive=False)  # a body ended by closing
+        else:
+            waiter.set_exception(_HttpError(f"the server closed the connection ({exc or 'no answer'})"))
+
+    def data_received(self, data: bytes) -> None:
+        if self._waiter is None or self._waiter.done():
+            self.abort()  # bytes nobody asked for: this connection cannot be trusted with a request
+            return
+        self._buffer += data
+        try:
+            self._parse()
+        except (ValueError, IndexError) as exc:
+            self._waiter.set_exception(_HttpError(f"not an HTTP answer: {exc}"))
+            self.abort()
+
+    # -- requests
+
+    def send(self, payload: bytes) -> asyncio.Future[tuple[int, dict[str, str], bytes, bool]]:
+        assert self.transport is not None
+        self._buffer.clear()
+        self._status, self._length, self._chunked, self._pos = None, None, False, 0
+        self._waiter = asyncio.get_running_loop().create_future()
+        self.transport.write(payload)
+        return self._waiter
+
+    def time_out(self, seconds: float) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_exception(TimeoutError(f"no answer from Twilio within {seconds:g} s"))
+        self.abort()
+
+    def abort(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.abort()
+
+    def _parse(self) -> None:
+        buffer = self._buffer
+        while self._status is None:
+            end = buffer.find(b"\r\n\r\n")
+            if end < 0:
+                if len(buffer) > 65536:
+                    raise ValueError("headers too long")
+                return
+            lines = bytes(buffer[:end]).decode("latin-1").split("\r\n")
+            version, code = lines[0].split(" ", 2)[:2]
+            status = int(code)
+            if 100 <= status < 200:  # an interim answer (100 Continue): the real one follows
+                del buffer[: end + 4]
+                continue
+            headers: dict[str, str] = {}
+            for line in lines[1:]:
+                name, _, value = line.partition(":")
+                headers[name.strip()] = value.strip()
+            lower = {name.lower(): value for name, value in headers.items()}
+            self._status, self._headers, self._pos = status, headers, end + 4
+            connection = lower.get("connection", "").lower()
+            self._keep_alive = connection != "close" and (version == "HTTP/1.1" or connection == "keep-alive")
+            if "chunked" in lower.get("transfer-encoding", "").lower():
+                self._chunked, self._chunks = True, bytearray()
+            elif "content-length" in lower:
+                self._length = int(lower["content-length"])
+            elif status in (204, 304):
+                self._length = 0
+            else:
+                self._keep_alive = False  # the body ends when the server closes the connection
+        if self._chunked:
+            self._parse_chunks()
+        elif self._length is not None and len(buffer) - self._pos >= self._length:
+            self._finish(bytes(buffer[self._pos : self._pos + self._length]), self._keep_alive)
+
+    def _parse_chunks(self) -> None:
+        buffer = self._buffer
+        while True:
+            line_end = buffer.find(b"\r\n", self._pos)
+            if line_end < 0:
+                return
+            size = int(bytes(buffer[self._pos : line_end]).split(b";", 1)[0], 16)
+            if size == 0:
+                if buffer.find(b"\r\n\r\n", line_end) < 0:  # the last chunk, then trailers, then a blank line
+                    return
+                self._finish(bytes(self._chunks), self._keep_alive)
+                return
+            if len(buffer) < line_end + 2 + size + 2:
+                return
+            self._chunks += buffer[line_end + 2 : line_end + 2 + size]
+            self._pos = line_end + 2 + size + 2
+
+    def _finish(self, body: bytes, keep_alive: bool) -> None:
+        assert self._waiter is not None and self._status is not None
+        self._waiter.set_result((self._status, self._headers, body, keep_alive))
+
+
+@dataclass(frozen=True)
+class _Target:
+    key: tuple[str, str, int]  # scheme, host, port: which pooled connections fit
+    host_header: str
+    path: str  # with its query string, if the URL had one
+
+
+class _AsyncHttpClient(AsyncHttpClient):
+    """The HTTP client under twilio's ``create_async``: HTTP/1.1 keep-alive connections of our own.
+
+    twilio-python builds the request (parameters, headers, credentials) and reads the answer (errors,
+    ``MessageInstance``); this class only moves the bytes, as its stock aiohttp client would. It exists for
+    the CPU: aiohttp's general-purpose request machinery (cookies, redirects, tracing, multidicts, payload
+    registry, a task per request) was most of our CPU per message, and a broadcast sends millions of the
+    same small POST. What it does: one request at a time per connection, a pool of idle connections per
+    host reused LIFO, TLS with the system's certificates (or certifi's, as requests does) for https, a
+    timeout per request (connect included), bodies by Content-Length, chunked or until close. What it does
+    not: redirects (twilio asks for none), proxies or .netrc (never: the endpoint is TWILIO_API_BASE_URL),
+    compression (it asks for none), retries (a POST is never resent here; the caller decides). Any failure
+    is an OSError (refused, reset, closed early, a garbled answer) or TimeoutError, so the caller sees a
+    retryable connection error; a connection that failed or timed out is dropped, never reused.
+
+    Built and used on the transport's event loop thread only (no locks).
+    """
 
     def __init__(self, *, rebase: _Rebaser, timeout: float) -> None:
-        super().__init__(pool_connections=False, timeout=timeout)
-        self.session: aiohttp.ClientSession | None = None
+        super().__init__(_http_logger, True, timeout)
         self._rebase = rebase
+        self._targets: dict[str, _Target] = {}
+        self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
+        self._busy: set[_Connection] = set()
         self._auth_header: tuple[tuple[str, str], str] | None = None
+        self._ssl: ssl.SSLContext | None = None
 
     async def request(
         self,
@@ -362,30 +510,92 @@ class _AsyncHttpClient(AsyncTwilioHttpClient):
         timeout: float | None = None,
         allow_redirects: bool = False,
     ) -> Response:
-        if self.session is None:
-            # No connection limit here: each send_many call bounds its own requests in flight, and a pool
-            # limit would make requests queue for a connection inside their own timeout.
-            connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300)
-            self.session = aiohttp.ClientSession(connector=connector, trust_env=False)
+        target = self._targets.get(url) or self._target(url)
+        path = target.path
+        if params:
+            path += ("&" if "?" in path else "?") + urlencode(params, doseq=True)
+        body = urlencode(data, doseq=True).encode() if data else b""
+        head = f"{method} {path} HTTP/1.1\r\nHost: {target.host_header}\r\n"
+        for name, value in (headers or {}).items():
+            head += f"{name}: {value}\r\n"
         if auth is not None:
-            # The parent hands aiohttp a BasicAuth, deprecated since aiohttp 3.14 (a warning per request);
-            # an Authorization header is the same bytes on the wire.
-            headers = {**(headers or {}), "Authorization": self._authorization(auth)}
-        if isinstance(data, dict) and (headers or {}).get("Content-Type") == _FORM:
-            # aiohttp turns a dict into a FormData, then into these very bytes, at a fifth of the client's
-            # CPU per message; encoding here is the same body for much less.
-            data = urlencode(data, doseq=True).encode()  # type: ignore[assignment]
-        return await super().request(
-            method,
-            self._rebase(url),
-            params=params,
-            data=data,
-            headers=headers,
-            auth=None,
-            # The parent passes None on to aiohttp, which then means "no timeout".
-            timeout=self.timeout if timeout is None else timeout,
-            allow_redirects=allow_redirects,
+            head += f"Authorization: {self._authorization(auth)}\r\n"
+        if body or method in ("POST", "PUT", "PATCH"):
+            head += f"Content-Length: {len(body)}\r\n"
+        if "\n" in head[:-2].replace("\r\n", ""):  # a stray newline would smuggle a header in
+            raise ValueError("a header value holds a line break")
+        payload = head.encode("latin-1") + b"\r\n" + body
+        seconds = self.timeout if timeout is None else timeout
+        if _http_logger.isEnabledFor(logging.DEBUG):
+            _http_logger.debug("%s %s", method, path)
+        connection = await self._connection(target, seconds)
+        self._busy.add(connection)
+        waiter = connection.send(payload)
+        timer = (
+            asyncio.get_running_loop().call_later(seconds, connection.time_out, seconds) if seconds else None
         )
+        try:
+            status, response_headers, response_body, keep_alive = await waiter
+        except BaseException:
+            connection.abort()  # failed, timed out or cancelled mid-request: never reused
+            raise
+        finally:
+            self._busy.discard(connection)
+            if timer is not None:
+                timer.cancel()
+        if keep_alive and not connection.closed:
+            self._idle.setdefault(target.key, []).append(connection)
+        else:
+            connection.abort()
+        if _http_logger.isEnabledFor(logging.DEBUG):
+            _http_logger.debug("-> HTTP %s", status)
+        return Response(status, response_body.decode("utf-8", "replace"), response_headers)
+
+    async def _connection(self, target: _Target, seconds: float | None) -> _Connection:
+        idle = self._idle.get(target.key)
+        while idle:
+            connection = idle.pop()
+            transport = connection.transport
+            if not connection.closed and transport is not None and not transport.is_closing():
+                return connection
+        scheme, host, port = target.key
+        loop = asyncio.get_running_loop()
+        context = self._ssl_context() if scheme == "https" else None
+        connect = loop.create_connection(
+            _Connection, host, port, ssl=context, server_hostname=host if context else None
+        )
+        try:
+            _, connection = await asyncio.wait_for(connect, seconds)
+        except TimeoutError as exc:
+            raise TimeoutError(f"could not connect to {host}:{port} within {seconds:g} s") from exc
+        return connection
+
+    def _target(self, url: str) -> _Target:
+        parts = urlsplit(self._rebase(url))
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not an http(s) URL: {url!r}")
+        default_port = 443 if parts.scheme == "https" else 80
+        port = parts.port or default_port
+        host = parts.hostname
+        host_header = host if port == default_port else f"{host}:{port}"
+        if ":" in host:  # an IPv6 address
+            host_header = f"[{host}]" if port == default_port else f"[{host}]:{port}"
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        target = _Target((parts.scheme, host, port), host_header, path)
+        if len(self._targets) > 1024:  # only a handful of URLs in practice (one per account and resource)
+            self._targets.clear()
+        self._targets[url] = target
+        return target
+
+    def _ssl_context(self) -> ssl.SSLContext:
+        if self._ssl is None:
+            try:
+                import certifi
+
+                self._ssl = ssl.create_default_context(cafile=certifi.where())
+            except ImportError:  # pragma: no cover - requests depends on certifi
+                self._ssl = ssl.create_default_context()
+        return self._ssl
 
     def _authorization(self, auth: tuple[str, str]) -> str:
         if self._auth_header is None or self._auth_header[0] != auth:
@@ -393,11 +603,14 @@ class _AsyncHttpClient(AsyncTwilioHttpClient):
             self._auth_header = (auth, f"Basic {credentials}")
         return self._auth_header[1]
 
-    def log_request(self, kwargs: dict[str, Any]) -> None:
-        _http_logger.debug("%s %s", kwargs["method"], kwargs["url"])
-
-    def log_response(self, status_code: int, response: Any) -> None:
-        _http_logger.debug("-> HTTP %s", status_code)
+    async def close(self) -> None:
+        for connections in self._idle.values():
+            for connection in connections:
+                connection.abort()
+        self._idle.clear()
+        for connection in list(self._busy):
+            connection.abort()
+        self._busy.clear()
 
 
 _INHERITED_AT_FORK: list[object] = []  # see _Connections.after_fork_in_child
@@ -429,7 +642,7 @@ class _Connections:
         self._async_client: Client | None = None  # only touched from the loop thread
         _Connections.live.add(self)
 
-    def _make_client(self, http_client: TwilioHttpClient | AsyncTwilioHttpClient) -> Client:
+    def _make_client(self, http_client: TwilioHttpClient | AsyncHttpClient) -> Client:
         return Client(
             self.account_sid, self.auth_token, environment=_ISOLATED_ENVIRONMENT, http_client=http_client
         )
@@ -463,7 +676,7 @@ class _Connections:
     def run(self, coro: Coroutine[Any, Any, _T]) -> _T:
         """Run ``coro`` on this transport's event loop thread and wait for its result.
 
-        One long-lived loop, rather than ``asyncio.run`` per call, keeps the aiohttp session and its
+        One long-lived loop, rather than ``asyncio.run`` per call, keeps the pooled connections and their
         keep-alive connections (a TLS handshake each, against Twilio) from one batch to the next, and works
         even when the caller itself runs inside an event loop.
         """
@@ -502,7 +715,7 @@ class _Connections:
             try:
                 asyncio.run_coroutine_threadsafe(_shutdown(async_client), loop).result(timeout=5)
             except Exception:  # closing is best effort: the process may be exiting
-                logger.debug("closing the Twilio aiohttp session failed", exc_info=True)
+                logger.debug("closing the Twilio connections failed", exc_info=True)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=5)
         if not thread.is_alive():
@@ -538,7 +751,7 @@ class TwilioTransport:
     """Sends through Twilio's REST API with the official client.
 
     Safe to share between threads and to keep for the life of a worker process: connections are pooled
-    (requests for ``send``; aiohttp on a private event loop thread for ``send_many``) and a forked child
+    (requests for ``send``; our own HTTP/1.1 client on a private event loop thread for ``send_many``) and a forked child
     builds its own.
     """
 
