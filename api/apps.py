@@ -8,11 +8,18 @@ class ApiConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the token scheme with drf-spectacular.
-        from django.db.models.signals import post_migrate
+        from django.db.models.signals import post_delete, post_migrate, post_save
 
         from api import schema  # noqa: F401
+        from api.models import WebhookEndpoint
+        from api.webhooks import webhook_listeners_clear
 
         post_migrate.connect(_cache_table_create, sender=self)
+        # Inbound texts read the schema's webhook listeners from a cache (api.webhooks._events_listened).
+        for signal in (post_save, post_delete):
+            signal.connect(
+                webhook_listeners_clear, sender=WebhookEndpoint, dispatch_uid=f"api.listeners.{signal}"
+            )
 
 
 def _cache_table_create(using: str = "default", **kwargs) -> None:

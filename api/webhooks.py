@@ -22,6 +22,7 @@ import ipaddress
 import json
 import secrets
 import socket
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -99,6 +100,34 @@ def webhook_url_check(url: str, *, resolve: bool) -> None:
             raise WebhookUrlError("Webhooks cannot target private, loopback or reserved addresses.")
 
 
+# Which events have at least one active endpoint, per schema: most leaders have no webhooks, and every inbound
+# text asks. Kept LISTENERS_CACHE_SECONDS; cleared in this process when an endpoint is saved or deleted, so
+# another process may miss a brand-new endpoint's events for those few seconds. Only "nobody listens" is
+# trusted: when someone may listen, the endpoints are read again, so a deactivated endpoint never gets one.
+LISTENERS_CACHE_SECONDS = 5.0
+_listeners_cache: dict[str, tuple[float, frozenset[str]]] = {}
+_listeners_lock = threading.Lock()
+
+
+def _events_listened() -> frozenset[str]:
+    schema = connection.schema_name
+    now = time.monotonic()
+    cached = _listeners_cache.get(schema)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    events: set[str] = set()
+    for subscribed in WebhookEndpoint.objects.filter(is_active=True).values_list("events", flat=True):
+        events.update(subscribed)
+    with _listeners_lock:
+        _listeners_cache[schema] = (now + LISTENERS_CACHE_SECONDS, frozenset(events))
+    return frozenset(events)
+
+
+def webhook_listeners_clear(**_signal_kwargs) -> None:
+    with _listeners_lock:
+        _listeners_cache.clear()
+
+
 def webhook_event_emit(
     *, name: str, payload: dict[str, Any] | Callable[[], dict[str, Any]]
 ) -> WebhookEvent | None:
@@ -107,10 +136,12 @@ def webhook_event_emit(
     Call inside a leader's schema, in the transaction that made the change: deliveries are queued when it
     commits, and vanish with it if it rolls back. Returns None (and stores nothing) when no endpoint listens.
     `payload` may be a function, called only when some endpoint listens, so hot paths (every inbound text)
-    pay one indexed query and nothing more when the leader has no webhooks.
+    pay no query at all while the schema's listeners are cached and none listens to `name`.
     """
     if name not in WebhookEvent.Name.values:
         raise ValueError(f"unknown webhook event {name!r}")
+    if name not in _events_listened():
+        return None
     endpoint_ids = list(
         WebhookEndpoint.objects.filter(is_active=True, events__contains=[name]).values_list("pk", flat=True)
     )

@@ -1,9 +1,11 @@
-"""The platform's WSGI app plus, for bench/inbound.py only, a baseline view at /bench/baseline/.
+"""The platform's WSGI app plus, for bench/inbound.py only, a baseline at /bench/baseline/.
 
-The baseline is the least a Django webhook can do: the same settings and middleware, the same signature
-check, one INSERT … ON CONFLICT DO NOTHING into the bench leader's messages (schema-qualified, so no
-search_path), and an empty TwiML answer. No routing, no leader, no transaction, no member lookup. The inbound
-webhook's rate is reported against it. Never deployed: gunicorn loads this module only in the benchmark.
+The baseline is the least a Django webhook can do: a bare Django view (Django's WSGI handler with no
+middleware, only its URL resolution) that does the same signature check, one INSERT … ON CONFLICT DO
+NOTHING into the bench leader's messages (schema-qualified, so no search_path) through Django's cursor, and
+answers an empty TwiML. No routing, no leader, no transaction, no member lookup. The inbound webhook's rate
+is reported against it. Everything else is `community.wsgi.application`, as deployed. Never deployed:
+gunicorn loads this module only in the benchmark.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from django.urls import path
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "community.settings")
 
 BENCH_SCHEMA = os.environ.get("BENCH_SCHEMA", "leader_bench_inbound")
+BASELINE_PATH = "/bench/baseline/"
 
 
 def baseline_view(request):
@@ -22,7 +25,8 @@ def baseline_view(request):
     from django.http import HttpResponse, JsonResponse
     from django.utils import timezone
 
-    from messaging.views import EMPTY_TWIML, TWIML, signature_valid
+    from messaging.receiver import EMPTY_TWIML, TWIML
+    from messaging.views import signature_valid
 
     if not signature_valid(request):
         return JsonResponse({"error": "invalid or missing X-Twilio-Signature"}, status=403)
@@ -39,19 +43,32 @@ def baseline_view(request):
     return HttpResponse(EMPTY_TWIML, content_type=TWIML)
 
 
-def _urlpatterns():
-    from django.views.decorators.csrf import csrf_exempt
+def baseline_urlconf(get_response):
+    """The bare handler's only middleware: resolve its requests against this module's one URL."""
 
-    from community.urls_public import urlpatterns
+    def middleware(request):
+        request.urlconf = __name__
+        return get_response(request)
 
-    return [*urlpatterns, path("bench/baseline/", csrf_exempt(baseline_view), name="bench_baseline")]
+    return middleware
 
 
-from django.conf import settings  # noqa: E402 - after DJANGO_SETTINGS_MODULE
+def _bare_handler():
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.test.utils import override_settings
 
-settings.PUBLIC_SCHEMA_URLCONF = "bench.inbound_wsgi"
+    with override_settings(MIDDLEWARE=[f"{__name__}.baseline_urlconf"]):
+        return WSGIHandler()  # its middleware chain is built here, from the overridden setting
 
-from django.core.wsgi import get_wsgi_application  # noqa: E402
 
-application = get_wsgi_application()
-urlpatterns = _urlpatterns()
+urlpatterns = [path(BASELINE_PATH.strip("/") + "/", baseline_view, name="bench_baseline")]
+
+from community.wsgi import application as platform  # noqa: E402 - sets Django up
+
+bare = _bare_handler()
+
+
+def application(environ, start_response):
+    if environ.get("PATH_INFO") == BASELINE_PATH:
+        return bare(environ, start_response)
+    return platform(environ, start_response)

@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 EMBEDDED_DATABASE_NAME = "community"
+PREPARE_ONLY_WHEN_ASKED = 2**31 - 1  # psycopg prepare_threshold: see database_from_url
 
 
 class DatabaseConfigError(Exception):
@@ -38,6 +39,10 @@ def database_from_url(url: str) -> dict:
         where = parts.netloc.rsplit("@", 1)[-1]  # never the password
         raise DatabaseConfigError(f"DATABASE_URL has a port that is not a number: {where!r}") from None
     options = {key: values[-1] for key, values in query.items()}
+    # Django's cursors bind parameters on the client and are never prepared. Django turns psycopg's
+    # prepared statements off altogether (prepare_threshold None); a threshold no query reaches keeps them
+    # for the few hot statements that ask (`prepare=True`: messaging.services._prepared_fetchone).
+    options.setdefault("prepare_threshold", PREPARE_ONLY_WHEN_ASKED)
     return {
         "ENGINE": "django_tenants.postgresql_backend",
         "NAME": name,

@@ -4,7 +4,12 @@ import threading
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "community.settings")
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+
+from messaging.receiver import with_sms_receiver  # noqa: E402 - needs Django set up
+
+# Inbound texts are answered ahead of Django's handler and middleware (messaging/receiver.py).
+application = with_sms_receiver(django_application)
 
 
 def _gazetteer_preload() -> None:

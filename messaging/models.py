@@ -64,18 +64,27 @@ class Conversation(models.Model):
         OPEN = "open", "Open"
         DONE = "done", "Done"
 
-    phone = PhoneField(unique=True)
+    phone = PhoneField()  # unique: Meta.constraints
     member = models.ForeignKey(Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
     unread_count = models.PositiveIntegerField(default=0)
     assigned_to = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # Meta.indexes: (assigned_to, -last_message_at) serves it
     )
     last_message_at = models.DateTimeField(default=timezone.now)
     last_message_preview = models.CharField(max_length=120, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
+    # Every inbound text updates its conversation, and every index here is written each time (the sort key
+    # last_message_at is in most of them, so no update is HOT): only the indexes a query needs. The unique
+    # phone is a constraint rather than `unique=True`, which would add a LIKE index nothing searches with.
     class Meta:
+        constraints = [models.UniqueConstraint(fields=["phone"], name="messaging_conversation_phone_uniq")]
         indexes = [
             models.Index(fields=["-last_message_at"]),
             models.Index(fields=["status", "-last_message_at"]),
@@ -104,7 +113,12 @@ class Message(models.Model):
         NOTICE = "notice", "Other automatic text"
 
     conversation = models.ForeignKey(
-        Conversation, null=True, blank=True, on_delete=models.CASCADE, related_name="messages"
+        Conversation,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="messages",
+        db_index=False,  # Meta.indexes: (conversation, created_at) serves it
     )
     member = models.ForeignKey(Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     phone = PhoneField()
@@ -112,12 +126,17 @@ class Message(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.CONVERSATION)
     body = models.TextField()
     status = models.CharField(max_length=12, choices=SmsStatus.choices)
-    twilio_sid = models.CharField(max_length=40, unique=True, null=True, blank=True)
+    twilio_sid = models.CharField(max_length=40, null=True, blank=True)  # unique: Meta.constraints
     error_code = models.PositiveIntegerField(null=True, blank=True)
     failure_reason = models.CharField(max_length=200, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     sent_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # Meta.indexes: only the team's replies have one
     )
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -126,11 +145,22 @@ class Message(models.Model):
     # MediaUrl0…), kept for the inbox; Twilio adds parameters without notice, so this is not a schema.
     details = models.JSONField(null=True, blank=True)
 
+    # Inbound texts are the hot insert (thousands a second in a burst): each index costs every one of them.
+    # The sid is unique through a constraint (ON CONFLICT needs it) rather than `unique=True`, which adds a
+    # LIKE index no query uses; the team member who sent a reply is indexed only where there is one.
     class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["twilio_sid"], name="messaging_message_twilio_sid_uniq")
+        ]
         indexes = [
             models.Index(fields=["conversation", "created_at"]),
             models.Index(fields=["phone", "-created_at"]),
             models.Index(fields=["status", "created_at"]),
+            models.Index(
+                fields=["sent_by"],
+                name="messaging_message_sent_by",
+                condition=models.Q(sent_by__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime
 import json
@@ -168,47 +167,72 @@ class InboundResult:
         return self.message_id is None
 
 
-# One statement stores the text and, for a member's ordinary text, files it in their conversation:
+# One statement stores the text and, for a member's ordinary text, files it in their conversation and counts
+# it as a reply to the broadcast they got last:
 # - `fan` reads the member (if any) by phone;
 # - `filing` is that member when the text belongs in the inbox (not a keyword; START from someone already
 #   subscribed is an answer, "YES", not an opt-in);
 # - `existing`/`created` find or create the conversation (created with unread_count 1 for this text);
 # - `stored` inserts the text once (ON CONFLICT on the sid: Twilio's retries change nothing);
-# - `bumped` counts it unread in an existing conversation, only if `stored` really inserted it.
-# A single statement is atomic by itself: no transaction round trips on the hot path.
+# - `bumped` counts it unread in an existing conversation, only if `stored` really inserted it;
+# - `recent`/`replied`/`counted`: the filed member's latest delivery sent within REPLY_WINDOW (among
+#   broadcasts queued recently enough to hold one) gets `replied_at`, and its broadcast one more reply,
+#   once per member and broadcast (broadcast results, docs/broadcasts.md).
+# Every table is qualified with the leader's schema ({schema}), so the statement needs no `SET search_path`
+# and runs as a prepared statement, parsed and planned once per connection. A single statement is atomic by
+# itself: no transaction round trips on the hot path.
 _RECEIVE_SQL = """
-WITH fan AS (SELECT id, status, language FROM signup_member WHERE phone = %(phone)s),
+WITH fan AS (SELECT id, status, language FROM {schema}.signup_member WHERE phone = %(phone)s),
 filing AS (SELECT id FROM fan WHERE %(plain)s OR (%(start)s AND status = 'subscribed')),
 existing AS (
-    SELECT id FROM messaging_conversation
+    SELECT id FROM {schema}.messaging_conversation
     WHERE phone = %(phone)s AND EXISTS (SELECT 1 FROM filing)
 ),
 created AS (
-    INSERT INTO messaging_conversation
+    INSERT INTO {schema}.messaging_conversation
         (phone, member_id, status, unread_count, last_message_at, last_message_preview, created_at)
     SELECT %(phone)s, filing.id, 'open', 1, %(now)s, %(preview)s, %(now)s FROM filing
     WHERE NOT EXISTS (SELECT 1 FROM existing)
-        AND NOT EXISTS (SELECT 1 FROM messaging_message WHERE twilio_sid = %(sid)s)
+        AND NOT EXISTS (SELECT 1 FROM {schema}.messaging_message WHERE twilio_sid = %(sid)s)
     ON CONFLICT (phone) DO NOTHING
     RETURNING id
 ),
 stored AS (
-    INSERT INTO messaging_message
+    INSERT INTO {schema}.messaging_message
         (member_id, conversation_id, phone, direction, kind, body, status, twilio_sid, failure_reason,
          attempts, created_at, updated_at, details)
     VALUES ((SELECT id FROM fan), COALESCE((SELECT id FROM existing), (SELECT id FROM created)), %(phone)s,
-            'in', 'conversation', %(body)s, 'received', %(sid)s, '', 0, %(now)s, %(now)s, %(details)s)
+            'in', 'conversation', %(body)s, 'received', %(sid)s, '', 0, %(now)s, %(now)s, %(details)s::jsonb)
     ON CONFLICT (twilio_sid) DO NOTHING
     RETURNING id, conversation_id
 ),
 bumped AS (
-    UPDATE messaging_conversation SET
+    UPDATE {schema}.messaging_conversation SET
         unread_count = unread_count + 1,
         last_message_at = GREATEST(last_message_at, %(now)s),
         last_message_preview = %(preview)s,
         status = 'open',
         member_id = COALESCE(member_id, (SELECT id FROM filing))
     WHERE id = (SELECT id FROM existing) AND EXISTS (SELECT 1 FROM stored)
+),
+recent AS (
+    SELECT broadcast_id, member_id FROM {schema}.messaging_delivery
+    WHERE broadcast_id IN (SELECT id FROM {schema}.messaging_broadcast WHERE queued_at >= %(queued_since)s)
+        AND member_id = (SELECT id FROM filing)
+        AND sent_at >= %(reply_since)s AND sent_at <= %(now)s
+        AND EXISTS (SELECT 1 FROM stored)
+    ORDER BY sent_at DESC
+    LIMIT 1
+),
+replied AS (
+    UPDATE {schema}.messaging_delivery AS delivery SET replied_at = %(now)s FROM recent
+    WHERE delivery.broadcast_id = recent.broadcast_id AND delivery.member_id = recent.member_id
+        AND delivery.replied_at IS NULL
+    RETURNING delivery.broadcast_id
+),
+counted AS (
+    UPDATE {schema}.messaging_broadcast SET reply_count = reply_count + 1
+    WHERE id = (SELECT broadcast_id FROM replied)
 )
 SELECT (SELECT id FROM stored), (SELECT conversation_id FROM stored), fan.id, fan.status
 FROM (SELECT 1) AS one LEFT JOIN fan ON TRUE
@@ -232,16 +256,55 @@ WITH conversation AS (
 UPDATE messaging_message SET conversation_id = (SELECT id FROM conversation) WHERE id = %(message_id)s
 """
 
+_receive_sql_cache: dict[str, str] = {}
+
+
+def _receive_sql(schema_name: str) -> str:
+    sql = _receive_sql_cache.get(schema_name)
+    if sql is None:
+        from psycopg import sql as psycopg_sql
+
+        quoted = psycopg_sql.Identifier(schema_name).as_string(None)
+        sql = _receive_sql_cache[schema_name] = _RECEIVE_SQL.replace("{schema}", quoted)
+    return sql
+
+
+def _prepared_fetchone(sql: str, params: dict) -> tuple:
+    """One statement on Django's connection, as a server-side prepared statement: PostgreSQL parses and
+    plans it once per connection, then only binds and runs it (Django's cursors bind on the client, so they
+    send and parse the whole text every time). It takes part in the current transaction, if any.
+
+    A connection that broke while idle (the server restarted, a proxy closed it) is reopened once: the
+    statements run this way are idempotent (keyed by Twilio's sid), so running one again is safe.
+    """
+    import psycopg
+    from django.db import Error as DatabaseError
+
+    for attempt in (1, 2):
+        connection.ensure_connection()
+        try:
+            with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+                cursor.execute(sql, params, prepare=True)
+                return cursor.fetchone()
+        except DatabaseError:
+            if attempt == 2 or connection.in_atomic_block or connection.is_usable():
+                raise
+            connection.close()
+    raise AssertionError("unreachable")
+
 
 def inbound_sms_receive(*, leader, sms: InboundSms) -> InboundResult:
-    """Store a fan's text exactly once and decide the automatic answer, if any. Call inside the leader's
-    schema.
+    """Store a fan's text exactly once and decide the automatic answer, if any. Works in the leader's schema
+    itself (the caller may be in any schema).
 
     A retry of a text already stored (same MessageSid) changes nothing and gets no answer. Keywords act at
     once (STOP opts out before this returns), in the same transaction as storing the text, so a crash can
     never leave a STOP stored but not acted on. A suspended leader's texts are stored and acted on, but the
     answer is recorded as failed and not returned.
     """
+    from django_tenants.utils import schema_context
+
+    from messaging.broadcast_services import REPLY_WINDOW
     from messaging.keywords import Keyword, keyword_match
 
     keyword = keyword_match(sms.body)
@@ -255,54 +318,83 @@ def inbound_sms_receive(*, leader, sms: InboundSms) -> InboundResult:
         "details": json.dumps(sms.details) if sms.details else None,
         "plain": keyword is None,
         "start": keyword == Keyword.START,
+        "reply_since": now - REPLY_WINDOW,
+        # A delivery sent within the window belongs to a broadcast queued at most a few days before it
+        # (scheduled sending and quiet hours delay, never by more): lets the index on broadcasts bound it.
+        "queued_since": now - REPLY_WINDOW - datetime.timedelta(days=2),
     }
-    # An ordinary text is one atomic statement. Keywords take a transaction around the statement and the
-    # opt-out or opt-in. For a newcomer's plain text, a crash after storing it only loses the welcome (a
-    # retry is a duplicate): they text again and get their link.
-    with transaction.atomic() if keyword is not None else contextlib.nullcontext():
-        with connection.cursor() as cursor:
-            cursor.execute(_RECEIVE_SQL, params)
-            message_id, conversation_id, member_id, member_status = cursor.fetchone()
+    sql = _receive_sql(leader.schema_name)
+    # An ordinary text is one atomic statement, outside any transaction and with no query to enter the
+    # schema. Keywords take a transaction around the statement and the opt-out or opt-in. For a newcomer's
+    # plain text, a crash after storing it only loses the welcome (a retry is a duplicate): they text again
+    # and get their link.
+    if keyword is None:
+        message_id, conversation_id, member_id, member_status = _prepared_fetchone(sql, params)
+        if message_id is None:
+            return InboundResult(message_id=None)
+        if member_id is not None:
+            with schema_context(leader.schema_name):
+                return InboundResult(
+                    message_id=message_id,
+                    reply=_member_text_filed(
+                        leader=leader,
+                        sms=sms,
+                        params=params,
+                        ids=(message_id, conversation_id, member_id),
+                        subscribed=member_status == Member.Status.SUBSCRIBED,
+                    ),
+                )
+    with schema_context(leader.schema_name), transaction.atomic():
+        if keyword is not None:
+            message_id, conversation_id, member_id, member_status = _prepared_fetchone(sql, params)
             if message_id is None:
                 return InboundResult(message_id=None)
-            filed = keyword is None or (
-                keyword == Keyword.START and member_status == Member.Status.SUBSCRIBED
-            )
-            if member_id is not None and filed:
-                if conversation_id is None:
-                    cursor.execute(_FILE_SQL, {**params, "member_id": member_id, "message_id": message_id})
-                _member_text_received(member_id=member_id, message_id=message_id)
-                reply = None
-                if keyword is None and member_status == Member.Status.SUBSCRIBED:
-                    reply = _keyword_reply_answer(leader=leader, sms=sms, member_id=member_id)
-                return InboundResult(message_id=message_id, reply=reply)
-        with transaction.atomic():
-            if member_id is not None:
-                member = Member.objects.get(pk=member_id)
-                reply = _member_keyword_answer(leader=leader, member=member, keyword=keyword)
-            else:
-                member = None
-                reply = _newcomer_answer(leader=leader, sms=sms, keyword=keyword, now=now)
-            if reply is None:
+            if (
+                member_id is not None
+                and keyword == Keyword.START
+                and member_status == Member.Status.SUBSCRIBED
+            ):
+                # "YES" from a subscribed member answers the team: filed like any text, no opt-in.
+                _member_text_filed(
+                    leader=leader,
+                    sms=sms,
+                    params=params,
+                    ids=(message_id, conversation_id, member_id),
+                    subscribed=False,
+                )
                 return InboundResult(message_id=message_id)
-            kind, body = reply
-            return InboundResult(
-                message_id=message_id,
-                reply=_reply_record(leader=leader, phone=sms.from_, member=member, kind=kind, body=body),
-            )
+        if member_id is not None:
+            member = Member.objects.get(pk=member_id)
+            reply = _member_keyword_answer(leader=leader, member=member, keyword=keyword)
+        else:
+            member = None
+            reply = _newcomer_answer(leader=leader, sms=sms, keyword=keyword, now=now)
+        if reply is None:
+            return InboundResult(message_id=message_id)
+        kind, body = reply
+        return InboundResult(
+            message_id=message_id,
+            reply=_reply_record(leader=leader, phone=sms.from_, member=member, kind=kind, body=body),
+        )
 
 
-def _member_text_received(*, member_id: int, message_id: int) -> None:
-    """What a member's text sets off beyond the inbox: a reply counted on the broadcast it answers, and the
-    leader's `message.received` webhook."""
+def _member_text_filed(
+    *, leader, sms: InboundSms, params: dict, ids: tuple[int, int | None, int], subscribed: bool
+) -> str | None:
+    """A member's text was stored and (by _RECEIVE_SQL) filed in their conversation and counted as a reply;
+    what else it sets off: the leader's `message.received` webhook, and the leader's keyword reply when a
+    subscribed member texted one. Returns that reply, if any. Call inside the leader's schema."""
     from api.services import message_payload
     from api.webhooks import webhook_event_emit
-    from messaging.broadcast_services import broadcast_reply_count
 
-    broadcast_reply_count(member_id=member_id)
+    message_id, conversation_id, member_id = ids
+    if conversation_id is None:
+        with connection.cursor() as cursor:
+            cursor.execute(_FILE_SQL, {**params, "member_id": member_id, "message_id": message_id})
     webhook_event_emit(
         name="message.received", payload=lambda: message_payload(Message.objects.get(pk=message_id))
     )
+    return _keyword_reply_answer(leader=leader, sms=sms, member_id=member_id) if subscribed else None
 
 
 def _keyword_reply_answer(*, leader, sms: InboundSms, member_id: int) -> str | None:

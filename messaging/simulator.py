@@ -15,16 +15,15 @@ from functools import wraps
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.test import RequestFactory
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_tenants.utils import schema_context
 
 from leaders.models import Leader
 from messaging.models import Message
+from messaging.receiver import E164, sms_webhook_answer
 from messaging.services import phone_country
 from messaging.transport import get_transport
-from messaging.views import E164, sms_webhook
 from signup.demo import FICTIONAL_LINES, fictional_number
 
 MAX_BODY = 1600  # Twilio's longest inbound text
@@ -107,11 +106,10 @@ def simulator_send(request: HttpRequest) -> JsonResponse:
     }
     path = reverse("twilio_sms", urlconf=settings.PUBLIC_SCHEMA_URLCONF)
     signature = transport.request_validator().compute_signature(settings.PUBLIC_BASE_URL + path, params)
-    webhook_request = RequestFactory().post(path, data=params, HTTP_X_TWILIO_SIGNATURE=signature)
-    response = sms_webhook(webhook_request)
+    answer = sms_webhook_answer(params=params, signature=signature, full_path=path)
     return JsonResponse(
-        {"status": response.status_code, "twiml": response.content.decode(), "sid": sid},
-        status=200 if response.status_code == 200 else 502,
+        {"status": answer.status, "twiml": answer.body, "sid": sid},
+        status=200 if answer.status == 200 else 502,
     )
 
 

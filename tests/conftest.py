@@ -152,14 +152,31 @@ class LiveServer:
         )
 
 
+def _platform_handler():
+    """What `community.wsgi` serves (the inbound-text receiver ahead of Django), plus static files."""
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+
+    from messaging.receiver import with_sms_receiver
+
+    class PlatformHandler(StaticFilesHandler):
+        def __init__(self, application):
+            super().__init__(application)
+            self._serve = with_sms_receiver(super().__call__)
+
+        def __call__(self, environ, start_response):
+            return self._serve(environ, start_response)
+
+    return PlatformHandler
+
+
 @pytest.fixture(scope="session")
 def live_app(django_db_setup, django_db_blocker) -> LiveServer:
-    """One threaded WSGI server for the whole session (pytest-django's would flush the database)."""
-    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    """One threaded WSGI server for the whole session (pytest-django's would flush the database), serving
+    what production serves: `community.wsgi`'s inbound-text receiver ahead of Django."""
     from django.test.testcases import LiveServerThread
 
     with django_db_blocker.unblock():
-        thread = LiveServerThread("127.0.0.1", StaticFilesHandler, port=0)
+        thread = LiveServerThread("127.0.0.1", _platform_handler(), port=0)
         thread.daemon = True
         thread.start()
         thread.is_ready.wait()

@@ -1,0 +1,173 @@
+"""The inbound-text webhook as deployed: real HTTP to the WSGI app that answers it ahead of Django
+(messaging/receiver.py), with committed data, as gunicorn serves it."""
+
+from __future__ import annotations
+
+import datetime
+from urllib.parse import urlencode
+
+import pytest
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from messaging.broadcast_services import broadcast_create
+from messaging.models import Broadcast, Conversation, Delivery, DeliveryStatus, Message
+from messaging.services import leader_cache_clear
+from signup.models import Member, SignupToken
+from tests.messaging.webhooks import SMS_PATH, sign, sms_params
+from tests.phones import unique_phone
+
+FORM = "application/x-www-form-urlencoded"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_leader_cache():
+    leader_cache_clear()
+    yield
+    leader_cache_clear()
+
+
+def post(live_app, params: dict[str, str], *, signature: str | None = None, body: bytes | None = None):
+    headers = {
+        "Content-Type": FORM,
+        "X-Twilio-Signature": sign(SMS_PATH, params) if signature is None else signature,
+    }
+    return live_app.http(
+        "POST", SMS_PATH, data=urlencode(params).encode() if body is None else body, headers=headers
+    )
+
+
+def text(live_app, leader, phone: str, body: str, **extra: str):
+    return post(live_app, sms_params(from_=phone, to=str(leader.phone_number), body=body, **extra))
+
+
+def member_create(leader, **fields) -> Member:
+    with schema_context(leader.schema_name):
+        return Member.objects.create(phone=fields.pop("phone", None) or unique_phone(), **fields)
+
+
+def rows(leader, phone: str) -> tuple[list[Message], Conversation | None]:
+    with schema_context(leader.schema_name):
+        messages = list(Message.objects.filter(phone=phone).order_by("created_at", "pk"))
+        return messages, Conversation.objects.filter(phone=phone).first()
+
+
+def test_a_members_text_is_stored_once_and_filed_in_the_inbox(live_db, live_app, world):
+    member = member_create(world.alice, first_name="Ana")
+    params = sms_params(from_=member.phone, to=str(world.alice.phone_number), body="See you Saturday!")
+
+    first, retry = post(live_app, params), post(live_app, params)
+    second = text(live_app, world.alice, member.phone, "What time?")
+
+    assert [first.status_code, retry.status_code, second.status_code] == [200, 200, 200]
+    assert first.headers["Content-Type"].startswith("text/xml")
+    assert "<Message>" not in first.text and "<Message>" not in second.text
+    messages, conversation = rows(world.alice, member.phone)
+    assert [m.body for m in messages] == ["See you Saturday!", "What time?"]
+    assert {m.member_id for m in messages} == {member.pk}
+    assert messages[0].details["FromCity"] == "WASHINGTON"
+    assert (conversation.member_id, conversation.unread_count) == (member.pk, 2)
+    assert conversation.last_message_preview == "What time?"
+    assert {m.conversation_id for m in messages} == {conversation.pk}
+
+
+def test_a_first_text_gets_the_welcome_and_a_link_and_stop_works(live_db, live_app, world):
+    phone = unique_phone()
+
+    welcome = text(live_app, world.alice, phone, "Hola Alice")
+    member = member_create(world.alice, phone=phone, language="es")
+    stop = text(live_app, world.alice, phone, "  stop! ")
+    after = text(live_app, world.alice, phone, "hello?")
+
+    assert "Join my community" in welcome.text or "/j/" in welcome.text
+    assert "http://alice.localhost:8000/j/" in welcome.text
+    assert "<Message>" in stop.text
+    assert "<Message>" not in after.text
+    with schema_context(world.alice.schema_name):
+        assert SignupToken.objects.filter(phone=phone).count() == 1
+        member.refresh_from_db()
+    assert member.status == Member.Status.OPTED_OUT
+
+
+def test_bad_requests_get_clear_4xx_answers_and_store_nothing(live_db, live_app, world):
+    phone = unique_phone()
+    params = sms_params(from_=phone, to=str(world.alice.phone_number), body="Hi")
+
+    forged = post(live_app, params, signature=sign(SMS_PATH, params, token="x" * 32))
+    unsigned = post(live_app, params, signature="")
+    non_ascii_signature = post(live_app, params, signature="é" * 28)
+    missing = post(live_app, {k: v for k, v in params.items() if k != "From"})
+    not_e164 = post(live_app, {**params, "From": "12025550100"})
+    not_utf8 = post(live_app, params, body=b"Body=\xff\xfe&From=%2B1")
+    too_big = post(live_app, params, body=b"Body=" + b"x" * (70 * 1024))
+
+    assert [r.status_code for r in (forged, unsigned, non_ascii_signature)] == [403, 403, 403]
+    assert "X-Twilio-Signature" in forged.json()["error"]
+    assert missing.status_code == 400 and "From" in missing.json()["error"]
+    assert not_e164.status_code == 400 and "E.164" in not_e164.json()["error"]
+    assert not_utf8.status_code in (400, 403)
+    assert too_big.status_code == 413 and "error" in too_big.json()
+    assert rows(world.alice, phone) == ([], None)
+
+
+def test_other_methods_on_the_path_reach_django(live_db, live_app):
+    assert live_app.http("GET", SMS_PATH).status_code == 405
+
+
+def test_a_text_to_no_leaders_number_gets_an_empty_answer(live_db, live_app):
+    response = post(live_app, sms_params(from_=unique_phone(), to="+12025550999", body="Hi"))
+
+    assert response.status_code == 200
+    assert "<Message>" not in response.text
+
+
+def test_a_form_with_a_repeated_name_is_checked_as_twilio_signs_it(live_db, live_app, world):
+    member = member_create(world.alice)
+    params = sms_params(from_=member.phone, to=str(world.alice.phone_number), body="Two pictures")
+    pairs = [
+        *params.items(),
+        ("MediaUrl0", "https://example.org/a.jpg"),
+        ("MediaUrl0", "https://example.org/b.jpg"),
+    ]
+    # What Twilio's validator computes for a repeated name: every value, sorted.
+    from django.http import QueryDict
+
+    signature = sign(SMS_PATH, QueryDict(urlencode(pairs)))
+
+    response = post(live_app, params, signature=signature, body=urlencode(pairs).encode())
+
+    assert response.status_code == 200
+    (message,), _ = rows(world.alice, member.phone)
+    assert message.details["MediaUrl0"] == "https://example.org/a.jpg"
+
+
+def _delivered(leader, member: Member, body: str, sent_at: datetime.datetime) -> Broadcast:
+    broadcast = broadcast_create(leader=leader, body=body, ignore_quiet_hours=True)
+    Broadcast.objects.filter(pk=broadcast.pk).update(queued_at=sent_at)
+    Delivery.objects.create(
+        broadcast=broadcast, member=member, status=DeliveryStatus.SENT, due_at=sent_at, sent_at=sent_at
+    )
+    return broadcast
+
+
+def test_a_reply_counts_once_for_the_broadcast_the_member_got_last_within_a_day(live_db, live_app, world):
+    member, late = member_create(world.alice), member_create(world.alice)
+    now = timezone.now()
+    with schema_context(world.alice.schema_name):
+        older = _delivered(world.alice, member, "older", now - datetime.timedelta(hours=5))
+        latest = _delivered(world.alice, member, "latest", now - datetime.timedelta(hours=1))
+        too_old = _delivered(world.alice, late, "yesterday", now - datetime.timedelta(hours=30))
+
+    for body in ("Yes!", "Count me in"):
+        assert text(live_app, world.alice, member.phone, body).status_code == 200
+    assert text(live_app, world.alice, late.phone, "Sorry, just saw this").status_code == 200
+
+    with schema_context(world.alice.schema_name):
+        counts = dict(
+            Broadcast.objects.filter(pk__in=[older.pk, latest.pk, too_old.pk]).values_list(
+                "pk", "reply_count"
+            )
+        )
+        replied = Delivery.objects.get(broadcast=latest, member=member).replied_at
+    assert counts == {older.pk: 0, latest.pk: 1, too_old.pk: 0}
+    assert replied is not None
