@@ -317,16 +317,33 @@ def _claim(
     return claimed
 
 
-# One statement per batch, its values passed as six arrays (not thousands of placeholders: cheaper to send,
-# parse and plan).
+# One statement per batch, its values passed as five arrays (not thousands of placeholders: cheaper to send,
+# parse and plan), each written as one array literal ("{1,2,3}") by _array: psycopg's list dumper, element by
+# element in Python, was a tenth of a dispatcher's CPU. Sent now = sent_at; due again after `delay` seconds.
 _RECORD_SQL = """
     UPDATE messaging_delivery d
-    SET status = v.status, sid = v.sid, error_code = v.code, sent_at = v.sent_at, due_at = v.due_at,
+    SET status = v.status, sid = v.sid, error_code = v.code,
+        sent_at = CASE WHEN v.status = 2 THEN %s::timestamptz END,
+        due_at = %s::timestamptz + make_interval(secs => v.delay),
         claim_token = NULL
-    FROM unnest(%s::bigint[], %s::smallint[], %s::varchar[], %s::integer[], %s::timestamptz[],
-                %s::timestamptz[]) AS v(member_id, status, sid, code, sent_at, due_at)
+    FROM unnest(%s::bigint[], %s::smallint[], %s::varchar[], %s::integer[], %s::integer[])
+         AS v(member_id, status, sid, code, delay)
     WHERE d.broadcast_id = %s AND d.member_id = v.member_id AND d.status <= 1
 """
+
+
+def _array(values: list) -> str:
+    """A PostgreSQL array literal of ints and/or strings (quoted and escaped) with None as NULL."""
+    return "{" + ",".join(_element(value) for value in values) + "}"
+
+
+def _element(value: object) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, int):
+        return str(int(value))
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
 
 
 def _backoff(attempts: int) -> datetime.timedelta:
@@ -347,24 +364,31 @@ def _record(
     opt_outs: list[int] = []
     unreachable: list[int] = []
     result_by_id = dict(zip((item.id for item in batch if item.reachable), results, strict=True))
+    # Rows: (member id, status, SID, error code, seconds until due again).
+    wired, skipped, failed, queued = (
+        int(DeliveryStatus.WIRED),
+        int(DeliveryStatus.SKIPPED),
+        int(DeliveryStatus.FAILED),
+        int(DeliveryStatus.QUEUED),
+    )
     for item in batch:
         if not item.reachable:
-            rows.append((item.id, DeliveryStatus.SKIPPED, None, None, None, now))
+            rows.append((item.id, skipped, None, None, 0))
             counts["skipped"] += 1
             continue
         result = result_by_id[item.id]
-        if result.ok:
-            rows.append((item.id, DeliveryStatus.WIRED, result.sid, None, now, now))
+        if result.error is None:
+            rows.append((item.id, wired, result.sid, None, 0))
             counts["sent"] += 1
             counts["segments"] += item.segments
             continue
         error = result.error
         if error.retryable and attempts.get(item.id, 1) < MAX_ATTEMPTS:
-            due = now + _backoff(attempts.get(item.id, 1))
-            rows.append((item.id, DeliveryStatus.QUEUED, None, error.code, None, due))
+            delay = int(_backoff(attempts.get(item.id, 1)).total_seconds())
+            rows.append((item.id, queued, None, error.code, delay))
             counts["retried"] += 1
             continue
-        rows.append((item.id, DeliveryStatus.FAILED, None, error.code, None, now))
+        rows.append((item.id, failed, None, error.code, 0))
         counts["failed"] += 1
         if error.opts_out_recipient:
             opt_outs.append(item.member_id)
@@ -373,9 +397,8 @@ def _record(
     with transaction.atomic():
         if rows:
             with connection.cursor() as cursor:
-                cursor.execute(
-                    _RECORD_SQL, [list(column) for column in zip(*rows, strict=True)] + [broadcast.pk]
-                )
+                columns = [_array(list(column)) for column in zip(*rows, strict=True)]
+                cursor.execute(_RECORD_SQL, [now, now, *columns, broadcast.pk])
         for member in Member.objects.filter(pk__in=opt_outs):
             if member_opt_out(
                 member=member, source="carrier", detail=f"Twilio error 21610 (broadcast {broadcast.pk})"

@@ -49,7 +49,7 @@ from collections.abc import Iterable
 from email.utils import formatdate
 from pathlib import Path
 from typing import Any, Self
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 import aiohttp
 from twilio.request_validator import RequestValidator
@@ -575,6 +575,12 @@ _MAX_HEAD = 64 * 1024
 _MAX_BODY = 1024 * 1024
 
 
+@functools.lru_cache(maxsize=4096)
+def _unquoted(text: str) -> str:
+    # parse_qsl's unquoting, once per distinct value: a broadcast repeats the sender, body and callback.
+    return unquote_plus(text, encoding="utf-8", errors="replace")
+
+
 class _Request:
     __slots__ = ("method", "path", "query", "headers", "body", "match_info")
 
@@ -590,8 +596,10 @@ class _Request:
         """Form fields (the first value of each): urlencoded, as Twilio's clients send them."""
         form: dict[str, str] = {}
         if self.content_type == "application/x-www-form-urlencoded":
-            for key, value in parse_qsl(self.body.decode("utf-8", "replace"), keep_blank_values=True):
-                form.setdefault(key, value)
+            for pair in self.body.decode("latin-1").split("&"):
+                if pair:
+                    key, _, value = pair.partition("=")
+                    form.setdefault(_unquoted(key), _unquoted(value))
         return form
 
     def json(self) -> Any:
