@@ -30,7 +30,12 @@ browser:
 test: $(INSTALLED) lint browser
 	$(PY) -m pytest
 
+# The inbound benchmark's load generator is Debian's wrk (C: it leaves the cores to the server measured).
 bench: $(INSTALLED)
+	@command -v wrk >/dev/null 2>&1 || { \
+		echo "installing Debian's wrk for the inbound benchmark"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends wrk >/dev/null; }
 	$(PY) -m bench
 
 clean-data:

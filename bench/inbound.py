@@ -6,14 +6,17 @@
 What it does, all on loopback:
 
 1. Prepares a dedicated tenant, ``bench-inbound`` (created once, its texts emptied at each run) with 2,000
-   members, in the database of DATABASE_URL or the embedded server.
+   members, in the bench database (``community_bench`` on DATABASE_URL's server or the embedded one).
 2. Starts gunicorn on ``bench.inbound_wsgi`` (the platform's app, plus a baseline view) with
    PUBLIC_BASE_URL pointing at it and a Twilio auth token to sign with.
-3. Throughput: a load generator in its own process (asyncio + aiohttp, keep-alive, a bounded number of
-   requests and seconds) posts Twilio-signed inbound texts, with Twilio's realistic parameters, from the
-   members: the common case of a busy number (fans answering a broadcast), routed to the tenant, stored
-   and filed in the inbox. The same run measures the baseline, a bare Django view that checks the signature
-   and does one INSERT, and prints both with p50/p99 latency.
+3. Throughput: a load generator posts Twilio-signed inbound texts, with Twilio's realistic parameters, from
+   the members: the common case of a busy number (fans answering a broadcast), routed to the tenant, stored
+   and filed in the inbox. The load generator is Debian's ``wrk`` (C, keep-alive, a bounded number of
+   pre-signed requests and seconds; ``make bench`` installs it), so that it takes as little as possible of
+   the two cores it shares with gunicorn and PostgreSQL; without it, a Python one (asyncio + aiohttp, in its
+   own process), which costs the server side about a third of a core. The same run measures the baseline,
+   a bare Django view (no middleware) that checks the signature and does one INSERT
+   (bench/inbound_wsgi.py), and prints both with p50/p99 latency.
 4. Burst: ``--burst`` texts from ``--burst-phones`` phones that are not members (each phone texts twice:
    the first text gets the welcome and a link, the second is only stored), plus 1% of them posted a
    second time as Twilio retries do; then counts the rows: every text stored exactly once, none lost.
@@ -30,7 +33,9 @@ import asyncio
 import json
 import os
 import random
+import re
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -188,14 +193,60 @@ def load_run(config: dict[str, Any]) -> dict[str, Any]:
     return json.loads(output.strip().splitlines()[-1])
 
 
+def wrk_run(config: dict[str, Any]) -> dict[str, Any]:
+    """The same figures as `load_run`, from Debian's wrk posting the same pre-signed requests."""
+    requests = _requests(config)
+    threads = 2
+    with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as handle:
+        for body, signature in requests:
+            handle.write(f"{signature}\t{body.decode()}\n")
+    base = config["base_url"]
+    env = {
+        **os.environ,
+        "INBOUND_REQUESTS": handle.name,
+        "INBOUND_PATH": config["path"],
+        "INBOUND_HOST": base.split("://", 1)[1],
+        "INBOUND_THREADS": str(threads),
+    }
+    command = [
+        "wrk", f"-t{threads}", f"-c{config['concurrency']}", f"-d{int(config['seconds'])}s", "--latency",
+        "--timeout", "15s", "-s", str(ROOT / "bench" / "inbound_wrk.lua"), base,
+    ]  # fmt: skip
+    try:
+        output = subprocess.run(
+            command, env=env, capture_output=True, text=True, check=True, timeout=config["seconds"] + 120
+        ).stdout
+    finally:
+        os.unlink(handle.name)
+
+    def number(pattern: str, default: float = 0.0) -> float:
+        found = re.search(pattern, output)
+        return float(found.group(1)) if found else default
+
+    def millis(quantile: str) -> float:
+        found = re.search(rf"^\s+{quantile}%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
+        if not found:
+            return 0.0
+        return float(found.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[found.group(2)]
+
+    sent = int(number(r"(\d+) requests in"))
+    seconds = number(r"requests in ([\d.]+)s")
+    not_ok = int(number(r"Non-2xx or 3xx responses: (\d+)"))
+    errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", output))
+    return {
+        "sent": sent,
+        "planned": len(requests),
+        "ok": sent - not_ok,
+        "statuses": {200: sent - not_ok, **({"other": not_ok} if not_ok else {})},
+        "errors": errors,
+        "seconds": seconds,
+        "rate": number(r"Requests/sec:\s+([\d.]+)"),
+        "p50_ms": millis("50"),
+        "p99_ms": millis("99"),
+    }
+
+
 # -- the server side -----------------------------------------------------------------------------------------
-
-
-def _django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "community.settings")
-    import django
-
-    django.setup()
 
 
 def database_url() -> str:
@@ -347,9 +398,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--burst", type=int, default=100_000, help="texts in the burst (0: skip it)")
     parser.add_argument("--burst-phones", type=int, default=50_000)
     parser.add_argument("--burst-seconds", type=float, default=1800.0, help="time limit for the burst")
+    parser.add_argument(
+        "--python-load", action="store_true", help="the Python load generator even when wrk is installed"
+    )
     args = parser.parse_args(argv)
+    generator = "wrk" if shutil.which("wrk") and not args.python_load else "python"
+    throughput_run = wrk_run if generator == "wrk" else load_run
 
-    _django()
+    from bench import django_setup
+
+    django_setup()  # the bench database, never the development one
     from signup.demo import fictional_number
 
     print("preparing the bench tenant…", flush=True)
@@ -372,8 +430,8 @@ def main(argv: list[str] | None = None) -> None:
             "phones": members,
         }
         for path in (BASELINE_PATH, SMS_PATH):  # warm up: connections, imports, caches
-            load_run({**common, "path": path, "mode": "members", "count": 500, "seconds": 30})
-        baseline = load_run(
+            throughput_run({**common, "path": path, "mode": "members", "count": 2000, "seconds": 5})
+        baseline = throughput_run(
             {
                 **common,
                 "path": BASELINE_PATH,
@@ -382,13 +440,14 @@ def main(argv: list[str] | None = None) -> None:
                 "seconds": args.seconds,
             }
         )
-        inbound = load_run(
+        inbound = throughput_run(
             {**common, "path": SMS_PATH, "mode": "members", "count": args.requests, "seconds": args.seconds}
         )
         print(
             f"gunicorn {args.worker_class}, {args.workers} workers"
             + (f" × {args.threads} threads" if args.worker_class == "gthread" else "")
             + f", {args.concurrency} requests in flight, {os.cpu_count()} CPUs shared with the load generator"
+            + f" ({'wrk' if generator == 'wrk' else 'Python, aiohttp'})"
         )
         print(_line("baseline (signature + 1 INSERT)", baseline))
         print(_line("inbound webhook (member texts)", inbound))

@@ -9,8 +9,9 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Case, F, Value, When
+from django.db.models import F
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django_tenants.models import DomainMixin, TenantMixin
 from phonenumber_field.modelfields import PhoneNumberField
 
@@ -181,22 +182,39 @@ class Leader(TenantMixin):
         self.suspension_reason = ""
         self.save(update_fields=["status", "suspended_at", "suspension_reason"])
 
+    # Adds %(sent)s to leader %(leader_id)s's counter for %(month)s (its first day), starting over when the
+    # month changes; one statement, so two workers crossing the month boundary together cannot lose a count.
+    # Also embedded, as a CTE, in the statement that records an inbound webhook's welcome
+    # (messaging.services._WELCOME_SQL), so that counting costs it no round trip.
+    COUNT_SENT_SQL = """
+        UPDATE "public".leaders_leader SET
+            messages_sent_this_month = CASE WHEN messages_sent_month = %(month)s
+                THEN messages_sent_this_month + %(sent)s ELSE %(sent)s END,
+            messages_sent_month = %(month)s
+        WHERE id = %(leader_id)s"""
+
     @classmethod
     def count_messages_sent(cls, leader_id: int, count: int) -> None:
         """Add to this month's sent counter in one UPDATE, starting over when the month changes."""
-        month = timezone.now().date().replace(day=1)
-        # One statement, so two workers crossing the month boundary together cannot lose a count.
-        cls.objects.filter(pk=leader_id).update(
-            messages_sent_this_month=Case(
-                When(messages_sent_month=month, then=F("messages_sent_this_month") + count),
-                default=Value(count),
-            ),
-            messages_sent_month=month,
-        )
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(cls.COUNT_SENT_SQL, cls.count_params(leader_id, count))
+
+    @staticmethod
+    def count_params(leader_id: int, count: int) -> dict:
+        return {"leader_id": leader_id, "sent": count, "month": timezone.now().date().replace(day=1)}
 
     @classmethod
     def count_members_joined(cls, leader_id: int, count: int = 1) -> None:
         cls.objects.filter(pk=leader_id).update(member_count=F("member_count") + count)
+
+    @cached_property
+    def primary_host(self) -> str | None:
+        """The host name of the leader's primary domain, None without one: read once per instance, so the
+        leader the inbound webhook keeps cached for a few seconds costs no query per welcome link."""
+        domain = self.get_primary_domain()
+        return domain.domain if domain else None
 
     @property
     def messages_sent_in_current_month(self) -> int:

@@ -171,8 +171,7 @@ def leader_primary_url(leader: Leader) -> str:
     """The leader's console/signup base URL, on the same scheme and port as PUBLIC_BASE_URL."""
     from urllib.parse import urlsplit
 
-    domain = leader.get_primary_domain()
-    host = domain.domain if domain else leader_default_domain(leader.slug)
+    host = leader.primary_host or leader_default_domain(leader.slug)
     base = urlsplit(settings.PUBLIC_BASE_URL)
     port = f":{base.port}" if base.port else ""
     return f"{base.scheme}://{host}{port}"

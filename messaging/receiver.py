@@ -166,10 +166,12 @@ def _form_read(environ: dict[str, Any]) -> Form | WebhookAnswer:
 
 def sms_receiver_app(environ: dict[str, Any], start_response: Callable) -> list[bytes]:
     """The WSGI application for `POST /webhooks/twilio/sms/` (see the module's docstring)."""
-    from django.db import close_old_connections
+    from django.db import DEFAULT_DB_ALIAS, connections
 
-    # What Django does around each request: drop a connection that failed or is too old, before and after.
-    close_old_connections()
+    # What Django does around each request (close_old_connections), for the one database this path uses:
+    # drop a connection that failed or is too old, before and after.
+    database = connections[DEFAULT_DB_ALIAS]
+    database.close_if_unusable_or_obsolete()
     try:
         form = _form_read(environ)
         if isinstance(form, WebhookAnswer):
@@ -186,7 +188,7 @@ def sms_receiver_app(environ: dict[str, Any], start_response: Callable) -> list[
         logger.exception("inbound text webhook failed")
         answer = error_answer(500, "internal error; the text was not stored")
     finally:
-        close_old_connections()
+        database.close_if_unusable_or_obsolete()
     body = answer.body.encode("utf-8")
     start_response(
         _REASONS.get(answer.status, f"{answer.status} Error"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import json
 import threading
 import time
@@ -256,16 +257,61 @@ WITH conversation AS (
 UPDATE messaging_message SET conversation_id = (SELECT id FROM conversation) WHERE id = %(message_id)s
 """
 
-_receive_sql_cache: dict[str, str] = {}
+# A newcomer's plain text (a phone that is not a member) gets the welcome and a personal link, or the polite
+# refusal of their country, in one statement: nothing when the consent ledger's last member-less record for
+# the phone is an opt-out (STOP before joining), or a link or refusal went out within RESEND_LINK_AFTER;
+# otherwise the link's token (when there is one) and the answer are recorded. Schema-qualified and prepared,
+# like _RECEIVE_SQL: a viral burst is thousands of these a second.
+_WELCOME_SQL = """
+WITH stopped AS (
+    SELECT kind = 'opt_out' AS yes FROM {schema}.signup_consentrecord
+    WHERE phone_hash = %(phone_hash)s AND member_id IS NULL
+    ORDER BY created_at DESC, id DESC
+    LIMIT 1
+),
+recent AS (
+    SELECT 1 FROM {schema}.messaging_message
+    WHERE phone = %(phone)s AND direction = 'out' AND kind IN ('welcome', 'notice')
+        AND created_at >= %(recent_since)s
+    LIMIT 1
+),
+answering AS (
+    SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM recent) AND NOT COALESCE((SELECT yes FROM stopped), FALSE)
+),
+link AS (
+    INSERT INTO {schema}.signup_signuptoken (token_hash, phone, language, created_at, expires_at)
+    SELECT %(token_hash)s, %(phone)s, %(language)s, %(now)s, %(expires_at)s FROM answering
+    WHERE %(token_hash)s::varchar IS NOT NULL
+),
+answer AS (
+    INSERT INTO {schema}.messaging_message
+        (phone, direction, kind, body, status, failure_reason, attempts, created_at, sent_at, updated_at)
+    SELECT %(phone)s, 'out', %(kind)s, %(body)s, 'wired', '', 1, %(now)s, %(now)s, %(now)s FROM answering
+    RETURNING id
+),
+counted AS ({count_sent} AND EXISTS (SELECT 1 FROM answer))
+SELECT EXISTS (SELECT 1 FROM answer)
+"""
+
+_schema_sql_cache: dict[tuple[str, str], str] = {}
 
 
-def _receive_sql(schema_name: str) -> str:
-    sql = _receive_sql_cache.get(schema_name)
+@functools.cache
+def _welcome_sql() -> str:
+    from leaders.models import Leader
+
+    return _WELCOME_SQL.replace("{count_sent}", Leader.COUNT_SENT_SQL)
+
+
+def _in_schema(template: str, schema_name: str) -> str:
+    """`template` with {schema} as the quoted schema name, built once per schema."""
+    key = (template, schema_name)
+    sql = _schema_sql_cache.get(key)
     if sql is None:
         from psycopg import sql as psycopg_sql
 
         quoted = psycopg_sql.Identifier(schema_name).as_string(None)
-        sql = _receive_sql_cache[schema_name] = _RECEIVE_SQL.replace("{schema}", quoted)
+        sql = _schema_sql_cache[key] = template.replace("{schema}", quoted)
     return sql
 
 
@@ -278,18 +324,24 @@ def _prepared_fetchone(sql: str, params: dict) -> tuple:
     statements run this way are idempotent (keyed by Twilio's sid), so running one again is safe.
     """
     import psycopg
+    from django.db import DEFAULT_DB_ALIAS, connections
     from django.db import Error as DatabaseError
 
+    database = connections[DEFAULT_DB_ALIAS]  # once: each attribute of the `connection` proxy is a lookup
     for attempt in (1, 2):
-        connection.ensure_connection()
+        database.ensure_connection()
         try:
-            with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+            with database.wrap_database_errors, psycopg.Cursor(database.connection) as cursor:
                 cursor.execute(sql, params, prepare=True)
-                return cursor.fetchone()
+                row = cursor.fetchone()
+            # The connection just answered: Django's `SELECT 1` check before the request's next query
+            # (CONN_HEALTH_CHECKS) would only cost a round trip.
+            database.health_check_done = True
+            return row
         except DatabaseError:
-            if attempt == 2 or connection.in_atomic_block or connection.is_usable():
+            if attempt == 2 or database.in_atomic_block or database.is_usable():
                 raise
-            connection.close()
+            database.close()
     raise AssertionError("unreachable")
 
 
@@ -323,52 +375,49 @@ def inbound_sms_receive(*, leader, sms: InboundSms) -> InboundResult:
         # (scheduled sending and quiet hours delay, never by more): lets the index on broadcasts bound it.
         "queued_since": now - REPLY_WINDOW - datetime.timedelta(days=2),
     }
-    sql = _receive_sql(leader.schema_name)
-    # An ordinary text is one atomic statement, outside any transaction and with no query to enter the
-    # schema. Keywords take a transaction around the statement and the opt-out or opt-in. For a newcomer's
-    # plain text, a crash after storing it only loses the welcome (a retry is a duplicate): they text again
-    # and get their link.
+    sql = _in_schema(_RECEIVE_SQL, leader.schema_name)
     if keyword is None:
+        # An ordinary text is one atomic statement, outside any transaction and with no query to enter the
+        # schema; a newcomer's welcome one more. A crash between the two only loses the welcome (Twilio's
+        # retry is a duplicate): they text again and get their link.
         message_id, conversation_id, member_id, member_status = _prepared_fetchone(sql, params)
         if message_id is None:
             return InboundResult(message_id=None)
-        if member_id is not None:
-            with schema_context(leader.schema_name):
-                return InboundResult(
-                    message_id=message_id,
-                    reply=_member_text_filed(
-                        leader=leader,
-                        sms=sms,
-                        params=params,
-                        ids=(message_id, conversation_id, member_id),
-                        subscribed=member_status == Member.Status.SUBSCRIBED,
-                    ),
-                )
+        if member_id is None:
+            return InboundResult(
+                message_id=message_id, reply=_newcomer_welcome(leader=leader, sms=sms, now=now)
+            )
+        with schema_context(leader.schema_name):
+            reply = _member_text_filed(
+                leader=leader,
+                sms=sms,
+                params=params,
+                ids=(message_id, conversation_id, member_id),
+                subscribed=member_status == Member.Status.SUBSCRIBED,
+            )
+        return InboundResult(message_id=message_id, reply=reply)
+    # Keywords: storing the text and acting on it (the opt-out, the opt-in) in one transaction.
     with schema_context(leader.schema_name), transaction.atomic():
-        if keyword is not None:
-            message_id, conversation_id, member_id, member_status = _prepared_fetchone(sql, params)
-            if message_id is None:
-                return InboundResult(message_id=None)
-            if (
-                member_id is not None
-                and keyword == Keyword.START
-                and member_status == Member.Status.SUBSCRIBED
-            ):
-                # "YES" from a subscribed member answers the team: filed like any text, no opt-in.
-                _member_text_filed(
-                    leader=leader,
-                    sms=sms,
-                    params=params,
-                    ids=(message_id, conversation_id, member_id),
-                    subscribed=False,
-                )
-                return InboundResult(message_id=message_id)
-        if member_id is not None:
-            member = Member.objects.get(pk=member_id)
-            reply = _member_keyword_answer(leader=leader, member=member, keyword=keyword)
-        else:
-            member = None
-            reply = _newcomer_answer(leader=leader, sms=sms, keyword=keyword, now=now)
+        message_id, conversation_id, member_id, member_status = _prepared_fetchone(sql, params)
+        if message_id is None:
+            return InboundResult(message_id=None)
+        if member_id is not None and keyword == Keyword.START and member_status == Member.Status.SUBSCRIBED:
+            # "YES" from a subscribed member answers the team: filed like any text, no opt-in.
+            _member_text_filed(
+                leader=leader,
+                sms=sms,
+                params=params,
+                ids=(message_id, conversation_id, member_id),
+                subscribed=False,
+            )
+            return InboundResult(message_id=message_id)
+        if member_id is None:
+            return InboundResult(
+                message_id=message_id,
+                reply=_newcomer_keyword_answer(leader=leader, sms=sms, keyword=keyword, now=now),
+            )
+        member = Member.objects.get(pk=member_id)
+        reply = _member_keyword_answer(leader=leader, member=member, keyword=keyword)
         if reply is None:
             return InboundResult(message_id=message_id)
         kind, body = reply
@@ -486,8 +535,8 @@ def _phone_consent_record(*, phone: str, kind: str, text: str, detail: str) -> N
     )
 
 
-def _newcomer_answer(*, leader, sms: InboundSms, keyword, now) -> tuple[str, str] | None:
-    """The answer to a phone that is not a member: keywords, else the welcome text and a signup link."""
+def _newcomer_keyword_answer(*, leader, sms: InboundSms, keyword, now) -> str | None:
+    """What a phone that is not a member gets for STOP, HELP or START; recorded, and the text to answer."""
     from messaging.keywords import Keyword, language_guess
     from messaging.texts import auto_text
     from signup.models import ConsentRecord
@@ -500,33 +549,55 @@ def _newcomer_answer(*, leader, sms: InboundSms, keyword, now) -> tuple[str, str
         # Honoured before they ever join: recorded against the phone's hash, and no link is sent again.
         text = auto_text("stop", language=language, leader=leader)
         _phone_consent_record(phone=sms.from_, kind=ConsentRecord.Kind.OPT_OUT, text=text, detail="STOP")
-        return Message.Kind.KEYWORD, text
-    if keyword == Keyword.HELP:
-        return Message.Kind.KEYWORD, auto_text("help", language=language, leader=leader)
-    if keyword == Keyword.START and opted_out:
+    elif keyword == Keyword.HELP:
+        text = auto_text("help", language=language, leader=leader)
+    elif opted_out:  # START after a STOP: opted in again, and told so
         text = auto_text("start", language=language, leader=leader)
         _phone_consent_record(phone=sms.from_, kind=ConsentRecord.Kind.OPT_IN, text=text, detail="START")
-        return Message.Kind.KEYWORD, text
-    if opted_out or not leader.is_active:
-        return None  # stored; nothing more to a phone that said STOP, nor from a suspended leader
-    recent = Message.objects.filter(
-        phone=sms.from_,
-        direction=Message.Direction.OUTBOUND,
-        kind__in=(Message.Kind.WELCOME, Message.Kind.NOTICE),
-        created_at__gte=now - RESEND_LINK_AFTER,
-    ).exists()
-    if recent:
-        return None  # a link (or a refusal) went out minutes ago: this text is only stored
-    country = phone_country(sms.from_)
-    if not leader.accepts_country(country):
-        countries = ", ".join(leader.allowed_countries)
-        return Message.Kind.NOTICE, auto_text(
-            "country_refused", language=language, leader=leader, countries=countries
-        )
-    from signup.services import signup_link_issue
+    else:  # START from someone who never stopped: as any first text, the welcome and a link
+        return _newcomer_welcome(leader=leader, sms=sms, now=now)
+    return _reply_record(leader=leader, phone=sms.from_, member=None, kind=Message.Kind.KEYWORD, body=text)
 
-    link = signup_link_issue(leader=leader, phone=sms.from_, language=language)
-    return Message.Kind.WELCOME, auto_text("welcome", language=language, leader=leader, link=link)
+
+def _newcomer_welcome(*, leader, sms: InboundSms, now) -> str | None:
+    """The answer to a plain text from a phone that is not a member: the welcome with a personal signup link
+    (or the polite refusal of a country the leader does not take), in the language guessed from the text;
+    None when the leader is suspended, the phone said STOP, or a link went out minutes ago (_WELCOME_SQL)."""
+    from leaders.models import Leader
+    from messaging.keywords import language_guess
+    from messaging.texts import auto_text
+    from signup.services import SIGNUP_LINK_LIFETIME, phone_hash, signup_link_new, token_hash
+
+    if not leader.is_active:
+        return None  # stored; a suspended leader answers nothing
+    language = language_guess(sms.body) or leader.default_language
+    if leader.accepts_country(phone_country(sms.from_)):
+        raw, link = signup_link_new(leader=leader)
+        kind, body, hashed = (
+            Message.Kind.WELCOME,
+            auto_text("welcome", language=language, leader=leader, link=link),
+            token_hash(raw),
+        )
+    else:
+        countries = ", ".join(leader.allowed_countries)
+        body = auto_text("country_refused", language=language, leader=leader, countries=countries)
+        kind, hashed = Message.Kind.NOTICE, None
+    (answered,) = _prepared_fetchone(
+        _in_schema(_welcome_sql(), leader.schema_name),
+        {
+            **Leader.count_params(leader.pk, 1),
+            "phone": sms.from_,
+            "phone_hash": phone_hash(sms.from_),
+            "recent_since": now - RESEND_LINK_AFTER,
+            "token_hash": hashed,
+            "language": language,
+            "now": now,
+            "expires_at": now + SIGNUP_LINK_LIFETIME,
+            "kind": kind,
+            "body": body,
+        },
+    )
+    return body if answered else None
 
 
 def _reply_record(
@@ -564,7 +635,10 @@ def _reply_record(
     message.save()
     if message.status == SmsStatus.FAILED:
         return None
-    Leader.count_messages_sent(leader.pk, 1)
+    # After commit: the counter is one row in the public schema that every answer of every leader's
+    # process updates, so its lock must not be held for the rest of this transaction (a viral burst of
+    # newcomers would queue behind it).
+    transaction.on_commit(lambda: Leader.count_messages_sent(leader.pk, 1))
     return body
 
 

@@ -34,16 +34,23 @@ def signup_link_issue(*, leader, phone: str, language: str = "en") -> str:
 
     Call inside the leader's schema. Returns the absolute URL; only the token's hash is stored.
     """
-    from leaders.services import leader_primary_url
-
-    raw = secrets.token_urlsafe(16)  # 128 bits
+    raw, url = signup_link_new(leader=leader)
     SignupToken.objects.create(
         token_hash=token_hash(raw),
         phone=phone,
         language=language,
         expires_at=timezone.now() + SIGNUP_LINK_LIFETIME,
     )
-    return leader_primary_url(leader) + SIGNUP_LINK_PATH.format(token=raw)
+    return url
+
+
+def signup_link_new(*, leader) -> tuple[str, str]:
+    """(raw token, absolute URL) of a new personal link, not stored yet: the caller stores its SignupToken
+    (`token_hash(raw)`), as signup_link_issue does, or the inbound webhook's welcome statement."""
+    from leaders.services import leader_primary_url
+
+    raw = secrets.token_urlsafe(16)  # 128 bits
+    return raw, leader_primary_url(leader) + SIGNUP_LINK_PATH.format(token=raw)
 
 
 def signup_token_find(raw_token: str) -> SignupToken | None:

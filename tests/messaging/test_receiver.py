@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 from urllib.parse import urlencode
 
 import pytest
@@ -171,3 +172,42 @@ def test_a_reply_counts_once_for_the_broadcast_the_member_got_last_within_a_day(
         replied = Delivery.objects.get(broadcast=latest, member=member).replied_at
     assert counts == {older.pk: 0, latest.pk: 1, too_old.pk: 0}
     assert replied is not None
+
+
+def test_a_database_connection_that_broke_while_idle_is_reopened_and_the_text_stored(live_db, world):
+    from django.db import connection, connections
+
+    from messaging.services import InboundSms, inbound_sms_receive
+
+    member = member_create(world.alice)
+    connection.ensure_connection()
+    other = connections.create_connection("default")  # what a server restart or a proxy's timeout does
+    with other.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid])
+    other.close()
+
+    sms = InboundSms(
+        sid="SM" + uuid.uuid4().hex, from_=member.phone, to=str(world.alice.phone_number), body="hi"
+    )
+    result = inbound_sms_receive(leader=world.alice, sms=sms)
+
+    assert result.message_id is not None
+    messages, conversation = rows(world.alice, member.phone)
+    assert [m.twilio_sid for m in messages] == [sms.sid]
+    assert conversation.unread_count == 1
+
+
+def test_answers_count_in_the_leaders_texts_sent_this_month_and_silence_does_not(live_db, live_app, world):
+    from leaders.models import Leader
+
+    def sent() -> int:
+        return Leader.objects.get(pk=world.alice.pk).messages_sent_in_current_month
+
+    phone, before = unique_phone(), sent()
+    text(live_app, world.alice, phone, "Hi")  # the welcome and its link
+    after_welcome = sent()
+    text(live_app, world.alice, phone, "Hello?")  # within five minutes: stored, no second link
+    after_silence = sent()
+    text(live_app, world.alice, phone, "HELP")
+
+    assert (after_welcome, after_silence, sent()) == (before + 1, before + 1, before + 2)
