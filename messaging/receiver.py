@@ -186,7 +186,7 @@ def sms_receiver_app(environ: dict[str, Any], start_response: Callable) -> list[
         # As Django's handler would: logged with the traceback, a 500 to Twilio (which then tries the
         # number's fallback URL, if any), and the process goes on.
         logger.exception("inbound text webhook failed")
-        answer = error_answer(500, "internal error; the text was not stored")
+        answer = error_answer(500, "internal error")
     finally:
         database.close_if_unusable_or_obsolete()
     body = answer.body.encode("utf-8")
