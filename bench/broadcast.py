@@ -1,6 +1,6 @@
 """Broadcast engine figures with a million members, each next to a baseline measured in the same run.
 
-    python bench/broadcast.py [--members 1000000] [--send N] [--dispatchers 1]
+    python bench/broadcast.py [--members 1000000] [--send N] [--dispatchers N]
 
 1. Audience count for a combined filter (two cities + gender + age range): target ≤ 150 ms. Baseline: a bare
    ``SELECT count(*)`` of the member table.
@@ -8,8 +8,17 @@
    within 3× a bare ``INSERT INTO t (broadcast_id, member_id) SELECT 1, id FROM signup_member`` into a
    two-column table without indexes.
 3. Dispatch against the fake Twilio in its own process (no rate cap), statuses persisted: target ≥ 3,000
-   messages/s end to end and ≥ 70% of the bare twilio async client's best rate against the same fake; the
+   messages/s end to end and ≥ 70% of the bare twilio async client's best rate against the same fake; each
    dispatch process stays under 300 MB resident (peak RSS, sampled).
+
+   How many dispatch processes: by default ``BROADCAST_DISPATCHERS`` (2), the number of dispatch tasks
+   production starts per broadcast, each in its own queue worker process (``Q_BROADCAST_WORKERS`` = 2), so the
+   figure is what one broadcast gets on a two-core machine with the default settings. The bare client is given
+   its best shot in the same run: the stock client exactly as its README shows it (``create_async`` with its
+   own ``AsyncTwilioHttpClient``), at the best of several concurrencies, in one process and in as many
+   processes as there are dispatchers at once; the baseline is the better of the two. The ratio therefore
+   compares like with like (as many processes, both cores, the same fake) and the baseline does no database
+   work at all, so it flatters the baseline if anything.
 
 The bench leader ("bench-broadcast") and its members are created on the first run and reused afterwards.
 Not a test: it prints figures and ratios, and takes minutes (seeding a million members the first time, then
@@ -162,14 +171,18 @@ def bench_dispatch(leader, broadcast, *, send: int | None, dispatchers: int) -> 
     from django.utils import timezone
     from django_tenants.utils import schema_context
 
-    from bench.transport_rate import bench_bare
+    from bench.transport_rate import bench_bare, bench_bare_processes
     from leaders.models import Leader
     from messaging.models import Broadcast, Delivery, DeliveryStatus
     from tests.fake_twilio import FakeTwilioProcess
 
     Leader.objects.filter(pk=leader.pk).update(segments_per_second=10**8)  # no rate cap
     with FakeTwilioProcess(magic_numbers=False) as fake:
-        bare_rate = max(bench_bare(fake, 5000, 2, concurrency)[0] for concurrency in (50, 100, 200))
+        by_concurrency = {c: bench_bare(fake, 5000, 2, c)[0] for c in (50, 100, 200)}
+        best = max(by_concurrency, key=by_concurrency.__getitem__)
+        bare_one = by_concurrency[best]
+        bare_many = bench_bare_processes(fake, 5000, best, dispatchers) if dispatchers > 1 else 0.0
+        bare_rate = max(bare_one, bare_many)
         fake.clear()
         with schema_context(leader.schema_name):
             total = Broadcast.objects.get(pk=broadcast.pk).recipient_count
@@ -240,11 +253,13 @@ def bench_dispatch(leader, broadcast, *, send: int | None, dispatchers: int) -> 
         f"{unsent} left unsent): {elapsed:.1f} s, {rate:,.0f} messages/s from start to exit, {steady:,.0f} "
         "messages/s from first to last recorded "
         f"(target ≥ 3,000: {'OK' if rate >= 3000 else 'UNDER TARGET'}); bare twilio async client against the "
-        f"same fake {bare_rate:,.0f} messages/s, ratio {rate / bare_rate:.2f} (steady {steady / bare_rate:.2f}) "
+        f"same fake {bare_rate:,.0f} messages/s (best of 1 process: {bare_one:,.0f} at concurrency {best}"
+        + (f", {dispatchers} processes: {bare_many:,.0f}" if dispatchers > 1 else "")
+        + f"), ratio {rate / bare_rate:.2f} (steady {steady / bare_rate:.2f}) "
         f"(target ≥ 0.70: {'OK' if rate >= 0.7 * bare_rate else 'UNDER TARGET'})"
     )
     print(
-        f"dispatch process peak resident memory: {peak_rss / 2**20:.0f} MB "
+        f"dispatch process peak resident memory (the largest of {dispatchers}): {peak_rss / 2**20:.0f} MB "
         f"(target < 300 MB: {'OK' if peak_rss < 300 * 2**20 else 'OVER TARGET'})"
     )
     del total
@@ -254,10 +269,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--members", type=int, default=1_000_000)
     parser.add_argument("--send", type=int, default=None, help="dispatch to this many only (default: all)")
-    parser.add_argument("--dispatchers", type=int, default=1, help="dispatch processes sharing the broadcast")
+    parser.add_argument(
+        "--dispatchers",
+        type=int,
+        default=None,
+        help="dispatch processes sharing the broadcast (default: BROADCAST_DISPATCHERS, as in production)",
+    )
     parser.add_argument("--skip-dispatch", action="store_true")
     args = parser.parse_args()
     setup_django()
+    if args.dispatchers is None:
+        from messaging.broadcast_tasks import dispatchers
+
+        args.dispatchers = dispatchers()
     leader = bench_leader(args.members)
     bench_audience(leader)
     broadcast = bench_queue(leader)

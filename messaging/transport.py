@@ -362,6 +362,7 @@ class _Connection(asyncio.Protocol):
         self._keep_alive = True
         self._pos = 0  # where the body (or the next chunk) starts in the buffer
         self._chunks = bytearray()
+        self._head = False
         self.deadline: float | None = None  # loop time by which the answer must be in (see _watch)
         self.seconds = 0.0
 
@@ -393,8 +394,13 @@ class _Connection(asyncio.Protocol):
 
     # -- requests
 
-    def send(self, payload: bytes) -> asyncio.Future[tuple[int, dict[str, str], bytes, bool]]:
+    def send(
+        self, payload: bytes, *, head: bool = False
+    ) -> asyncio.Future[tuple[int, dict[str, str], bytes, bool]]:
+        """Write one request; the future gets (status, headers, body, whether the connection is reusable).
+        ``head``: the answer to a HEAD request has no body, whatever its Content-Length says."""
         assert self.transport is not None
+        self._head = head
         self._buffer.clear()
         self._status, self._length, self._chunked, self._pos = None, None, False, 0
         self._waiter = asyncio.get_running_loop().create_future()
@@ -433,12 +439,12 @@ class _Connection(asyncio.Protocol):
             self._status, self._headers, self._pos = status, headers, end + 4
             connection = lower.get("connection", "").lower()
             self._keep_alive = connection != "close" and (version == "HTTP/1.1" or connection == "keep-alive")
-            if "chunked" in lower.get("transfer-encoding", "").lower():
+            if self._head or status in (204, 304):
+                self._length = 0
+            elif "chunked" in lower.get("transfer-encoding", "").lower():
                 self._chunked, self._chunks = True, bytearray()
             elif "content-length" in lower:
                 self._length = int(lower["content-length"])
-            elif status in (204, 304):
-                self._length = 0
             else:
                 self._keep_alive = False  # the body ends when the server closes the connection
         if self._chunked:
@@ -547,13 +553,14 @@ class _AsyncHttpClient(AsyncHttpClient):
         body = _form_encode(data).encode() if data else b""
         head = f"{method} {path} HTTP/1.1\r\nHost: {target.host_header}\r\n"
         for name, value in (headers or {}).items():
-            head += f"{name}: {value}\r\n"
+            line = f"{name}: {value}"
+            if "\n" in line or "\r" in line:  # a line break would smuggle in a header of its own
+                raise ValueError(f"the {name!r} header holds a line break")
+            head += line + "\r\n"
         if auth is not None:
             head += f"Authorization: {self._authorization(auth)}\r\n"
         if body or method in ("POST", "PUT", "PATCH"):
             head += f"Content-Length: {len(body)}\r\n"
-        if "\n" in head[:-2].replace("\r\n", ""):  # a stray newline would smuggle a header in
-            raise ValueError("a header value holds a line break")
         payload = head.encode("latin-1") + b"\r\n" + body
         seconds = self.timeout if timeout is None else timeout
         if _http_logger.isEnabledFor(logging.DEBUG):
@@ -566,7 +573,7 @@ class _AsyncHttpClient(AsyncHttpClient):
         else:
             connection.deadline = None
         self._busy.add(connection)
-        waiter = connection.send(payload)
+        waiter = connection.send(payload, head=method == "HEAD")
         try:
             status, response_headers, response_body, keep_alive = await waiter
         except BaseException:
@@ -771,9 +778,13 @@ async def _shutdown(async_client: Client | None) -> None:
     # A batch still running when its transport is closed is cancelled (its send_many raises CancelledError)
     # rather than left waiting forever on a stopped loop.
     current = asyncio.current_task()
-    for task in asyncio.all_tasks():
-        if task is not current:
-            task.cancel()
+    tasks = [task for task in asyncio.all_tasks() if task is not current]
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        # Let them finish being cancelled (a few loop turns) before the loop stops: a task still pending
+        # then would leave its send_many caller waiting forever.
+        await asyncio.wait(tasks, timeout=2)
     if async_client is not None:
         await async_client.http_client.close()  # type: ignore[attr-defined]
 

@@ -476,3 +476,15 @@ def test_a_reply_within_a_day_counts_once_for_the_latest_broadcast(leader, twili
     assert broadcast_reply_count(member_id=member.pk, now=timezone.now() + datetime.timedelta(days=2)) is None
     assert broadcast_opt_out_count(member_id=member.pk) == second.pk
     assert Broadcast.objects.get(pk=second.pk).opt_out_count == 1
+
+
+def test_a_batch_outcome_reaches_the_database_as_given_whatever_the_sid_holds(leader):
+    from messaging.broadcast_services import _array
+
+    odd = ['SM"quoted"', "SM\\back\\slash", "SM{braces},comma", "NULL", None]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::varchar[], %s::bigint[]", [_array(odd), _array([1, None, 2**40])])
+        sids, ids = cursor.fetchone()
+
+    assert sids == odd
+    assert ids == [1, None, 2**40]

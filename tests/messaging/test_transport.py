@@ -694,3 +694,148 @@ def test_closing_a_transport_mid_batch_cancels_the_batch_instead_of_hanging(fake
     fake.set_latency(0)
     assert busy.send_many([sms()])[0].ok  # rebuilt on use
     busy.close()
+
+
+# -- the HTTP client under twilio-python --------------------------------------------------------------------
+
+
+class _Scripted(threading.Thread):
+    """A server that answers each request on one connection with the next of `answers`, bytes as given."""
+
+    def __init__(self, answers: list[bytes]) -> None:
+        super().__init__(daemon=True)
+        self.answers = answers
+        self.requests: list[bytes] = []
+        self.connections = 0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+
+    def run(self) -> None:
+        while self.answers:
+            conn, _ = self.listener.accept()
+            self.connections += 1
+            with conn:
+                while self.answers:
+                    request = b""
+                    while b"\r\n\r\n" not in request:
+                        chunk = conn.recv(65536)
+                        if not chunk:
+                            break
+                        request += chunk
+                    if not request:
+                        break
+                    head, _, body = request.partition(b"\r\n\r\n")
+                    length = re.search(rb"(?i)content-length: *(\d+)", head)
+                    while length and len(body) < int(length.group(1)):
+                        body += conn.recv(65536)
+                    self.requests.append(head + b"\r\n\r\n" + body)
+                    answer = self.answers.pop(0)
+                    conn.sendall(answer)
+                    if (
+                        b"Connection: close" in answer
+                        or b"Content-Length" not in answer
+                        and b"chunked" not in answer
+                    ):
+                        break
+
+
+def _request(port: int, *, method: str = "POST", data: dict[str, object] | None = None) -> Any:
+    import asyncio
+
+    from messaging.transport import _AsyncHttpClient
+
+    async def go() -> list[Any]:
+        client = _AsyncHttpClient(rebase=_Rebaser(f"http://127.0.0.1:{port}"), timeout=5)
+        try:
+            return [
+                await client.request(method, f"{DEFAULT_API_BASE_URL}/x.json", data=data or {"A": "1"})
+                for _ in range(2)
+            ]
+        finally:
+            await client.close()
+
+    return asyncio.run(go())
+
+
+def test_the_http_client_reads_chunked_answers_and_reuses_the_connection() -> None:
+    chunked = b'HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{"a"\r\n3;x=1\r\n: 1\r\n1\r\n}\r\n0\r\n\r\n'
+    server = _Scripted([chunked, chunked])
+    server.start()
+
+    first, second = _request(server.port)
+
+    assert (first.status_code, first.text) == (201, '{"a": 1}')
+    assert second.text == '{"a": 1}'
+    assert server.connections == 1
+
+
+def test_the_http_client_reads_an_answer_that_ends_when_the_server_closes() -> None:
+    until_close = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{"sid": "SM1"}'
+    server = _Scripted([until_close, until_close])
+    server.start()
+
+    first, second = _request(server.port)
+
+    assert first.text == second.text == '{"sid": "SM1"}'
+    assert server.connections == 2  # not reused: the body ended with the connection
+
+
+def test_the_http_client_sends_the_form_twilio_gave_it_with_its_length() -> None:
+    from urllib.parse import urlencode
+
+    ok = b"HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\n{}"
+    server = _Scripted([ok, ok])
+    server.start()
+    form = {"To": "+12025550142", "Body": "Hé & = +/? 7pm", "MediaUrl": ["a b", "c"], "N": 5}
+
+    _request(server.port, data=form)
+
+    head, _, body = server.requests[0].partition(b"\r\n\r\n")
+    assert body.decode() == urlencode(form, doseq=True)
+    assert f"Content-Length: {len(body)}".encode() in head
+    assert head.startswith(b"POST /x.json HTTP/1.1\r\nHost: 127.0.0.1:")
+
+
+def test_the_http_client_refuses_a_header_that_would_smuggle_another() -> None:
+    import asyncio
+
+    from messaging.transport import _AsyncHttpClient
+
+    async def go() -> None:
+        client = _AsyncHttpClient(rebase=_Rebaser(f"http://127.0.0.1:{free_port()}"), timeout=5)
+        await client.request("GET", f"{DEFAULT_API_BASE_URL}/x.json", headers={"X-A": "1\r\nX-B: 2"})
+
+    with pytest.raises(ValueError):
+        asyncio.run(go())
+
+
+def test_a_garbled_answer_is_a_retryable_connection_error(fake: FakeTwilio) -> None:
+    server = _Scripted([b"SMTP ready\r\n\r\n"])
+    server.start()
+    garbled = TwilioTransport(
+        account_sid=fake.account_sid, auth_token=fake.auth_token, base_url=f"http://127.0.0.1:{server.port}"
+    )
+    try:
+        (result,) = garbled.send_many([sms()])
+    finally:
+        garbled.close()
+
+    error = assert_error(result, code=None, http_status=None)
+    assert error.connection_error and error.retryable
+
+
+def test_the_fake_answers_a_created_message_with_its_resource_document(fake: FakeTwilio) -> None:
+    import json
+
+    import requests
+
+    response = requests.post(
+        f"{fake.base_url}/2010-04-01/Accounts/{fake.account_sid}/Messages.json",
+        data={"To": ALICE_FAN, "From": SENDER, "Body": 'Zoë says "hi" & 7pm'},
+        auth=(fake.account_sid, fake.auth_token),
+        timeout=5,
+    )
+
+    assert response.status_code == 201
+    (message,) = [m for m in fake._messages if m["sid"] == response.json()["sid"]]
+    assert response.json() == json.loads(json.dumps(fake._resource(message)))
