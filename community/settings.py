@@ -108,6 +108,10 @@ TENANT_BASE_SCHEMA = "leader_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
 # Hosts that are no leader's domain (localhost, the webhook host) get the platform's own pages.
 SHOW_PUBLIC_IF_NO_TENANT_FOUND = True
+# django-tenants issues `SET search_path` before every query unless told otherwise: a round trip per query.
+# With this, once after each change of schema (set_tenant, schema_context), new connection and rollback,
+# which is when PostgreSQL's setting can differ from the one wanted.
+TENANT_LIMIT_SET_CALLS = True
 ROOT_URLCONF = "community.urls_tenant"
 PUBLIC_SCHEMA_URLCONF = "community.urls_public"
 AUTH_USER_MODEL = "accounts.User"
