@@ -210,7 +210,6 @@ def bench_dispatch(leader, broadcast, *, send: int | None, dispatchers: int) -> 
             "LOG_LEVEL": "WARNING",
         }
         command = [sys.executable, "manage.py", "broadcast", SLUG, "dispatch", str(broadcast.pk)]
-        command += ["--batch-size", "1000"]
         started = time.perf_counter()
         workers = [subprocess.Popen(command, cwd=ROOT, env=env) for _ in range(dispatchers)]
         peak_rss = 0

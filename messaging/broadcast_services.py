@@ -39,7 +39,8 @@ logger = logging.getLogger(__name__)
 # A claim older than this with no SID belongs to a worker that died: the sweeper puts it back in the queue.
 # Far above the longest a live worker holds a claim (a batch's requests time out after 15 s each).
 STALE_AFTER = datetime.timedelta(minutes=5)
-BATCH_SIZE = 500  # deliveries per claim
+# Deliveries per claim at most; a number's rate usually allows far fewer (one second's worth).
+BATCH_SIZE = 1000
 CONCURRENCY = 200  # requests in flight per worker
 MAX_ATTEMPTS = 5  # 429, 5xx and connection errors: retried with backoff, then failed
 LINGER = 5.0  # seconds a worker waits in-process for retries that are nearly due, rather than rescheduling

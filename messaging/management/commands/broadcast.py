@@ -53,7 +53,9 @@ class Command(BaseCommand):
         dispatch.add_argument("id", type=int)
         dispatch.add_argument("--time-budget", type=float, default=3600.0)
         dispatch.add_argument("--stale-after", type=float, default=300.0, help="seconds")
-        dispatch.add_argument("--batch-size", type=int, default=500)
+        from messaging.broadcast_services import BATCH_SIZE
+
+        dispatch.add_argument("--batch-size", type=int, default=BATCH_SIZE)
 
     def handle(self, *args, **options) -> None:
         leader = Leader.objects.filter(slug=options["slug"]).first()
