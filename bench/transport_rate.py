@@ -4,7 +4,8 @@
 
 Prints two figures: ``TwilioTransport.send_many`` at its default concurrency, and the bare twilio-python async
 client (``create_async`` with its stock ``AsyncTwilioHttpClient``) at the best of a few concurrencies: the
-ceiling our wrapper should stay close to. Also the one-at-a-time ``send`` rate, for scale. Everything runs on
+reference our transport must stay close to (it goes through the same ``create_async``, with an HTTP client of
+its own underneath, and uses much less CPU per message). Also the one-at-a-time ``send`` rate, for scale. Everything runs on
 loopback, so these are the client's costs, not Twilio's (real Twilio adds ~100-300 ms of latency per request,
 which concurrency hides, and an account-wide concurrency limit, which it does not).
 

@@ -1,8 +1,9 @@
 """A fake of Twilio's REST API for messages, served over real HTTP on loopback.
 
 The real ``twilio`` client talks to it (``TWILIO_API_BASE_URL = fake.base_url``), so tests exercise the same
-code path as production, and it is fast enough for benchmarks (aiohttp with its C parser, thousands of
-requests per second on one core).
+code path as production, and it is cheap enough for benchmarks (a small HTTP/1.1 server of its own on
+asyncio, ~100 µs of CPU per message, so that it is not what a benchmark measures; see "HTTP/1.1 on
+loopback" below).
 
 Two ways to run it:
 
