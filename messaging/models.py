@@ -231,7 +231,11 @@ class Broadcast(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "send_at"])]
+        indexes = [
+            models.Index(fields=["status", "send_at"]),
+            # An inbound text looks for the broadcasts queued within the last days it may answer.
+            models.Index(fields=["-queued_at"], name="messaging_broadcast_queued"),
+        ]
 
     def __str__(self) -> str:
         return f"broadcast {self.pk}"

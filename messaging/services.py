@@ -217,12 +217,19 @@ bumped AS (
     WHERE id = (SELECT id FROM existing) AND EXISTS (SELECT 1 FROM stored)
 ),
 recent AS (
-    SELECT broadcast_id, member_id FROM {schema}.messaging_delivery
-    WHERE broadcast_id IN (SELECT id FROM {schema}.messaging_broadcast WHERE queued_at >= %(queued_since)s)
-        AND member_id = (SELECT id FROM filing)
-        AND sent_at >= %(reply_since)s AND sent_at <= %(now)s
+    SELECT delivery.broadcast_id, delivery.member_id
+    FROM {schema}.messaging_broadcast AS broadcast
+    CROSS JOIN LATERAL (
+        -- One primary-key lookup per recent broadcast; the LIMIT keeps the planner from turning this into
+        -- a scan of the deliveries by member (the key's second column) over millions of rows.
+        SELECT broadcast_id, member_id, sent_at FROM {schema}.messaging_delivery
+        WHERE broadcast_id = broadcast.id AND member_id = (SELECT id FROM filing)
+        LIMIT 1
+    ) AS delivery
+    WHERE broadcast.queued_at >= %(queued_since)s
+        AND delivery.sent_at >= %(reply_since)s AND delivery.sent_at <= %(now)s
         AND EXISTS (SELECT 1 FROM stored)
-    ORDER BY sent_at DESC
+    ORDER BY delivery.sent_at DESC
     LIMIT 1
 ),
 replied AS (
