@@ -97,8 +97,9 @@ def text_send(
 #
 # The webhook's hot path (docs/architecture.md, "Inbound texts"): the leader comes from an in-process cache,
 # and an ordinary text from a member costs one SQL statement, which reads the member, stores the text once
-# (INSERT … ON CONFLICT DO NOTHING) and files it in the conversation. Automatic answers go back in the TwiML
-# answer, recorded as outbound messages; only first contacts and keywords take the slower path (the ORM).
+# (INSERT … ON CONFLICT DO NOTHING), files it in the conversation and counts it as a broadcast reply; a
+# newcomer's welcome costs one more. Automatic answers go back in the TwiML answer, recorded as outbound
+# messages; only keywords take the slower path (the ORM, in a transaction).
 
 RESEND_LINK_AFTER = datetime.timedelta(minutes=5)
 LEADER_CACHE_SECONDS = 5.0  # how stale a leader's settings (suspension included) may be in a web process
