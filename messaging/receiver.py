@@ -169,9 +169,13 @@ def sms_receiver_app(environ: dict[str, Any], start_response: Callable) -> list[
     from django.db import DEFAULT_DB_ALIAS, connections
 
     # What Django does around each request (close_old_connections), for the one database this path uses:
-    # drop a connection that failed or is too old, before and after.
+    # drop a connection that failed or is too old, before and after. Never in the middle of a transaction
+    # (a request never starts in one; a test that calls this in its own does, as Django's test client
+    # disconnects close_old_connections for the same reason).
     database = connections[DEFAULT_DB_ALIAS]
-    database.close_if_unusable_or_obsolete()
+    recycle = not database.in_atomic_block
+    if recycle:
+        database.close_if_unusable_or_obsolete()
     try:
         form = _form_read(environ)
         if isinstance(form, WebhookAnswer):
@@ -188,7 +192,8 @@ def sms_receiver_app(environ: dict[str, Any], start_response: Callable) -> list[
         logger.exception("inbound text webhook failed")
         answer = error_answer(500, "internal error")
     finally:
-        database.close_if_unusable_or_obsolete()
+        if recycle:
+            database.close_if_unusable_or_obsolete()
     body = answer.body.encode("utf-8")
     start_response(
         _REASONS.get(answer.status, f"{answer.status} Error"),

@@ -62,3 +62,49 @@ def test_a_status_callback_with_an_odd_error_code_is_answered_not_crashed(client
         client, STATUS_PATH, {"MessageSid": "SM" + "0" * 32, "MessageStatus": "failed", "ErrorCode": code}
     )
     assert response.status_code == 200
+
+
+def _wsgi_post(body: bytes, signature: str) -> tuple[int, bytes]:
+    """A POST to the production WSGI application (community.wsgi), in this thread and transaction."""
+    import io
+
+    from community.wsgi import application
+
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": SMS_PATH,
+        "QUERY_STRING": "",
+        "SCRIPT_NAME": "",
+        "CONTENT_TYPE": "application/x-www-form-urlencoded",
+        "CONTENT_LENGTH": str(len(body)),
+        "HTTP_X_TWILIO_SIGNATURE": signature,
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "8000",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.url_scheme": "http",
+    }
+    status: list[str] = []
+    chunks = application(environ, lambda line, headers: status.append(line))
+    return int(status[0].split()[0]), b"".join(chunks)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(form=twilio_forms())
+def test_arbitrary_signed_forms_through_the_wsgi_receiver_never_get_a_500(world, form):
+    from urllib.parse import urlencode
+
+    from tests.messaging.webhooks import sign
+
+    leader_cache_clear()
+
+    status, body = _wsgi_post(urlencode(form).encode(), sign(SMS_PATH, form))
+
+    assert status in (200, 400), (status, body[:300])
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.binary(max_size=300), signature=st.one_of(st.just(""), form_text))
+def test_arbitrary_bytes_through_the_wsgi_receiver_get_a_4xx(world, body, signature):
+    status, answer = _wsgi_post(body, signature)
+
+    assert status in (400, 403), (status, answer[:300])
