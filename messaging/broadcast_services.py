@@ -649,24 +649,6 @@ def _recent_delivery(member_id: int, now: datetime.datetime):
     )
 
 
-def broadcast_reply_count(*, member_id: int, now: datetime.datetime | None = None) -> int | None:
-    """Attribute an inbound text from this member to the last broadcast they got within a day.
-
-    Counts each member once per broadcast; returns the broadcast's id, or None when there was none.
-    """
-    now = now or timezone.now()
-    delivery = _recent_delivery(member_id, now)
-    if delivery is None:
-        return None
-    with transaction.atomic():
-        first_reply = Delivery.objects.filter(
-            broadcast_id=delivery.broadcast_id, member_id=delivery.member_id, replied_at__isnull=True
-        )
-        if first_reply.update(replied_at=now):
-            Broadcast.objects.filter(pk=delivery.broadcast_id).update(reply_count=F("reply_count") + 1)
-    return delivery.broadcast_id
-
-
 def broadcast_opt_out_count(*, member_id: int, now: datetime.datetime | None = None) -> int | None:
     """Attribute a STOP from this member to the last broadcast they got within a day; its id or None."""
     now = now or timezone.now()
