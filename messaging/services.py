@@ -544,12 +544,22 @@ def _phone_consent_record(*, phone: str, kind: str, text: str, detail: str) -> N
 
 
 def _newcomer_keyword_answer(*, leader, sms: InboundSms, keyword, now) -> str | None:
-    """What a phone that is not a member gets for STOP, HELP or START; recorded, and the text to answer."""
+    """What a phone that is not a member gets for STOP, HELP or START; recorded, and the text to answer.
+
+    A bare keyword says nothing of its language: the answer is in the language of the phone's last signup
+    link (the one their first text was welcomed in), else the leader's."""
     from messaging.keywords import Keyword, language_guess
     from messaging.texts import auto_text
-    from signup.models import ConsentRecord
+    from signup.models import ConsentRecord, SignupToken
 
-    language = language_guess(sms.body) or leader.default_language
+    language = (
+        language_guess(sms.body)
+        or SignupToken.objects.filter(phone=sms.from_)
+        .order_by("-created_at")
+        .values_list("language", flat=True)
+        .first()
+        or leader.default_language
+    )
     opted_out = phone_opted_out(sms.from_)
     if keyword == Keyword.STOP:
         if opted_out:

@@ -236,6 +236,18 @@ def test_a_stop_from_a_phone_that_never_joined_is_honoured_and_no_link_is_sent_a
 
 
 @pytest.mark.django_db
+def test_a_newcomers_stop_is_answered_in_the_language_they_were_welcomed_in(client, world):
+    phone = unique_phone()
+
+    (welcome,) = twiml_messages(text(client, world.alice, phone, "Bonjour, je veux participer"))
+    (confirmation,) = twiml_messages(text(client, world.alice, phone, "STOP"))
+
+    assert "/j/" in welcome
+    assert confirmation == auto_text("stop", language="fr", leader=world.alice)
+    assert confirmation != auto_text("stop", language="en", leader=world.alice)
+
+
+@pytest.mark.django_db
 def test_a_phone_that_stopped_before_joining_can_start_again_and_then_get_a_link(client, world):
     phone = unique_phone()
     text(client, world.alice, phone, "STOP")
