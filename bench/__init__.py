@@ -71,3 +71,18 @@ def time_median(label: str, func, runs: int) -> None:
 
 def manage_command(*args: str) -> list[str]:
     return [sys.executable, str(ROOT / "manage.py"), *args]
+
+
+def server_cpu_seconds(process) -> float:
+    """User + system CPU so far of a server's worker processes (gunicorn's children): steadier than wall
+    time on a busy machine."""
+    import psutil
+
+    total = 0.0
+    for worker in psutil.Process(process.pid).children(recursive=True):
+        try:
+            times = worker.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total

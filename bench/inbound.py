@@ -349,25 +349,13 @@ def gunicorn_start(*, port: int, auth_token: str, workers: int, worker_class: st
 def _settled(process, *, timeout: float = 120.0) -> None:
     """Wait until gunicorn's workers are idle: each builds the gazetteer's city index in the background at
     start-up (community/wsgi.py), seconds of CPU that would otherwise be measured as the webhook's."""
-    import psutil
-
-    parent = psutil.Process(process.pid)
-
-    def busy() -> float:
-        total = 0.0
-        for child in parent.children(recursive=True):
-            try:
-                times = child.cpu_times()
-            except psutil.Error:
-                continue
-            total += times.user + times.system
-        return total
+    from bench import server_cpu_seconds
 
     deadline = time.monotonic() + timeout
-    before = busy()
+    before = server_cpu_seconds(process)
     while time.monotonic() < deadline:
         time.sleep(1.0)
-        now = busy()
+        now = server_cpu_seconds(process)
         if now - before < 0.05:
             return
         before = now

@@ -22,6 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import server_cpu_seconds  # noqa: E402 - after the path
+
 TARGET_P50_MS = 20.0
 
 
@@ -72,20 +74,6 @@ def _measure(session, url: str, host: str, count: int) -> tuple[list[float], int
         timings.append(elapsed)
         size = len(response.content)
     return timings, size
-
-
-def _server_cpu_seconds(server: subprocess.Popen) -> float:
-    """User + system CPU of gunicorn's workers so far: steadier than wall time on a busy machine."""
-    import psutil
-
-    total = 0.0
-    for worker in psutil.Process(server.pid).children(recursive=True):
-        try:
-            times = worker.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += times.user + times.system
-    return total
 
 
 def _report(label: str, timings: list[float], size: int, cpu_ms: float) -> str:
@@ -158,9 +146,9 @@ def main(argv: list[str] | None = None) -> None:
             ("GET /j/<token>", base + path, args.requests),
             ("GET /places/suggest?q=montr", suggest, args.requests),
         ):
-            cpu_before = _server_cpu_seconds(server)
+            cpu_before = server_cpu_seconds(server)
             timings, size = _measure(session, url, header_host, count)
-            cpu_ms = (_server_cpu_seconds(server) - cpu_before) * 1000 / count
+            cpu_ms = (server_cpu_seconds(server) - cpu_before) * 1000 / count
             results.append((label, timings, size, cpu_ms))
     finally:
         server.terminate()
