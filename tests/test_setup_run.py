@@ -76,8 +76,9 @@ def throwaway_database(live_db):
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def test_run_platform_migrates_seeds_prints_the_logins_serves_both_hosts_and_stops_on_ctrl_c(
-    throwaway_database,
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_run_platform_migrates_seeds_prints_the_logins_serves_both_hosts_and_stops_on_ctrl_c_or_sigterm(
+    throwaway_database, stop
 ):
     port = free_port()
     env = {**os.environ, "DATABASE_URL": throwaway_database, "PYTHONUNBUFFERED": "1", "Q_WORKERS": "1"}
@@ -124,7 +125,7 @@ def test_run_platform_migrates_seeds_prints_the_logins_serves_both_hosts_and_sto
         assert len(direct) == 3  # the web server and the two queue clusters (replies, broadcasts)
         # ... and the queue worker's own processes: nothing of the platform may outlive Ctrl-C.
         children = [*direct, *(pid for child in direct for pid in descendants_of(child))]
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop)
         process.wait(timeout=15)
         gone_by = time.monotonic() + 10
         while any(alive(pid) for pid in children) and time.monotonic() < gone_by:

@@ -69,6 +69,9 @@ class Command(BaseCommand):
         ]
         time.sleep(1.5)
         self.stdout.write("\n".join(lines))
+        # A service manager or `timeout` stops us with SIGTERM: stop the children as Ctrl-C does, rather
+        # than die at once and leave them running.
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
             while all(child.poll() is None for child in children):
                 time.sleep(0.5)
@@ -86,3 +89,7 @@ class Command(BaseCommand):
                 except subprocess.TimeoutExpired:
                     child.kill()
         self.stdout.write("stopped.")
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
