@@ -62,6 +62,11 @@ def error_answer(status: int, message: str) -> WebhookAnswer:
     return WebhookAnswer(status, JSON, json.dumps({"error": message}))
 
 
+def forbidden_answer() -> WebhookAnswer:
+    """The answer to a request Twilio did not sign, on every webhook."""
+    return error_answer(403, "invalid or missing X-Twilio-Signature")
+
+
 def signature_valid(*, full_path: str, params: Mapping[str, Any], signature: str) -> bool:
     """Whether Twilio signed this request (the URL it was given, and the form), with our auth token.
 
@@ -93,7 +98,7 @@ def sms_webhook_answer(*, params: Mapping[str, Any], signature: str, full_path: 
     """A fan texted a leader's number: what to answer Twilio. `params` is the posted form (a mapping of
     first values with `getlist`, as Django's QueryDict or `Form`), `full_path` the path and query string."""
     if not signature_valid(full_path=full_path, params=params, signature=signature):
-        return error_answer(403, "invalid or missing X-Twilio-Signature")
+        return forbidden_answer()
     missing = missing_params(params, ("MessageSid", "From", "To"))
     if missing:
         return error_answer(400, f"missing parameter(s): {', '.join(missing)}")

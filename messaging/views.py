@@ -18,7 +18,7 @@ from django_tenants.utils import schema_context
 from twilio.twiml.voice_response import VoiceResponse
 
 from messaging import receiver
-from messaging.receiver import E164, SID, TWIML, WebhookAnswer, error_answer, missing_params
+from messaging.receiver import E164, SID, TWIML, WebhookAnswer, error_answer, forbidden_answer, missing_params
 from messaging.services import leader_for_number, status_callback_apply
 from messaging.transport import mask_phone
 
@@ -42,7 +42,7 @@ def _response(answer: WebhookAnswer) -> HttpResponse:
 
 
 def _forbidden() -> HttpResponse:
-    return _response(error_answer(403, "invalid or missing X-Twilio-Signature"))
+    return _response(forbidden_answer())
 
 
 def _twiml(body: str) -> HttpResponse:
