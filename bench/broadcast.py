@@ -126,10 +126,12 @@ def bench_queue(leader):
     from django_tenants.utils import schema_context
 
     from messaging.broadcast_services import broadcast_create, broadcast_queue
+    from messaging.models import Delivery
 
     with schema_context(leader.schema_name):
         with connection.cursor() as cursor:
-            cursor.execute("TRUNCATE messaging_delivery")  # the bench leader's own: previous runs' rows
+            for partition in Delivery.partition_names():  # previous runs' rows, one table per broadcast
+                cursor.execute(f'DROP TABLE "{partition}"')
             cursor.execute("DROP TABLE IF EXISTS bench_bare_delivery")
             cursor.execute("CREATE TABLE bench_bare_delivery (broadcast_id integer, member_id bigint)")
             cursor.execute("CHECKPOINT")

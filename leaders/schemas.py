@@ -115,16 +115,17 @@ def platform_migrate(*, parallel: int = 0, verbosity: int = 1, everything: bool 
 # django-tenants' clone_schema is a general PL/pgSQL clone (4,600 lines, re-created with CREATE OR REPLACE
 # FUNCTION on every call) whose catalog queries go through information_schema and slow down as schemas
 # accumulate: about 0.35 s for the 1st leader and several times that by the 30th. The template only ever
-# holds what tenant migrations create (tables, their identity sequences, indexes, constraints, rows of
-# django_migrations/contenttypes/permissions), so a clone built from the template's own catalog rows, sent
-# as one batch of statements, is enough and stays flat. Anything else in the template (views, functions,
-# triggers, standalone sequences, serial defaults) falls back to django-tenants' general clone.
+# holds what tenant migrations create (tables, partitioned tables without partitions, their identity
+# sequences, indexes, constraints, rows of django_migrations/contenttypes/permissions), so a clone built from
+# the template's own catalog rows, sent as one batch of statements, is enough and stays flat. Anything else
+# in the template (partitions, views, functions, triggers, standalone sequences, serial defaults) falls back
+# to django-tenants' general clone.
 
 # Catalog reads go through indexed columns only (relation oids, pg_depend's classid/objid): with a thousand
 # leaders the catalogs hold a hundred thousand relations, and a scan of pg_depend per sequence took ~0.5 s.
 _TEMPLATE_RELATIONS = """
 WITH rel AS (
-  SELECT c.oid, c.relname, c.relkind FROM pg_class c
+  SELECT c.oid, c.relname, c.relkind, c.relispartition FROM pg_class c
   WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = %(schema)s)
 )
 """
@@ -133,7 +134,7 @@ _UNSUPPORTED_OBJECTS_SQL = (
     _TEMPLATE_RELATIONS
     + """
 SELECT
-  (SELECT count(*) FROM rel WHERE relkind NOT IN ('r', 'i', 'S'))
+  (SELECT count(*) FROM rel WHERE relkind NOT IN ('r', 'p', 'i', 'I', 'S') OR relispartition)
   + (SELECT count(*) FROM rel WHERE relkind = 'S' AND NOT EXISTS (
        SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = rel.oid
        AND d.objsubid = 0 AND d.deptype = 'i'))
@@ -155,8 +156,9 @@ SELECT rel.relname,
        (SELECT array_agg(quote_ident(a.attname) ORDER BY a.attnum) FROM pg_attribute a
          WHERE a.attrelid = rel.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''),
        (SELECT array_agg(a.attname::text) FROM pg_attribute a
-         WHERE a.attrelid = rel.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attidentity <> '')
-FROM rel WHERE rel.relkind = 'r'
+         WHERE a.attrelid = rel.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attidentity <> ''),
+       CASE WHEN rel.relkind = 'p' THEN pg_get_partkeydef(rel.oid) END
+FROM rel WHERE rel.relkind IN ('r', 'p')
 ORDER BY rel.relname
 """
 )
@@ -167,7 +169,7 @@ _CONSTRAINTS_SQL = (
     + """
 SELECT rel.relname, quote_ident(k.conname), pg_get_constraintdef(k.oid), k.contype
 FROM rel JOIN pg_constraint k ON k.conrelid = rel.oid
-WHERE rel.relkind = 'r' AND k.contype IN ('p', 'u', 'c', 'x', 'f')
+WHERE rel.relkind IN ('r', 'p') AND k.contype IN ('p', 'u', 'c', 'x', 'f')
 ORDER BY k.contype = 'f', rel.relname, k.conname
 """
 )
@@ -178,7 +180,7 @@ _INDEXES_SQL = (
     + """
 SELECT pg_get_indexdef(i.indexrelid)
 FROM rel JOIN pg_index i ON i.indrelid = rel.oid
-WHERE rel.relkind = 'r' AND NOT EXISTS (
+WHERE rel.relkind IN ('r', 'p') AND NOT EXISTS (
   SELECT 1 FROM pg_constraint k WHERE k.conrelid = rel.oid AND k.conindid = i.indexrelid)
 ORDER BY i.indexrelid
 """
@@ -237,20 +239,25 @@ def template_clone_statements(source: str, target: str) -> list[str] | None:
     def retarget(definition: str) -> str:
         # pg_get_*def qualify relations of the source schema; point them at the clone.
         for prefix in (f"{source}.", f"{src}."):
+            # A partitioned table's index reads "ON ONLY": the clone has no partitions, so none to skip.
+            definition = definition.replace(f" ON ONLY {prefix}", f" ON {dst}.")
             definition = definition.replace(f" ON {prefix}", f" ON {dst}.")
             definition = definition.replace(f"REFERENCES {prefix}", f"REFERENCES {dst}.")
         return definition
 
     statements = [f"CREATE SCHEMA {dst}"]
-    for name, _, _ in tables:
+    for name, _, _, partition_key in tables:
         # Defaults, identity columns (with sequences of their own), storage, comments; not indexes or
         # constraints, which LIKE would rename: they are added below under their migration-given names.
         statements.append(
             f"CREATE TABLE {dst}.{_quote(name)} (LIKE {src}.{_quote(name)} INCLUDING DEFAULTS "
             "INCLUDING IDENTITY INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMMENTS "
             "INCLUDING COMPRESSION INCLUDING STATISTICS)"
+            + (f" PARTITION BY {partition_key}" if partition_key else "")
         )
-    for name, columns, identities in tables:
+    for name, columns, identities, partition_key in tables:
+        if partition_key:
+            continue  # partitioned: its rows are its partitions', and the template has no partitions
         column_list = ", ".join(columns or [])
         statements.append(
             f"INSERT INTO {dst}.{_quote(name)} ({column_list}) OVERRIDING SYSTEM VALUE "

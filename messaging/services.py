@@ -8,7 +8,6 @@ import functools
 import json
 import threading
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import phonenumbers
@@ -695,17 +694,20 @@ def message_status_apply(*, sid: str, status: str, error_code: int | None) -> bo
     return True
 
 
-def _delivery_status_apply(*, sid: str, status: str, error_code: int | None) -> bool:
+def status_callback_apply(
+    *, sid: str, status: str, error_code: int | None, broadcast_id: int | None = None
+) -> bool:
+    """Apply a status callback to whatever we sent with this sid. Call inside the sender's schema.
+    Returns False when nothing has this sid (the webhook still answers 200: Twilio must not retry).
+
+    A broadcast's texts carry their broadcast's id in the callback URL, so their callbacks go straight to
+    that broadcast's partition of deliveries; anything else is a one-to-one message, or else a delivery
+    sent before callbacks carried the id (looked up by sid in every partition).
+    """
     from messaging.broadcast_services import delivery_status_apply
 
-    return delivery_status_apply(sid=sid, status=status, error_code=error_code)
-
-
-# Tried in order until one recognises the sid: broadcast deliveries are by far the most numerous.
-STATUS_CALLBACK_HANDLERS: list[Callable[..., bool]] = [_delivery_status_apply, message_status_apply]
-
-
-def status_callback_apply(*, sid: str, status: str, error_code: int | None) -> bool:
-    """Apply a status callback to whatever we sent with this sid. Call inside the sender's schema.
-    Returns False when nothing has this sid (the webhook still answers 200: Twilio must not retry)."""
-    return any(handler(sid=sid, status=status, error_code=error_code) for handler in STATUS_CALLBACK_HANDLERS)
+    if broadcast_id is not None:
+        return delivery_status_apply(sid=sid, status=status, error_code=error_code, broadcast_id=broadcast_id)
+    return message_status_apply(sid=sid, status=status, error_code=error_code) or delivery_status_apply(
+        sid=sid, status=status, error_code=error_code
+    )

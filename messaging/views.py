@@ -112,8 +112,12 @@ def status_webhook(request: HttpRequest) -> HttpResponse:
     leader = leader_for_number(sender) if E164.match(sender) else None
     if leader is None or not SID.match(sid):
         return HttpResponse(status=200)
+    broadcast = request.GET.get("broadcast", "")  # in the callback URL of a broadcast's texts
+    broadcast_id = int(broadcast) if broadcast.isdecimal() and len(broadcast) < 10 else None
     with schema_context(leader.schema_name):
-        found = status_callback_apply(sid=sid, status=post["MessageStatus"], error_code=error_code)
+        found = status_callback_apply(
+            sid=sid, status=post["MessageStatus"], error_code=error_code, broadcast_id=broadcast_id
+        )
     if not found:
         logger.info("status callback for an unknown message on %s: ignored", leader.slug)
     return HttpResponse(status=200)

@@ -145,6 +145,7 @@ def test_a_form_with_a_repeated_name_is_checked_as_twilio_signs_it(live_db, live
 def _delivered(leader, member: Member, body: str, sent_at: datetime.datetime) -> Broadcast:
     broadcast = broadcast_create(leader=leader, body=body, ignore_quiet_hours=True)
     Broadcast.objects.filter(pk=broadcast.pk).update(queued_at=sent_at)
+    Delivery.partition_ensure(broadcast.pk)
     Delivery.objects.create(
         broadcast=broadcast, member=member, status=DeliveryStatus.SENT, due_at=sent_at, sent_at=sent_at
     )

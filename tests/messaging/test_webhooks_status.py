@@ -8,8 +8,7 @@ import pytest
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from messaging import services
-from messaging.models import Message, SmsStatus
+from messaging.models import Broadcast, Delivery, DeliveryStatus, Message, SmsStatus
 from messaging.services import leader_cache_clear
 from messaging.texts import auto_text
 from signup.models import ConsentRecord, Member
@@ -111,23 +110,60 @@ def test_a_callback_for_an_unknown_sid_is_a_200_and_changes_nothing(client, worl
     assert status_of(world.alice, message) == SmsStatus.WIRED
 
 
-def test_a_second_handler_can_claim_sids_messages_do_not_know(client, world, monkeypatch):
-    seen = []
+def sent_delivery(leader) -> Delivery:
+    """A broadcast's copy for one member, handed to Twilio, in the broadcast's own partition."""
+    from messaging.broadcast_services import broadcast_create
 
-    def deliveries(*, sid, status, error_code):
-        seen.append((sid, status, error_code))
-        return True
+    with schema_context(leader.schema_name):
+        member = Member.objects.create(phone=unique_phone(), first_name="Ana")
+        broadcast = broadcast_create(leader=leader, body="Rally at 7pm", ignore_quiet_hours=True)
+        Delivery.partition_ensure(broadcast.pk)
+        return Delivery.objects.create(
+            broadcast=broadcast,
+            member=member,
+            status=DeliveryStatus.WIRED,
+            sid=new_sid(),
+            due_at=timezone.now(),
+            sent_at=timezone.now(),
+        )
 
-    monkeypatch.setattr(
-        services, "STATUS_CALLBACK_HANDLERS", [*services.STATUS_CALLBACK_HANDLERS, deliveries]
+
+def delivery_callback(client, leader, delivery: Delivery, status: str, *, broadcast: int | None, sender=None):
+    """Twilio reports on `delivery` (sent from `sender`'s number, `leader`'s by default); its status then."""
+    params = {"From": str((sender or leader).phone_number), "To": str(delivery.member.phone)}
+    params |= {"MessageSid": delivery.sid, "AccountSid": "AC" + "0" * 32, "MessageStatus": status}
+    path = STATUS_PATH if broadcast is None else f"{STATUS_PATH}?broadcast={broadcast}"
+    assert post_signed(client, path, params).status_code == 200
+    with schema_context(leader.schema_name):
+        return Delivery.objects.get(pk=delivery.pk).status
+
+
+def test_a_broadcast_callback_names_its_broadcast_and_updates_that_delivery(client, world):
+    delivery = sent_delivery(world.alice)
+    other = sent_delivery(world.alice)
+
+    def report(status: str, broadcast: int | None) -> DeliveryStatus:
+        return delivery_callback(client, world.alice, delivery, status, broadcast=broadcast)
+
+    # The wrong broadcast's partition does not hold the sid: nothing changes (and still a 200).
+    assert report("sent", other.broadcast_id) == DeliveryStatus.WIRED
+    assert report("sent", delivery.broadcast_id) == DeliveryStatus.SENT
+    # Texts sent before callbacks carried the broadcast are found by sid in every partition.
+    assert report("delivered", None) == DeliveryStatus.DELIVERED
+    assert report("sent", None) == DeliveryStatus.DELIVERED  # never back
+    with schema_context(world.alice.schema_name):
+        assert Broadcast.objects.get(pk=delivery.broadcast_id).delivered_count == 1
+        assert Broadcast.objects.get(pk=other.broadcast_id).delivered_count == 0
+
+
+def test_a_broadcast_callback_from_another_leaders_number_changes_nothing(client, world):
+    delivery = sent_delivery(world.alice)
+    with schema_context(world.bob.schema_name):
+        Delivery.partition_ensure(delivery.broadcast_id)  # the same id in bob's schema: still not his sid
+    status = delivery_callback(
+        client, world.alice, delivery, "delivered", broadcast=delivery.broadcast_id, sender=world.bob
     )
-    message = sent_message(world.alice)
-    unknown = Message(phone=message.phone, twilio_sid=new_sid())
-
-    callback(client, world.alice, message, "sent")
-    callback(client, world.alice, unknown, "failed", error_code=30003)
-
-    assert seen == [(unknown.twilio_sid, "failed", 30003)]
+    assert status == DeliveryStatus.WIRED
 
 
 def test_a_status_callback_is_signature_checked_and_needs_its_fields(client, world):

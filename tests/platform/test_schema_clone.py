@@ -15,7 +15,10 @@ SELECT 'column', c.relname || '.' || a.attname || ' ' || format_type(a.atttypid,
        || ' default=' || coalesce(pg_get_expr(d.adbin, d.adrelid), '')
 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-WHERE n.nspname = %(schema)s AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped
+WHERE n.nspname = %(schema)s AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+UNION ALL
+SELECT 'partitioned', c.relname || ' ' || pg_get_partkeydef(c.oid)
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %(schema)s AND c.relkind = 'p'
 UNION ALL
 SELECT 'constraint', c.relname || ' ' || k.conname || ' ' || replace(pg_get_constraintdef(k.oid), %(schema)s || '.', '')
 FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -48,6 +51,7 @@ def test_a_cloned_schema_has_the_templates_tables_indexes_and_constraints_under_
     leader = leader_create(slug="clone-shape", name="Clone Shape", phone_number=unique_phone())
     template = shape(template_schema_name())
     assert len([kind for kind, _ in template if kind == "index"]) > 10
+    assert ("partitioned", "messaging_delivery LIST (broadcast_id)") in template
     assert shape(leader.schema_name) == template
     for table in ("django_migrations", "django_content_type", "auth_permission"):
         assert rows(leader.schema_name, table) == rows(template_schema_name(), table)
