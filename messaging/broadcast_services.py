@@ -44,6 +44,9 @@ BATCH_SIZE = 1000
 CONCURRENCY = 200  # requests in flight per worker
 MAX_ATTEMPTS = 5  # 429, 5xx and connection errors: retried with backoff, then failed
 LINGER = 5.0  # seconds a worker waits in-process for retries that are nearly due, rather than rescheduling
+# Twilio reports on a text for a few days at most: a callback that does not name its broadcast looks for
+# its sid among the broadcasts queued within this.
+CALLBACK_WINDOW = datetime.timedelta(days=7)
 REPLY_WINDOW = datetime.timedelta(hours=24)  # a text within this after a broadcast counts as a reply to it
 
 
@@ -235,33 +238,34 @@ def _deliveries_insert(broadcast_id: int, rows_sql: str, params: dict, *, with_c
     rows again. No ON CONFLICT: the member ids are distinct, and the key would refuse a second copy anyway.
     In the caller's transaction: a failure leaves no table behind.
     """
-    table = Delivery.partition_name(broadcast_id)
 
-    def insert_into(target: str) -> str:
-        return f"{with_clause}INSERT INTO {target} (broadcast_id, member_id, status, due_at, attempts) {rows_sql}"
-
-    with connection.cursor() as cursor:
-        if Delivery.partition_exists(broadcast_id):
-            # Only where ids were reused (a test database reset): write through the partitioned table.
-            cursor.execute(insert_into("messaging_delivery"), params)
+    def insert_into(target: str) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"{with_clause}INSERT INTO {target} (broadcast_id, member_id, status, due_at, attempts) "
+                f"{rows_sql}",
+                params,
+            )
             return cursor.rowcount
-        cursor.execute(
-            f"CREATE TABLE {table} (LIKE messaging_delivery INCLUDING DEFAULTS INCLUDING CONSTRAINTS, "
-            f"CONSTRAINT {table}_bound CHECK (broadcast_id = {int(broadcast_id)}))"
-        )
-        cursor.execute(insert_into(table), params)
-        count = cursor.rowcount
-        cursor.execute(Delivery.partition_key_sql(broadcast_id))
-        cursor.execute(f"CREATE INDEX {table}_sid ON {table} (sid) WHERE sid IS NOT NULL")
-        cursor.execute(
-            f"ALTER TABLE messaging_delivery ATTACH PARTITION {table} FOR VALUES IN ({int(broadcast_id)})"
-        )
+
+    table = Delivery.partition_name(broadcast_id)
+    if Delivery.partition_attached(broadcast_id):
+        # Made empty beforehand (Delivery.partition_ensure): written through its indexes. One that holds rows
+        # would mix another broadcast's (ids reused after a database reset): refused.
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table})")
+            if cursor.fetchone()[0]:
+                raise BroadcastError(f"{table} already holds deliveries; nothing was queued")
+        return insert_into(table)
+    Delivery.partition_table_create(broadcast_id)
+    count = insert_into(table)
+    Delivery.partition_attach(broadcast_id)
+    with connection.cursor() as cursor:
         # The planner must know these rows exist before the workers' claims and updates are planned: row
-        # counts and the few statuses, which a small sample tells as well as the default one (a fifth of
-        # the time).
+        # counts and the few statuses, which a small sample tells as well as the default one, in a fifth of
+        # the time. SET LOCAL: until the end of this transaction.
         cursor.execute("SET LOCAL default_statistics_target = 10")
         cursor.execute(f"ANALYZE {table}")
-        cursor.execute("RESET default_statistics_target")
     return count
 
 
@@ -333,7 +337,7 @@ _CLAIM_SQL = """
 def _claim(
     broadcast: Broadcast, *, limit: int, now: datetime.datetime, token: int, after: int = 0
 ) -> list[_Claimed]:
-    """Claim up to `limit` due deliveries with member ids above `after`, walking the primary key.
+    """Claim up to `limit` due deliveries with member ids above `after`, walking the key (member id).
 
     Each worker remembers where its last claim ended, so it never rescans what it already sent; rows that
     were skipped (locked by another worker, or not yet due) are found when it starts again from 0.
@@ -649,6 +653,11 @@ def delivery_status_apply(
     deliveries = Delivery.objects.filter(sid=sid)
     if broadcast_id is not None:
         deliveries = deliveries.filter(broadcast_id=broadcast_id)  # one partition, not all of them
+    else:
+        # A text sent before callbacks named their broadcast: among the broadcasts recent enough for Twilio
+        # to still report on, never a probe of every partition ever made.
+        recent = Broadcast.objects.filter(queued_at__gte=timezone.now() - CALLBACK_WINDOW)
+        deliveries = deliveries.filter(broadcast_id__in=list(recent.values_list("pk", flat=True)))
     delivery = deliveries.only("broadcast_id", "member_id", "status").first()
     if delivery is None:
         return False
@@ -682,6 +691,40 @@ def delivery_status_apply(
         if counters:
             Broadcast.objects.filter(pk=delivery.broadcast_id).update(**counters)
     return True
+
+
+# Counts a member's text as a reply to the latest of `ids` (recent broadcasts) that they got within
+# REPLY_WINDOW: `replied_at` on that delivery and one more on its broadcast's reply_count, once per member and
+# broadcast. The ids are written into the statement as numbers, so PostgreSQL plans (and locks) only those
+# broadcasts' partitions, whatever the plan cache does with parameters.
+_REPLY_SQL = """
+WITH latest AS (
+    SELECT broadcast_id, member_id FROM messaging_delivery
+    WHERE broadcast_id IN ({ids}) AND member_id = %(member)s AND sent_at >= %(since)s AND sent_at <= %(now)s
+    ORDER BY sent_at DESC
+    LIMIT 1
+),
+replied AS (
+    UPDATE messaging_delivery AS delivery SET replied_at = %(now)s FROM latest
+    WHERE delivery.broadcast_id IN ({ids}) AND delivery.broadcast_id = latest.broadcast_id
+        AND delivery.member_id = latest.member_id AND delivery.replied_at IS NULL
+    RETURNING delivery.broadcast_id
+)
+UPDATE messaging_broadcast SET reply_count = reply_count + 1 WHERE id = (SELECT broadcast_id FROM replied)
+"""
+
+
+def broadcast_reply_record(*, member_id: int, broadcast_ids: list[int], now: datetime.datetime) -> bool:
+    """A member's text is a reply to the latest of these broadcasts they got within REPLY_WINDOW, if any;
+    True when it counted (a second text to the same broadcast does not). Call inside the leader's schema."""
+    ids = ", ".join(str(int(broadcast_id)) for broadcast_id in broadcast_ids)
+    if not ids:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _REPLY_SQL.replace("{ids}", ids), {"member": member_id, "since": now - REPLY_WINDOW, "now": now}
+        )
+        return cursor.rowcount == 1
 
 
 def _recent_delivery(member_id: int, now: datetime.datetime):

@@ -391,9 +391,11 @@ class Delivery(models.Model):
     The table is partitioned by broadcast (migration 0005), one partition per broadcast, named by
     `partition_name`: a broadcast's rows are written into a table of their own with no index, which is then
     indexed in one sorted pass and attached (broadcast_queue), rather than maintaining a million-row index
-    row by row. The key is each partition's unique index on member_id (`partition_key_sql`): Django's
-    composite primary key below is what it is in each partition. Queries naming a broadcast touch only its
-    partition; a broadcast's rows can be archived or dropped as one table.
+    row by row. The key is each partition's unique index on member_id (`partition_attach`): Django's
+    composite primary key below is what it is in each partition. Rows from before the partitioning are in
+    one partition for all the broadcasts they belong to, `messaging_delivery_legacy`, keyed by (broadcast,
+    member). Queries naming a broadcast touch only its partition; a finished broadcast's rows can be
+    detached and archived or dropped as one table.
     """
 
     pk = models.CompositePrimaryKey("broadcast_id", "member_id")
@@ -424,13 +426,15 @@ class Delivery(models.Model):
     def __str__(self) -> str:
         return f"delivery {self.pk}"
 
+    # -- storage: one partition per broadcast ------------------------------------------------------------
+
     @staticmethod
     def partition_name(broadcast_id: int) -> str:
         return f"messaging_delivery_{int(broadcast_id)}"
 
     @staticmethod
     def partition_names() -> list[str]:
-        """The current schema's delivery partitions (one per queued broadcast)."""
+        """The current schema's delivery partitions (one per queued broadcast, and the legacy one)."""
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
@@ -439,30 +443,54 @@ class Delivery(models.Model):
             return [name for (name,) in cursor.fetchall()]
 
     @classmethod
-    def partition_exists(cls, broadcast_id: int) -> bool:
-        """Whether the current schema has this broadcast's partition."""
+    def partition_attached(cls, broadcast_id: int) -> bool:
+        """Whether this broadcast's partition is part of the current schema's delivery table."""
         with connection.cursor() as cursor:
-            cursor.execute("SELECT to_regclass(%s)", [cls.partition_name(broadcast_id)])
-            return cursor.fetchone()[0] is not None
+            cursor.execute(
+                "SELECT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = to_regclass(%s) "
+                "AND inhparent = 'messaging_delivery'::regclass)",
+                [cls.partition_name(broadcast_id)],
+            )
+            return cursor.fetchone()[0]
+
+    @classmethod
+    def partition_table_create(cls, broadcast_id: int) -> str:
+        """A new, empty, unindexed table for this broadcast's rows, not yet attached; its name.
+
+        Its CHECK constraint proves the partition bound, so attaching it later does not scan the rows.
+        """
+        table = cls.partition_name(broadcast_id)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TABLE {table} (LIKE messaging_delivery INCLUDING DEFAULTS INCLUDING CONSTRAINTS, "
+                f"CONSTRAINT {table}_bound CHECK (broadcast_id = {int(broadcast_id)}))"
+            )
+        return table
+
+    @classmethod
+    def partition_attach(cls, broadcast_id: int) -> None:
+        """Index the broadcast's table (each index in one sorted pass over the rows) and attach it.
+
+        Its key is a unique index on member_id: the bound fixes the broadcast, so (broadcast, member) is
+        unique when the member is, and one column builds faster and is smaller than two. ATTACH takes a
+        SHARE UPDATE EXCLUSIVE lock on the delivery table, which other broadcasts' reads and writes do not
+        wait for (CREATE TABLE … PARTITION OF would take an exclusive one).
+        """
+        table = cls.partition_name(broadcast_id)
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {table}_member UNIQUE (member_id)")
+            cursor.execute(f"CREATE INDEX {table}_sid ON {table} (sid) WHERE sid IS NOT NULL")
+            cursor.execute(
+                f"ALTER TABLE messaging_delivery ATTACH PARTITION {table} FOR VALUES IN ({int(broadcast_id)})"
+            )
 
     @classmethod
     def partition_ensure(cls, broadcast_id: int) -> None:
-        """An (empty) partition for this broadcast's rows if it has none: rows can then be written through
-        the partitioned table, index by index (broadcast_queue builds a large partition faster)."""
-        if not cls.partition_exists(broadcast_id):
-            table = cls.partition_name(broadcast_id)
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"CREATE TABLE {table} PARTITION OF messaging_delivery FOR VALUES IN ({int(broadcast_id)})"
-                )
-                cursor.execute(cls.partition_key_sql(broadcast_id))
-
-    @classmethod
-    def partition_key_sql(cls, broadcast_id: int) -> str:
-        """The partition's key: its bound fixes the broadcast, so (broadcast, member) is unique when the
-        member is. One column: it builds faster and is smaller than a two-column key across partitions."""
-        table = cls.partition_name(broadcast_id)
-        return f"ALTER TABLE {table} ADD CONSTRAINT {table}_member UNIQUE (member_id)"
+        """An empty partition for this broadcast if it has none, for rows written one by one through the
+        delivery table (broadcast_queue loads a broadcast's rows before indexing and attaching them)."""
+        if not cls.partition_attached(broadcast_id):
+            cls.partition_table_create(broadcast_id)
+            cls.partition_attach(broadcast_id)
 
 
 class SendingWindow(models.Model):

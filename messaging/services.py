@@ -176,8 +176,8 @@ class InboundResult:
 # - `existing`/`created` find or create the conversation (created with unread_count 1 for this text);
 # - `stored` inserts the text once (ON CONFLICT on the sid: Twilio's retries change nothing);
 # - `bumped` counts it unread in an existing conversation, only if `stored` really inserted it;
-# - `recent`/`replied`/`counted`: the filed member's latest delivery sent within REPLY_WINDOW (among
-#   broadcasts queued recently enough to hold one) gets `replied_at`, and its broadcast one more reply,
+# - `recent`: for a filed text, the broadcasts queued recently enough to hold a delivery sent within
+#   REPLY_WINDOW; broadcast_reply_record then counts the text as a reply to the latest one the member got,
 #   once per member and broadcast (broadcast results, docs/broadcasts.md).
 # Every table is qualified with the leader's schema ({schema}), so the statement needs no `SET search_path`
 # and runs as a prepared statement, parsed and planned once per connection. A single statement is atomic by
@@ -217,32 +217,15 @@ bumped AS (
     WHERE id = (SELECT id FROM existing) AND EXISTS (SELECT 1 FROM stored)
 ),
 recent AS (
-    SELECT delivery.broadcast_id, delivery.member_id
-    FROM {schema}.messaging_broadcast AS broadcast
-    CROSS JOIN LATERAL (
-        -- One primary-key lookup per recent broadcast; the LIMIT keeps the planner from turning this into
-        -- a scan of the deliveries by member (the key's second column) over millions of rows.
-        SELECT broadcast_id, member_id, sent_at FROM {schema}.messaging_delivery
-        WHERE broadcast_id = broadcast.id AND member_id = (SELECT id FROM filing)
-        LIMIT 1
-    ) AS delivery
+    -- The broadcasts recent enough to hold a delivery to this member within the reply window: a few ids,
+    -- from the index on queued_at. Their deliveries are read afterwards by a statement that names them
+    -- (broadcast_reply_record): named here, the partitioned table would make this prepared statement's
+    -- plan hold, and lock on every run, every partition of every broadcast ever sent.
+    SELECT array_agg(broadcast.id) AS ids FROM {schema}.messaging_broadcast AS broadcast
     WHERE broadcast.queued_at >= %(queued_since)s
-        AND delivery.sent_at >= %(reply_since)s AND delivery.sent_at <= %(now)s
-        AND EXISTS (SELECT 1 FROM stored)
-    ORDER BY delivery.sent_at DESC
-    LIMIT 1
-),
-replied AS (
-    UPDATE {schema}.messaging_delivery AS delivery SET replied_at = %(now)s FROM recent
-    WHERE delivery.broadcast_id = recent.broadcast_id AND delivery.member_id = recent.member_id
-        AND delivery.replied_at IS NULL
-    RETURNING delivery.broadcast_id
-),
-counted AS (
-    UPDATE {schema}.messaging_broadcast SET reply_count = reply_count + 1
-    WHERE id = (SELECT broadcast_id FROM replied)
+        AND EXISTS (SELECT 1 FROM filing) AND EXISTS (SELECT 1 FROM stored)
 )
-SELECT (SELECT id FROM stored), (SELECT conversation_id FROM stored), fan.id, fan.status
+SELECT (SELECT id FROM stored), (SELECT conversation_id FROM stored), fan.id, fan.status, (SELECT ids FROM recent)
 FROM (SELECT 1) AS one LEFT JOIN fan ON TRUE
 """
 
@@ -377,7 +360,6 @@ def inbound_sms_receive(*, leader, sms: InboundSms) -> InboundResult:
         "details": json.dumps(sms.details) if sms.details else None,
         "plain": keyword is None,
         "start": keyword == Keyword.START,
-        "reply_since": now - REPLY_WINDOW,
         # A delivery sent within the window belongs to a broadcast queued at most a few days before it
         # (scheduled sending and quiet hours delay, never by more): lets the index on broadcasts bound it.
         "queued_since": now - REPLY_WINDOW - datetime.timedelta(days=2),
@@ -387,7 +369,7 @@ def inbound_sms_receive(*, leader, sms: InboundSms) -> InboundResult:
         # An ordinary text is one atomic statement, outside any transaction and with no query to enter the
         # schema; a newcomer's welcome one more. A crash between the two only loses the welcome (Twilio's
         # retry is a duplicate): they text again and get their link.
-        message_id, conversation_id, member_id, member_status = _prepared_fetchone(sql, params)
+        message_id, conversation_id, member_id, member_status, recent = _prepared_fetchone(sql, params)
         if message_id is None:
             return InboundResult(message_id=None)
         if member_id is None:
@@ -401,11 +383,12 @@ def inbound_sms_receive(*, leader, sms: InboundSms) -> InboundResult:
                 params=params,
                 ids=(message_id, conversation_id, member_id),
                 subscribed=member_status == Member.Status.SUBSCRIBED,
+                recent_broadcasts=recent,
             )
         return InboundResult(message_id=message_id, reply=reply)
     # Keywords: storing the text and acting on it (the opt-out, the opt-in) in one transaction.
     with schema_context(leader.schema_name), transaction.atomic():
-        message_id, conversation_id, member_id, member_status = _prepared_fetchone(sql, params)
+        message_id, conversation_id, member_id, member_status, recent = _prepared_fetchone(sql, params)
         if message_id is None:
             return InboundResult(message_id=None)
         if member_id is not None and keyword == Keyword.START and member_status == Member.Status.SUBSCRIBED:
@@ -416,6 +399,7 @@ def inbound_sms_receive(*, leader, sms: InboundSms) -> InboundResult:
                 params=params,
                 ids=(message_id, conversation_id, member_id),
                 subscribed=False,
+                recent_broadcasts=recent,
             )
             return InboundResult(message_id=message_id)
         if member_id is None:
@@ -435,18 +419,28 @@ def inbound_sms_receive(*, leader, sms: InboundSms) -> InboundResult:
 
 
 def _member_text_filed(
-    *, leader, sms: InboundSms, params: dict, ids: tuple[int, int | None, int], subscribed: bool
+    *,
+    leader,
+    sms: InboundSms,
+    params: dict,
+    ids: tuple[int, int | None, int],
+    subscribed: bool,
+    recent_broadcasts: list[int] | None,
 ) -> str | None:
-    """A member's text was stored and (by _RECEIVE_SQL) filed in their conversation and counted as a reply;
-    what else it sets off: the leader's `message.received` webhook, and the leader's keyword reply when a
-    subscribed member texted one. Returns that reply, if any. Call inside the leader's schema."""
+    """A member's text was stored and (by _RECEIVE_SQL) filed in their conversation; what else it sets off:
+    it counts as a reply to the last broadcast they got, if one of `recent_broadcasts`; the leader's
+    `message.received` webhook; and the leader's keyword reply when a subscribed member texted one. Returns
+    that reply, if any. Call inside the leader's schema."""
     from api.services import message_payload
     from api.webhooks import webhook_event_emit
+    from messaging.broadcast_services import broadcast_reply_record
 
     message_id, conversation_id, member_id = ids
     if conversation_id is None:
         with connection.cursor() as cursor:
             cursor.execute(_FILE_SQL, {**params, "member_id": member_id, "message_id": message_id})
+    if recent_broadcasts:
+        broadcast_reply_record(member_id=member_id, broadcast_ids=recent_broadcasts, now=params["now"])
     webhook_event_emit(
         name="message.received", payload=lambda: message_payload(Message.objects.get(pk=message_id))
     )

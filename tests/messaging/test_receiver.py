@@ -214,25 +214,27 @@ def test_answers_count_in_the_leaders_texts_sent_this_month_and_silence_does_not
     assert (after_welcome, after_silence, sent()) == (before + 1, before + 1, before + 2)
 
 
-def test_the_hot_statement_is_prepared_once_per_connection_and_planned_generically(live_db, world):
+def test_the_hot_statement_is_prepared_once_per_connection_and_settles_on_one_plan(live_db, world):
     from django.db import connection
 
     from messaging.services import InboundSms, inbound_sms_receive
 
     member = member_create(world.alice)
-    for body in ("one", "two", "three"):
+    for index in range(8):  # PostgreSQL plans a prepared statement for its values five times, then decides
         sms = InboundSms(
-            sid="SM" + uuid.uuid4().hex, from_=member.phone, to=str(world.alice.phone_number), body=body
+            sid="SM" + uuid.uuid4().hex,
+            from_=member.phone,
+            to=str(world.alice.phone_number),
+            body=f"hi {index}",
         )
         inbound_sms_receive(leader=world.alice, sms=sms)
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE %s",
             [f'%INSERT INTO "{world.alice.schema_name}".messaging_message%'],
         )
-        (prepared,) = cursor.fetchone()
-        cursor.execute("SHOW plan_cache_mode")
-        (plan_cache_mode,) = cursor.fetchone()
-    assert prepared == 1
-    assert plan_cache_mode == "force_generic_plan"
+        (generic, custom), *others = cursor.fetchall()
+    assert others == []  # prepared once on this connection
+    # The generic plan was found as good as planning for the values: the later texts were not planned again.
+    assert generic >= 3 and custom <= 5

@@ -117,6 +117,7 @@ def sent_delivery(leader) -> Delivery:
     with schema_context(leader.schema_name):
         member = Member.objects.create(phone=unique_phone(), first_name="Ana")
         broadcast = broadcast_create(leader=leader, body="Rally at 7pm", ignore_quiet_hours=True)
+        Broadcast.objects.filter(pk=broadcast.pk).update(queued_at=timezone.now())
         Delivery.partition_ensure(broadcast.pk)
         return Delivery.objects.create(
             broadcast=broadcast,
