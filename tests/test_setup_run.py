@@ -126,7 +126,12 @@ def test_run_platform_migrates_seeds_prints_the_logins_serves_both_hosts_and_sto
         # ... and the queue worker's own processes: nothing of the platform may outlive Ctrl-C.
         children = [*direct, *(pid for child in direct for pid in descendants_of(child))]
         process.send_signal(stop)
-        process.wait(timeout=15)
+        try:
+            # run_platform gives its children 10 s before killing them; the rest is slack for a busy machine.
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            tree = subprocess.run(["ps", "-ef", "--forest"], capture_output=True, text=True).stdout
+            raise AssertionError(f"run_platform did not stop:\n{''.join(lines)}\n{tree}") from None
         gone_by = time.monotonic() + 10
         while any(alive(pid) for pid in children) and time.monotonic() < gone_by:
             time.sleep(0.2)

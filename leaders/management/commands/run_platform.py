@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -59,12 +60,17 @@ class Command(BaseCommand):
         lines += [f"  demo leader number {leader.phone_number}", "Ctrl-C stops everything.", ""]
 
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
+        # Each child leads a process group of its own, so stopping it reaches the processes it starts too
+        # (the queue clusters' workers), and a child that does not stop in time is killed with all of them.
+        # Ctrl-C at the terminal reaches only this process; it stops the groups.
         children = [
-            subprocess.Popen([*manage, "runserver", f"0.0.0.0:{port}", "--noreload"]),
-            subprocess.Popen([*manage, "qcluster"]),
+            subprocess.Popen([*manage, "runserver", f"0.0.0.0:{port}", "--noreload"], process_group=0),
+            subprocess.Popen([*manage, "qcluster"], process_group=0),
             # Broadcasts have a cluster of their own, so a big one never delays replies (docs/broadcasts.md).
             subprocess.Popen(
-                [*manage, "qcluster"], env={**os.environ, "Q_CLUSTER_NAME": settings.BROADCAST_CLUSTER}
+                [*manage, "qcluster"],
+                env={**os.environ, "Q_CLUSTER_NAME": settings.BROADCAST_CLUSTER},
+                process_group=0,
             ),
         ]
         time.sleep(1.5)
@@ -80,15 +86,18 @@ class Command(BaseCommand):
             self.stdout.write("\nstopping…")
         finally:
             for child in children:
-                if child.poll() is None:
-                    child.send_signal(signal.SIGINT)
+                _signal_group(child, signal.SIGINT)
             deadline = time.monotonic() + 10
             for child in children:
-                try:
+                with contextlib.suppress(subprocess.TimeoutExpired):
                     child.wait(timeout=max(0.1, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    child.kill()
+                _signal_group(child, signal.SIGKILL)  # whatever of its group is left
         self.stdout.write("stopped.")
+
+
+def _signal_group(child: subprocess.Popen, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # else the whole group is gone
+        os.killpg(child.pid, signum)
 
 
 def _interrupt(signum, frame) -> None:
