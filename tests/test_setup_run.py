@@ -90,6 +90,9 @@ def test_run_platform_migrates_seeds_prints_the_logins_serves_both_hosts_and_sto
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        # Started with SIGINT ignored, as a shell starts a background job (`make run &`, a CI runner):
+        # Ctrl-C must still stop everything.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)

@@ -60,25 +60,26 @@ class Command(BaseCommand):
         lines += [f"  demo leader number {leader.phone_number}", "Ctrl-C stops everything.", ""]
 
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
+        # Ctrl-C, and SIGTERM from a service manager or `timeout`, stop the children rather than leave them
+        # running. Both handlers are set explicitly: a shell starts a background job with SIGINT ignored,
+        # which Python then leaves ignored, and so would every child (an ignored signal stays ignored across
+        # exec; a handled one is reset, so the children start with Ctrl-C working).
+        signal.signal(signal.SIGINT, _interrupt)
+        signal.signal(signal.SIGTERM, _interrupt)
         # Each child leads a process group of its own, so stopping it reaches the processes it starts too
         # (the queue clusters' workers), and a child that does not stop in time is killed with all of them.
         # Ctrl-C at the terminal reaches only this process; it stops the groups.
-        children = [
-            subprocess.Popen([*manage, "runserver", f"0.0.0.0:{port}", "--noreload"], process_group=0),
-            subprocess.Popen([*manage, "qcluster"], process_group=0),
-            # Broadcasts have a cluster of their own, so a big one never delays replies (docs/broadcasts.md).
-            subprocess.Popen(
-                [*manage, "qcluster"],
-                env={**os.environ, "Q_CLUSTER_NAME": settings.BROADCAST_CLUSTER},
-                process_group=0,
-            ),
-        ]
-        time.sleep(1.5)
-        self.stdout.write("\n".join(lines))
-        # A service manager or `timeout` stops us with SIGTERM: stop the children as Ctrl-C does, rather
-        # than die at once and leave them running.
-        signal.signal(signal.SIGTERM, _interrupt)
+        children: list[subprocess.Popen] = []
         try:
+            children.append(
+                subprocess.Popen([*manage, "runserver", f"0.0.0.0:{port}", "--noreload"], process_group=0)
+            )
+            children.append(subprocess.Popen([*manage, "qcluster"], process_group=0))
+            # Broadcasts have a cluster of their own, so a big one never delays replies (docs/broadcasts.md).
+            broadcasts_env = {**os.environ, "Q_CLUSTER_NAME": settings.BROADCAST_CLUSTER}
+            children.append(subprocess.Popen([*manage, "qcluster"], env=broadcasts_env, process_group=0))
+            time.sleep(1.5)
+            self.stdout.write("\n".join(lines))
             while all(child.poll() is None for child in children):
                 time.sleep(0.5)
             self.stderr.write("a process stopped; stopping the others")
