@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import zoneinfo
 
 from django.utils import timezone
 from django_tenants.utils import schema_context
@@ -46,3 +47,9 @@ def valid_form(**overrides) -> dict[str, str]:
     }
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}
+
+
+def leader_today(leader) -> datetime.date:
+    """The date at the leader's place, which the signup form's age and birth-date checks use (near midnight
+    UTC it is not the machine's date)."""
+    return timezone.localtime(timezone=zoneinfo.ZoneInfo(leader.time_zone)).date()

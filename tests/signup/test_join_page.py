@@ -15,7 +15,7 @@ from messaging.models import Message
 from signup.models import ConsentRecord, Member, SignupToken
 from signup.services import phone_hash, token_hash
 from signup.views import CONSENT_TEXT_VERSION
-from tests.signup.helpers import host, link_expire, link_issue, valid_form
+from tests.signup.helpers import host, leader_today, link_expire, link_issue, valid_form
 
 pytestmark = pytest.mark.django_db
 
@@ -282,7 +282,7 @@ def test_each_bad_field_gets_its_own_clear_message_and_nothing_is_stored(
 
 def test_a_birth_date_in_the_future_is_refused(client, world):
     path, phone = link_issue(world.alice)
-    tomorrow = (datetime.date.today() + datetime.timedelta(days=2)).isoformat()
+    tomorrow = (leader_today(world.alice) + datetime.timedelta(days=1)).isoformat()
     response = post(client, world.alice, path, valid_form(birth_date=tomorrow))
     assert errors_of(response) == {"birth_date": "Your birth date cannot be in the future."}
     assert member_of(world.alice, phone) is None
@@ -290,7 +290,7 @@ def test_a_birth_date_in_the_future_is_refused(client, world):
 
 def test_fans_younger_than_the_leaders_minimum_age_cannot_join(client, world):
     Leader.objects.filter(pk=world.alice.pk).update(minimum_age=18)
-    today = datetime.date.today()
+    today = leader_today(world.alice)
     seventeen = (
         today.replace(year=today.year - 17)
         if (today.month, today.day) != (2, 29)
@@ -308,7 +308,7 @@ def test_fans_younger_than_the_leaders_minimum_age_cannot_join(client, world):
 
 def test_the_default_minimum_age_is_thirteen(client, world):
     path, phone = link_issue(world.alice)
-    today = datetime.date.today()
+    today = leader_today(world.alice)
     twelve = (
         datetime.date(today.year - 12, 1, 1) if today.month > 1 else datetime.date(today.year - 13, 12, 31)
     )
