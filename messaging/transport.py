@@ -910,7 +910,8 @@ class LocalTransport:
     """The backend when no Twilio credentials are configured: development, ``make run``, the simulator.
 
     Sends nothing and records nothing (the caller stores every outbound message anyway); answers like
-    Twilio accepting the message, with SIDs "SMlocal" + 32 hex digits and status "sent".
+    Twilio accepting the message, with SIDs shaped like Twilio's ("SM" + 32 hex digits: the columns that store
+    SIDs are that wide) and status "sent".
 
     Webhook signatures are still checked, with ``auth_token``: ``TWILIO_AUTH_TOKEN`` when set, else a token
     derived from ``SECRET_KEY``. The simulator signs its posts with the same validator
@@ -929,7 +930,7 @@ class LocalTransport:
 
     def send(self, sms: OutboundSms) -> SendResult:
         logger.debug("local transport: not sending a message to %s", mask_phone(sms.to))
-        return SendResult(reference=sms.reference, sid="SMlocal" + uuid.uuid4().hex, status="sent")
+        return SendResult(reference=sms.reference, sid="SM" + uuid.uuid4().hex, status="sent")
 
     def send_many(
         self, messages: Sequence[OutboundSms], *, concurrency: int = DEFAULT_CONCURRENCY

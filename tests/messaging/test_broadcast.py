@@ -142,6 +142,28 @@ def test_queueing_makes_exactly_one_delivery_per_reachable_member(leader):
     assert Delivery.objects.filter(broadcast=broadcast).count() == 4
 
 
+def test_without_twilio_credentials_a_broadcast_completes_through_the_local_backend(leader, settings):
+    # `make run`: no Twilio account, the local transport answers for Twilio; its SIDs must fit the column.
+    from messaging.transport import LocalTransport, get_transport
+
+    settings.TWILIO_ACCOUNT_SID = settings.TWILIO_AUTH_TOKEN = ""
+    assert isinstance(get_transport(), LocalTransport)
+    tag = new_tag()
+    members = [make_member(tag) for _ in range(3)]
+    broadcast = broadcast_create(
+        leader=leader, body="Rally at 7!", filters={"tags_any": [tag]}, ignore_quiet_hours=True
+    )
+    start(leader, broadcast)
+
+    result = broadcast_dispatch(leader=leader, broadcast_id=broadcast.pk)
+
+    assert (result.outcome, result.sent, result.failed) == ("done", 3, 0)
+    sids = dict(Delivery.objects.filter(broadcast=broadcast).values_list("member_id", "sid"))
+    assert set(sids) == {m.pk for m in members} and all(sid and len(sid) == 34 for sid in sids.values())
+    broadcast.refresh_from_db()
+    assert (broadcast.status, broadcast.sent_count) == (Broadcast.Status.COMPLETED, 3)
+
+
 def test_the_delivery_table_refuses_a_second_row_for_the_same_member(leader):
     from django.db import IntegrityError, transaction
 

@@ -602,7 +602,7 @@ def test_the_local_transport_sends_nothing_and_answers_sent() -> None:
     results = local.send_many([sms(reference="a"), sms(to=BOB_FAN, reference="b")])
 
     assert [r.reference for r in results] == ["a", "b"]
-    assert all(re.fullmatch(r"SMlocal[0-9a-f]{32}", r.sid or "") and r.status == "sent" for r in results)
+    assert all(re.fullmatch(r"SM[0-9a-f]{32}", r.sid or "") and r.status == "sent" for r in results)
     assert len({r.sid for r in results}) == 2
 
 
