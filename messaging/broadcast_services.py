@@ -50,6 +50,12 @@ CALLBACK_WINDOW = datetime.timedelta(days=7)
 REPLY_WINDOW = datetime.timedelta(hours=24)  # a text within this after a broadcast counts as a reply to it
 
 
+def reply_broadcasts_since(now: datetime.datetime) -> datetime.datetime:
+    """How far back a broadcast can have been queued and still hold a delivery sent within REPLY_WINDOW:
+    scheduled sending and quiet hours delay a delivery, never by more than two days."""
+    return now - REPLY_WINDOW - datetime.timedelta(days=2)
+
+
 def _status_callback_url(broadcast_id: int) -> str:
     # The broadcast's id tells the callback which partition of deliveries holds the sid.
     return f"{settings.PUBLIC_BASE_URL}/webhooks/twilio/status/?broadcast={int(broadcast_id)}"
@@ -728,9 +734,7 @@ def broadcast_reply_record(*, member_id: int, broadcast_ids: list[int], now: dat
 
 
 def _recent_delivery(member_id: int, now: datetime.datetime):
-    recent = Broadcast.objects.filter(
-        queued_at__gte=now - REPLY_WINDOW - datetime.timedelta(days=2)
-    ).values_list("pk", flat=True)
+    recent = Broadcast.objects.filter(queued_at__gte=reply_broadcasts_since(now)).values_list("pk", flat=True)
     return (
         Delivery.objects.filter(
             broadcast_id__in=list(recent),

@@ -454,8 +454,8 @@ class Delivery(models.Model):
             return cursor.fetchone()[0]
 
     @classmethod
-    def partition_table_create(cls, broadcast_id: int) -> str:
-        """A new, empty, unindexed table for this broadcast's rows, not yet attached; its name.
+    def partition_table_create(cls, broadcast_id: int) -> None:
+        """A new, empty, unindexed table for this broadcast's rows (`partition_name`), not yet attached.
 
         Its CHECK constraint proves the partition bound, so attaching it later does not scan the rows.
         """
@@ -465,7 +465,6 @@ class Delivery(models.Model):
                 f"CREATE TABLE {table} (LIKE messaging_delivery INCLUDING DEFAULTS INCLUDING CONSTRAINTS, "
                 f"CONSTRAINT {table}_bound CHECK (broadcast_id = {int(broadcast_id)}))"
             )
-        return table
 
     @classmethod
     def partition_attach(cls, broadcast_id: int) -> None:

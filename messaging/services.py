@@ -346,7 +346,7 @@ def inbound_sms_receive(*, leader, sms: InboundSms) -> InboundResult:
     """
     from django_tenants.utils import schema_context
 
-    from messaging.broadcast_services import REPLY_WINDOW
+    from messaging.broadcast_services import reply_broadcasts_since
     from messaging.keywords import Keyword, keyword_match
 
     keyword = keyword_match(sms.body)
@@ -360,9 +360,8 @@ def inbound_sms_receive(*, leader, sms: InboundSms) -> InboundResult:
         "details": json.dumps(sms.details) if sms.details else None,
         "plain": keyword is None,
         "start": keyword == Keyword.START,
-        # A delivery sent within the window belongs to a broadcast queued at most a few days before it
-        # (scheduled sending and quiet hours delay, never by more): lets the index on broadcasts bound it.
-        "queued_since": now - REPLY_WINDOW - datetime.timedelta(days=2),
+        # Lets the index on broadcasts bound the ones that may hold a delivery sent within the window.
+        "queued_since": reply_broadcasts_since(now),
     }
     sql = _in_schema(_RECEIVE_SQL, leader.schema_name)
     if keyword is None:
@@ -696,7 +695,7 @@ def status_callback_apply(
 
     A broadcast's texts carry their broadcast's id in the callback URL, so their callbacks go straight to
     that broadcast's partition of deliveries; anything else is a one-to-one message, or else a delivery
-    sent before callbacks carried the id (looked up by sid in every partition).
+    sent before callbacks carried the id (looked up by sid among the broadcasts of the last CALLBACK_WINDOW).
     """
     from messaging.broadcast_services import delivery_status_apply
 
