@@ -27,46 +27,6 @@ def template_schema_migrate(*, verbosity: int = 0) -> None:
     connection.set_schema_to_public()
 
 
-def leader_schemas_behind(*, chunk: int = 200) -> list[str]:
-    """Leaders' schemas missing a migration the (migrated) template has, in creation order.
-
-    A schema holding every migration row the template holds is in the template's state (leaders are cloned
-    from it and then migrated by the same code), so `migrate` would only load the migration graph there to
-    find nothing to do: about half a second per schema, minutes with a thousand leaders. One query per
-    `chunk` schemas tells which ones need it.
-    """
-    from leaders.models import Leader
-
-    template = _quote(template_schema_name())
-    names = list(Leader.objects.order_by("pk").values_list("schema_name", flat=True))
-    order = list(names)
-    behind: list[str] = []
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM {template}.django_migrations")
-        expected = cursor.fetchone()[0]
-        cursor.execute(
-            "SELECT n.nspname FROM pg_namespace n JOIN pg_class c ON c.relnamespace = n.oid "
-            "AND c.relname = 'django_migrations' AND c.relkind = 'r' WHERE n.nspname = ANY(%s)",
-            [names],
-        )
-        existing = {row[0] for row in cursor.fetchall()}
-        # A leader whose schema is missing or was never migrated is migrate's to build.
-        behind.extend(n for n in names if n not in existing)
-        names = [n for n in names if n in existing]
-        for start in range(0, len(names), chunk):
-            part = names[start : start + chunk]
-            if not part:
-                continue
-            checks = " UNION ALL ".join(
-                f"SELECT %s, (SELECT count(*) FROM {_quote(n)}.django_migrations m "
-                f"JOIN {template}.django_migrations t ON t.app = m.app AND t.name = m.name)"
-                for n in part
-            )
-            cursor.execute(checks, part)
-            behind.extend(name for name, present in cursor.fetchall() if present < expected)
-    return sorted(behind, key=order.index)
-
-
 class _MigrateSomeSchemas:
     """django-tenants' migrate_schemas for a given list of leader schemas (it knows all or one)."""
 
@@ -87,28 +47,51 @@ class _MigrateSomeSchemas:
         return Command()
 
 
-def platform_migrate(*, parallel: int = 0, verbosity: int = 1, everything: bool = False) -> list[str]:
-    """Public schema, then the template, then every leader behind it (in parallel processes when asked).
+def platform_migrate(
+    *, parallel: int = 0, verbosity: int = 1, everything: bool = False, full: bool = False, write=print
+):
+    """Public schema, then the template, then every leader's schema behind the template.
 
-    Returns the leader schemas it migrated. `everything` runs migrate in every leader's schema even when
-    its migration rows match the template's.
+    The template is migrated by Django's own path; the leaders get the SQL that did it, replayed in each
+    schema (`leaders.migrating`), or the full migrate where that can't be done. Each leader's schema is
+    migrated in a transaction of its own: one that fails is left as it was, reported in the returned
+    PlatformMigration, and the others go on. `everything` runs the full migrate in every leader's schema
+    even when its migration rows match the template's. `full` is the path before the replay existed:
+    django-tenants' migrate in each schema behind, stopping at the first failure (the bench's baseline).
     """
+    from leaders.migrating import (
+        PlatformMigration,
+        leader_schemas_migrate_fully,
+        leader_schemas_missing,
+        leader_schemas_update,
+    )
+    from leaders.models import Leader
+
     call_command("migrate_schemas", shared=True, interactive=False, verbosity=verbosity)
     template_schema_migrate(verbosity=verbosity)
     if everything:
-        from leaders.models import Leader
-
         schemas = list(Leader.objects.order_by("pk").values_list("schema_name", flat=True))
     else:
-        schemas = leader_schemas_behind()
-    if schemas:
-        options: dict = {"tenant": True, "interactive": False, "verbosity": verbosity}
-        if parallel > 1 and len(schemas) > 1:
-            options["executor"] = "multiprocessing"
-            settings.TENANT_MULTIPROCESSING_MAX_PROCESSES = parallel
-        call_command(_MigrateSomeSchemas.command(schemas), **options)
+        missing = leader_schemas_missing()
+        schemas = list(missing)
+    if full:
+        if schemas:
+            options: dict = {"tenant": True, "interactive": False, "verbosity": verbosity}
+            if parallel > 1 and len(schemas) > 1:
+                options["executor"] = "multiprocessing"
+                settings.TENANT_MULTIPROCESSING_MAX_PROCESSES = parallel
+            call_command(_MigrateSomeSchemas.command(schemas), **options)
+        connection.set_schema_to_public()
+        return PlatformMigration(migrated_fully=schemas)
+    if everything:
+        migrated, failed = leader_schemas_migrate_fully(
+            schemas=schemas, parallel=parallel, verbosity=verbosity
+        )
+        result = PlatformMigration(migrated_fully=migrated, failed=failed)
+    else:
+        result = leader_schemas_update(missing=missing, parallel=parallel, verbosity=verbosity, write=write)
     connection.set_schema_to_public()
-    return schemas
+    return result
 
 
 # --- cloning the template -----------------------------------------------------------------------------------
