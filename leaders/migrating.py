@@ -308,7 +308,8 @@ def _replay(*, schema: str, batch: str, expected: set[tuple] | None = None) -> s
                 cursor.execute(head + "COMMIT;")
                 return None
             cursor.execute(head)
-            differences = _differences(expected, schema_signature(schema=schema, cursor=cursor))
+            actual = schema_signature(schema=schema, cursor=cursor)
+            differences = signature_differences(expected=expected, actual=actual)
             cursor.execute("ROLLBACK" if differences else "COMMIT")
             return f"unlike the template afterwards: {differences}" if differences else None
     except DatabaseError as exc:
@@ -480,7 +481,7 @@ def schema_signature(*, schema: str, cursor=None) -> set[tuple]:
     return signature
 
 
-def _differences(expected: set[tuple], actual: set[tuple]) -> str:
+def signature_differences(*, expected: set[tuple], actual: set[tuple]) -> str:
     """'' when a schema matches the template, else the first few differences. Tables the template lacks
     (a broadcast's delivery table not yet attached) are the leader's own and not compared."""
     tables = {row[1] for row in expected if row[0] == "table"}
