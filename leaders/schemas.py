@@ -7,6 +7,8 @@ migrations. The template must therefore be migrated before any leader is: `platf
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
@@ -48,7 +50,12 @@ class _MigrateSomeSchemas:
 
 
 def platform_migrate(
-    *, parallel: int = 0, verbosity: int = 1, everything: bool = False, full: bool = False, write=print
+    *,
+    parallel: int = 0,
+    verbosity: int = 1,
+    everything: bool = False,
+    full: bool = False,
+    write: Callable[[str], None] = print,
 ):
     """Public schema, then the template, then every leader's schema behind the template.
 
