@@ -8,11 +8,15 @@ migrations. The template must therefore be migrated before any leader is: `platf
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 from django_tenants.utils import schema_exists
+
+if TYPE_CHECKING:  # leaders.migrating imports this module
+    from leaders.migrating import PlatformMigration
 
 
 def template_schema_name() -> str:
@@ -56,7 +60,7 @@ def platform_migrate(
     everything: bool = False,
     full: bool = False,
     write: Callable[[str], None] = print,
-):
+) -> PlatformMigration:
     """Public schema, then the template, then every leader's schema behind the template.
 
     The template is migrated by Django's own path; the leaders get the SQL that did it, replayed in each
