@@ -18,9 +18,9 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from api.phones import PhoneError, phone_normalize
+from members.audience import AudienceFilter, audience_filter_apply
+from members.models import Member
 from messaging.models import BroadcastError
-from messaging.selectors import AudienceFilter, audience_filter_apply
-from signup.models import Member
 
 LIST_KEYS = ("place_ids", "regions", "countries", "genders", "languages", "tags")
 AUDIENCE_KEYS = (*LIST_KEYS, "age_min", "age_max", "joined_after", "joined_before")

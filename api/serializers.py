@@ -12,8 +12,8 @@ from rest_framework import serializers
 from accounts.models import User
 from api.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from api.phones import PhoneError, phone_normalize
+from members.models import Member
 from messaging.models import Broadcast, Conversation, Message
-from signup.models import Member
 
 LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
 MAX_TAGS = 100

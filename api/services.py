@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from api.models import TOKEN_PREFIX, ApiToken, IdempotencyKey, WebhookEndpoint, WebhookEvent
 from api.webhooks import webhook_event_emit, webhook_secret_new, webhook_url_check
-from signup.models import ConsentRecord, Member, SignupToken
-from signup.services import member_opt_out, phone_hash
+from members.consent import consent_record, member_opt_out
+from members.models import ConsentRecord, Member
+from signup.models import SignupToken
 
 # Fields a client may write; everything else about a member is derived or owned by the platform.
 # Erased members keep an anonymous row whose phone is "~<id>": not a number, so nothing can be sent to it.
@@ -61,7 +62,7 @@ def message_payload(message) -> dict[str, Any]:
 
 
 def _place_apply(member: Member, city: str, *, country: str | None) -> None:
-    from signup.places import resolve_city
+    from places.gazetteer import resolve_city
 
     member.city = city
     place = resolve_city(city, country=country) if city else None
@@ -108,9 +109,9 @@ def member_upsert(*, leader, data: dict[str, Any], token: ApiToken) -> tuple[Mem
         except IntegrityError:
             # Another request created this phone a moment ago: update that member instead.
             return member_upsert(leader=leader, data=data, token=token)
-        ConsentRecord.objects.create(
+        consent_record(
             member=member,
-            phone_hash=phone_hash(phone),
+            phone=phone,
             kind=ConsentRecord.Kind.OPT_IN,
             source=ConsentRecord.Source.API,
             text=consent["text"],
@@ -257,8 +258,8 @@ def broadcast_api_create(
     send them unapproved. The audience is counted now; a scheduled broadcast's audience is counted again
     when it starts. BroadcastError (from the engine) when the body or schedule is not valid.
     """
+    from members.audience import audience_count
     from messaging.broadcast_services import broadcast_create, broadcast_send, leader_zone
-    from messaging.selectors import audience_count
 
     if not leader.is_active:
         raise BroadcastRefusedError("leader_suspended", "This leader is suspended: nothing can be sent.")

@@ -61,11 +61,12 @@ from api.services import (
 )
 from api.throttling import TokenRateThrottle
 from api.webhooks import WebhookUrlError
+from members.audience import AudienceFilter
+from members.models import Member
 from messaging.broadcast_services import broadcast_cancel, broadcast_preview
 from messaging.models import Broadcast, BroadcastError, Conversation, Message
-from messaging.selectors import AudienceFilter, broadcast_progress
+from messaging.selectors import broadcast_progress
 from messaging.services import text_send
-from signup.models import Member
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     IDEMPOTENCY_HEADER,

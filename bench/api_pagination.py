@@ -2,7 +2,7 @@
 
     python bench/api_pagination.py [--members 1000000] [--pages 20]
 
-Seeds a throwaway leader with N synthetic members (COPY, signup.demo), then times pages through the whole
+Seeds a throwaway leader with N synthetic members (COPY, members.demo), then times pages through the whole
 Django stack (test client, token auth, throttle, serializers): the first page, pages deep in the list (the
 cursor of a member near the end), pages with a filter, and, for scale, what an OFFSET page at the same depth
 costs in SQL. Cursor pages should cost the same at any depth; the OFFSET line shows why the API does not use
@@ -58,8 +58,8 @@ def main() -> None:
     from api.services import api_token_create
     from leaders.schemas import template_schema_migrate
     from leaders.services import leader_create, leader_user_create
-    from signup.demo import members_seed
-    from signup.models import Member
+    from members.demo import members_seed
+    from members.models import Member
 
     call_command("migrate_schemas", schema_name="public", interactive=False, verbosity=0)
     template_schema_migrate()

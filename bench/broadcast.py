@@ -66,8 +66,8 @@ def bench_leader(members: int):
 
     from leaders.models import Leader
     from leaders.services import leader_create
-    from signup.demo import members_seed
-    from signup.models import Member
+    from members.demo import members_seed
+    from members.models import Member
 
     call_command("platform_migrate", verbosity=0)
     leader = Leader.objects.filter(slug=SLUG).first()
@@ -100,7 +100,7 @@ def bench_audience(leader) -> None:
     from django.db import connection
     from django_tenants.utils import schema_context
 
-    from messaging.selectors import AudienceFilter, audience_count
+    from members.audience import AudienceFilter, audience_count
 
     with schema_context(leader.schema_name):
         audience = AudienceFilter.from_dict(COMBINED_FILTER)

@@ -3,7 +3,7 @@
     python bench/console_dashboard.py [--members 1000000] [--runs 3]
 
 Creates (or reuses) a dedicated leader "bench-console" in the development database and seeds it with
-synthetic members (signup.demo.members_seed, COPY) up to --members, then prints the time of each read and
+synthetic members (members.demo.members_seed, COPY) up to --members, then prints the time of each read and
 the plan of the dashboard query. Seeding a million members takes a few minutes the first time only.
 """
 
@@ -37,8 +37,8 @@ def main() -> None:
     from leaders.models import Leader
     from leaders.schemas import platform_migrate
     from leaders.services import leader_create
-    from signup.demo import members_seed
-    from signup.models import Member
+    from members.demo import members_seed
+    from members.models import Member
 
     platform_migrate(verbosity=0)
     leader = Leader.objects.filter(slug=SLUG).first() or leader_create(

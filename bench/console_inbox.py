@@ -3,7 +3,7 @@
     python bench/console_inbox.py [--conversations 200000] [--runs 3]
 
 Creates (or reuses) a dedicated leader "bench-inbox" in the development database, seeds synthetic members
-(signup.demo.members_seed, COPY) and one conversation per member with three texts (one INSERT … SELECT
+(members.demo.members_seed, COPY) and one conversation per member with three texts (one INSERT … SELECT
 each), then prints the time of each inbox read and the plans of the list and of the word search.
 """
 
@@ -64,9 +64,9 @@ def main() -> None:
     from leaders.models import Leader
     from leaders.schemas import platform_migrate
     from leaders.services import leader_create
+    from members.demo import members_seed
+    from members.models import Member
     from messaging.models import Conversation
-    from signup.demo import members_seed
-    from signup.models import Member
 
     platform_migrate(verbosity=0)
     leader = Leader.objects.filter(slug=SLUG).first() or leader_create(

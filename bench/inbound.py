@@ -282,8 +282,8 @@ def prepare() -> list[str]:
 
     from leaders.models import Leader
     from leaders.services import leader_create
-    from signup.demo import FICTIONAL_LINES, fictional_number
-    from signup.models import Member
+    from members.demo import FICTIONAL_LINES, fictional_number
+    from members.models import Member
 
     call_command("platform_migrate", verbosity=0)
     leader = Leader.objects.filter(slug=BENCH_SLUG).first()
@@ -432,7 +432,7 @@ def main(argv: list[str] | None = None) -> None:
     from bench import django_setup
 
     django_setup()  # the bench database, never the development one
-    from signup.demo import fictional_number
+    from members.demo import fictional_number
 
     print("preparing the bench tenant…", flush=True)
     members = prepare()

@@ -61,7 +61,7 @@ def number_for(index: int) -> str:
     """The index-th fictional number, or one from the second half of them (far beyond this bench's
     leaders) when another bench's leader already has it: the benches share the database."""
     from leaders.models import Leader
-    from signup.demo import FICTIONAL_LINES, fictional_number
+    from members.demo import FICTIONAL_LINES, fictional_number
 
     number = fictional_number(index)
     if Leader.objects.filter(phone_number=number).exists():

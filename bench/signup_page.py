@@ -43,7 +43,7 @@ def _setup() -> tuple[str, str]:
     from django_tenants.utils import schema_context
 
     from leaders.demo import demo_leader_ensure
-    from signup.demo import fictional_number
+    from members.demo import fictional_number
     from signup.services import signup_link_issue
 
     call_command("platform_migrate", verbosity=0)

@@ -93,6 +93,7 @@ TENANT_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "accounts",
+    "members",
     "signup",
     "messaging",
     "console",
@@ -261,7 +262,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
-        "MemberStatusEnum": "signup.models.Member.Status",
+        "MemberStatusEnum": "members.models.Member.Status",
         "ConversationStatusEnum": "messaging.models.Conversation.Status",
         "MessageStatusEnum": "messaging.models.SmsStatus",
         "WebhookDeliveryStatusEnum": "api.models.WebhookDelivery.Status",

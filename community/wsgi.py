@@ -15,7 +15,7 @@ application = with_sms_receiver(django_application)
 def _gazetteer_preload() -> None:
     # Building the city index takes seconds; do it in the background at start-up so the first fan who
     # types a city does not wait for it.
-    from signup.places import preload
+    from places.gazetteer import preload
 
     preload()
 

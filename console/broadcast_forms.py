@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from console.forms import DATE_INPUT, GENDER_CHOICES, LANGUAGE_CHOICES
 from console.services import tags_parse
 from messaging.models import Broadcast
-from signup.places import resolve_city
+from places.gazetteer import resolve_city
 
 WHEN_CHOICES = [("now", _("Send now")), ("later", _("Schedule"))]
 MAX_CITIES = 50

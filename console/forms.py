@@ -9,10 +9,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from console.models import KeywordReply
 from console.services import tags_parse
 from leaders.models import Leader, validate_country_code
-from signup.places import resolve_city
+from messaging.models import KeywordReply
+from places.gazetteer import resolve_city
 
 GENDER_CHOICES = [
     ("female", _("Female")),

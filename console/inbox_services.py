@@ -6,8 +6,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from members.consent import phone_opted_out
 from messaging.models import Conversation, Message
-from messaging.services import phone_opted_out, text_send
+from messaging.services import text_send
 
 REPLY_MAX_LENGTH = 400  # segments.MAX_BODY_LENGTH: at most 3 GSM-7 or 7 UCS-2 segments
 

@@ -23,8 +23,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from console.models import KeywordReply, keyword_normalize
-from signup.models import ConsentRecord, Member
+from members.models import ConsentRecord, Member
+from messaging.models import KeywordReply, keyword_normalize
 
 DASHBOARD_CACHE_SECONDS = 60
 CHART_DAYS = 90
@@ -306,7 +306,7 @@ def members_filter(queryset: QuerySet[Member], filters: dict[str, Any]) -> Query
     members page and a broadcast's audience select with the same SQL; status and search stay here.
     Raises ValueError (BroadcastError) on a bad value.
     """
-    from messaging.selectors import AudienceFilter, audience_filter_apply
+    from members.audience import AudienceFilter, audience_filter_apply
 
     filters = filters or {}
     unknown = set(filters) - set(FILTER_KEYS)
@@ -394,7 +394,7 @@ def member_messages(member: Member) -> QuerySet:
 
 
 def member_consents(member: Member) -> QuerySet[ConsentRecord]:
-    from signup.services import phone_hash
+    from members.consent import phone_hash
 
     return ConsentRecord.objects.filter(Q(member=member) | Q(phone_hash=phone_hash(member.phone))).order_by(
         "-created_at", "-id"

@@ -18,9 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leaders.models import Leader
-from signup.models import ConsentRecord, Member
-from signup.places import resolve_city
-from signup.services import phone_hash
+from members.consent import consent_records_opt_in
+from members.models import ConsentRecord, Member
+from places.gazetteer import resolve_city
 
 logger = logging.getLogger(__name__)
 
@@ -290,19 +290,12 @@ def _import_write(
 ) -> None:
     for start in range(0, len(members), IMPORT_BATCH):
         batch = Member.objects.bulk_create(members[start : start + IMPORT_BATCH])
-        ConsentRecord.objects.bulk_create(
-            [
-                ConsentRecord(
-                    member=member,
-                    phone_hash=phone_hash(member.phone),
-                    kind=ConsentRecord.Kind.OPT_IN,
-                    source=ConsentRecord.Source.IMPORT,
-                    text=consent_description,
-                    detail=detail,
-                    created_at=now,
-                )
-                for member in batch
-            ]
+        consent_records_opt_in(
+            members=batch,
+            source=ConsentRecord.Source.IMPORT,
+            text=consent_description,
+            detail=detail,
+            created_at=now,
         )
     if members:
         Leader.count_members_joined(leader.pk, len(members))

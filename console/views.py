@@ -29,8 +29,8 @@ from console.forms import (
     MembersFilterForm,
     TagsForm,
 )
-from console.models import KeywordReply
-from signup.models import Member
+from members.models import Member
+from messaging.models import KeywordReply
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from django_tenants.utils import schema_context
-
 from accounts.models import User
 from leaders.models import Leader
 from leaders.services import leader_create, leader_user_create
@@ -39,13 +37,3 @@ def demo_leader_ensure() -> tuple[Leader, bool]:
 def staff_user_ensure() -> User:
     user = User.objects.filter(username=STAFF_USERNAME).first()
     return user or User.objects.create_superuser(STAFF_USERNAME, "staff@example.org", DEMO_PASSWORD)
-
-
-def leader_member_count_refresh(leader: Leader) -> int:
-    """Recount members from the leader's schema into the public counter (after bulk loads)."""
-    from signup.models import Member
-
-    with schema_context(leader.schema_name):
-        count = Member.objects.count()
-    Leader.objects.filter(pk=leader.pk).update(member_count=count)
-    return count

@@ -29,10 +29,10 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from members.audience import AudienceFilter, audience_count, audience_members
 from messaging import ratelimit
 from messaging.models import Broadcast, BroadcastError, Delivery, DeliveryStatus
 from messaging.segments import gsm7_suggestions, render_template, segment_info, segment_info_for_template
-from messaging.selectors import AudienceFilter, audience_count, audience_members
 
 logger = logging.getLogger(__name__)
 
@@ -413,8 +413,8 @@ def _record(
 ) -> dict:
     """Store a batch's outcome in one UPDATE, and add it to the counters in one more (one transaction)."""
     from leaders.models import Leader
-    from signup.models import Member
-    from signup.services import member_mark_unreachable, member_opt_out
+    from members.consent import member_mark_unreachable, member_opt_out
+    from members.models import Member
 
     now = timezone.now()
     rows: list[tuple] = []
@@ -649,8 +649,8 @@ def delivery_status_apply(
     and a callback that arrives twice counts once: the counters move only when the UPDATE changed the row.
     21610 (the recipient unsubscribed at the carrier) opts the member out.
     """
-    from signup.models import Member
-    from signup.services import member_mark_unreachable, member_opt_out
+    from members.consent import member_mark_unreachable, member_opt_out
+    from members.models import Member
 
     if not sid:
         return False

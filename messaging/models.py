@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from signup.models import Member, PhoneField
+from common.phones import PhoneField
+from members.audience import AudienceError, AudienceFilter
+from members.models import Member
 
 
 class SmsStatus(models.TextChoices):
@@ -172,8 +178,9 @@ class Message(models.Model):
 # ========================================================================================================
 
 
-class BroadcastError(ValueError):
-    """A broadcast that cannot be created or cannot make this transition; the message says why."""
+# A broadcast that cannot be created or cannot make this transition; the message says why. Its audience is
+# validated in the members layer, below: an invalid audience is the same error to every caller.
+BroadcastError = AudienceError
 
 
 class Broadcast(models.Model):
@@ -252,7 +259,6 @@ class Broadcast(models.Model):
     ) -> Broadcast:
         """A draft broadcast, checked in one place: body length, its cost, the audience filter."""
         from messaging.segments import segment_info_for_template
-        from messaging.selectors import AudienceFilter
 
         body = body or ""
         if not body.strip():
@@ -505,3 +511,65 @@ class SendingWindow(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["until"])]
+
+
+# --- the leader's keywords ----------------------------------------------------------------------------------
+
+# Reserved by carriers and by the platform's own handling (shared/PRODUCT.md, "Keywords").
+RESERVED_KEYWORDS = frozenset(
+    {
+        "STOP",
+        "STOPALL",
+        "UNSUBSCRIBE",
+        "CANCEL",
+        "END",
+        "QUIT",
+        "OPTOUT",
+        "OPT OUT",
+        "REVOKE",
+        "REMOVE",
+        "START",
+        "UNSTOP",
+        "YES",
+        "GO",
+        "RESTART",
+        "JOIN",
+        "HELP",
+        "INFO",
+    }
+)
+_SPACES = re.compile(r"\s+")
+_EDGE_PUNCTUATION = ".,!?¡¿;:'\"«»()[]"
+
+
+def keyword_normalize(text: str) -> str:
+    """How a keyword is compared: trimmed, surrounding punctuation dropped, inner spaces single, upper case."""
+    return _SPACES.sub(" ", (text or "").strip().strip(_EDGE_PUNCTUATION).strip()).upper()
+
+
+class KeywordReply(models.Model):
+    """A keyword fans can text (RALLY, VOLUNTEER…): the automatic answer, and a tag given to the member."""
+
+    keyword = models.CharField(_("keyword"), max_length=40, unique=True)
+    reply = models.CharField(_("reply"), max_length=400)
+    tag = models.CharField(_("tag"), max_length=50, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "console_keywordreply"  # created by the console app; moved in state only
+        ordering = ["keyword"]
+
+    def __str__(self) -> str:
+        return self.keyword
+
+    def clean(self) -> None:
+        super().clean()
+        self.keyword = keyword_normalize(self.keyword)
+        if not self.keyword:
+            raise ValidationError({"keyword": _("Enter a keyword.")})
+        if self.keyword in RESERVED_KEYWORDS:
+            raise ValidationError(
+                {"keyword": _("%(keyword)s is reserved (STOP, START, HELP…).") % {"keyword": self.keyword}}
+            )
+        self.tag = self.tag.strip()

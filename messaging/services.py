@@ -14,8 +14,9 @@ import phonenumbers
 from django.db import connection, transaction
 from django.utils import timezone
 
+from members.consent import phone_consent_record, phone_hash, phone_opted_out
+from members.models import Member
 from messaging.models import Conversation, Message, SmsStatus
-from signup.models import Member
 
 if TYPE_CHECKING:
     from leaders.models import Leader
@@ -484,9 +485,9 @@ def _member_opted_out(*, member: Member) -> None:
 
 
 def _member_keyword_answer(*, leader, member: Member, keyword) -> tuple[str, str] | None:
+    from members.consent import member_opt_in, member_opt_out
     from messaging.keywords import Keyword
     from messaging.texts import auto_text
-    from signup.services import member_opt_in, member_opt_out
 
     if keyword == Keyword.STOP:
         text = auto_text("stop", language=member.language, leader=leader)
@@ -511,38 +512,15 @@ def phone_country(phone: str) -> str | None:
         return None
 
 
-def phone_opted_out(phone: str) -> bool:
-    """Whether a phone that is not a member asked us to stop (a member-less opt-out in the consent ledger,
-    not followed by a member-less opt-in)."""
-    from signup.models import ConsentRecord
-    from signup.services import phone_hash
-
-    latest = (
-        ConsentRecord.objects.filter(phone_hash=phone_hash(phone), member__isnull=True)
-        .order_by("-created_at", "-pk")
-        .values_list("kind", flat=True)
-        .first()
-    )
-    return latest == ConsentRecord.Kind.OPT_OUT
-
-
-def _phone_consent_record(*, phone: str, kind: str, text: str, detail: str) -> None:
-    from signup.models import ConsentRecord
-    from signup.services import phone_hash
-
-    ConsentRecord.objects.create(
-        member=None, phone_hash=phone_hash(phone), kind=kind, source="sms_keyword", detail=detail, text=text
-    )
-
-
 def _newcomer_keyword_answer(*, leader, sms: InboundSms, keyword, now) -> str | None:
     """What a phone that is not a member gets for STOP, HELP or START; recorded, and the text to answer.
 
     A bare keyword says nothing of its language: the answer is in the language of the phone's last signup
     link (the one their first text was welcomed in), else the leader's."""
+    from members.models import ConsentRecord
     from messaging.keywords import Keyword, language_guess
     from messaging.texts import auto_text
-    from signup.models import ConsentRecord, SignupToken
+    from signup.models import SignupToken
 
     language = (
         language_guess(sms.body)
@@ -558,12 +536,16 @@ def _newcomer_keyword_answer(*, leader, sms: InboundSms, keyword, now) -> str | 
             return None
         # Honoured before they ever join: recorded against the phone's hash, and no link is sent again.
         text = auto_text("stop", language=language, leader=leader)
-        _phone_consent_record(phone=sms.from_, kind=ConsentRecord.Kind.OPT_OUT, text=text, detail="STOP")
+        phone_consent_record(
+            phone=sms.from_, kind=ConsentRecord.Kind.OPT_OUT, source="sms_keyword", text=text, detail="STOP"
+        )
     elif keyword == Keyword.HELP:
         text = auto_text("help", language=language, leader=leader)
     elif opted_out:  # START after a STOP: opted in again, and told so
         text = auto_text("start", language=language, leader=leader)
-        _phone_consent_record(phone=sms.from_, kind=ConsentRecord.Kind.OPT_IN, text=text, detail="START")
+        phone_consent_record(
+            phone=sms.from_, kind=ConsentRecord.Kind.OPT_IN, source="sms_keyword", text=text, detail="START"
+        )
     else:  # START from someone who never stopped: as any first text, the welcome and a link
         return _newcomer_welcome(leader=leader, sms=sms, now=now)
     return _reply_record(leader=leader, phone=sms.from_, member=None, kind=Message.Kind.KEYWORD, body=text)
@@ -576,7 +558,7 @@ def _newcomer_welcome(*, leader, sms: InboundSms, now) -> str | None:
     from leaders.models import Leader
     from messaging.keywords import language_guess
     from messaging.texts import auto_text
-    from signup.services import SIGNUP_LINK_LIFETIME, phone_hash, signup_link_new, token_hash
+    from signup.services import SIGNUP_LINK_LIFETIME, signup_link_new, token_hash
 
     if not leader.is_active:
         return None  # stored; a suspended leader answers nothing
@@ -662,9 +644,9 @@ def message_status_apply(*, sid: str, status: str, error_code: int | None) -> bo
     callbacks are harmless: the status only moves up in rank (one conditional UPDATE), so delivered never
     goes back to sent, and the opt-out on 21610 happens once.
     """
+    from members.consent import member_mark_unreachable, member_opt_out
     from messaging.models import TWILIO_STATUS_MAP, statuses_below
     from messaging.transport import TransportError
-    from signup.services import member_mark_unreachable, member_opt_out
 
     new = TWILIO_STATUS_MAP.get((status or "").lower())
     if new is None:

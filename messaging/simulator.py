@@ -20,11 +20,11 @@ from django.views.decorators.http import require_GET, require_POST
 from django_tenants.utils import schema_context
 
 from leaders.models import Leader
+from members.demo import FICTIONAL_LINES, fictional_number
 from messaging.models import Message
 from messaging.receiver import E164, sms_webhook_answer
 from messaging.services import phone_country
 from messaging.transport import get_transport
-from signup.demo import FICTIONAL_LINES, fictional_number
 
 MAX_BODY = 1600  # Twilio's longest inbound text
 SHOWN_MESSAGES = 100

@@ -10,6 +10,8 @@ from django.db.models import F
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from members.consent import phone_consent_record, phone_opted_out
+from members.models import ConsentRecord
 from messaging.models import Message, SmsStatus
 from messaging.transport import OutboundSms, get_transport, mask_phone
 
@@ -26,7 +28,7 @@ def status_callback_url() -> str:
 def message_send(message_id: int, schema_name: str) -> str:
     """Send one queued outbound message exactly once: claim it, call Twilio, record the answer."""
     from leaders.models import Leader
-    from signup.services import member_mark_unreachable, member_opt_out
+    from members.consent import member_mark_unreachable, member_opt_out
 
     leader = Leader.objects.filter(schema_name=schema_name).first()
     if leader is None:
@@ -106,14 +108,9 @@ def _refusal(leader, message: Message) -> str:
 
 def _phone_opt_out(phone: str, code: int | None) -> None:
     """The carrier says a phone that is no member unsubscribed: remember it like a STOP (no more links)."""
-    from messaging.services import phone_opted_out
-    from signup.models import ConsentRecord
-    from signup.services import phone_hash
-
     if not phone_opted_out(phone):
-        ConsentRecord.objects.create(
-            member=None,
-            phone_hash=phone_hash(phone),
+        phone_consent_record(
+            phone=phone,
             kind=ConsentRecord.Kind.OPT_OUT,
             source=ConsentRecord.Source.CARRIER,
             detail=f"Twilio error {code}",

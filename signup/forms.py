@@ -13,8 +13,8 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from signup.models import Member
-from signup.places import MAX_INPUT_LENGTH, Place, resolve_city
+from members.models import Member
+from places.gazetteer import MAX_INPUT_LENGTH, Place, resolve_city
 from signup.services import SignupDetails
 
 NAME_MAX_LENGTH = 60  # Member.first_name / last_name

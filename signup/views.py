@@ -20,15 +20,15 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from members.consent import phone_hash
+from places.gazetteer import is_loaded, preload_in_background, suggest_cities
 from signup.forms import SignupForm
 from signup.models import SignupToken
-from signup.places import is_loaded, preload_in_background, suggest_cities
 from signup.services import (
     SignupLinkUnusableError,
     mask_phone_for_fan,
     member_signup,
     phone_country,
-    phone_hash,
     signup_token_find,
     signup_update_link_send,
 )

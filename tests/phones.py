@@ -1,11 +1,11 @@
-"""Phone numbers that belong to no one, for tests (see signup.demo.fictional_number)."""
+"""Phone numbers that belong to no one, for tests (see members.demo.fictional_number)."""
 
 from __future__ import annotations
 
 import itertools
 import threading
 
-from signup.demo import FICTIONAL_LINES, fictional_number
+from members.demo import FICTIONAL_LINES, fictional_number
 
 TWILIO_VALID_SENDER = "+15005550006"
 _counter = itertools.count()

@@ -13,9 +13,9 @@ from django_tenants.utils import schema_context
 
 from api.models import WebhookEvent
 from leaders.models import Leader, schema_name_for
+from members.models import Member
 from messaging.broadcast_services import delivery_status_apply
 from messaging.models import Broadcast, Delivery, DeliveryStatus
-from signup.models import Member
 from tests.api.conftest import Api, token_for
 from tests.api.helpers import Receiver, run_queued
 from tests.phones import unique_phone
@@ -123,7 +123,7 @@ def test_the_preview_the_members_listing_and_a_broadcast_select_the_same_members
         ).json()
     assert created["filter"] == {"age_max": 30, "countries": ["US"], "tags": [tag]}
     with schema_context(world.alice.schema_name):
-        from messaging.selectors import audience_members
+        from members.audience import audience_members
 
         stored = Broadcast.objects.get(pk=created["id"]).filters
         assert set(audience_members(stored).values_list("pk", flat=True)) == set(young)

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from api.models import IdempotencyKey
-from signup.models import ConsentRecord, Member
+from members.models import ConsentRecord, Member
 from tests.api.conftest import Api, consent, token_for
 from tests.phones import unique_phone
 

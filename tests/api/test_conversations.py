@@ -9,8 +9,8 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import User
+from members.models import Member
 from messaging.models import Conversation, Message, SmsStatus
-from signup.models import Member
 from tests.api.helpers import queued_tasks, run_queued
 from tests.phones import unique_phone
 

@@ -10,9 +10,10 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from leaders.models import Leader
+from members.consent import phone_hash
+from members.models import ConsentRecord, Member
 from messaging.models import Conversation, Message, SmsStatus
-from signup.models import ConsentRecord, Member, SignupToken
-from signup.services import phone_hash
+from signup.models import SignupToken
 from tests.api.conftest import consent
 from tests.phones import unique_phone
 

@@ -24,8 +24,8 @@ from schemathesis.specs.openapi.checks import (
 from accounts.models import User
 from api.services import api_token_create
 from leaders.services import leader_create, leader_user_create
+from members.models import Member
 from messaging.models import Conversation, Message, SmsStatus
-from signup.models import Member
 from tests.conftest import TEAM_PASSWORD
 from tests.phones import unique_phone
 

@@ -9,7 +9,7 @@ from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from signup.models import Member
+from members.models import Member
 from tests.conftest import TEAM_PASSWORD
 from tests.phones import unique_phone
 
@@ -59,7 +59,7 @@ def in_alice(db, world):
 def dana(db):
     """A leader of its own, created inside the test's transaction: exact figures, nothing shared."""
     from leaders.services import leader_create, leader_user_create
-    from signup.demo import fictional_number
+    from members.demo import fictional_number
 
     leader = leader_create(
         slug="dana", name="Dana Okafor", phone_number=fictional_number(300), countries=["US", "CA"]

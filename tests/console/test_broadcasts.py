@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 
 from leaders.models import Leader
+from members.models import Member
 from messaging.models import Broadcast
-from signup.models import Member
 from tests.console.conftest import client_for
 from tests.phones import unique_phone
 
@@ -289,7 +289,7 @@ def test_the_members_page_finds_members_within_n_km_of_a_city(olivia, in_alice):
 
 def test_the_members_list_and_a_broadcast_audience_select_the_same_members(in_alice):
     from console.selectors import members_filter
-    from messaging.selectors import audience_members
+    from members.audience import audience_members
 
     tag = new_tag()
     fan(tag, gender="female")

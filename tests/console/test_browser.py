@@ -11,7 +11,7 @@ import pytest
 from django_tenants.utils import schema_context
 
 from leaders.models import Leader
-from signup.models import Member
+from members.models import Member
 from tests.conftest import TEAM_PASSWORD
 from tests.phones import unique_phone
 

@@ -10,9 +10,9 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from console import services
-from signup.demo import members_seed
-from signup.models import ConsentRecord, Member
-from signup.services import phone_hash
+from members.consent import phone_hash
+from members.demo import members_seed
+from members.models import ConsentRecord, Member
 from tests.console.conftest import client_for, member_make
 from tests.phones import unique_phone
 

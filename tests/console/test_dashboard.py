@@ -9,8 +9,8 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from console import selectors
+from members.models import Member
 from messaging.models import Conversation
-from signup.models import Member
 from tests.console.conftest import client_for, member_make
 
 

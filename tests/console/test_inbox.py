@@ -11,8 +11,8 @@ from django.utils import timezone
 from console import inbox_selectors
 from console.inbox_selectors import InboxFilter, conversations_filter, conversations_page
 from console.models import CannedReply
+from members.models import Member
 from messaging.models import Conversation, Message, SmsStatus
-from signup.models import Member
 from tests.console.conftest import client_for, member_make
 from tests.phones import unique_phone
 

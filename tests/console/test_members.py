@@ -11,9 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from console import selectors, services
+from members.consent import phone_hash
+from members.models import ConsentRecord, Member
 from messaging.models import Conversation, Message
-from signup.models import ConsentRecord, Member, SignupToken
-from signup.services import phone_hash
+from signup.models import SignupToken
 from tests.console.conftest import client_for, member_make
 
 BASE = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)

@@ -9,8 +9,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import schema_context
 
-from console.models import KeywordReply
 from console.selectors import keyword_reply_find
+from messaging.models import KeywordReply
 from tests.console.conftest import client_for
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

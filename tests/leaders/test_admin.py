@@ -137,7 +137,7 @@ def test_staff_create_a_leader_with_its_schema_and_domain_through_the_add_form(d
     assert Domain.objects.get(tenant=leader, is_primary=True).domain == "nadia.localhost"
     assert LogEntry.objects.filter(object_id=str(leader.pk)).exists()
     with schema_context(leader.schema_name):
-        from signup.models import Member
+        from members.models import Member
 
         assert Member.objects.count() == 0
 

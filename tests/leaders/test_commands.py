@@ -19,7 +19,7 @@ from accounts.models import User
 from leaders.demo import DEMO_PASSWORD, DEMO_SLUG, STAFF_USERNAME
 from leaders.models import Leader, schema_name_for
 from leaders.services import leader_create
-from signup.models import Member
+from members.models import Member
 from tests.phones import unique_phone
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,7 +1,7 @@
 from django_tenants.utils import schema_context
 
 from accounts.models import User
-from signup.models import Member
+from members.models import Member
 from tests.phones import unique_phone
 
 

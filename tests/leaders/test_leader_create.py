@@ -6,7 +6,7 @@ from django_tenants.utils import schema_context, schema_exists
 
 from leaders.models import Domain, Leader
 from leaders.services import leader_create
-from signup.models import Member
+from members.models import Member
 from tests.phones import unique_phone
 
 

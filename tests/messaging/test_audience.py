@@ -9,10 +9,10 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from members.audience import AudienceFilter, audience_count, audience_members, birth_date_range
+from members.models import Member
 from messaging.models import BroadcastError
-from messaging.selectors import AudienceFilter, audience_count, audience_members, birth_date_range
-from signup.models import Member
-from signup.places import distance_km
+from places.gazetteer import distance_km
 from tests.phones import unique_phone
 
 # (place_id, name, region, country, latitude, longitude, zone)

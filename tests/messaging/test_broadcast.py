@@ -11,6 +11,7 @@ from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from members.models import Member
 from messaging.broadcast_services import (
     broadcast_cancel,
     broadcast_create,
@@ -22,7 +23,6 @@ from messaging.broadcast_services import (
     delivery_status_apply,
 )
 from messaging.models import Broadcast, BroadcastError, Delivery, DeliveryStatus
-from signup.models import Member
 from tests.phones import unique_phone
 
 MONTREAL = (6077243, "Montréal", "Quebec", "CA", 45.50884, -73.58781, "America/Toronto")

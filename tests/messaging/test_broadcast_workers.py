@@ -19,9 +19,9 @@ from django_tenants.utils import schema_context
 
 from leaders.models import Leader
 from leaders.services import leader_create
+from members.models import Member
 from messaging.broadcast_services import broadcast_create, broadcast_dispatch, broadcast_queue
 from messaging.models import Broadcast, Delivery, DeliveryStatus
-from signup.models import Member
 from tests.messaging.test_broadcast import make_member
 from tests.phones import unique_phone
 

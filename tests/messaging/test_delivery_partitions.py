@@ -9,9 +9,9 @@ from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from members.models import Member
 from messaging.broadcast_services import broadcast_create, broadcast_queue
 from messaging.models import BroadcastError, Delivery, DeliveryStatus
-from signup.models import Member
 from tests.messaging.test_broadcast import make_member, new_tag
 
 COLUMNS_SQL = """

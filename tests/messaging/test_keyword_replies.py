@@ -7,11 +7,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
-from console.models import KeywordReply
 from console.selectors import keyword_cache_clear
-from messaging.models import Conversation, Message, SmsStatus
+from members.models import Member
+from messaging.models import Conversation, KeywordReply, Message, SmsStatus
 from messaging.services import leader_cache_clear
-from signup.models import Member
 from tests.messaging.webhooks import text, twiml_messages
 from tests.phones import unique_phone
 

@@ -11,10 +11,11 @@ import pytest
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from members.models import Member
 from messaging.broadcast_services import broadcast_create
 from messaging.models import Broadcast, Conversation, Delivery, DeliveryStatus, Message
 from messaging.services import leader_cache_clear
-from signup.models import Member, SignupToken
+from signup.models import SignupToken
 from tests.messaging.webhooks import SMS_PATH, sign, sms_params
 from tests.phones import unique_phone
 

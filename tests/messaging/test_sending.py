@@ -23,11 +23,11 @@ from django_q.models import Schedule
 from django_tenants.utils import schema_context
 
 from leaders.models import Leader
+from members.consent import member_opt_out
+from members.models import ConsentRecord, Member
 from messaging.models import Message, SmsStatus
 from messaging.services import leader_cache_clear, text_send
 from messaging.tasks import RETRY_DELAYS, message_send, status_callback_url
-from signup.models import ConsentRecord, Member
-from signup.services import member_opt_out
 from tests.phones import unique_phone
 
 ROOT = Path(__file__).resolve().parents[2]

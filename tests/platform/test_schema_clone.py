@@ -6,7 +6,7 @@ from django_tenants.utils import schema_context
 from accounts.models import User
 from leaders.schemas import template_clone_statements, template_schema_name
 from leaders.services import leader_create
-from signup.models import Member
+from members.models import Member
 from tests.phones import unique_phone
 
 SHAPE_SQL = """

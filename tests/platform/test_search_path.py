@@ -7,7 +7,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
-from signup.models import Member
+from members.models import Member
 from tests.phones import unique_phone
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from signup.models import Member
+from members.models import Member
 from tests.signup.helpers import host, leader_today, link_issue, valid_form
 
 pytestmark = pytest.mark.django_db

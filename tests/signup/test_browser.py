@@ -7,8 +7,8 @@ import itertools
 import pytest
 from django_tenants.utils import schema_context
 
-from signup.models import Member
-from signup.places import preload
+from members.models import Member
+from places.gazetteer import preload
 from tests.signup.helpers import link_issue
 
 pytestmark = pytest.mark.browser

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from signup.places import preload, resolve_city
+from places.gazetteer import preload, resolve_city
 from tests.signup.helpers import host
 
 pytestmark = pytest.mark.django_db

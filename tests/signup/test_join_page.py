@@ -11,9 +11,11 @@ from django.test import Client
 from django_tenants.utils import schema_context
 
 from leaders.models import Leader
+from members.consent import phone_hash
+from members.models import ConsentRecord, Member
 from messaging.models import Message
-from signup.models import ConsentRecord, Member, SignupToken
-from signup.services import phone_hash, token_hash
+from signup.models import SignupToken
+from signup.services import token_hash
 from signup.views import CONSENT_TEXT_VERSION
 from tests.signup.helpers import host, leader_today, link_expire, link_issue, valid_form
 
@@ -185,7 +187,7 @@ def test_a_member_who_joined_before_updates_their_details_with_a_fresh_link(clie
 
 
 def test_an_opted_out_member_who_fills_the_form_again_is_subscribed_and_confirmed(client, world):
-    from signup.services import member_opt_out
+    from members.consent import member_opt_out
 
     first_path, phone = link_issue(world.alice)
     post(client, world.alice, first_path, valid_form())

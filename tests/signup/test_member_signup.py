@@ -8,8 +8,10 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from leaders.models import Leader
-from signup.models import ConsentRecord, Member, SignupToken
-from signup.services import SignupDetails, SignupLinkUnusableError, member_signup, phone_hash, token_hash
+from members.consent import phone_hash
+from members.models import ConsentRecord, Member
+from signup.models import SignupToken
+from signup.services import SignupDetails, SignupLinkUnusableError, member_signup, token_hash
 from tests.signup.helpers import link_issue
 
 

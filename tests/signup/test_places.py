@@ -1,4 +1,4 @@
-"""signup.places: the city a fan types, turned into a GeoNames place. Pure Python, no database."""
+"""places.gazetteer: the city a fan types, turned into a GeoNames place. Pure Python, no database."""
 
 import statistics
 import threading
@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from signup import places
-from signup.places import (
+from places import gazetteer as places
+from places.gazetteer import (
     MAX_SUGGESTIONS,
     distance_km,
     get_place,

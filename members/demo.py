@@ -14,8 +14,10 @@ import unicodedata
 import phonenumbers
 from django.db import connection, transaction
 from django.utils import timezone
+from django_tenants.utils import schema_context
 
-from signup.places import Place, resolve_city
+from members.models import Member
+from places.gazetteer import Place, resolve_city
 
 AREA_CODES = sorted(
     npa for npa in range(200, 1000) if phonenumbers.is_valid_number(phonenumbers.parse(f"+1{npa}5550142"))
@@ -277,3 +279,11 @@ def _secondary_indexes_drop() -> list[str]:
         for name, _ in indexes:
             cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
     return [definition for _, definition in indexes]
+
+
+def leader_member_count_refresh(leader) -> int:
+    """Recount members from the leader's schema into the public counter (after bulk loads)."""
+    with schema_context(leader.schema_name):
+        count = Member.objects.count()
+    type(leader).objects.filter(pk=leader.pk).update(member_count=count)
+    return count

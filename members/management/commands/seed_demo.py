@@ -4,11 +4,11 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django_tenants.utils import schema_context
 
-from leaders.demo import DEMO_SLUG, demo_leader_ensure, leader_member_count_refresh, staff_user_ensure
+from leaders.demo import DEMO_SLUG, demo_leader_ensure, staff_user_ensure
 from leaders.management.commands.create_leader import one_line
 from leaders.models import Leader
-from signup.demo import members_seed
-from signup.models import Member
+from members.demo import leader_member_count_refresh, members_seed
+from members.models import Member
 
 
 class Command(BaseCommand):

@@ -1,0 +1,343 @@
+"""Audiences: which members a filter selects, evaluated in SQL in the current leader's schema.
+
+An audience is an ``AudienceFilter``: a validated, JSON-serialisable set of criteria stored on the broadcast
+(``Broadcast.filters``), so the console, the API and the command line share one definition. Criteria
+combine with AND; the values inside one criterion combine with OR (``genders: ["female", "non_binary"]``).
+Members who opted out or are unreachable are never in an audience, whatever the filter says.
+
+JSON form (every key optional; ``{}`` is everyone reachable):
+
+    {"place_ids": [6077243], "cities": ["Montréal", "Laval, CA"], "regions": ["Quebec"],
+     "countries": ["CA"], "near": {"place_id": 6077243, "km": 30} | {"lat": 45.5, "lon": -73.6, "km": 30},
+     "genders": ["female"], "age_min": 18, "age_max": 34, "languages": ["fr"],
+     "joined_after": "2026-01-01", "joined_before": "2026-06-30T12:00:00Z",
+     "tags_any": ["volunteer"], "tags_all": ["donor", "2026"]}
+
+City names are resolved with the gazetteer (``places.gazetteer``) when the filter is built and stored as
+place ids, so a filter means the same thing tomorrow.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import math
+from typing import Any
+
+from django.db.models import BooleanField, Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from members.models import Member
+
+
+class AudienceError(ValueError):
+    """An audience filter that is not valid; the message says why, in one line."""
+
+
+EARTH_RADIUS_KM = 6371.0088  # the mean radius places.gazetteer.distance_km uses
+KM_PER_DEGREE_LATITUDE = math.pi * EARTH_RADIUS_KM / 180
+MAX_RADIUS_KM = 2000
+MAX_VALUES = 500  # per list criterion: a filter, not a mailing list
+FILTER_KEYS = (
+    "place_ids",
+    "cities",
+    "regions",
+    "countries",
+    "near",
+    "genders",
+    "age_min",
+    "age_max",
+    "languages",
+    "joined_after",
+    "joined_before",
+    "tags_any",
+    "tags_all",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Near:
+    latitude: float
+    longitude: float
+    km: float
+    place_id: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class AudienceFilter:
+    """Who a broadcast goes to. Build it with ``from_dict`` (validates); store ``to_dict()``."""
+
+    place_ids: tuple[int, ...] = ()
+    regions: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    near: Near | None = None
+    genders: tuple[str, ...] = ()
+    age_min: int | None = None
+    age_max: int | None = None
+    languages: tuple[str, ...] = ()
+    joined_after: datetime.datetime | None = None
+    joined_before: datetime.datetime | None = None
+    tags_any: tuple[str, ...] = ()
+    tags_all: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> AudienceFilter:
+        """Validate the JSON form; raises AudienceError with a one-line reason."""
+        from places import gazetteer as places
+
+        data = data or {}
+        if not isinstance(data, dict):
+            raise AudienceError("The audience filter must be a JSON object.")
+        unknown = sorted(set(data) - set(FILTER_KEYS))
+        if unknown:
+            raise AudienceError(f"Unknown filter {unknown[0]!r}; known: {', '.join(FILTER_KEYS)}.")
+
+        place_ids = [_int(value, "place_ids") for value in _list(data, "place_ids")]
+        for name in _list(data, "cities"):
+            city, _, country = str(name).rpartition(",") if "," in str(name) else (str(name), "", "")
+            place = places.resolve_city(city.strip(), country=country.strip().upper() or None)
+            if place is None:
+                raise AudienceError(f"No city called {name!r} in the gazetteer.")
+            place_ids.append(place.geoname_id)
+
+        near = None
+        if data.get("near") not in (None, {}):
+            near = _near(data["near"])
+
+        genders = [str(value) for value in _list(data, "genders")]
+        for gender in genders:
+            if gender not in Member.Gender.values:
+                raise AudienceError(f"Unknown gender {gender!r}; known: {', '.join(Member.Gender.values)}.")
+        age_min = _age(data.get("age_min"), "age_min")
+        age_max = _age(data.get("age_max"), "age_max")
+        if age_min is not None and age_max is not None and age_min > age_max:
+            raise AudienceError("age_min is above age_max.")
+        countries = [str(value).upper() for value in _list(data, "countries")]
+        for country in countries:
+            if len(country) != 2 or not country.isalpha():
+                raise AudienceError(f"{country!r} is not a two-letter country code.")
+        joined_after = _moment(data.get("joined_after"), "joined_after")
+        joined_before = _moment(data.get("joined_before"), "joined_before")
+        return cls(
+            place_ids=tuple(sorted(set(place_ids))),
+            regions=tuple(sorted({str(value) for value in _list(data, "regions")})),
+            countries=tuple(sorted(set(countries))),
+            near=near,
+            genders=tuple(sorted(set(genders))),
+            age_min=age_min,
+            age_max=age_max,
+            languages=tuple(sorted({str(value).lower() for value in _list(data, "languages")})),
+            joined_after=joined_after,
+            joined_before=joined_before,
+            tags_any=tuple(sorted({str(value) for value in _list(data, "tags_any")})),
+            tags_all=tuple(sorted({str(value) for value in _list(data, "tags_all")})),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form, with only the criteria in use; ``from_dict(f.to_dict()) == f``."""
+        out: dict[str, Any] = {}
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if value in ((), None):
+                continue
+            if isinstance(value, tuple):
+                value = list(value)
+            elif isinstance(value, Near):
+                value = {"lat": value.latitude, "lon": value.longitude, "km": value.km}
+                if self.near.place_id is not None:
+                    value["place_id"] = self.near.place_id
+            elif isinstance(value, datetime.datetime):
+                value = value.isoformat()
+            out[field.name] = value
+        return out
+
+
+def _list(data: dict[str, Any], key: str) -> list[Any]:
+    value = data.get(key)
+    if value in (None, ""):
+        return []
+    if isinstance(value, (str, int)):
+        value = [value]
+    if not isinstance(value, list):
+        raise AudienceError(f"{key} must be a list.")
+    if len(value) > MAX_VALUES:
+        raise AudienceError(f"{key} has more than {MAX_VALUES} values.")
+    return value
+
+
+def _int(value: Any, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdecimal():
+        raise AudienceError(f"{key} takes whole numbers, not {value!r}.")
+    return int(value)
+
+
+def _age(value: Any, key: str) -> int | None:
+    if value in (None, ""):
+        return None
+    age = _int(value, key)
+    if not 0 <= age <= 130:
+        raise AudienceError(f"{key} must be between 0 and 130.")
+    return age
+
+
+def _moment(value: Any, key: str) -> datetime.datetime | None:
+    if value in (None, ""):
+        return None
+    text = str(value)
+    moment = parse_datetime(text)
+    if moment is None:
+        day = parse_date(text)
+        if day is None:
+            raise AudienceError(f"{key} must be a date (2026-05-01) or a date and time in ISO 8601.")
+        moment = datetime.datetime.combine(day, datetime.time())
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, datetime.UTC)
+    return moment
+
+
+def _near(value: Any) -> Near:
+    from places import gazetteer as places
+
+    if not isinstance(value, dict):
+        raise AudienceError(
+            'near must be like {"place_id": 6077243, "km": 30} or {"lat": …, "lon": …, "km": …}.'
+        )
+    try:
+        km = float(value.get("km"))
+    except (TypeError, ValueError):
+        raise AudienceError("near needs a distance in km.") from None
+    if not 0 < km <= MAX_RADIUS_KM:
+        raise AudienceError(f"near.km must be above 0 and at most {MAX_RADIUS_KM}.")
+    if value.get("place_id") is not None or value.get("city"):
+        if value.get("place_id") is not None:
+            place = places.get_place(_int(value["place_id"], "near.place_id"))
+        else:
+            place = places.resolve_city(str(value["city"]))
+        if place is None:
+            raise AudienceError("near names a place that is not in the gazetteer.")
+        return Near(place.latitude, place.longitude, km, place.geoname_id)
+    try:
+        latitude, longitude = float(value["lat"]), float(value["lon"])
+    except (KeyError, TypeError, ValueError):
+        raise AudienceError("near needs a place_id, a city, or lat and lon.") from None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise AudienceError("near: latitude or longitude out of range.")
+    return Near(latitude, longitude, km)
+
+
+def years_before(day: datetime.date, years: int) -> datetime.date:
+    """The same day `years` earlier; 29 February becomes the 28th in a common year."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def birth_date_range(
+    age_min: int | None, age_max: int | None, *, on: datetime.date
+) -> tuple[datetime.date | None, datetime.date | None]:
+    """(born after, born on or before) for members aged age_min..age_max on day `on`.
+
+    Aged at least a on `on` ⇔ born on or before `on` minus a years; at most b ⇔ not aged b + 1.
+    """
+    latest = years_before(on, age_min) if age_min is not None else None
+    earliest_excluded = years_before(on, age_max + 1) if age_max is not None else None
+    return earliest_excluded, latest
+
+
+_DISTANCE_SQL = (
+    "2 * %s * asin(least(1.0, sqrt("
+    'power(sin(radians("signup_member"."latitude" - %s) / 2), 2) + '
+    'cos(radians(%s)) * cos(radians("signup_member"."latitude")) * '
+    'power(sin(radians("signup_member"."longitude" - %s) / 2), 2)))) <= %s'
+)
+
+
+def _near_q(near: Near) -> tuple[Q, RawSQL]:
+    """A bounding box on the indexed latitude/longitude, then the exact great-circle distance."""
+    dlat = near.km / KM_PER_DEGREE_LATITUDE
+    box = Q(latitude__gte=near.latitude - dlat, latitude__lte=near.latitude + dlat)
+    widest = max(abs(near.latitude - dlat), abs(near.latitude + dlat))
+    if widest < 89:
+        dlon = near.km / (KM_PER_DEGREE_LATITUDE * math.cos(math.radians(widest)))
+        west, east = near.longitude - dlon, near.longitude + dlon
+        if west >= -180 and east <= 180:
+            box &= Q(longitude__gte=west, longitude__lte=east)
+        elif dlon < 180:  # the box crosses the antimeridian: two ranges
+            box &= Q(longitude__gte=(west + 360) if west < -180 else west) | Q(
+                longitude__lte=(east - 360) if east > 180 else east
+            )
+    # Constant SQL; every value is a query parameter.
+    exact = RawSQL(  # noqa: S611
+        _DISTANCE_SQL,
+        (EARTH_RADIUS_KM, near.latitude, near.latitude, near.longitude, near.km),
+        output_field=BooleanField(),
+    )
+    return box, exact
+
+
+def reachable_members() -> QuerySet[Member]:
+    """Members a broadcast may ever go to: subscribed and not known unreachable."""
+    return Member.objects.reachable()
+
+
+def audience_members(
+    audience: AudienceFilter | dict[str, Any] | None, *, on: datetime.date | None = None
+) -> QuerySet[Member]:
+    """The members `audience` selects, as one SQL query; ages are counted on day `on` (default today).
+
+    Call inside the leader's schema_context.
+    """
+    return audience_filter_apply(reachable_members(), audience, on=on)
+
+
+def audience_filter_apply(
+    queryset: QuerySet[Member],
+    audience: AudienceFilter | dict[str, Any] | None,
+    *,
+    on: datetime.date | None = None,
+) -> QuerySet[Member]:
+    """`queryset` narrowed by the audience's criteria, without the reachability rule of `audience_members`:
+    the console's members list and the API's members listing use it, so they select members exactly as
+    broadcasts do and can still list opted-out members."""
+    if not isinstance(audience, AudienceFilter):
+        audience = AudienceFilter.from_dict(audience or {})
+    on = on or timezone.localdate()
+    if audience.place_ids:
+        queryset = queryset.filter(place_id__in=audience.place_ids)
+    if audience.regions:
+        queryset = queryset.filter(region__in=audience.regions)
+    if audience.countries:
+        queryset = queryset.filter(country__in=audience.countries)
+    if audience.near is not None:
+        box, exact = _near_q(audience.near)
+        queryset = queryset.filter(box).filter(exact)
+    if audience.genders:
+        queryset = queryset.filter(gender__in=audience.genders)
+    if audience.age_min is not None or audience.age_max is not None:
+        born_after, born_by = birth_date_range(audience.age_min, audience.age_max, on=on)
+        if born_after is not None:
+            queryset = queryset.filter(birth_date__gt=born_after)
+        if born_by is not None:
+            queryset = queryset.filter(birth_date__lte=born_by)
+        queryset = queryset.filter(birth_date__isnull=False)
+    if audience.languages:
+        queryset = queryset.filter(language__in=audience.languages)
+    if audience.joined_after is not None:
+        queryset = queryset.filter(joined_at__gte=audience.joined_after)
+    if audience.joined_before is not None:
+        queryset = queryset.filter(joined_at__lt=audience.joined_before)
+    if audience.tags_any:
+        queryset = queryset.filter(tags__overlap=list(audience.tags_any))  # && : GIN
+    if audience.tags_all:
+        queryset = queryset.filter(tags__contains=list(audience.tags_all))  # @> : GIN
+    return queryset
+
+
+def audience_count(
+    audience: AudienceFilter | dict[str, Any] | None, *, on: datetime.date | None = None
+) -> int:
+    """How many members `audience` selects right now: the preview before sending."""
+    return audience_members(audience, on=on).count()

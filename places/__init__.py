@@ -1,0 +1,1 @@
+"""The gazetteer (GeoNames cities): library layer, imports nothing of the project's."""
