@@ -10,10 +10,11 @@ class ApiConfig(AppConfig):
         # Registers the token scheme with drf-spectacular.
         from django.db.models.signals import post_delete, post_migrate, post_save
 
-        from api import schema  # noqa: F401
+        from api import reactions, schema  # noqa: F401
         from api.models import WebhookEndpoint
         from api.webhooks import webhook_listeners_clear
 
+        reactions.subscribe()
         post_migrate.connect(_cache_table_create, sender=self)
         # Inbound texts read the schema's webhook listeners from a cache (api.webhooks._events_listened).
         for signal in (post_save, post_delete):

@@ -9,15 +9,14 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from api.models import TOKEN_PREFIX, ApiToken, IdempotencyKey, WebhookEndpoint, WebhookEvent
-from api.webhooks import webhook_event_emit, webhook_secret_new, webhook_url_check
+from api.models import TOKEN_PREFIX, ApiToken, WebhookEndpoint
+from api.webhooks import webhook_secret_new, webhook_url_check
+from common import events
+from leaders.models import Leader
 from members.consent import consent_record, member_opt_out
 from members.models import ConsentRecord, Member
-from signup.models import SignupToken
 
 # Fields a client may write; everything else about a member is derived or owned by the platform.
-# Erased members keep an anonymous row whose phone is "~<id>": not a number, so nothing can be sent to it.
-ERASED_PREFIX = "~"
 WRITABLE_FIELDS = ("first_name", "last_name", "gender", "birth_date", "email", "language")
 
 
@@ -118,13 +117,10 @@ def member_upsert(*, leader, data: dict[str, Any], token: ApiToken) -> tuple[Mem
             ip_address=consent.get("ip_address"),
             detail=f"API token {token.display_prefix}… {consent.get('detail', '')}".strip()[:200],
         )
-        from leaders.models import Leader
-
         Leader.count_members_joined(leader.pk)
-        webhook_event_emit(name=WebhookEvent.Name.MEMBER_CREATED, payload=member_payload(member))
     else:
         member.save()
-        webhook_event_emit(name=WebhookEvent.Name.MEMBER_UPDATED, payload=member_payload(member))
+    events.emit(events.MEMBER_SAVED, member=member, created=created)
     return member, created
 
 
@@ -148,66 +144,11 @@ def member_update(*, member: Member, data: dict[str, Any], token: ApiToken) -> M
         changed = True
     if changed:
         member.save()
-        webhook_event_emit(name=WebhookEvent.Name.MEMBER_UPDATED, payload=member_payload(member))
-    if data.get("status") == Member.Status.OPTED_OUT and member_opt_out(
-        member=member, source=ConsentRecord.Source.API, detail=f"API token {token.display_prefix}…"
-    ):
-        webhook_event_emit(name=WebhookEvent.Name.MEMBER_OPTED_OUT, payload=member_payload(member))
-    return member
-
-
-@transaction.atomic
-def member_erase(*, member: Member, source: str = ConsentRecord.Source.API, detail: str = "") -> Member:
-    """Erase a member's personal data, keeping what counts and proves consent.
-
-    The row stays, as an anonymous tombstone, so counts by country, region, gender, language and join date
-    are unchanged; its phone becomes "~<id>" (not a number: nothing can be sent to it), names, email, birth
-    date, city, coordinates and tags are cleared, and it is opted out. The consent ledger keeps its rows and
-    the keyed phone hash (with an opt-out row for the erasure). Their conversation, messages and signup
-    links are deleted, and stored copies of their data (idempotent responses, webhook event payloads) are
-    scrubbed.
-
-    Broadcast deliveries are not in this branch yet: at merge, delete or anonymise the member's rows there
-    too.
-    """
-    member = Member.objects.select_for_update().get(pk=member.pk)
-    phone = member.phone
-    if phone.startswith(ERASED_PREFIX):
-        return member  # already erased
-    if member.is_subscribed:
-        member_opt_out(member=member, source=source, detail=(detail or "erased")[:200])
-        webhook_event_emit(
-            name=WebhookEvent.Name.MEMBER_OPTED_OUT,
-            payload={"id": member.pk, "status": "opted_out", "erased": True},
+        events.emit(events.MEMBER_SAVED, member=member, created=False)
+    if data.get("status") == Member.Status.OPTED_OUT:
+        member_opt_out(
+            member=member, source=ConsentRecord.Source.API, detail=f"API token {token.display_prefix}…"
         )
-    from messaging.models import Conversation, Message
-
-    Conversation.objects.filter(phone=phone).delete()  # and its messages
-    Message.objects.filter(phone=phone).delete()
-    SignupToken.objects.filter(phone=phone).delete()
-    IdempotencyKey.objects.filter(response_body__phone=phone).delete()
-    erased = {"id": member.pk, "erased": True}
-    WebhookEvent.objects.filter(name__startswith="member.", payload__id=member.pk).update(payload=erased)
-    WebhookEvent.objects.filter(name=WebhookEvent.Name.MESSAGE_RECEIVED, payload__phone=phone).update(
-        payload={"erased": True}
-    )
-    Member.objects.filter(pk=member.pk).update(
-        phone=f"{ERASED_PREFIX}{member.pk}",
-        first_name="",
-        last_name="",
-        birth_date=None,
-        email="",
-        city="",
-        place_id=None,
-        place_name="",
-        latitude=None,
-        longitude=None,
-        tags=[],
-        status=Member.Status.OPTED_OUT,
-        opted_out_at=member.opted_out_at or timezone.now(),
-        updated_at=timezone.now(),
-    )
-    member.refresh_from_db()
     return member
 
 

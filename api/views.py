@@ -50,10 +50,8 @@ from api.serializers import (
     leader_settings_data,
 )
 from api.services import (
-    ERASED_PREFIX,
     BroadcastRefusedError,
     broadcast_api_create,
-    member_erase,
     member_update,
     member_upsert,
     webhook_endpoint_create,
@@ -62,7 +60,8 @@ from api.services import (
 from api.throttling import TokenRateThrottle
 from api.webhooks import WebhookUrlError
 from members.audience import AudienceFilter
-from members.models import Member
+from members.models import ConsentRecord, Member
+from members.services import member_erase
 from messaging.broadcast_services import broadcast_cancel, broadcast_preview
 from messaging.models import Broadcast, BroadcastError, Conversation, Message
 from messaging.selectors import broadcast_progress
@@ -113,7 +112,7 @@ class MemberListView(ApiListView):
     def get_queryset(self) -> QuerySet[Member]:
         try:
             filters = member_filters_parse(self.request.query_params)
-            return members_filter(filters, Member.objects.exclude(phone__startswith=ERASED_PREFIX))
+            return members_filter(filters, Member.objects.exclude(phone__startswith=Member.ERASED_PREFIX))
         except FilterError as exc:
             raise serializers.ValidationError({k: [v] for k, v in exc.fields.items()}) from None
 
@@ -166,7 +165,7 @@ class MemberListView(ApiListView):
 
 def _live_member(pk: int) -> Member:
     # Erased members stay as anonymous rows for counts; to the API they are gone.
-    return get_object_or_404(Member.objects.exclude(phone__startswith=ERASED_PREFIX), pk=pk)
+    return get_object_or_404(Member.objects.exclude(phone__startswith=Member.ERASED_PREFIX), pk=pk)
 
 
 class MemberDetailView(ApiView):
@@ -194,7 +193,9 @@ class MemberDetailView(ApiView):
     )
     def delete(self, request: Request, pk: int) -> Response:
         member_erase(
-            member=_live_member(pk), detail=f"erased through the API, token {request.auth.display_prefix}…"
+            member=_live_member(pk),
+            source=ConsentRecord.Source.API,
+            detail=f"erased through the API, token {request.auth.display_prefix}…",
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -17,11 +17,12 @@ Handler = Callable[..., Any]
 
 # The events of the platform, each with the keyword arguments its handlers receive.
 MEMBER_SAVED = "member.saved"  # member, created: bool (signup form, API, import, console)
-MEMBER_OPTED_OUT = "member.opted_out"  # member
+MEMBER_OPTED_OUT = "member.opted_out"  # member, erasing: bool (the opt-out that starts an erasure)
 MEMBER_ERASED = "member.erased"  # member_id, phone: the handlers delete or scrub what they hold of them
 MESSAGE_RECEIVED = "message.received"  # message_id: a member's text, stored and filed
+BROADCAST_COMPLETED = "broadcast.completed"  # broadcast: every delivery has an outcome
 
-EVENTS = frozenset({MEMBER_SAVED, MEMBER_OPTED_OUT, MEMBER_ERASED, MESSAGE_RECEIVED})
+EVENTS = frozenset({MEMBER_SAVED, MEMBER_OPTED_OUT, MEMBER_ERASED, MESSAGE_RECEIVED, BROADCAST_COMPLETED})
 
 _handlers: dict[str, list[Handler]] = {name: [] for name in EVENTS}
 

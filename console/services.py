@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from leaders.models import Leader
 from members.consent import consent_records_opt_in
 from members.models import ConsentRecord, Member
+from members.services import member_erase as erase
 from places.gazetteer import resolve_city
 
 logger = logging.getLogger(__name__)
@@ -66,8 +67,6 @@ def member_tags_set(*, member: Member, tags: list[str]) -> Member:
 def member_erase(*, member: Member, leader: Leader) -> None:
     """Erase a member's personal data from the console: the same erasure as the API's (an anonymous
     tombstone keeps the counts, the consent ledger keeps the keyed phone hash)."""
-    from api.services import member_erase as erase
-
     erase(member=member, source=ConsentRecord.Source.CONSOLE, detail="erased from the console")
 
 

@@ -74,8 +74,11 @@ def consent_records_opt_in(
 
 
 @transaction.atomic
-def member_opt_out(*, member: Member, source: str, detail: str = "", text: str = "") -> bool:
-    """Stop every text to this member, at once. Returns False when they were already opted out."""
+def member_opt_out(
+    *, member: Member, source: str, detail: str = "", text: str = "", erasing: bool = False
+) -> bool:
+    """Stop every text to this member, at once. Returns False when they were already opted out.
+    `erasing`: this opt-out starts the member's erasure (members.services.member_erase)."""
     now = timezone.now()
     updated = Member.objects.filter(pk=member.pk, status=Member.Status.SUBSCRIBED).update(
         status=Member.Status.OPTED_OUT, opted_out_at=now, updated_at=now
@@ -91,7 +94,7 @@ def member_opt_out(*, member: Member, source: str, detail: str = "", text: str =
         detail=detail,
         text=text,
     )
-    events.emit(events.MEMBER_OPTED_OUT, member=member)
+    events.emit(events.MEMBER_OPTED_OUT, member=member, erasing=erasing)
     return True
 
 

@@ -29,6 +29,9 @@ class MemberQuerySet(models.QuerySet):
 class Member(models.Model):
     """A fan who joined: the phone number is the identity, the rest comes from the signup form."""
 
+    # Erased members keep an anonymous row whose phone is "~<id>": not a number, so nothing can be sent to it.
+    ERASED_PREFIX = "~"
+
     class Gender(models.TextChoices):
         FEMALE = "female", "Female"
         MALE = "male", "Male"

@@ -29,6 +29,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from common import events
 from members.audience import AudienceFilter, audience_count, audience_members
 from messaging import ratelimit
 from messaging.models import Broadcast, BroadcastError, Delivery, DeliveryStatus
@@ -615,10 +616,7 @@ def broadcast_complete_if_done(*, broadcast_id: int) -> bool:
     broadcast = Broadcast.objects.filter(pk=broadcast_id).first()
     if not (broadcast and broadcast.mark_completed()):
         return False
-    from api.webhooks import webhook_event_emit
-    from messaging.selectors import broadcast_progress
-
-    webhook_event_emit(name="broadcast.completed", payload=broadcast_progress(broadcast))
+    events.emit(events.BROADCAST_COMPLETED, broadcast=broadcast)
     return True
 
 

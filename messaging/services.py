@@ -14,6 +14,7 @@ import phonenumbers
 from django.db import connection, transaction
 from django.utils import timezone
 
+from common import events
 from members.consent import phone_consent_record, phone_hash, phone_opted_out
 from members.models import Member
 from messaging.models import Conversation, Message, SmsStatus
@@ -431,8 +432,6 @@ def _member_text_filed(
     it counts as a reply to the last broadcast they got, if one of `recent_broadcasts`; the leader's
     `message.received` webhook; and the leader's keyword reply when a subscribed member texted one. Returns
     that reply, if any. Call inside the leader's schema."""
-    from api.services import message_payload
-    from api.webhooks import webhook_event_emit
     from messaging.broadcast_services import broadcast_reply_record
 
     message_id, conversation_id, member_id = ids
@@ -441,9 +440,7 @@ def _member_text_filed(
             cursor.execute(_FILE_SQL, {**params, "member_id": member_id, "message_id": message_id})
     if recent_broadcasts:
         broadcast_reply_record(member_id=member_id, broadcast_ids=recent_broadcasts, now=params["now"])
-    webhook_event_emit(
-        name="message.received", payload=lambda: message_payload(Message.objects.get(pk=message_id))
-    )
+    events.emit(events.MESSAGE_RECEIVED, message_id=message_id)
     return _keyword_reply_answer(leader=leader, sms=sms, member_id=member_id) if subscribed else None
 
 
@@ -453,7 +450,7 @@ def _keyword_reply_answer(*, leader, sms: InboundSms, member_id: int) -> str | N
     The keyword list is cached per schema (console.selectors.keyword_replies_cached), so a text that is no
     keyword costs no query; a keyword costs a few, in one transaction.
     """
-    from console.selectors import keyword_reply_match
+    from messaging.keyword_replies import keyword_reply_match
 
     found = keyword_reply_match(sms.body)
     if found is None:
@@ -477,11 +474,9 @@ def _keyword_reply_answer(*, leader, sms: InboundSms, member_id: int) -> str | N
 
 
 def _member_opted_out(*, member: Member) -> None:
-    from api.webhooks import webhook_event_emit
     from messaging.broadcast_services import broadcast_opt_out_count
 
     broadcast_opt_out_count(member_id=member.pk)
-    webhook_event_emit(name="member.opted_out", payload={"id": member.pk, "status": member.status})
 
 
 def _member_keyword_answer(*, leader, member: Member, keyword) -> tuple[str, str] | None:
@@ -686,3 +681,9 @@ def status_callback_apply(
     return message_status_apply(sid=sid, status=status, error_code=error_code) or delivery_status_apply(
         sid=sid, status=status, error_code=error_code
     )
+
+
+def member_texts_erase(*, member_id: int, phone: str) -> None:
+    """A member is erased (common.events.MEMBER_ERASED): their conversation and every text go."""
+    Conversation.objects.filter(phone=phone).delete()  # and its messages
+    Message.objects.filter(phone=phone).delete()

@@ -10,6 +10,7 @@ import secrets
 from django.db import transaction
 from django.utils import timezone
 
+from common import events
 from members.consent import consent_record
 from members.models import ConsentRecord, Member
 from places.gazetteer import Place
@@ -188,10 +189,7 @@ def member_signup(
     )
     if created:
         Leader.count_members_joined(leader.pk)
-    from api.services import member_payload
-    from api.webhooks import webhook_event_emit
-
-    webhook_event_emit(name="member.created" if created else "member.updated", payload=member_payload(member))
+    events.emit(events.MEMBER_SAVED, member=member, created=created)
     if created or resubscribed:
         text_send(
             leader=leader,
@@ -223,3 +221,8 @@ def signup_update_link_send(*, leader, token: SignupToken, language: str) -> Non
             body=auto_text("update_link", language=language, leader=leader, link=link),
             kind=Message.Kind.NOTICE,
         )
+
+
+def signup_links_erase(*, member_id: int, phone: str) -> None:
+    """A member is erased (common.events.MEMBER_ERASED): their signup links go, with the phone in them."""
+    SignupToken.objects.filter(phone=phone).delete()

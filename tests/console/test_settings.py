@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import schema_context
 
-from console.selectors import keyword_reply_find
+from messaging.keyword_replies import keyword_reply_find
 from messaging.models import KeywordReply
 from tests.console.conftest import client_for
 

@@ -7,8 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
-from console.selectors import keyword_cache_clear
 from members.models import Member
+from messaging.keyword_replies import keyword_cache_clear
 from messaging.models import Conversation, KeywordReply, Message, SmsStatus
 from messaging.services import leader_cache_clear
 from tests.messaging.webhooks import text, twiml_messages

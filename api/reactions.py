@@ -1,0 +1,55 @@
+"""What the API does when something happens below it (common.events): webhook events for the leader's
+receivers, and scrubbing its stored copies of an erased member. Subscribed in ApiConfig.ready()."""
+
+from __future__ import annotations
+
+from api.models import IdempotencyKey, WebhookEvent
+from api.services import member_payload, message_payload
+from api.webhooks import webhook_event_emit
+from common import events
+from messaging.models import Message
+from messaging.selectors import broadcast_progress
+
+
+def member_saved(*, member, created: bool) -> None:
+    name = WebhookEvent.Name.MEMBER_CREATED if created else WebhookEvent.Name.MEMBER_UPDATED
+    webhook_event_emit(name=name, payload=lambda: member_payload(member))
+
+
+def member_opted_out(*, member, erasing: bool) -> None:
+    if erasing:  # the payload would be scrubbed at once: say only that it happened
+        payload = {"id": member.pk, "status": "opted_out", "erased": True}
+        webhook_event_emit(name=WebhookEvent.Name.MEMBER_OPTED_OUT, payload=payload)
+    else:
+        webhook_event_emit(name=WebhookEvent.Name.MEMBER_OPTED_OUT, payload=lambda: member_payload(member))
+
+
+def member_erased(*, member_id: int, phone: str) -> None:
+    IdempotencyKey.objects.filter(response_body__phone=phone).delete()
+    erased = {"id": member_id, "erased": True}
+    WebhookEvent.objects.filter(name__startswith="member.", payload__id=member_id).update(payload=erased)
+    WebhookEvent.objects.filter(name=WebhookEvent.Name.MESSAGE_RECEIVED, payload__phone=phone).update(
+        payload={"erased": True}
+    )
+
+
+def message_received(*, message_id: int) -> None:
+    # A function, not the payload: the inbound hot path pays no query while no receiver listens.
+    webhook_event_emit(
+        name=WebhookEvent.Name.MESSAGE_RECEIVED,
+        payload=lambda: message_payload(Message.objects.get(pk=message_id)),
+    )
+
+
+def broadcast_completed(*, broadcast) -> None:
+    webhook_event_emit(
+        name=WebhookEvent.Name.BROADCAST_COMPLETED, payload=lambda: broadcast_progress(broadcast)
+    )
+
+
+def subscribe() -> None:
+    events.subscribe(events.MEMBER_SAVED, member_saved)
+    events.subscribe(events.MEMBER_OPTED_OUT, member_opted_out)
+    events.subscribe(events.MEMBER_ERASED, member_erased)
+    events.subscribe(events.MESSAGE_RECEIVED, message_received)
+    events.subscribe(events.BROADCAST_COMPLETED, broadcast_completed)

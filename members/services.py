@@ -1,0 +1,51 @@
+"""Workflows about a member as a person: erasure. (Consent changes are in members.consent.)"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from common import events
+from members.consent import member_opt_out
+from members.models import Member
+
+
+@transaction.atomic
+def member_erase(*, member: Member, source: str, detail: str = "") -> Member:
+    """Erase a member's personal data, keeping what counts and proves consent.
+
+    The row stays, as an anonymous tombstone, so counts by country, region, gender, language and join date
+    are unchanged; its phone becomes "~<id>" (not a number: nothing can be sent to it), names, email, birth
+    date, city, coordinates and tags are cleared, and it is opted out. The consent ledger keeps its rows and
+    the keyed phone hash (with an opt-out row for the erasure). Their conversation, messages and signup
+    links are deleted, and stored copies of their data (idempotent responses, webhook event payloads) are
+    scrubbed.
+
+    What other apps hold of the member (conversations and messages, signup links, idempotent responses,
+    webhook payloads) is scrubbed by their handlers of `MEMBER_ERASED` (common.events), in this transaction.
+    """
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    phone = member.phone
+    if phone.startswith(Member.ERASED_PREFIX):
+        return member  # already erased
+    if member.is_subscribed:
+        member_opt_out(member=member, source=source, detail=(detail or "erased")[:200], erasing=True)
+    events.emit(events.MEMBER_ERASED, member_id=member.pk, phone=phone)
+    Member.objects.filter(pk=member.pk).update(
+        phone=f"{Member.ERASED_PREFIX}{member.pk}",
+        first_name="",
+        last_name="",
+        birth_date=None,
+        email="",
+        city="",
+        place_id=None,
+        place_name="",
+        latitude=None,
+        longitude=None,
+        tags=[],
+        status=Member.Status.OPTED_OUT,
+        opted_out_at=member.opted_out_at or timezone.now(),
+        updated_at=timezone.now(),
+    )
+    member.refresh_from_db()
+    return member
