@@ -17,7 +17,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from api.phones import PhoneError, phone_normalize
+from common.phones import PhoneError, phone_parse
 from members.audience import AudienceFilter, audience_filter_apply
 from members.models import Member
 from messaging.models import BroadcastError
@@ -91,7 +91,7 @@ def members_filter(filters: dict[str, Any], queryset: QuerySet[Member] | None = 
     if filters.get("q"):
         q = filters["q"]
         try:
-            phone, _country = phone_normalize(q) if q.startswith("+") else ("", None)
+            phone, _country = phone_parse(q) if q.startswith("+") else ("", None)
         except PhoneError:
             phone = ""
         if phone:

@@ -11,7 +11,7 @@ from rest_framework import serializers
 
 from accounts.models import User
 from api.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
-from api.phones import PhoneError, phone_normalize
+from common.phones import PhoneError, phone_parse
 from members.models import Member
 from messaging.models import Broadcast, Conversation, Message
 
@@ -165,7 +165,7 @@ class MemberCreateSerializer(MemberFieldsMixin):
         if country is not None and not country.isalpha():
             raise serializers.ValidationError({"country": ["Use a two-letter country code (US, CA…)."]})
         try:
-            attrs["phone"], phone_country = phone_normalize(attrs["phone"], country=country)
+            attrs["phone"], phone_country = phone_parse(attrs["phone"], country=country)
         except PhoneError as exc:
             raise serializers.ValidationError({"phone": [str(exc)]}) from None
         if not leader.accepts_country(phone_country):

@@ -15,6 +15,7 @@ from common import events
 from leaders.models import Leader
 from members.consent import consent_record, member_opt_out
 from members.models import ConsentRecord, Member
+from places.gazetteer import resolve_city
 
 # Fields a client may write; everything else about a member is derived or owned by the platform.
 WRITABLE_FIELDS = ("first_name", "last_name", "gender", "birth_date", "email", "language")
@@ -61,22 +62,8 @@ def message_payload(message) -> dict[str, Any]:
 
 
 def _place_apply(member: Member, city: str, *, country: str | None) -> None:
-    from places.gazetteer import resolve_city
-
     member.city = city
-    place = resolve_city(city, country=country) if city else None
-    if place is None:
-        member.place_id = None
-        member.place_name = ""
-        member.latitude = member.longitude = None
-        return
-    member.place_id = place.geoname_id
-    member.place_name = place.name
-    member.region = place.region
-    member.country = place.country
-    member.latitude = place.latitude
-    member.longitude = place.longitude
-    member.time_zone = place.timezone
+    member.place_set(resolve_city(city, country=country) if city else None)
 
 
 @transaction.atomic

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django_tenants.utils import schema_context
 
 from accounts.models import User
+from common.phones import PhoneError, phone_parse
 from leaders.models import Domain, Leader, schema_name_for, validate_country_code, validate_slug
 
 
@@ -20,12 +20,9 @@ def normalize_phone_number(value: str) -> str:
             f"{text!r} is not in E.164 form: start with + and the country code (+12025550142)."
         )
     try:
-        parsed = phonenumbers.parse(text, None)
-    except phonenumbers.NumberParseException as exc:
-        raise ValidationError(f"{text!r} is not a phone number: {exc}.") from None
-    if not phonenumbers.is_valid_number(parsed):
-        raise ValidationError(f"{text!r} is not a valid phone number.")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+        return phone_parse(text)[0]
+    except PhoneError as exc:
+        raise ValidationError(f"{text!r}: {str(exc)[0].lower()}{str(exc)[1:]}") from None
 
 
 def leader_default_domain(slug: str) -> str:

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from common import events
-from members.models import ConsentRecord, Member
+from members.models import KEYWORD_ANSWER, REFUSED_PHONE_OPTED_OUT, ConsentRecord, Member
 
 
 def phone_hash(phone: str) -> str:
@@ -142,3 +142,14 @@ def phone_opted_out(phone: str) -> bool:
 def phone_consent_record(*, phone: str, kind: str, source: str, text: str = "", detail: str = "") -> None:
     """A keyword or the carrier, about a phone that is no member: recorded against the phone's hash."""
     consent_record(phone=phone, kind=kind, source=source, text=text, detail=detail)
+
+
+def text_refusal(*, phone: str, member: Member | None, kind: str = "") -> str:
+    """Why a text of `kind` must not go to `phone` now, or "" when it may. A member answers for themselves
+    (Member.refusal); a phone that is no member, by the ledger (phone_opted_out). Every path that texts one
+    person asks this, at queueing and again at sending."""
+    if member is not None:
+        return member.refusal(kind)
+    if kind != KEYWORD_ANSWER and phone_opted_out(phone):
+        return REFUSED_PHONE_OPTED_OUT
+    return ""

@@ -18,6 +18,12 @@ from common.phones import PhoneField
 # confirmation itself, HELP). It is messaging.models.Message.Kind.KEYWORD's value.
 KEYWORD_ANSWER = "keyword"
 
+# Why a text may not go to a phone (Member.refusal, members.consent.text_refusal): stored as a message's
+# failure reason, and mapped to a sentence by the console and to an error code by the API.
+REFUSED_OPTED_OUT = "member opted out"
+REFUSED_PHONE_OPTED_OUT = "phone opted out"
+REFUSED_UNREACHABLE = "number cannot receive texts"
+
 
 class MemberQuerySet(models.QuerySet):
     def reachable(self) -> MemberQuerySet:
@@ -119,12 +125,12 @@ class Member(models.Model):
 
     def refusal(self, kind: str = "") -> str:
         """Why a text of `kind` must not go to this member now, or "" when it may: the one rule behind every
-        path that texts a member (one-to-one texts, the sending worker, inbox replies). Broadcasts apply the
-        same rule in SQL (`Member.objects.reachable()`)."""
+        path that texts a member (one-to-one texts, the sending worker, inbox and API replies, through
+        members.consent.text_refusal). Broadcasts apply the same rule in SQL (`Member.objects.reachable()`)."""
         if not self.is_subscribed and kind != KEYWORD_ANSWER:
-            return "member opted out"
+            return REFUSED_OPTED_OUT
         if self.unreachable_at is not None:
-            return "number cannot receive texts"
+            return REFUSED_UNREACHABLE
         return ""
 
     def may_receive(self, kind: str = "") -> bool:
@@ -138,12 +144,13 @@ class Member(models.Model):
 
     @staticmethod
     def place_fields(place) -> dict:
+        """The member's fields for `place`. An unknown place clears what came from a place, but not the
+        country, which the phone number may have told us."""
         if place is None:
             return {
                 "place_id": None,
                 "place_name": "",
                 "region": "",
-                "country": "",
                 "latitude": None,
                 "longitude": None,
                 "time_zone": "",

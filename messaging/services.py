@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from common import events
-from members.consent import phone_consent_record, phone_hash, phone_opted_out
+from members.consent import phone_consent_record, phone_hash, phone_opted_out, text_refusal
 from members.models import Member
 from messaging.models import Conversation, Message, SmsStatus
 
@@ -75,15 +75,9 @@ def text_send(
     if not leader.is_active:
         message.status = SmsStatus.FAILED
         message.failure_reason = "leader suspended"
-    elif member is not None and not member.is_subscribed and not to_opted_out:
+    elif refusal := text_refusal(phone=phone, member=member, kind=kind):
         message.status = SmsStatus.FAILED
-        message.failure_reason = "member opted out"
-    elif member is None and not to_opted_out and phone_opted_out(phone):
-        message.status = SmsStatus.FAILED
-        message.failure_reason = "phone opted out"
-    elif member is not None and member.unreachable_at is not None:
-        message.status = SmsStatus.FAILED
-        message.failure_reason = "number cannot receive texts"
+        message.failure_reason = refusal
     message.save()
     if conversation is not None and kind == Message.Kind.CONVERSATION:
         Conversation.objects.filter(pk=conversation.pk).update(

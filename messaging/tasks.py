@@ -10,7 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from members.consent import phone_consent_record, phone_opted_out
+from members.consent import phone_consent_record, phone_opted_out, text_refusal
 from members.models import ConsentRecord
 from messaging.models import Message, SmsStatus
 from messaging.transport import OutboundSms, get_transport, mask_phone
@@ -97,13 +97,8 @@ def _refusal(leader, message: Message) -> str:
     have texted STOP, or the leader been suspended, since it was queued."""
     if not leader.is_active:
         return "leader suspended"
-    member = message.member
     # A keyword answer (the STOP confirmation itself, HELP) is the one text an opted-out member may get.
-    if member is not None and not member.is_subscribed and message.kind != Message.Kind.KEYWORD:
-        return "member opted out"
-    if member is not None and member.unreachable_at is not None:
-        return "number cannot receive texts"
-    return ""
+    return text_refusal(phone=message.phone, member=message.member, kind=message.kind)
 
 
 def _phone_opt_out(phone: str, code: int | None) -> None:

@@ -83,44 +83,6 @@ class SignupResult:
     created: bool  # a new member; False when an existing member updated their details
 
 
-def phone_country(phone: str) -> str | None:
-    """The ISO country of an E.164 number ("+15145550199" -> "CA"), the city field's country hint."""
-    import phonenumbers
-
-    try:
-        return phonenumbers.region_code_for_number(phonenumbers.parse(phone)) or None
-    except phonenumbers.NumberParseException:
-        return None
-
-
-def mask_phone_for_fan(phone: str) -> str:
-    """How the page shows the number that is joining: the last four digits only ("•••• 0142")."""
-    digits = "".join(ch for ch in phone if ch.isdigit())
-    return f"•••• {digits[-4:]}" if len(digits) >= 4 else "••••"
-
-
-def _place_fields(place: Place | None) -> dict:
-    if place is None:
-        return {
-            "place_id": None,
-            "place_name": "",
-            "region": "",
-            "country": "",
-            "latitude": None,
-            "longitude": None,
-            "time_zone": "",
-        }
-    return {
-        "place_id": place.geoname_id,
-        "place_name": place.name,
-        "region": place.region,
-        "country": place.country,
-        "latitude": place.latitude,
-        "longitude": place.longitude,
-        "time_zone": place.timezone,
-    }
-
-
 @transaction.atomic
 def member_signup(
     *,
@@ -159,7 +121,7 @@ def member_signup(
         "email": details.email,
         "city": details.city,
         "language": language,
-        **_place_fields(details.place),
+        **Member.place_fields(details.place),
     }
     # The phone is the identity: a member who joined before through another link updates their details.
     member, created = Member.objects.select_for_update().get_or_create(

@@ -20,18 +20,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from common.phones import phone_country, phone_mask_for_fan
 from members.consent import phone_hash
 from places.gazetteer import is_loaded, preload_in_background, suggest_cities
 from signup.forms import SignupForm
 from signup.models import SignupToken
-from signup.services import (
-    SignupLinkUnusableError,
-    mask_phone_for_fan,
-    member_signup,
-    phone_country,
-    signup_token_find,
-    signup_update_link_send,
-)
+from signup.services import SignupLinkUnusableError, member_signup, signup_token_find, signup_update_link_send
 
 logger = logging.getLogger(__name__)
 
@@ -206,7 +200,7 @@ def signup_join(request: HttpRequest, token: str) -> HttpResponse:
             "form": form,
             "fields": [(form[name], hints.get(name, "")) for name in VISIBLE_FIELDS],
             "token_raw": token,
-            "masked_phone": mask_phone_for_fan(link.phone),
+            "masked_phone": phone_mask_for_fan(link.phone),
             "country": country or "",
             "intro": leader.signup_intro,
             "consent_text": consent_text(leader),
