@@ -5,6 +5,8 @@ from __future__ import annotations
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 
+from api.serializers import ErrorSerializer
+
 ERROR_DESCRIPTIONS = {
     "400": "Bad input: malformed JSON, invalid fields (`fields` says which), a bad cursor or filter.",
     "401": "No token, or a token that is not valid for this leader or was revoked.",
@@ -52,7 +54,6 @@ class ApiAutoSchema(AutoSchema):
         responses = super()._get_response_bodies(direction)
         if direction != "response" or not self.path.startswith("/api/v1/"):
             return responses
-        from api.serializers import ErrorSerializer
 
         for code in self._error_codes():
             if code not in responses:

@@ -6,10 +6,12 @@ import datetime
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import User
+from api.filters import FilterError, _parse_moment, audience_from_api, audience_to_api
 from api.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from common.phones import PhoneError, phone_parse
 from members.models import Member
@@ -359,8 +361,6 @@ class MomentField(serializers.Field):
     }
 
     def to_internal_value(self, data):
-        from api.filters import _parse_moment
-
         moment = _parse_moment(data) if isinstance(data, str) and len(data) <= 64 else None
         if moment is None:
             self.fail("invalid")
@@ -380,8 +380,6 @@ class ZonedDateTimeField(serializers.Field):
     }
 
     def to_internal_value(self, data):
-        from django.utils.dateparse import parse_datetime
-
         try:
             moment = parse_datetime(data) if isinstance(data, str) and len(data) <= 64 else None
         except (ValueError, OverflowError):
@@ -446,8 +444,6 @@ class AudienceFilterSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
     def validate(self, attrs):
-        from api.filters import FilterError, audience_from_api
-
         try:
             attrs["audience"] = audience_from_api(attrs)
         except FilterError as exc:
@@ -540,7 +536,6 @@ class BroadcastSerializer(serializers.Serializer):
 def broadcast_data(broadcast, progress: dict | None = None) -> dict:
     """A broadcast as the API shows it; `progress` is `messaging.selectors.broadcast_progress`'s answer
     (fresh from the database), else the counters as loaded."""
-    from api.filters import audience_to_api
 
     if progress is None:
         progress = {

@@ -10,11 +10,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from api.models import TOKEN_PREFIX, ApiToken, WebhookEndpoint
+from api.serializers import MemberSerializer, MessageSerializer
 from api.webhooks import webhook_secret_new, webhook_url_check
 from common import events
 from leaders.models import Leader
+from members.audience import audience_count
 from members.consent import consent_record, member_opt_out
 from members.models import ConsentRecord, Member
+from messaging.broadcast_services import broadcast_create, broadcast_send, leader_zone
 from places.gazetteer import resolve_city
 
 # Fields a client may write; everything else about a member is derived or owned by the platform.
@@ -49,14 +52,11 @@ def api_token_revoke(*, token: ApiToken) -> bool:
 
 # --- members --------------------------------------------------------------------------------------------
 def member_payload(member: Member) -> dict[str, Any]:
-    from api.serializers import MemberSerializer
-
     return dict(MemberSerializer(member).data)
 
 
 def message_payload(message) -> dict[str, Any]:
     """A message as the API shows it: the `data` of `message.received` (call it from the inbound path)."""
-    from api.serializers import MessageSerializer
 
     return dict(MessageSerializer(message).data)
 
@@ -186,8 +186,6 @@ def broadcast_api_create(
     send them unapproved. The audience is counted now; a scheduled broadcast's audience is counted again
     when it starts. BroadcastError (from the engine) when the body or schedule is not valid.
     """
-    from members.audience import audience_count
-    from messaging.broadcast_services import broadcast_create, broadcast_send, leader_zone
 
     if not leader.is_active:
         raise BroadcastRefusedError("leader_suspended", "This leader is suspended: nothing can be sent.")

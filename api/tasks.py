@@ -6,17 +6,18 @@ import logging
 
 from django.db.models import F
 from django.utils import timezone
+from django_q.models import Schedule
 from django_tenants.utils import schema_context
 
 from api.models import WebhookAttempt, WebhookDelivery
 from api.webhooks import webhook_body, webhook_post
+from leaders.models import Leader
 
 logger = logging.getLogger(__name__)
 
 
 def webhook_deliver(delivery_id: int, schema_name: str) -> str:
     """Make one attempt at a pending delivery; on failure, schedule the next one with backoff."""
-    from leaders.models import Leader
 
     leader = Leader.objects.filter(schema_name=schema_name).first()
     if leader is None:
@@ -77,8 +78,6 @@ def _finish(delivery: WebhookDelivery, status: str) -> None:
 
 
 def _retry_at(delivery_id: int, schema_name: str, when, *, attempt: int) -> None:
-    from django_q.models import Schedule
-
     # The queue's schedule table is in the public schema; django-q runs it there.
     with schema_context("public"):
         Schedule.objects.create(

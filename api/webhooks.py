@@ -33,6 +33,7 @@ import requests
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
+from django_q.tasks import async_task
 
 from api.models import WEBHOOK_SECRET_PREFIX, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
@@ -162,8 +163,6 @@ def webhook_event_emit(
 
 
 def _enqueue(delivery_ids: list[int], schema_name: str) -> None:
-    from django_q.tasks import async_task
-
     for delivery_id in delivery_ids:
         async_task(
             "api.tasks.webhook_deliver",

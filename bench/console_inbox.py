@@ -61,8 +61,8 @@ def main() -> None:
     from django_tenants.utils import schema_context
 
     from console import inbox_selectors as selectors
+    from leaders.migrating import platform_migrate
     from leaders.models import Leader
-    from leaders.schemas import platform_migrate
     from leaders.services import leader_create
     from members.demo import members_seed
     from members.models import Member

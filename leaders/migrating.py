@@ -23,10 +23,13 @@ import threading
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import DatabaseError, connection, connections
+from django.core.management import call_command
+from django.db import DatabaseError, connection, connections, transaction
+from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.operations import RunPython, SeparateDatabaseAndState
 
-from leaders.schemas import _quote, template_schema_name
+from leaders.models import Leader
+from leaders.schemas import _MigrateSomeSchemas, _quote, template_schema_migrate, template_schema_name
 
 # A replay that fails in the first schemas it is tried in (or leaves one unlike the template) is not
 # trusted for the rest of its group: they get the full migrate instead.
@@ -54,8 +57,6 @@ def leader_schemas_missing(*, chunk: int = 200) -> dict[str, tuple[tuple[str, st
     every row the template holds is in the template's state and is left out: `migrate` would only load the
     graph there to find nothing to do. One query per `chunk` schemas.
     """
-    from leaders.models import Leader
-
     template = _quote(template_schema_name())
     names = list(Leader.objects.order_by("pk").values_list("schema_name", flat=True))
     missing: dict[str, tuple[tuple[str, str], ...] | None] = {}
@@ -162,7 +163,6 @@ def leader_schemas_update(
 
 def _migration_loader(template: str):
     """The migration graph as seen from the migrated template (squashed migrations resolved as it has them)."""
-    from django.db.migrations.loader import MigrationLoader
 
     connection.set_schema(template)
     try:
@@ -364,10 +364,6 @@ def schema_migrate_fully(schema: str, verbosity: int = 0) -> str | None:
     non-atomic (CREATE INDEX CONCURRENTLY can't run in a transaction): then each migration has its own, as
     migrate gives it.
     """
-    from django.core.management import call_command
-    from django.db import transaction
-
-    from leaders.schemas import _MigrateSomeSchemas
 
     command = _MigrateSomeSchemas.command([schema])
     try:
@@ -389,8 +385,6 @@ _atomic: bool | None = None
 def _all_migrations_atomic() -> bool:
     global _atomic
     if _atomic is None:
-        from django.db.migrations.loader import MigrationLoader
-
         loader = MigrationLoader(None, ignore_no_migrations=True)
         _atomic = all(migration.atomic for migration in loader.disk_migrations.values())
     return _atomic
@@ -492,3 +486,47 @@ def signature_differences(*, expected: set[tuple], actual: set[tuple]) -> str:
     if not lacking and not extra:
         return ""
     return "; ".join([*(f"lacks {row}" for row in lacking[:3]), *(f"has {row}" for row in extra[:3])])
+
+
+def platform_migrate(
+    *,
+    parallel: int = 0,
+    verbosity: int = 1,
+    everything: bool = False,
+    full: bool = False,
+    write: Callable[[str], None] = print,
+) -> PlatformMigration:
+    """Public schema, then the template, then every leader's schema behind the template.
+
+    The template is migrated by Django's own path; the leaders get the SQL that did it, replayed in each
+    schema (`leaders.migrating`), or the full migrate where that can't be done. Each leader's schema is
+    migrated in a transaction of its own: one that fails is left as it was, reported in the returned
+    PlatformMigration, and the others go on. `everything` runs the full migrate in every leader's schema
+    even when its migration rows match the template's. `full` is the path before the replay existed:
+    django-tenants' migrate in each schema behind, stopping at the first failure (the bench's baseline).
+    """
+    call_command("migrate_schemas", shared=True, interactive=False, verbosity=verbosity)
+    template_schema_migrate(verbosity=verbosity)
+    if everything:
+        schemas = list(Leader.objects.order_by("pk").values_list("schema_name", flat=True))
+    else:
+        missing = leader_schemas_missing()
+        schemas = list(missing)
+    if full:
+        if schemas:
+            options: dict = {"tenant": True, "interactive": False, "verbosity": verbosity}
+            if parallel > 1 and len(schemas) > 1:
+                options["executor"] = "multiprocessing"
+                settings.TENANT_MULTIPROCESSING_MAX_PROCESSES = parallel
+            call_command(_MigrateSomeSchemas.command(schemas), **options)
+        connection.set_schema_to_public()
+        return PlatformMigration(migrated_fully=schemas)
+    if everything:
+        migrated, failed = leader_schemas_migrate_fully(
+            schemas=schemas, parallel=parallel, verbosity=verbosity
+        )
+        result = PlatformMigration(migrated_fully=migrated, failed=failed)
+    else:
+        result = leader_schemas_update(missing=missing, parallel=parallel, verbosity=verbosity, write=write)
+    connection.set_schema_to_public()
+    return result

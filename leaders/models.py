@@ -8,12 +8,15 @@ import re
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connection, models
 from django.db.models import F
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django_tenants.models import DomainMixin, TenantMixin
+from django_tenants.utils import schema_exists
 from phonenumber_field.modelfields import PhoneNumberField
+
+from leaders.schemas import template_clone
 
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 # Slugs become host names and schema names; these would collide with the platform's own.
@@ -128,11 +131,6 @@ class Leader(TenantMixin):
         itself) has nothing to record and is skipped. The clone itself is leaders.schemas.template_clone,
         which stays flat as leaders accumulate (django-tenants' general clone does not).
         """
-        from django.db import connection
-        from django_tenants.utils import schema_exists
-
-        from leaders.schemas import template_clone
-
         base = settings.TENANT_BASE_SCHEMA
         if (
             not sync_schema
@@ -196,8 +194,6 @@ class Leader(TenantMixin):
     @classmethod
     def count_messages_sent(cls, leader_id: int, count: int) -> None:
         """Add to this month's sent counter in one UPDATE, starting over when the month changes."""
-        from django.db import connection
-
         with connection.cursor() as cursor:
             cursor.execute(cls.COUNT_SENT_SQL, cls.count_params(leader_id, count))
 

@@ -7,16 +7,13 @@ migrations. The template must therefore be migrated before any leader is: `platf
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
-
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
+from django_tenants.clone import CloneSchema
+from django_tenants.management.commands import SyncCommon
+from django_tenants.management.commands.migrate_schemas import GET_EXECUTOR_FUNCTION, MigrateSchemasCommand
 from django_tenants.utils import schema_exists
-
-if TYPE_CHECKING:  # leaders.migrating imports this module
-    from leaders.migrating import PlatformMigration
 
 
 def template_schema_name() -> str:
@@ -38,12 +35,6 @@ class _MigrateSomeSchemas:
 
     @staticmethod
     def command(schemas: list[str]):
-        from django_tenants.management.commands import SyncCommon
-        from django_tenants.management.commands.migrate_schemas import (
-            GET_EXECUTOR_FUNCTION,
-            MigrateSchemasCommand,
-        )
-
         class Command(MigrateSchemasCommand):
             def handle(self, *args, **options):
                 SyncCommon.handle(self, *args, **options)
@@ -51,58 +42,6 @@ class _MigrateSomeSchemas:
                 executor.run_migrations(tenants=list(schemas))
 
         return Command()
-
-
-def platform_migrate(
-    *,
-    parallel: int = 0,
-    verbosity: int = 1,
-    everything: bool = False,
-    full: bool = False,
-    write: Callable[[str], None] = print,
-) -> PlatformMigration:
-    """Public schema, then the template, then every leader's schema behind the template.
-
-    The template is migrated by Django's own path; the leaders get the SQL that did it, replayed in each
-    schema (`leaders.migrating`), or the full migrate where that can't be done. Each leader's schema is
-    migrated in a transaction of its own: one that fails is left as it was, reported in the returned
-    PlatformMigration, and the others go on. `everything` runs the full migrate in every leader's schema
-    even when its migration rows match the template's. `full` is the path before the replay existed:
-    django-tenants' migrate in each schema behind, stopping at the first failure (the bench's baseline).
-    """
-    from leaders.migrating import (
-        PlatformMigration,
-        leader_schemas_migrate_fully,
-        leader_schemas_missing,
-        leader_schemas_update,
-    )
-    from leaders.models import Leader
-
-    call_command("migrate_schemas", shared=True, interactive=False, verbosity=verbosity)
-    template_schema_migrate(verbosity=verbosity)
-    if everything:
-        schemas = list(Leader.objects.order_by("pk").values_list("schema_name", flat=True))
-    else:
-        missing = leader_schemas_missing()
-        schemas = list(missing)
-    if full:
-        if schemas:
-            options: dict = {"tenant": True, "interactive": False, "verbosity": verbosity}
-            if parallel > 1 and len(schemas) > 1:
-                options["executor"] = "multiprocessing"
-                settings.TENANT_MULTIPROCESSING_MAX_PROCESSES = parallel
-            call_command(_MigrateSomeSchemas.command(schemas), **options)
-        connection.set_schema_to_public()
-        return PlatformMigration(migrated_fully=schemas)
-    if everything:
-        migrated, failed = leader_schemas_migrate_fully(
-            schemas=schemas, parallel=parallel, verbosity=verbosity
-        )
-        result = PlatformMigration(migrated_fully=migrated, failed=failed)
-    else:
-        result = leader_schemas_update(missing=missing, parallel=parallel, verbosity=verbosity, write=write)
-    connection.set_schema_to_public()
-    return result
 
 
 # --- cloning the template -----------------------------------------------------------------------------------
@@ -274,8 +213,6 @@ def template_clone_statements(source: str, target: str) -> list[str] | None:
 
 def template_clone(target: str) -> None:
     """Create schema `target` as a copy of the template, structure and rows, in the current transaction."""
-    from django_tenants.clone import CloneSchema
-
     source = template_schema_name()
     statements = template_clone_statements(source, target)
     if statements is None:

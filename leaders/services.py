@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -166,7 +168,6 @@ def leader_user_create(
 
 def leader_primary_url(leader: Leader) -> str:
     """The leader's console/signup base URL, on the same scheme and port as PUBLIC_BASE_URL."""
-    from urllib.parse import urlsplit
 
     host = leader.primary_host or leader_default_domain(leader.slug)
     base = urlsplit(settings.PUBLIC_BASE_URL)

@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from members.models import Member
+from places import gazetteer as places
 
 
 class AudienceError(ValueError):
@@ -85,7 +86,6 @@ class AudienceFilter:
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> AudienceFilter:
         """Validate the JSON form; raises AudienceError with a one-line reason."""
-        from places import gazetteer as places
 
         data = data or {}
         if not isinstance(data, dict):
@@ -198,8 +198,6 @@ def _moment(value: Any, key: str) -> datetime.datetime | None:
 
 
 def _near(value: Any) -> Near:
-    from places import gazetteer as places
-
     if not isinstance(value, dict):
         raise AudienceError(
             'near must be like {"place_id": 6077243, "km": 30} or {"lat": …, "lon": …, "km": …}.'

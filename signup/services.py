@@ -11,8 +11,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from common import events
+from leaders.models import Leader
+from leaders.services import leader_primary_url
 from members.consent import consent_record
 from members.models import ConsentRecord, Member
+from messaging.models import Message
+from messaging.services import text_send
+from messaging.texts import auto_text
 from places.gazetteer import Place
 from signup.models import SignupToken
 
@@ -42,7 +47,6 @@ def signup_link_issue(*, leader, phone: str, language: str = "en") -> str:
 def signup_link_new(*, leader) -> tuple[str, str]:
     """(raw token, absolute URL) of a new personal link, not stored yet: the caller stores its SignupToken
     (`token_hash(raw)`), as signup_link_issue does, or the inbound webhook's welcome statement."""
-    from leaders.services import leader_primary_url
 
     raw = secrets.token_urlsafe(16)  # 128 bits
     return raw, leader_primary_url(leader) + SIGNUP_LINK_PATH.format(token=raw)
@@ -101,10 +105,6 @@ def member_signup(
     records the consent that was shown, counts the new member on the leader, and queues the confirmation
     text (sent after commit). Raises SignupLinkUnusableError when the link was used or expired meanwhile.
     """
-    from leaders.models import Leader
-    from messaging.models import Message
-    from messaging.services import text_send
-    from messaging.texts import auto_text
 
     now = timezone.now()
     claimed = SignupToken.objects.filter(pk=token.pk, used_at__isnull=True, expires_at__gt=now).update(
@@ -169,9 +169,6 @@ def signup_update_link_send(*, leader, token: SignupToken, language: str) -> Non
     Call inside the leader's schema. The link goes to the number on record, never to one the visitor
     chooses, so the page that offers it reveals nothing. The caller rate-limits.
     """
-    from messaging.models import Message
-    from messaging.services import text_send
-    from messaging.texts import auto_text
 
     member = token.member or Member.objects.filter(phone=token.phone).first()
     with transaction.atomic():

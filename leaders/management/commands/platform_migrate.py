@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from leaders.schemas import platform_migrate
+from leaders.migrating import platform_migrate
 
 
 class Command(BaseCommand):
