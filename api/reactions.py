@@ -1,11 +1,18 @@
 """What the API does when something happens below it (common.events): webhook events for the leader's
-receivers, and scrubbing its stored copies of an erased member. Subscribed in ApiConfig.ready()."""
+receivers, and scrubbing its stored copies of an erased member; and its own upkeep on Django's signals.
+Connected in ApiConfig.ready()."""
 
 from __future__ import annotations
 
-from api.models import IdempotencyKey, WebhookEvent
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connections
+from django.db.models.signals import post_delete, post_migrate, post_save
+
+from api import schema  # noqa: F401 - registers the token scheme with drf-spectacular
+from api.models import IdempotencyKey, WebhookEndpoint, WebhookEvent
 from api.services import member_payload, message_payload
-from api.webhooks import webhook_event_emit
+from api.webhooks import webhook_event_emit, webhook_listeners_clear
 from common import events
 from messaging.models import Message
 from messaging.selectors import broadcast_progress
@@ -47,7 +54,23 @@ def broadcast_completed(*, broadcast) -> None:
     )
 
 
-def subscribe() -> None:
+def cache_table_create(using: str = "default", **kwargs) -> None:
+    """The database cache (API throttling without Redis) needs its table in the public schema: create it
+    whenever the public schema is migrated, so no deployment step can forget it. Idempotent."""
+    uses_database_cache = any(
+        cache["BACKEND"].endswith("DatabaseCache") for cache in settings.CACHES.values()
+    )
+    if uses_database_cache and getattr(connections[using], "schema_name", "public") == "public":
+        call_command("createcachetable", database=using, verbosity=0)
+
+
+def connect(app_config) -> None:
+    post_migrate.connect(cache_table_create, sender=app_config)
+    # Inbound texts read the schema's webhook listeners from a cache (api.webhooks._events_listened).
+    for signal in (post_save, post_delete):
+        signal.connect(
+            webhook_listeners_clear, sender=WebhookEndpoint, dispatch_uid=f"api.listeners.{signal}"
+        )
     events.subscribe(events.MEMBER_SAVED, member_saved)
     events.subscribe(events.MEMBER_OPTED_OUT, member_opted_out)
     events.subscribe(events.MEMBER_ERASED, member_erased)

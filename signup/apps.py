@@ -6,7 +6,6 @@ class SignupConfig(AppConfig):
     verbose_name = "Signup links"
 
     def ready(self) -> None:
-        from common import events
-        from signup.services import signup_links_erase
+        from signup import services
 
-        events.subscribe(events.MEMBER_ERASED, signup_links_erase)
+        services.connect()

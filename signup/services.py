@@ -185,3 +185,8 @@ def signup_update_link_send(*, leader, token: SignupToken, language: str) -> Non
 def signup_links_erase(*, member_id: int, phone: str) -> None:
     """A member is erased (common.events.MEMBER_ERASED): their signup links go, with the phone in them."""
     SignupToken.objects.filter(phone=phone).delete()
+
+
+def connect() -> None:
+    """Subscribe the signup app's reactions (SignupConfig.ready)."""
+    events.subscribe(events.MEMBER_ERASED, signup_links_erase)
