@@ -249,18 +249,9 @@ def _ascii(name: str) -> str:
 
 
 def _city_columns(name: str, place: Place | None) -> tuple:
-    if place is None:
-        return (name, None, "", "", "", None, None, "")
-    return (
-        name,
-        place.geoname_id,
-        place.name,
-        place.region,
-        place.country,
-        place.latitude,
-        place.longitude,
-        place.timezone,
-    )
+    """city, then the place's fields in COLUMNS' order, as Member.place_fields maps them."""
+    fields = {"country": "", **Member.place_fields(place)}
+    return (name, *(fields[column] for column in COLUMNS[COLUMNS.index("place_id") : COLUMNS.index("tags")]))
 
 
 def _secondary_indexes_drop() -> list[str]:
