@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import uuid
 
 import pytest
 from django.conf import settings as django_settings
@@ -16,29 +15,14 @@ from leaders.models import Leader, schema_name_for
 from members.models import Member
 from messaging.broadcast_services import delivery_status_apply
 from messaging.models import Broadcast, Delivery, DeliveryStatus
+from tests import builders
 from tests.api.conftest import Api, token_for
 from tests.api.helpers import Receiver, run_queued
-from tests.phones import unique_phone
-
-
-def new_tag() -> str:
-    return "t" + uuid.uuid4().hex[:10]
 
 
 def make_members(leader: Leader, tag: str, count: int, **fields) -> list[int]:
-    """Members of `leader` tagged `tag`, so a test's audience is only its own members."""
-    values = {
-        "first_name": "Sam",
-        "gender": "female",
-        "birth_date": datetime.date(1990, 5, 17),
-        "country": "CA",
-        "region": "Quebec",
-        "time_zone": "America/Toronto",
-        "tags": [tag],
-    }
-    values.update(fields)
-    with schema_context(leader.schema_name):
-        return [Member.objects.create(phone=unique_phone(), **values).pk for _ in range(count)]
+    """The ids of `count` fans of `leader` tagged `tag` (in Montréal), so a test's audience is only its own."""
+    return [builders.fan(leader=leader, tag=tag, **fields).pk for _ in range(count)]
 
 
 pytestmark = pytest.mark.django_db
@@ -78,7 +62,7 @@ def run_broadcast_tasks() -> None:
 
 
 def test_a_manager_previews_a_segment_and_its_cost(world, fast_alice, manager_api):
-    tag = new_tag()
+    tag = builders.new_tag()
     make_members(world.alice, tag, 3)
     make_members(world.alice, tag, 2, gender="male")
     make_members(world.alice, tag, 1, status=Member.Status.OPTED_OUT)
@@ -101,7 +85,7 @@ def test_a_manager_previews_a_segment_and_its_cost(world, fast_alice, manager_ap
 
 
 def test_a_preview_without_a_body_counts_only(world, manager_api):
-    tag = new_tag()
+    tag = builders.new_tag()
     make_members(world.alice, tag, 2)
     preview = manager_api.post("/api/v1/audience/preview/", {"filter": {"tags": [tag]}}).json()
     assert (preview["count"], preview["cost"]) == (2, None)
@@ -110,7 +94,7 @@ def test_a_preview_without_a_body_counts_only(world, manager_api):
 def test_the_preview_the_members_listing_and_a_broadcast_select_the_same_members(
     world, fast_alice, manager_api, django_capture_on_commit_callbacks
 ):
-    tag = new_tag()
+    tag = builders.new_tag()
     make_members(world.alice, tag, 2, birth_date=datetime.date(1960, 1, 1))
     young = make_members(world.alice, tag, 3, birth_date=datetime.date(2004, 1, 1), country="US")
     criteria = {"tags": [tag], "age_max": 30, "countries": ["us"]}
@@ -130,7 +114,7 @@ def test_the_preview_the_members_listing_and_a_broadcast_select_the_same_members
 
 
 def test_the_members_listing_still_lists_opted_out_members_when_asked(world, manager_api):
-    tag = new_tag()
+    tag = builders.new_tag()
     [gone] = make_members(world.alice, tag, 1, status=Member.Status.OPTED_OUT)
     make_members(world.alice, tag, 1)
     listed = manager_api.get("/api/v1/members/", {"tags": tag, "status": "opted_out"}).json()
@@ -188,7 +172,7 @@ def test_a_manager_and_an_owner_may(owner_api, manager_api):
 def test_another_leaders_token_and_broadcasts_stay_out_of_reach(
     world, fast_alice, owner_api, django_capture_on_commit_callbacks
 ):
-    tag = new_tag()
+    tag = builders.new_tag()
     make_members(world.alice, tag, 1)
     with django_capture_on_commit_callbacks(execute=True):
         alices = owner_api.post(
@@ -236,7 +220,7 @@ def test_a_bad_broadcast_gets_a_400_naming_the_field_and_stores_nothing(world, m
 
 
 def test_a_broadcast_above_the_approval_threshold_is_refused_with_409(world, manager_api):
-    tag = new_tag()
+    tag = builders.new_tag()
     make_members(world.alice, tag, 3)
     Leader.objects.filter(pk=world.alice.pk).update(approval_threshold=2)
     with schema_context(world.alice.schema_name):
@@ -255,7 +239,9 @@ def test_a_broadcast_above_the_approval_threshold_is_refused_with_409(world, man
 
 def test_a_suspended_leader_cannot_broadcast(world, manager_api):
     Leader.objects.filter(pk=world.alice.pk).update(status=Leader.Status.SUSPENDED)
-    response = manager_api.post("/api/v1/broadcasts/", {"body": "Hi", "filter": {"tags": [new_tag()]}})
+    response = manager_api.post(
+        "/api/v1/broadcasts/", {"body": "Hi", "filter": {"tags": [builders.new_tag()]}}
+    )
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "leader_suspended"
 
@@ -266,7 +252,7 @@ def test_a_suspended_leader_cannot_broadcast(world, manager_api):
 def test_a_broadcast_sent_now_is_queued_sent_and_followed_to_completion_with_a_webhook(
     world, fast_alice, owner_api, manager_api, twilio, django_capture_on_commit_callbacks
 ):
-    tag = new_tag()
+    tag = builders.new_tag()
     members = make_members(world.alice, tag, 4)
     with Receiver() as receiver:
         endpoint = owner_api.post(
@@ -317,7 +303,7 @@ def test_a_broadcast_sent_now_is_queued_sent_and_followed_to_completion_with_a_w
 def test_a_scheduled_broadcast_waits_for_its_time_and_can_be_cancelled(
     world, fast_alice, manager_api, twilio, django_capture_on_commit_callbacks
 ):
-    tag = new_tag()
+    tag = builders.new_tag()
     make_members(world.alice, tag, 2)
     send_at = (timezone.now() + datetime.timedelta(days=1)).astimezone(
         datetime.timezone(datetime.timedelta(hours=-4))
@@ -351,7 +337,7 @@ def test_a_scheduled_broadcast_starts_when_its_time_comes(
 ):
     from messaging.broadcast_tasks import broadcasts_sweep
 
-    tag = new_tag()
+    tag = builders.new_tag()
     make_members(world.alice, tag, 2)
     with django_capture_on_commit_callbacks(execute=True):
         created = manager_api.post(
@@ -378,7 +364,7 @@ def test_a_scheduled_broadcast_starts_when_its_time_comes(
 def test_cancelling_a_sending_broadcast_leaves_the_rest_unsent(
     world, fast_alice, manager_api, twilio, django_capture_on_commit_callbacks
 ):
-    tag = new_tag()
+    tag = builders.new_tag()
     make_members(world.alice, tag, 3)
     with django_capture_on_commit_callbacks(execute=True):
         created = manager_api.post(
@@ -398,7 +384,7 @@ def test_cancelling_a_sending_broadcast_leaves_the_rest_unsent(
 def test_retrying_a_create_with_the_same_idempotency_key_returns_the_same_broadcast(
     world, fast_alice, manager_api, django_capture_on_commit_callbacks
 ):
-    tag = new_tag()
+    tag = builders.new_tag()
     make_members(world.alice, tag, 1)
     body = {"body": "Once", "filter": {"tags": [tag]}, "send_at": in_an_hour()}
     headers = {"Idempotency-Key": f"create-{tag}"}
@@ -417,7 +403,7 @@ def test_retrying_a_create_with_the_same_idempotency_key_returns_the_same_broadc
 def test_the_list_is_newest_first_and_paginated_by_cursor(
     world, fast_alice, manager_api, django_capture_on_commit_callbacks
 ):
-    tag = new_tag()
+    tag = builders.new_tag()
     make_members(world.alice, tag, 1)
     ids = []
     with django_capture_on_commit_callbacks(execute=True):

@@ -9,8 +9,8 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import User
-from members.models import Member
 from messaging.models import Conversation, Message, SmsStatus
+from tests import builders
 from tests.api.helpers import queued_tasks, run_queued
 from tests.phones import unique_phone
 
@@ -27,11 +27,11 @@ def _conversation(
     phone = unique_phone()
     member_row = None
     if member:
-        member_row = Member.objects.create(
+        member_row = builders.member(
             phone=phone, first_name="Maya", status="opted_out" if opted_out else "subscribed"
         )
     when = timezone.now() - datetime.timedelta(minutes=minutes_ago)
-    conversation = Conversation.objects.create(
+    conversation = builders.conversation(
         phone=phone,
         member=member_row,
         unread_count=unread,
@@ -40,10 +40,9 @@ def _conversation(
         last_message_at=when,
     )
     for i in range(3):
-        Message.objects.create(
+        builders.message(
             conversation=conversation,
             member=member_row,
-            phone=phone,
             direction="in",
             body=f"hello {i}",
             status=SmsStatus.RECEIVED,

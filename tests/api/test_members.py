@@ -14,6 +14,7 @@ from members.consent import phone_hash
 from members.models import ConsentRecord, Member
 from messaging.models import Conversation, Message, SmsStatus
 from signup.models import SignupToken
+from tests import builders
 from tests.api.conftest import consent
 from tests.phones import unique_phone
 
@@ -254,11 +255,10 @@ def test_erasure_removes_personal_data_and_keeps_counts_and_the_ledger(world, ow
     )
     phone = member["phone"]
     with schema_context(world.alice.schema_name):
-        conversation = Conversation.objects.create(phone=phone, member_id=member["id"])
-        Message.objects.create(
+        conversation = builders.conversation(phone=phone, member_id=member["id"])
+        builders.message(
             conversation=conversation,
             member_id=member["id"],
-            phone=phone,
             direction="in",
             body="hello",
             status=SmsStatus.RECEIVED,
@@ -304,8 +304,6 @@ def test_extreme_but_valid_dates_in_filters_are_answered(owner_api, moment):
 def test_message_payload_is_the_api_view_of_a_message(world, alice_schema):
     from api.services import message_payload
 
-    message = Message.objects.create(
-        phone=unique_phone(), direction="in", body="hi", status=SmsStatus.RECEIVED
-    )
+    message = builders.message(direction="in", body="hi", status=SmsStatus.RECEIVED)
     payload = message_payload(message)
     assert (payload["id"], payload["direction"], payload["body"]) == (message.pk, "in", "hi")

@@ -24,8 +24,8 @@ from schemathesis.specs.openapi.checks import (
 from accounts.models import User
 from api.services import api_token_create
 from leaders.services import leader_create, leader_user_create
-from members.models import Member
-from messaging.models import Conversation, Message, SmsStatus
+from messaging.models import SmsStatus
+from tests import builders
 from tests.conftest import TEAM_PASSWORD
 from tests.phones import unique_phone
 
@@ -47,12 +47,11 @@ def fuzz_target(live_app, django_db_blocker):
         with schema_context(leader.schema_name):
             _token, raw = api_token_create(user=User.objects.get(username="owner"), name="schemathesis")
             for _ in range(3):
-                member = Member.objects.create(phone=unique_phone(), first_name="Fuzz")
-                conversation = Conversation.objects.create(phone=member.phone, member=member, unread_count=1)
-                Message.objects.create(
+                member = builders.member(first_name="Fuzz")
+                conversation = builders.conversation(member=member, unread_count=1)
+                builders.message(
                     conversation=conversation,
                     member=member,
-                    phone=member.phone,
                     direction="in",
                     body="hello",
                     status=SmsStatus.RECEIVED,

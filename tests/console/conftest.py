@@ -1,17 +1,12 @@
-"""Helpers for the console's tests: logged-in clients on a leader's host, members built quickly."""
+"""Helpers for the console's tests: logged-in clients on a leader's host (members: tests.builders)."""
 
 from __future__ import annotations
 
-import datetime
-
 import pytest
 from django.test import Client
-from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from members.models import Member
 from tests.conftest import TEAM_PASSWORD
-from tests.phones import unique_phone
 
 
 def host_of(leader) -> str:
@@ -25,13 +20,6 @@ def client_for(leader, username: str | None = None) -> Client:
         response = client.post("/login/", {"username": username, "password": TEAM_PASSWORD})
         assert response.status_code == 302, response.content[:500]
     return client
-
-
-def member_make(**fields) -> Member:
-    """A member in the current schema, with a fresh fictional phone unless one is given."""
-    fields.setdefault("phone", unique_phone())
-    fields.setdefault("joined_at", timezone.now() - datetime.timedelta(days=30))
-    return Member.objects.create(**fields)
 
 
 @pytest.fixture

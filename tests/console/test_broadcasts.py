@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import uuid
 
 import pytest
 from django.utils import timezone
@@ -11,36 +10,9 @@ from django.utils import timezone
 from leaders.models import Leader
 from members.models import Member
 from messaging.models import Broadcast
+from tests import builders
 from tests.console.conftest import client_for
-from tests.phones import unique_phone
-
-MONTREAL = (6077243, "Montréal", "Quebec", "CA", 45.50884, -73.58781, "America/Toronto")
-PARIS = (2988507, "Paris", "Île-de-France", "FR", 48.85341, 2.3488, "Europe/Paris")
-
-
-def fan(tag: str, *, place=MONTREAL, **fields) -> Member:
-    place_id, name, region, country, latitude, longitude, zone = place
-    values = {
-        "phone": unique_phone(),
-        "first_name": "Sam",
-        "gender": "female",
-        "birth_date": datetime.date(1990, 5, 17),
-        "city": name,
-        "place_id": place_id,
-        "place_name": name,
-        "region": region,
-        "country": country,
-        "latitude": latitude,
-        "longitude": longitude,
-        "time_zone": zone,
-        "tags": [tag],
-    }
-    values.update(fields)
-    return Member.objects.create(**values)
-
-
-def new_tag() -> str:
-    return "t" + uuid.uuid4().hex[:10]
+from tests.places import PARIS
 
 
 def compose_data(tag: str, **fields) -> dict:
@@ -113,12 +85,12 @@ def test_an_unknown_city_and_a_past_schedule_are_form_errors(olivia, in_alice):
 
 
 def test_the_count_endpoint_counts_exactly_the_matching_members(olivia, in_alice):
-    tag = new_tag()
-    fan(tag, gender="female")
-    fan(tag, gender="female", birth_date=datetime.date(1960, 1, 1))
-    fan(tag, gender="male")
-    fan(tag, gender="female", place=PARIS)
-    fan(tag, gender="female", status=Member.Status.OPTED_OUT)
+    tag = builders.new_tag()
+    builders.fan(tag=tag, gender="female")
+    builders.fan(tag=tag, gender="female", birth_date=datetime.date(1960, 1, 1))
+    builders.fan(tag=tag, gender="male")
+    builders.fan(tag=tag, gender="female", place=PARIS)
+    builders.fan(tag=tag, gender="female", status=Member.Status.OPTED_OUT)
     response = olivia.get(
         "/broadcasts/new/count.json", {"tags_all": tag, "genders": "female", "cities": "Montréal"}
     )
@@ -163,9 +135,9 @@ def test_the_compose_page_counts_segments_without_javascript(olivia, in_alice):
 
 
 def test_the_confirm_step_shows_recipients_times_segments_and_the_time_to_send(olivia, in_alice):
-    tag = new_tag()
+    tag = builders.new_tag()
     for _ in range(3):
-        fan(tag)
+        builders.fan(tag=tag)
     body = "x" * 200  # two GSM-7 segments
     response = olivia.post("/broadcasts/new/", compose_data(tag, body=body, step="review"))
     text = response.content.decode()
@@ -175,8 +147,8 @@ def test_the_confirm_step_shows_recipients_times_segments_and_the_time_to_send(o
 
 
 def test_confirming_a_small_broadcast_sends_it_at_once(olivia, in_alice, django_capture_on_commit_callbacks):
-    tag = new_tag()
-    fan(tag)
+    tag = builders.new_tag()
+    builders.fan(tag=tag)
     with django_capture_on_commit_callbacks(execute=False):
         response = olivia.post("/broadcasts/new/", compose_data(tag, step="confirm"))
     broadcast = Broadcast.objects.get(filters__tags_all=[tag])
@@ -189,9 +161,9 @@ def test_a_broadcast_above_the_threshold_waits_and_its_author_cannot_approve_it(
     olivia, mark, in_alice, threshold, django_capture_on_commit_callbacks
 ):
     threshold(1)
-    tag = new_tag()
-    fan(tag)
-    fan(tag)
+    tag = builders.new_tag()
+    builders.fan(tag=tag)
+    builders.fan(tag=tag)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         olivia.post("/broadcasts/new/", compose_data(tag, step="confirm"))
     assert callbacks == []  # nothing enqueued
@@ -214,8 +186,8 @@ def test_a_broadcast_above_the_threshold_waits_and_its_author_cannot_approve_it(
 
 
 def test_a_scheduled_broadcast_is_cancelled_after_a_confirmation(olivia, in_alice):
-    tag = new_tag()
-    fan(tag)
+    tag = builders.new_tag()
+    builders.fan(tag=tag)
     tomorrow = (timezone.now() + datetime.timedelta(days=1)).astimezone(
         __import__("zoneinfo").ZoneInfo(in_alice.time_zone)
     )
@@ -270,7 +242,7 @@ def test_a_broadcast_of_another_leader_is_not_found(world, db):
 
 
 def test_the_dashboard_lists_recent_broadcasts_with_their_delivery_rate(olivia, in_alice):
-    broadcast = Broadcast.create(body="Rally tonight " + new_tag())
+    broadcast = Broadcast.create(body="Rally tonight " + builders.new_tag())
     Broadcast.objects.filter(pk=broadcast.pk).update(
         status=Broadcast.Status.COMPLETED, recipient_count=4, sent_count=4, delivered_count=3
     )
@@ -279,9 +251,9 @@ def test_the_dashboard_lists_recent_broadcasts_with_their_delivery_rate(olivia, 
 
 
 def test_the_members_page_finds_members_within_n_km_of_a_city(olivia, in_alice):
-    tag = new_tag()
-    montreal = fan(tag, first_name="Near")
-    fan(tag, first_name="Far", place=PARIS)
+    tag = builders.new_tag()
+    montreal = builders.fan(tag=tag, first_name="Near")
+    builders.fan(tag=tag, first_name="Far", place=PARIS)
     page = olivia.get("/members/", {"tag": tag, "city": "Laval", "near_km": "40"}).content.decode()
     assert f"/members/{montreal.pk}/" in page and ">Far" not in page
     assert "Which city?" in olivia.get("/members/", {"near_km": "40"}).content.decode()
@@ -291,10 +263,10 @@ def test_the_members_list_and_a_broadcast_audience_select_the_same_members(in_al
     from console.selectors import members_filter
     from members.audience import audience_members
 
-    tag = new_tag()
-    fan(tag, gender="female")
-    fan(tag, gender="male", birth_date=datetime.date(2001, 1, 1))
-    fan(tag, gender="female", place=PARIS, language="fr")
+    tag = builders.new_tag()
+    builders.fan(tag=tag, gender="female")
+    builders.fan(tag=tag, gender="male", birth_date=datetime.date(2001, 1, 1))
+    builders.fan(tag=tag, gender="female", place=PARIS, language="fr")
     filters = {
         "tags": [tag],
         "genders": ["female"],
@@ -319,8 +291,8 @@ def test_the_first_name_is_counted_at_its_longest(olivia, in_alice):
 
 
 def test_a_suspended_leader_cannot_send_and_no_draft_is_kept(olivia, in_alice):
-    tag = new_tag()
-    fan(tag)
+    tag = builders.new_tag()
+    builders.fan(tag=tag)
     Leader.objects.filter(pk=in_alice.pk).update(status=Leader.Status.SUSPENDED)
     response = olivia.post("/broadcasts/new/", compose_data(tag, step="confirm"))
     assert response.status_code == 200
@@ -329,7 +301,7 @@ def test_a_suspended_leader_cannot_send_and_no_draft_is_kept(olivia, in_alice):
 
 
 def test_a_broadcast_to_nobody_is_refused(olivia, in_alice):
-    tag = new_tag()
+    tag = builders.new_tag()
     review = olivia.post("/broadcasts/new/", compose_data(tag, step="review")).content.decode()
     assert "No member matches this audience." in review and 'value="confirm"' not in review
     confirm = olivia.post("/broadcasts/new/", compose_data(tag, step="confirm"))

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
-import uuid
-
 import pytest
 from django_tenants.utils import schema_context
 
@@ -12,34 +9,11 @@ from leaders.models import Leader
 from members.models import Member
 from messaging.broadcast_services import broadcast_dispatch, broadcast_queue
 from messaging.models import Broadcast
+from tests import builders
 from tests.conftest import TEAM_PASSWORD
-from tests.phones import unique_phone
+from tests.places import PARIS
 
 pytestmark = pytest.mark.browser
-
-MONTREAL = (6077243, "Montréal", "Quebec", "CA", 45.50884, -73.58781, "America/Toronto")
-PARIS = (2988507, "Paris", "Île-de-France", "FR", 48.85341, 2.3488, "Europe/Paris")
-
-
-def fan(tag: str, *, place=MONTREAL, **fields) -> Member:
-    place_id, name, region, country, latitude, longitude, zone = place
-    values = {
-        "phone": unique_phone(),
-        "first_name": "Sam",
-        "gender": "female",
-        "birth_date": datetime.date(1990, 5, 17),
-        "city": name,
-        "place_id": place_id,
-        "place_name": name,
-        "region": region,
-        "country": country,
-        "latitude": latitude,
-        "longitude": longitude,
-        "time_zone": zone,
-        "tags": [tag],
-    }
-    values.update(fields)
-    return Member.objects.create(**values)
 
 
 @pytest.fixture
@@ -55,12 +29,15 @@ def fast_alice(live_db, world, settings):
 def test_olivia_sends_a_broadcast_to_the_women_of_a_city_and_only_they_get_it(
     live_db, live_app, world, page, twilio, fast_alice
 ):
-    tag = "b" + uuid.uuid4().hex[:10]
+    tag = builders.new_tag("b")
     with schema_context(world.alice.schema_name):
-        expected = {fan(tag, first_name="Ana").phone, fan(tag, first_name="Bea").phone}
-        fan(tag, gender="male")
-        fan(tag, place=PARIS)
-        fan(tag, status=Member.Status.OPTED_OUT)
+        expected = {
+            builders.fan(tag=tag, first_name="Ana").phone,
+            builders.fan(tag=tag, first_name="Bea").phone,
+        }
+        builders.fan(tag=tag, gender="male")
+        builders.fan(tag=tag, place=PARIS)
+        builders.fan(tag=tag, status=Member.Status.OPTED_OUT)
 
     page.goto(live_app.leader_url(world.alice, "/login/"))
     page.get_by_label("Username").fill("olivia")

@@ -11,9 +11,8 @@ import pytest
 from django_tenants.utils import schema_context
 
 from leaders.models import Leader
-from members.models import Member
+from tests import builders
 from tests.conftest import TEAM_PASSWORD
-from tests.phones import unique_phone
 
 pytestmark = pytest.mark.browser
 
@@ -30,7 +29,7 @@ def test_olivia_logs_in_filters_members_and_exports_them(live_db, live_app, worl
     marker = "Zq" + uuid.uuid4().hex[:8]
     with schema_context(world.alice.schema_name):
         for n in range(3):
-            Member.objects.create(phone=unique_phone(), first_name=marker, last_name=f"Fan{n}", language="fr")
+            builders.member(first_name=marker, last_name=f"Fan{n}", language="fr")
     _log_in(page, live_app, world.alice)
     assert page.get_by_role("navigation", name="Console").get_by_role("link", name="Team").is_visible()
     assert page.get_by_role("img", name="Daily joins, last 90 days").is_visible()

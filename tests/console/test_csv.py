@@ -13,7 +13,8 @@ from console import services
 from members.consent import phone_hash
 from members.demo import members_seed
 from members.models import ConsentRecord, Member
-from tests.console.conftest import client_for, member_make
+from tests import builders
+from tests.console.conftest import client_for
 from tests.phones import unique_phone
 
 
@@ -42,7 +43,7 @@ def test_the_export_streams_every_member_of_the_current_filter(dana):
 
 def test_the_export_neutralises_spreadsheet_formulas(dana):
     with schema_context(dana.schema_name):
-        member_make(first_name='=HYPERLINK("http://x")', last_name="@SUM(1)", tags=["vip", "donor"])
+        builders.member(first_name='=HYPERLINK("http://x")', last_name="@SUM(1)", tags=["vip", "donor"])
     rows = _rows(client_for(dana, "dmitri").get("/members/export.csv"))
     assert rows[0]["first_name"].startswith("'=")
     assert rows[0]["last_name"].startswith("'@")
@@ -120,7 +121,7 @@ def test_an_import_with_one_bad_row_writes_nothing_and_reports_each_line(dana):
 
 def test_an_import_skips_people_who_are_already_members(dana):
     with schema_context(dana.schema_name):
-        existing = member_make(first_name="Kept")
+        existing = builders.member(first_name="Kept")
         new = unique_phone()
         report = services.members_import(
             leader=dana,

@@ -10,8 +10,8 @@ from django_tenants.utils import schema_context
 
 from console import selectors
 from members.models import Member
-from messaging.models import Conversation
-from tests.console.conftest import client_for, member_make
+from tests import builders
+from tests.console.conftest import client_for
 
 
 def _local_midnight(leader) -> datetime.datetime:
@@ -25,7 +25,7 @@ def test_the_dashboard_counts_a_known_community(dana):
     today = midnight.date()
     with schema_context(dana.schema_name):
         # Joined today (after local midnight), in the last week, and long ago.
-        member_make(
+        builders.member(
             first_name="A",
             joined_at=max(midnight + datetime.timedelta(minutes=1), now - datetime.timedelta(seconds=5)),
             city="Montréal",
@@ -34,7 +34,7 @@ def test_the_dashboard_counts_a_known_community(dana):
             language="fr",
             birth_date=today.replace(year=today.year - 20),
         )
-        member_make(
+        builders.member(
             first_name="B",
             joined_at=now - datetime.timedelta(days=3),
             place_name="Montréal",
@@ -42,14 +42,14 @@ def test_the_dashboard_counts_a_known_community(dana):
             language="fr",
             birth_date=today.replace(year=today.year - 40),
         )
-        member_make(
+        builders.member(
             first_name="C",
             joined_at=now - datetime.timedelta(days=40),
             place_name="Toronto",
             gender="male",
             language="en",
         )
-        member_make(
+        builders.member(
             first_name="D",
             joined_at=now - datetime.timedelta(days=200),
             city="Smallville",
@@ -57,15 +57,15 @@ def test_the_dashboard_counts_a_known_community(dana):
             language="en",
             birth_date=today.replace(year=today.year - 70),
         )
-        member_make(
+        builders.member(
             first_name="E",
             joined_at=now - datetime.timedelta(days=300),
             status=Member.Status.OPTED_OUT,
             opted_out_at=now,
             language="es",
         )
-        Conversation.objects.create(phone="+12025550177", unread_count=2)
-        Conversation.objects.create(phone="+12025550178", unread_count=0)
+        builders.conversation(phone="+12025550177", unread_count=2)
+        builders.conversation(phone="+12025550178", unread_count=0)
         stats = selectors.dashboard_stats_compute(leader=dana)
     assert (stats.total, stats.subscribed) == (5, 4)
     assert stats.joined_today == 1
@@ -82,7 +82,7 @@ def test_the_dashboard_counts_a_known_community(dana):
 
 def test_the_dashboard_page_draws_its_charts_as_inline_svg_and_fetches_nothing(dana):
     with schema_context(dana.schema_name):
-        member_make(first_name="A", place_name="Laval")
+        builders.member(first_name="A", place_name="Laval")
     page = client_for(dana, "dora").get("/").content.decode()
     assert page.count("<svg") >= 5
     assert 'data-figure="total">1<' in page
@@ -93,9 +93,9 @@ def test_the_dashboard_page_draws_its_charts_as_inline_svg_and_fetches_nothing(d
 
 def test_the_dashboard_is_cached_for_a_minute_then_recomputed(dana):
     with schema_context(dana.schema_name):
-        member_make()
+        builders.member()
         assert selectors.dashboard_stats(leader=dana).total == 1
-        member_make()
+        builders.member()
         assert selectors.dashboard_stats(leader=dana).total == 1
         selectors.dashboard_stats_forget()
         assert selectors.dashboard_stats(leader=dana).total == 2

@@ -13,8 +13,8 @@ from console.inbox_selectors import InboxFilter, conversations_filter, conversat
 from console.models import CannedReply
 from members.models import Member
 from messaging.models import Conversation, Message, SmsStatus
-from tests.console.conftest import client_for, member_make
-from tests.phones import unique_phone
+from tests import builders
+from tests.console.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -22,24 +22,10 @@ pytestmark = pytest.mark.django_db
 def conversation_make(*, member: Member | None = None, minutes_ago: int = 0, said: str = "Hello", **fields):
     """A conversation with the fan's text `said`, last active `minutes_ago`."""
     at = timezone.now() - datetime.timedelta(minutes=minutes_ago)
-    phone = member.phone if member else unique_phone()
-    conversation = Conversation.objects.create(
-        phone=phone,
-        member=member,
-        last_message_at=at,
-        last_message_preview=said[:120],
-        created_at=at,
-        **fields,
+    conversation = builders.conversation(
+        member=member, last_message_at=at, last_message_preview=said[:120], created_at=at, **fields
     )
-    Message.objects.create(
-        conversation=conversation,
-        member=member,
-        phone=phone,
-        direction=Message.Direction.INBOUND,
-        body=said,
-        status=SmsStatus.RECEIVED,
-        created_at=at,
-    )
+    builders.message(conversation=conversation, member=member, body=said, created_at=at)
     return conversation
 
 
@@ -51,10 +37,10 @@ def user(username: str):
 def dataset(in_alice):
     """Five conversations, newest first: a Lyon volunteer (unread), rita's, a done one, a Paris donor
     talking about the rally, and a newcomer."""
-    lyon = member_make(first_name="Lea", city="Lyon", tags=["volunteer"])
-    paris = member_make(first_name="Paul", place_name="Paris", tags=["donor"])
-    other = member_make(first_name="Omar", city="Nice")
-    done_member = member_make(first_name="Dina", city="Lyon")
+    lyon = builders.member(first_name="Lea", city="Lyon", tags=["volunteer"])
+    paris = builders.member(first_name="Paul", place_name="Paris", tags=["donor"])
+    other = builders.member(first_name="Omar", city="Nice")
+    done_member = builders.member(first_name="Dina", city="Lyon")
     return {
         "lyon": conversation_make(member=lyon, minutes_ago=1, said="Can I help on Saturday?", unread_count=2),
         "rita": conversation_make(member=other, minutes_ago=2, said="Thanks", assigned_to=user("rita")),
@@ -200,9 +186,8 @@ def test_opening_a_thread_marks_it_read(world, rita, dataset):
 
 def test_the_thread_shows_who_sent_each_text_and_its_status(world, rita, dataset):
     conversation = dataset["lyon"]
-    Message.objects.create(
+    builders.message(
         conversation=conversation,
-        phone=conversation.phone,
         direction=Message.Direction.OUTBOUND,
         body="Yes please, 10am",
         status=SmsStatus.DELIVERED,

@@ -10,10 +10,10 @@ from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
 from console.models import CannedReply
-from members.models import Member
 from messaging.models import Conversation, Message, SmsStatus
 from messaging.services import leader_cache_clear
 from messaging.tasks import message_send
+from tests import builders
 from tests.conftest import TEAM_PASSWORD
 from tests.messaging.webhooks import SMS_PATH, sign, sms_params
 from tests.phones import unique_phone
@@ -26,7 +26,7 @@ def test_rita_reads_a_fans_text_and_her_reply_reaches_twilio(live_db, live_app, 
     marker = "Zq" + uuid.uuid4().hex[:8]
     phone = unique_phone()
     with schema_context(world.alice.schema_name):
-        Member.objects.create(phone=phone, first_name=marker, city="Lyon")
+        builders.member(phone=phone, first_name=marker, city="Lyon")
         canned_title = f"Thanks {marker}"
         CannedReply.objects.create(title=canned_title, body="Thanks for writing, we read every text.")
 

@@ -62,17 +62,13 @@ INBOX_HEADINGS = {
 def test_the_inbox_and_a_thread_are_translated(world, rita, language):
     from django_tenants.utils import schema_context
 
-    from messaging.models import Conversation, Message
-    from tests.phones import unique_phone
+    from tests import builders
 
     page = rita.get("/inbox/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
     assert f"<h1>{INBOX_HEADINGS[language]}</h1>" in page
     with schema_context(world.alice.schema_name):
-        phone = unique_phone()
-        conversation = Conversation.objects.create(phone=phone)
-        Message.objects.create(
-            conversation=conversation, phone=phone, direction="out", body="Hi", status="delivered"
-        )
+        conversation = builders.conversation()
+        builders.message(conversation=conversation, direction="out", body="Hi", status="delivered")
     thread = rita.get(f"/inbox/{conversation.pk}/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
     expected = {
         "fr": "Envoyer la réponse",

@@ -15,7 +15,9 @@ from members.consent import phone_hash
 from members.models import ConsentRecord, Member
 from messaging.models import Conversation, Message
 from signup.models import SignupToken
-from tests.console.conftest import client_for, member_make
+from tests import builders
+from tests.console.conftest import client_for
+from tests.places import CHICAGO, MONTREAL
 
 BASE = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
 
@@ -27,34 +29,28 @@ def _ids(queryset) -> set[int]:
 def test_every_filter_narrows_the_members(dana):
     today = timezone.localdate()
     with schema_context(dana.schema_name):
-        maya = member_make(
+        maya = builders.fan(
+            place=MONTREAL,
             first_name="Maya",
             last_name="García",
             gender="female",
             language="es",
-            country="CA",
-            region="Quebec",
-            place_id=6077243,
-            place_name="Montréal",
             tags=["volunteer"],
             birth_date=today.replace(year=today.year - 25),
             joined_at=BASE,
         )
-        liam = member_make(
+        liam = builders.fan(
+            place=CHICAGO,
             first_name="Liam",
             last_name="Smith",
             gender="male",
             language="en",
-            country="US",
-            region="Illinois",
-            place_id=4887398,
-            place_name="Chicago",
             tags=["donor", "vip"],
             birth_date=today.replace(year=today.year - 50),
             joined_at=BASE + datetime.timedelta(days=10),
             email="liam.smith@example.org",
         )
-        gone = member_make(
+        gone = builders.member(
             first_name="Zoé", status=Member.Status.OPTED_OUT, joined_at=BASE + datetime.timedelta(days=20)
         )
         everyone = Member.objects.all()
@@ -63,7 +59,7 @@ def test_every_filter_narrows_the_members(dana):
             return _ids(selectors.members_filter(everyone, filters))
 
         assert match() == {maya.pk, liam.pk, gone.pk}
-        assert match(place_ids=[6077243]) == {maya.pk}
+        assert match(place_ids=[MONTREAL.geoname_id]) == {maya.pk}
         assert match(regions=["Illinois"]) == {liam.pk}
         assert match(countries=["ca"]) == {maya.pk}
         assert match(genders=["male"]) == {liam.pk}
@@ -94,7 +90,7 @@ def test_paging_through_all_pages_yields_every_matching_member_exactly_once(dana
     with schema_context(dana.schema_name), transaction.atomic():
         # Few distinct join times, so many members share one: the id breaks ties.
         for index, offset in enumerate(offsets):
-            member_make(
+            builders.member(
                 joined_at=BASE + datetime.timedelta(hours=offset), gender="female" if index % 2 else "male"
             )
         filters = {"genders": ["female"]} if only_women else {}
@@ -121,7 +117,7 @@ def test_a_forged_cursor_shows_the_first_page(dana):
 def test_the_members_page_lists_filters_and_pages(dana):
     with schema_context(dana.schema_name):
         for day in range(60):
-            member_make(
+            builders.member(
                 first_name=f"Fan{day}",
                 joined_at=BASE + datetime.timedelta(days=day),
                 language="fr" if day % 3 == 0 else "en",
@@ -141,7 +137,7 @@ def test_the_members_page_lists_filters_and_pages(dana):
 
 def test_member_detail_shows_profile_consent_and_the_whole_conversation(dana):
     with schema_context(dana.schema_name):
-        member = member_make(first_name="Nour", last_name="Haddad", email="nour@example.org")
+        member = builders.member(first_name="Nour", last_name="Haddad", email="nour@example.org")
         ConsentRecord.objects.create(
             member=member,
             phone_hash=phone_hash(member.phone),
@@ -149,21 +145,9 @@ def test_member_detail_shows_profile_consent_and_the_whole_conversation(dana):
             source="web_form",
             detail="form v1",
         )
-        conversation = Conversation.objects.create(phone=member.phone, member=member)
-        Message.objects.create(
-            conversation=conversation,
-            phone=member.phone,
-            direction="in",
-            body="Hello team",
-            status="received",
-        )
-        Message.objects.create(
-            conversation=conversation,
-            phone=member.phone,
-            direction="out",
-            body="Hi Nour!",
-            status="delivered",
-        )
+        conversation = builders.conversation(member=member)
+        builders.message(conversation=conversation, direction="in", body="Hello team", status="received")
+        builders.message(conversation=conversation, direction="out", body="Hi Nour!", status="delivered")
     page = client_for(dana, "dmitri").get(f"/members/{member.pk}/").content.decode()
     for text in ("Nour Haddad", "nour@example.org", "form v1", "Hello team", "Hi Nour!", "Signup form"):
         assert text in page
@@ -172,7 +156,7 @@ def test_member_detail_shows_profile_consent_and_the_whole_conversation(dana):
 
 def test_tags_are_edited_from_the_member_page(dana):
     with schema_context(dana.schema_name):
-        member = member_make()
+        member = builders.member()
     client = client_for(dana, "dmitri")
     response = client.post(f"/members/{member.pk}/", {"tags": "Volunteer, rally-2026; volunteer"})
     assert response.status_code == 302
@@ -183,15 +167,13 @@ def test_tags_are_edited_from_the_member_page(dana):
 
 def test_erasing_a_member_keeps_only_the_anonymous_consent_ledger(dana):
     with schema_context(dana.schema_name):
-        member = member_make(first_name="Erin")
+        member = builders.member(first_name="Erin")
         phone = member.phone
         ConsentRecord.objects.create(
             member=member, phone_hash=phone_hash(phone), kind="opt_in", source="web_form"
         )
-        conversation = Conversation.objects.create(phone=phone, member=member)
-        Message.objects.create(
-            conversation=conversation, phone=phone, direction="in", body="my secret", status="received"
-        )
+        conversation = builders.conversation(member=member)
+        builders.message(conversation=conversation, direction="in", body="my secret", status="received")
         SignupToken.objects.create(token_hash="x" * 64, phone=phone, expires_at=timezone.now())
     client = client_for(dana, "dmitri")
     confirm = client.get(f"/members/{member.pk}/erase/")
@@ -218,7 +200,7 @@ def test_a_responder_cannot_erase_a_member(dana, world):
 
     leader_user_create(leader=dana, username="rhea", role="responder", password=TEAM_PASSWORD)
     with schema_context(dana.schema_name):
-        member = member_make()
+        member = builders.member()
     assert client_for(dana, "rhea").post(f"/members/{member.pk}/erase/").status_code == 403
     with schema_context(dana.schema_name):
         assert Member.objects.filter(pk=member.pk).exists()

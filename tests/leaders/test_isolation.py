@@ -2,18 +2,19 @@ from django_tenants.utils import schema_context
 
 from accounts.models import User
 from members.models import Member
+from tests import builders
 from tests.phones import unique_phone
 
 
 def test_a_leaders_members_are_invisible_from_another_leaders_schema(db, world):
     phone = unique_phone()
     with schema_context(world.alice.schema_name):
-        Member.objects.create(phone=phone, first_name="Zoé")
+        builders.member(phone=phone, first_name="Zoé")
         assert Member.objects.filter(phone=phone).exists()
     with schema_context(world.bob.schema_name):
         assert not Member.objects.filter(phone=phone).exists()
         # The same fan can join bob too: the phone is unique per leader, not per platform.
-        Member.objects.create(phone=phone, first_name="Zoé")
+        builders.member(phone=phone, first_name="Zoé")
     with schema_context(world.alice.schema_name):
         assert Member.objects.filter(phone=phone).count() == 1
 

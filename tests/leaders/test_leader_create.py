@@ -7,7 +7,7 @@ from django_tenants.utils import schema_context, schema_exists
 from leaders.models import Domain, Leader
 from leaders.services import leader_create
 from members.models import Member
-from tests.phones import unique_phone
+from tests import builders
 
 
 def schema_names() -> set[str]:
@@ -28,7 +28,7 @@ def test_a_new_leader_gets_a_cloned_schema_a_domain_and_its_number(db):
     assert schema_exists("leader_carla_diaz")
     with schema_context(leader.schema_name):
         assert Member.objects.count() == 0
-        Member.objects.create(phone=unique_phone(), first_name="Ana")
+        builders.member(first_name="Ana")
         assert Member.objects.count() == 1
 
 

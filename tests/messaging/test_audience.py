@@ -13,17 +13,10 @@ from members.audience import AudienceFilter, audience_count, audience_members, b
 from members.models import Member
 from messaging.models import BroadcastError
 from places.gazetteer import distance_km
-from tests.phones import unique_phone
+from tests import builders
+from tests.places import LONGUEUIL, LOS_ANGELES, MONTREAL, OTTAWA, PARIS
 
-# (place_id, name, region, country, latitude, longitude, zone)
-PLACES = [
-    (6077243, "Montréal", "Quebec", "CA", 45.50884, -73.58781, "America/Toronto"),
-    (6059891, "Longueuil", "Quebec", "CA", 45.53121, -73.51806, "America/Toronto"),
-    (6094817, "Ottawa", "Ontario", "CA", 45.41117, -75.69812, "America/Toronto"),
-    (2988507, "Paris", "Île-de-France", "FR", 48.85341, 2.3488, "Europe/Paris"),
-    (5368361, "Los Angeles", "California", "US", 34.05223, -118.24368, "America/Los_Angeles"),
-    None,  # a city the gazetteer did not know: no place, no coordinates
-]
+PLACES = [MONTREAL, LONGUEUIL, OTTAWA, PARIS, LOS_ANGELES, None]  # None: a city the gazetteer did not know
 TAGS = ["volunteer", "donor", "press", "2026"]
 GENDERS = ["female", "male", "non_binary", ""]
 LANGUAGES = ["en", "fr", "es"]
@@ -55,7 +48,7 @@ members_strategy = st.lists(
 filter_strategy = st.fixed_dictionaries(
     {},
     optional={
-        "place_ids": st.lists(st.sampled_from([p[0] for p in PLACES if p]), min_size=1, max_size=3),
+        "place_ids": st.lists(st.sampled_from([p.geoname_id for p in PLACES if p]), min_size=1, max_size=3),
         "regions": st.lists(st.sampled_from(["Quebec", "Ontario", "California"]), min_size=1, max_size=2),
         "countries": st.lists(st.sampled_from(["CA", "FR", "US"]), min_size=1, max_size=2),
         "near": st.fixed_dictionaries(
@@ -115,22 +108,9 @@ def reference(member: Member, audience: AudienceFilter, day: datetime.date) -> b
 
 
 def create(spec: dict) -> Member:
-    place = spec["place"]
-    values = {"city": "Somewhere"}
-    if place is not None:
-        place_id, name, region, country, latitude, longitude, zone = place
-        values = {
-            "city": name,
-            "place_id": place_id,
-            "place_name": name,
-            "region": region,
-            "country": country,
-            "latitude": latitude,
-            "longitude": longitude,
-            "time_zone": zone,
-        }
-    return Member.objects.create(
-        phone=unique_phone(),
+    unknown_city = {"city": "Somewhere"} if spec["place"] is None else {}
+    return builders.fan(
+        place=spec["place"],
         gender=spec["gender"],
         birth_date=spec["birth_date"],
         language=spec["language"],
@@ -138,7 +118,7 @@ def create(spec: dict) -> Member:
         tags=spec["tags"],
         status="opted_out" if spec["opted_out"] else "subscribed",
         unreachable_at=BASE_TIME if spec["unreachable"] else None,
-        **values,
+        **unknown_city,
     )
 
 
@@ -174,8 +154,8 @@ def test_a_filter_survives_its_json_form(alice_schema):
         }
     )
     assert AudienceFilter.from_dict(audience.to_dict()) == audience
-    assert 6077243 in audience.place_ids and len(audience.place_ids) == 2
-    assert audience.near.place_id == 6094817
+    assert MONTREAL.geoname_id in audience.place_ids and len(audience.place_ids) == 2
+    assert audience.near.place_id == OTTAWA.geoname_id
 
 
 def test_ages_are_counted_on_the_day_of_sending_even_for_leap_day_birthdays():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import uuid
 import zoneinfo
 
 import pytest
@@ -23,37 +22,8 @@ from messaging.broadcast_services import (
     delivery_status_apply,
 )
 from messaging.models import Broadcast, BroadcastError, Delivery, DeliveryStatus
-from tests.phones import unique_phone
-
-MONTREAL = (6077243, "Montréal", "Quebec", "CA", 45.50884, -73.58781, "America/Toronto")
-PARIS = (2988507, "Paris", "Île-de-France", "FR", 48.85341, 2.3488, "Europe/Paris")
-LOS_ANGELES = (5368361, "Los Angeles", "California", "US", 34.05223, -118.24368, "America/Los_Angeles")
-
-
-def make_member(tag: str, *, place=MONTREAL, **fields) -> Member:
-    """A member of the current schema, tagged so a test's audience is only its own members."""
-    place_id, name, region, country, latitude, longitude, zone = place
-    values = {
-        "phone": unique_phone(),
-        "first_name": "Sam",
-        "gender": "female",
-        "birth_date": datetime.date(1990, 5, 17),
-        "city": name,
-        "place_id": place_id,
-        "place_name": name,
-        "region": region,
-        "country": country,
-        "latitude": latitude,
-        "longitude": longitude,
-        "time_zone": zone,
-        "tags": [tag],
-    }
-    values.update(fields)
-    return Member.objects.create(**values)
-
-
-def new_tag() -> str:
-    return "t" + uuid.uuid4().hex[:10]
+from tests import builders
+from tests.places import LOS_ANGELES, MONTREAL, PARIS
 
 
 def start(leader, broadcast: Broadcast, now=None) -> int:
@@ -97,9 +67,9 @@ def test_the_segment_count_takes_the_encoding_and_the_longest_name_into_account(
 
 
 def test_the_preview_counts_the_audience_and_the_cost_and_offers_gsm7_replacements(leader):
-    tag = new_tag()
+    tag = builders.new_tag()
     for _ in range(3):
-        make_member(tag)
+        builders.fan(tag=tag)
     preview = broadcast_preview(leader=leader, filters={"tags_any": [tag]}, body="Rally tonight’s at 7")
     assert preview["count"] == 3
     assert preview["encoding"] == "UCS-2"
@@ -124,10 +94,10 @@ def test_a_schedule_in_the_past_is_refused(leader):
 
 
 def test_queueing_makes_exactly_one_delivery_per_reachable_member(leader):
-    tag = new_tag()
-    reachable = [make_member(tag) for _ in range(4)]
-    make_member(tag, status=Member.Status.OPTED_OUT, opted_out_at=timezone.now())
-    make_member(tag, unreachable_at=timezone.now())
+    tag = builders.new_tag()
+    reachable = [builders.fan(tag=tag) for _ in range(4)]
+    builders.fan(tag=tag, status=Member.Status.OPTED_OUT, opted_out_at=timezone.now())
+    builders.fan(tag=tag, unreachable_at=timezone.now())
     broadcast = broadcast_create(
         leader=leader, body="hi", filters={"tags_any": [tag]}, ignore_quiet_hours=True
     )
@@ -148,8 +118,8 @@ def test_without_twilio_credentials_a_broadcast_completes_through_the_local_back
 
     settings.TWILIO_ACCOUNT_SID = settings.TWILIO_AUTH_TOKEN = ""
     assert isinstance(get_transport(), LocalTransport)
-    tag = new_tag()
-    members = [make_member(tag) for _ in range(3)]
+    tag = builders.new_tag()
+    members = [builders.fan(tag=tag) for _ in range(3)]
     broadcast = broadcast_create(
         leader=leader, body="Rally at 7!", filters={"tags_any": [tag]}, ignore_quiet_hours=True
     )
@@ -167,8 +137,8 @@ def test_without_twilio_credentials_a_broadcast_completes_through_the_local_back
 def test_the_delivery_table_refuses_a_second_row_for_the_same_member(leader):
     from django.db import IntegrityError, transaction
 
-    tag = new_tag()
-    member = make_member(tag)
+    tag = builders.new_tag()
+    member = builders.fan(tag=tag)
     broadcast = broadcast_create(leader=leader, body="hi", filters={"tags_any": [tag]})
     start(leader, broadcast)
     # The partition's unique key refuses it (not a missing partition, also an IntegrityError).
@@ -178,11 +148,11 @@ def test_the_delivery_table_refuses_a_second_row_for_the_same_member(leader):
 
 
 def test_quiet_hours_hold_each_member_until_nine_in_their_own_time_zone(leader):
-    tag = new_tag()
-    montreal = make_member(tag, place=MONTREAL)
-    paris = make_member(tag, place=PARIS)
-    los_angeles = make_member(tag, place=LOS_ANGELES)
-    nowhere = make_member(tag, time_zone="")  # falls back to the leader's zone (America/New_York)
+    tag = builders.new_tag()
+    montreal = builders.fan(tag=tag, place=MONTREAL)
+    paris = builders.fan(tag=tag, place=PARIS)
+    los_angeles = builders.fan(tag=tag, place=LOS_ANGELES)
+    nowhere = builders.fan(tag=tag, time_zone="")  # falls back to the leader's zone (America/New_York)
     # 15:00 UTC: 10:00 in Montréal and New York (open), 16:00 in Paris (open), 07:00 in Los Angeles (quiet).
     now = datetime.datetime(2026, 3, 2, 15, 0, tzinfo=datetime.UTC)
     broadcast = broadcast_create(leader=leader, body="hi", filters={"tags_any": [tag]})
@@ -203,8 +173,8 @@ def test_quiet_hours_hold_each_member_until_nine_in_their_own_time_zone(leader):
 
 
 def test_ignoring_quiet_hours_makes_everyone_due_at_once(leader):
-    tag = new_tag()
-    make_member(tag, place=PARIS)
+    tag = builders.new_tag()
+    builders.fan(tag=tag, place=PARIS)
     now = datetime.datetime(2026, 3, 2, 23, 0, tzinfo=datetime.UTC)  # midnight in Paris
     broadcast = broadcast_create(
         leader=leader, body="hi", filters={"tags_any": [tag]}, ignore_quiet_hours=True
@@ -217,9 +187,9 @@ def test_ignoring_quiet_hours_makes_everyone_due_at_once(leader):
 
 
 def test_a_broadcast_reaches_every_member_once_with_their_first_name(leader, twilio):
-    tag = new_tag()
-    members = [make_member(tag, first_name=name) for name in ("Ana", "Zoë", "Li")]
-    make_member(tag, status=Member.Status.OPTED_OUT)
+    tag = builders.new_tag()
+    members = [builders.fan(tag=tag, first_name=name) for name in ("Ana", "Zoë", "Li")]
+    builders.fan(tag=tag, status=Member.Status.OPTED_OUT)
     broadcast = broadcast_create(
         leader=leader,
         body="Hi {first_name}, rally at 7!",
@@ -246,9 +216,9 @@ def test_a_broadcast_reaches_every_member_once_with_their_first_name(leader, twi
 def test_the_leader_monthly_counter_grows_by_the_batch(leader, twilio):
     from leaders.models import Leader
 
-    tag = new_tag()
+    tag = builders.new_tag()
     for _ in range(3):
-        make_member(tag)
+        builders.fan(tag=tag)
     before = Leader.objects.get(pk=leader.pk).messages_sent_in_current_month
     broadcast = broadcast_create(
         leader=leader, body="hi", filters={"tags_any": [tag]}, ignore_quiet_hours=True
@@ -262,8 +232,8 @@ def test_busy_answers_are_retried_until_twilio_accepts(leader, twilio, monkeypat
     from messaging import broadcast_services
 
     monkeypatch.setattr(broadcast_services, "_backoff", lambda attempts: datetime.timedelta(seconds=0.2))
-    tag = new_tag()
-    members = [make_member(tag) for _ in range(2)]
+    tag = builders.new_tag()
+    members = [builders.fan(tag=tag) for _ in range(2)]
     twilio.fail_next(1, 429)
     twilio.fail_next(1, 503)
     broadcast = broadcast_create(
@@ -281,8 +251,8 @@ def test_busy_answers_stop_after_the_last_attempt(leader, twilio, monkeypatch):
     from messaging import broadcast_services
 
     monkeypatch.setattr(broadcast_services, "_backoff", lambda attempts: datetime.timedelta(seconds=0.05))
-    tag = new_tag()
-    make_member(tag)
+    tag = builders.new_tag()
+    builders.fan(tag=tag)
     twilio.fail_next(broadcast_services.MAX_ATTEMPTS, 500)
     broadcast = broadcast_create(
         leader=leader, body="hi", filters={"tags_any": [tag]}, ignore_quiet_hours=True
@@ -295,10 +265,10 @@ def test_busy_answers_stop_after_the_last_attempt(leader, twilio, monkeypatch):
 
 
 def test_permanent_errors_opt_out_or_flag_the_member_and_are_not_retried(leader, twilio):
-    tag = new_tag()
-    fine = make_member(tag)
-    unsubscribed = make_member(tag)
-    not_mobile = make_member(tag)
+    tag = builders.new_tag()
+    fine = builders.fan(tag=tag)
+    unsubscribed = builders.fan(tag=tag)
+    not_mobile = builders.fan(tag=tag)
     twilio.fail_recipient(unsubscribed.phone, 21610)
     twilio.fail_recipient(not_mobile.phone, 21614)
     broadcast = broadcast_create(
@@ -319,9 +289,9 @@ def test_permanent_errors_opt_out_or_flag_the_member_and_are_not_retried(leader,
 
 
 def test_a_member_who_opts_out_after_queueing_is_skipped(leader, twilio):
-    tag = new_tag()
-    stays = make_member(tag)
-    leaves = make_member(tag)
+    tag = builders.new_tag()
+    stays = builders.fan(tag=tag)
+    leaves = builders.fan(tag=tag)
     broadcast = broadcast_create(
         leader=leader, body="hi", filters={"tags_any": [tag]}, ignore_quiet_hours=True
     )
@@ -333,9 +303,9 @@ def test_a_member_who_opts_out_after_queueing_is_skipped(leader, twilio):
 
 
 def test_deliveries_outside_the_sending_window_wait_for_it(leader, twilio):
-    tag = new_tag()
-    montreal = make_member(tag, place=MONTREAL)
-    make_member(tag, place=LOS_ANGELES)
+    tag = builders.new_tag()
+    montreal = builders.fan(tag=tag, place=MONTREAL)
+    builders.fan(tag=tag, place=LOS_ANGELES)
     now = datetime.datetime(2026, 3, 2, 15, 0, tzinfo=datetime.UTC)  # 07:00 in Los Angeles
     broadcast = broadcast_create(leader=leader, body="hi", filters={"tags_any": [tag]})
     start(leader, broadcast, now=now)
@@ -349,9 +319,9 @@ def test_deliveries_outside_the_sending_window_wait_for_it(leader, twilio):
 
 
 def test_cancelling_leaves_what_has_not_gone_out_unsent(leader, twilio):
-    tag = new_tag()
+    tag = builders.new_tag()
     for _ in range(5):
-        make_member(tag)
+        builders.fan(tag=tag)
     broadcast = broadcast_create(
         leader=leader, body="hi", filters={"tags_any": [tag]}, ignore_quiet_hours=True
     )
@@ -381,8 +351,8 @@ def test_cancelling_leaves_what_has_not_gone_out_unsent(leader, twilio):
 
 
 def test_a_suspended_leader_sends_nothing(leader, twilio):
-    tag = new_tag()
-    make_member(tag)
+    tag = builders.new_tag()
+    builders.fan(tag=tag)
     broadcast = broadcast_create(
         leader=leader, body="hi", filters={"tags_any": [tag]}, ignore_quiet_hours=True
     )
@@ -407,8 +377,8 @@ def test_a_scheduled_broadcast_waits_for_its_time_then_the_sweep_starts_it(
     from messaging import broadcast_tasks
     from tests.queue import queue_size
 
-    tag = new_tag()
-    make_member(tag)
+    tag = builders.new_tag()
+    builders.fan(tag=tag)
     at = datetime.datetime(2030, 5, 1, 18, 0)  # naive: the leader's time zone (America/New_York)
     broadcast = broadcast_create(leader=leader, body="hi", filters={"tags_any": [tag]}, send_at=at)
     with django_capture_on_commit_callbacks(execute=True):
@@ -448,8 +418,8 @@ def test_cancelling_a_scheduled_broadcast_removes_its_schedule(leader, django_ca
 
 
 def test_status_callbacks_move_deliveries_forward_only_and_count_once(leader, twilio):
-    tag = new_tag()
-    member = make_member(tag)
+    tag = builders.new_tag()
+    member = builders.fan(tag=tag)
     broadcast = broadcast_create(
         leader=leader, body="hi", filters={"tags_any": [tag]}, ignore_quiet_hours=True
     )
@@ -468,8 +438,8 @@ def test_status_callbacks_move_deliveries_forward_only_and_count_once(leader, tw
 
 
 def test_a_carrier_unsubscribe_in_a_callback_opts_the_member_out(leader, twilio):
-    tag = new_tag()
-    member = make_member(tag)
+    tag = builders.new_tag()
+    member = builders.fan(tag=tag)
     broadcast = broadcast_create(
         leader=leader, body="hi", filters={"tags_any": [tag]}, ignore_quiet_hours=True
     )
@@ -488,8 +458,8 @@ def test_a_reply_within_a_day_counts_once_for_the_latest_broadcast(leader, twili
     # in tests/messaging/test_receiver.py.
     from tests.messaging.webhooks import text
 
-    tag = new_tag()
-    member = make_member(tag)
+    tag = builders.new_tag()
+    member = builders.fan(tag=tag)
     first = broadcast_create(leader=leader, body="one", filters={"tags_any": [tag]}, ignore_quiet_hours=True)
     start(leader, first)
     broadcast_dispatch(leader=leader, broadcast_id=first.pk)

@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from django_tenants.utils import schema_context
 
 from messaging.models import Broadcast
-from tests.messaging.test_broadcast import make_member, new_tag
+from tests import builders
 
 
 def run(*args: str) -> str:
@@ -20,10 +20,10 @@ def run(*args: str) -> str:
 
 @pytest.fixture
 def tag(alice_schema):
-    tag = new_tag()
+    tag = builders.new_tag()
     for _ in range(3):
-        make_member(tag)
-    make_member(tag, gender="male")
+        builders.fan(tag=tag)
+    builders.fan(tag=tag, gender="male")
     return tag
 
 

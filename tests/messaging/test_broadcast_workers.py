@@ -22,7 +22,7 @@ from leaders.services import leader_create
 from members.models import Member
 from messaging.broadcast_services import broadcast_create, broadcast_dispatch, broadcast_queue
 from messaging.models import Broadcast, Delivery, DeliveryStatus
-from tests.messaging.test_broadcast import make_member
+from tests import builders
 from tests.phones import unique_phone
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,11 +73,11 @@ def dispatch_process(twilio, leader: Leader, broadcast_id: int, *extra: str) -> 
 def queued_broadcast(leader: Leader, members: int, *, body: str, rate: int) -> tuple[Broadcast, list[Member]]:
     Leader.objects.filter(pk=leader.pk).update(segments_per_second=rate)
     leader.refresh_from_db()
-    tag = "w" + uuid.uuid4().hex[:8]
+    tag = builders.new_tag("w")
     with schema_context(leader.schema_name):
-        people = [make_member(tag, first_name="Zoë") for _ in range(members)]
-        make_member(tag, status=Member.Status.OPTED_OUT)  # never receives anything
-        make_member(tag, unreachable_at=datetime.datetime.now(datetime.UTC))
+        people = [builders.fan(tag=tag, first_name="Zoë") for _ in range(members)]
+        builders.fan(tag=tag, status=Member.Status.OPTED_OUT)  # never receives anything
+        builders.fan(tag=tag, unreachable_at=datetime.datetime.now(datetime.UTC))
         broadcast = broadcast_create(
             leader=leader, body=body, filters={"tags_any": [tag]}, ignore_quiet_hours=True
         )
@@ -238,9 +238,9 @@ def test_a_broadcast_goes_out_through_the_broadcast_cluster_from_start_to_finish
 
     Leader.objects.filter(pk=live_leader.pk).update(segments_per_second=50)
     live_leader.refresh_from_db()
-    tag = "c" + uuid.uuid4().hex[:8]
+    tag = builders.new_tag("c")
     with schema_context(live_leader.schema_name):
-        people = [make_member(tag, first_name=f"Fan{i}") for i in range(12)]
+        people = [builders.fan(tag=tag, first_name=f"Fan{i}") for i in range(12)]
         broadcast = broadcast_create(
             leader=live_leader,
             body="Hi {first_name}, see you at 7!",

@@ -12,7 +12,7 @@ from django.utils import timezone
 from members.models import Member
 from messaging.broadcast_services import broadcast_create, broadcast_queue
 from messaging.models import BroadcastError, Delivery, DeliveryStatus
-from tests.messaging.test_broadcast import make_member, new_tag
+from tests import builders
 
 COLUMNS_SQL = """
 SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull FROM pg_attribute a
@@ -57,8 +57,8 @@ def model_columns() -> set[tuple]:
 
 
 def test_queueing_writes_each_broadcasts_rows_into_an_indexed_partition_of_its_own(leader):
-    tag = new_tag()
-    members = [make_member(tag) for _ in range(3)]
+    tag = builders.new_tag()
+    members = [builders.fan(tag=tag) for _ in range(3)]
     first = broadcast_create(leader=leader, body="one", filters={"tags_any": [tag]}, ignore_quiet_hours=True)
     second = broadcast_create(leader=leader, body="two", filters={"tags_any": [tag]})
 
@@ -85,7 +85,7 @@ def test_queueing_writes_each_broadcasts_rows_into_an_indexed_partition_of_its_o
 
 
 def test_a_broadcast_with_no_recipients_still_gets_its_partition(leader):
-    broadcast = broadcast_create(leader=leader, body="nobody", filters={"tags_any": [new_tag()]})
+    broadcast = broadcast_create(leader=leader, body="nobody", filters={"tags_any": [builders.new_tag()]})
     assert broadcast_queue(leader=leader, broadcast=broadcast) == 0
     assert partitions()[Delivery.partition_name(broadcast.pk)] == 0
 
@@ -93,8 +93,8 @@ def test_a_broadcast_with_no_recipients_still_gets_its_partition(leader):
 def test_a_failed_queueing_leaves_no_partition_behind(leader, monkeypatch):
     from messaging import broadcast_services
 
-    tag = new_tag()
-    make_member(tag)
+    tag = builders.new_tag()
+    builders.fan(tag=tag)
     broadcast = broadcast_create(leader=leader, body="hi", filters={"tags_any": [tag]})
 
     def broken(**kwargs):
@@ -109,8 +109,8 @@ def test_a_failed_queueing_leaves_no_partition_behind(leader, monkeypatch):
 
 
 def test_a_partition_made_beforehand_is_used_if_empty_and_refused_if_it_holds_rows(leader):
-    tag = new_tag()
-    member = make_member(tag)
+    tag = builders.new_tag()
+    member = builders.fan(tag=tag)
     empty = broadcast_create(leader=leader, body="one", filters={"tags_any": [tag]})
     Delivery.partition_ensure(empty.pk)
     assert broadcast_queue(leader=leader, broadcast=empty) == 1
@@ -131,8 +131,8 @@ def test_a_members_text_reads_only_the_partitions_of_recent_broadcasts(leader, c
 
     from tests.messaging.webhooks import text
 
-    tag = new_tag()
-    member = make_member(tag)
+    tag = builders.new_tag()
+    member = builders.fan(tag=tag)
     old = [broadcast_create(leader=leader, body=f"old {i}", filters={"tags_any": [tag]}) for i in range(5)]
     for broadcast in old:
         broadcast_queue(leader=leader, broadcast=broadcast)
@@ -162,8 +162,8 @@ def test_a_members_text_reads_only_the_partitions_of_recent_broadcasts(leader, c
 
 
 def test_the_migration_turns_the_existing_table_into_one_legacy_partition(leader):
-    tag = new_tag()
-    members = [make_member(tag) for _ in range(2)]
+    tag = builders.new_tag()
+    members = [builders.fan(tag=tag) for _ in range(2)]
     first = broadcast_create(leader=leader, body="one", ignore_quiet_hours=True)
     second = broadcast_create(leader=leader, body="two", ignore_quiet_hours=True)
     executor = MigrationExecutor(connection)

@@ -11,6 +11,7 @@ from members.models import Member
 from messaging.keyword_replies import keyword_cache_clear
 from messaging.models import Conversation, KeywordReply, Message, SmsStatus
 from messaging.services import leader_cache_clear
+from tests import builders
 from tests.messaging.webhooks import text, twiml_messages
 from tests.phones import unique_phone
 
@@ -34,13 +35,8 @@ def rally(world):
         )
 
 
-def member_create(leader, **fields) -> Member:
-    with schema_context(leader.schema_name):
-        return Member.objects.create(phone=unique_phone(), **fields)
-
-
 def test_a_member_texting_a_keyword_gets_its_reply_in_the_twiml_and_its_tag(client, world, rally):
-    member = member_create(world.alice, tags=["donor"])
+    member = builders.member(leader=world.alice, tags=["donor"])
     response = text(client, world.alice, str(member.phone), "  rally! ")
     assert twiml_messages(response) == ["Rally: Saturday 10am, City Hall."]
     with schema_context(world.alice.schema_name):
@@ -58,7 +54,7 @@ def test_a_member_texting_a_keyword_gets_its_reply_in_the_twiml_and_its_tag(clie
 
 
 def test_a_second_keyword_text_answers_again_but_adds_the_tag_once(client, world, rally):
-    member = member_create(world.alice)
+    member = builders.member(leader=world.alice)
     text(client, world.alice, str(member.phone), "RALLY")
     response = text(client, world.alice, str(member.phone), "Rally")
     assert twiml_messages(response) == ["Rally: Saturday 10am, City Hall."]
@@ -68,7 +64,7 @@ def test_a_second_keyword_text_answers_again_but_adds_the_tag_once(client, world
 
 
 def test_a_keyword_inside_a_sentence_is_conversation_with_no_answer(client, world, rally):
-    member = member_create(world.alice)
+    member = builders.member(leader=world.alice)
     response = text(client, world.alice, str(member.phone), "When is the rally?")
     assert twiml_messages(response) == []
     with schema_context(world.alice.schema_name):
@@ -80,12 +76,12 @@ def test_an_inactive_keyword_gets_no_answer(client, world, rally):
     with schema_context(world.alice.schema_name):
         rally.is_active = False
         rally.save()
-    member = member_create(world.alice)
+    member = builders.member(leader=world.alice)
     assert twiml_messages(text(client, world.alice, str(member.phone), "RALLY")) == []
 
 
 def test_an_opted_out_member_gets_no_keyword_answer(client, world, rally):
-    member = member_create(world.alice, status=Member.Status.OPTED_OUT)
+    member = builders.member(leader=world.alice, status=Member.Status.OPTED_OUT)
     assert twiml_messages(text(client, world.alice, str(member.phone), "RALLY")) == []
     with schema_context(world.alice.schema_name):
         member.refresh_from_db()
@@ -93,7 +89,7 @@ def test_an_opted_out_member_gets_no_keyword_answer(client, world, rally):
 
 
 def test_reserved_words_keep_their_meaning(client, world, rally):
-    member = member_create(world.alice)
+    member = builders.member(leader=world.alice)
     (answer,) = twiml_messages(text(client, world.alice, str(member.phone), "STOP"))
     assert "Rally" not in answer
     with schema_context(world.alice.schema_name):
@@ -107,12 +103,12 @@ def test_a_newcomer_texting_a_keyword_gets_the_signup_link_not_the_keyword_reply
 
 
 def test_keywords_are_per_leader(client, world, rally):
-    member = member_create(world.bob)
+    member = builders.member(leader=world.bob)
     assert twiml_messages(text(client, world.bob, str(member.phone), "RALLY")) == []
 
 
 def test_a_keyword_added_in_the_console_is_answered_at_once(client, world):
-    member = member_create(world.alice)
+    member = builders.member(leader=world.alice)
     assert twiml_messages(text(client, world.alice, str(member.phone), "VOLUNTEER")) == []
     with schema_context(world.alice.schema_name):
         KeywordReply.objects.create(keyword="VOLUNTEER", reply="Thanks! We'll call you.", tag="volunteer")
@@ -122,7 +118,7 @@ def test_a_keyword_added_in_the_console_is_answered_at_once(client, world):
 
 
 def test_a_suspended_leaders_keyword_answer_is_stored_failed_and_not_sent(client, world, rally):
-    member = member_create(world.alice)
+    member = builders.member(leader=world.alice)
     world.alice.suspend(reason="test")
     try:
         assert twiml_messages(text(client, world.alice, str(member.phone), "RALLY")) == []
@@ -134,7 +130,7 @@ def test_a_suspended_leaders_keyword_answer_is_stored_failed_and_not_sent(client
 
 
 def test_an_ordinary_text_costs_no_keyword_query_while_the_cache_is_fresh(client, world, rally):
-    member = member_create(world.alice)
+    member = builders.member(leader=world.alice)
     text(client, world.alice, str(member.phone), "warming the caches")
     with CaptureQueriesContext(connection) as queries:
         text(client, world.alice, str(member.phone), "Thanks for everything you do")

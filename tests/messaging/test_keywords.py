@@ -13,6 +13,7 @@ from messaging.segments import segment_info
 from messaging.services import leader_cache_clear, text_send
 from messaging.texts import LANGUAGES, auto_text
 from signup.models import SignupToken
+from tests import builders
 from tests.messaging.webhooks import text, twiml_messages
 from tests.phones import unique_phone
 
@@ -119,15 +120,10 @@ def test_keyword_answers_fit_in_two_segments(language, name):
 # -- through the webhook -----------------------------------------------------------------------------------
 
 
-def member_create(leader, **fields) -> Member:
-    with schema_context(leader.schema_name):
-        return Member.objects.create(phone=unique_phone(), **fields)
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize("body", ["STOP", " Stop! ", "stop.", "Opt out", "UNSUBSCRIBE", "remove"])
 def test_a_members_stop_opts_them_out_at_once_with_one_confirmation(client, world, body):
-    member = member_create(world.alice, language="fr")
+    member = builders.member(leader=world.alice, language="fr")
 
     response = text(client, world.alice, member.phone, body)
 
@@ -144,7 +140,7 @@ def test_a_members_stop_opts_them_out_at_once_with_one_confirmation(client, worl
 
 @pytest.mark.django_db
 def test_a_second_stop_gets_no_second_confirmation(client, world):
-    member = member_create(world.alice)
+    member = builders.member(leader=world.alice)
     text(client, world.alice, member.phone, "STOP")
 
     again = text(client, world.alice, member.phone, "STOP")
@@ -157,7 +153,7 @@ def test_a_second_stop_gets_no_second_confirmation(client, world):
 
 @pytest.mark.django_db
 def test_after_stop_nothing_is_sent_not_even_a_reply_from_the_team(client, world):
-    member = member_create(world.alice)
+    member = builders.member(leader=world.alice)
     text(client, world.alice, member.phone, "STOP")
 
     with schema_context(world.alice.schema_name):
@@ -171,7 +167,7 @@ def test_after_stop_nothing_is_sent_not_even_a_reply_from_the_team(client, world
 
 @pytest.mark.django_db
 def test_start_brings_an_opted_out_member_back_with_a_confirmation(client, world):
-    member = member_create(world.alice, language="es")
+    member = builders.member(leader=world.alice, language="es")
     text(client, world.alice, member.phone, "STOP")
 
     (reply,) = twiml_messages(text(client, world.alice, member.phone, "Start"))
@@ -186,7 +182,7 @@ def test_start_brings_an_opted_out_member_back_with_a_confirmation(client, world
 
 @pytest.mark.django_db
 def test_yes_from_a_subscribed_member_is_an_answer_for_the_inbox_not_a_resubscription(client, world):
-    member = member_create(world.alice)
+    member = builders.member(leader=world.alice)
 
     response = text(client, world.alice, member.phone, "YES")
 
@@ -198,7 +194,7 @@ def test_yes_from_a_subscribed_member_is_an_answer_for_the_inbox_not_a_resubscri
 
 @pytest.mark.django_db
 def test_help_gets_the_help_text_in_the_members_language(client, world):
-    member = member_create(world.alice, language="de")
+    member = builders.member(leader=world.alice, language="de")
 
     (reply,) = twiml_messages(text(client, world.alice, member.phone, "help"))
 

@@ -12,10 +12,10 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from members.models import Member
-from messaging.broadcast_services import broadcast_create
 from messaging.models import Broadcast, Conversation, Delivery, DeliveryStatus, Message
 from messaging.services import leader_cache_clear
 from signup.models import SignupToken
+from tests import builders
 from tests.messaging.webhooks import SMS_PATH, sign, sms_params
 from tests.phones import unique_phone
 
@@ -43,11 +43,6 @@ def text(live_app, leader, phone: str, body: str, **extra: str):
     return post(live_app, sms_params(from_=phone, to=str(leader.phone_number), body=body, **extra))
 
 
-def member_create(leader, **fields) -> Member:
-    with schema_context(leader.schema_name):
-        return Member.objects.create(phone=fields.pop("phone", None) or unique_phone(), **fields)
-
-
 def rows(leader, phone: str) -> tuple[list[Message], Conversation | None]:
     with schema_context(leader.schema_name):
         messages = list(Message.objects.filter(phone=phone).order_by("created_at", "pk"))
@@ -55,7 +50,7 @@ def rows(leader, phone: str) -> tuple[list[Message], Conversation | None]:
 
 
 def test_a_members_text_is_stored_once_and_filed_in_the_inbox(live_db, live_app, world):
-    member = member_create(world.alice, first_name="Ana")
+    member = builders.member(leader=world.alice, first_name="Ana")
     params = sms_params(from_=member.phone, to=str(world.alice.phone_number), body="See you Saturday!")
 
     first, retry = post(live_app, params), post(live_app, params)
@@ -77,7 +72,7 @@ def test_a_first_text_gets_the_welcome_and_a_link_and_stop_works(live_db, live_a
     phone = unique_phone()
 
     welcome = text(live_app, world.alice, phone, "Hola Alice")
-    member = member_create(world.alice, phone=phone, language="es")
+    member = builders.member(leader=world.alice, phone=phone, language="es")
     stop = text(live_app, world.alice, phone, "  stop! ")
     after = text(live_app, world.alice, phone, "hello?")
 
@@ -124,7 +119,7 @@ def test_a_text_to_no_leaders_number_gets_an_empty_answer(live_db, live_app):
 
 
 def test_a_form_with_a_repeated_name_is_checked_as_twilio_signs_it(live_db, live_app, world):
-    member = member_create(world.alice)
+    member = builders.member(leader=world.alice)
     params = sms_params(from_=member.phone, to=str(world.alice.phone_number), body="Two pictures")
     pairs = [
         *params.items(),
@@ -144,17 +139,15 @@ def test_a_form_with_a_repeated_name_is_checked_as_twilio_signs_it(live_db, live
 
 
 def _delivered(leader, member: Member, body: str, sent_at: datetime.datetime) -> Broadcast:
-    broadcast = broadcast_create(leader=leader, body=body, ignore_quiet_hours=True)
-    Broadcast.objects.filter(pk=broadcast.pk).update(queued_at=sent_at)
-    Delivery.partition_ensure(broadcast.pk)
-    Delivery.objects.create(
+    broadcast = builders.broadcast(body=body, ignore_quiet_hours=True, queued_at=sent_at)
+    builders.delivery(
         broadcast=broadcast, member=member, status=DeliveryStatus.SENT, due_at=sent_at, sent_at=sent_at
     )
     return broadcast
 
 
 def test_a_reply_counts_once_for_the_broadcast_the_member_got_last_within_a_day(live_db, live_app, world):
-    member, late = member_create(world.alice), member_create(world.alice)
+    member, late = builders.member(leader=world.alice), builders.member(leader=world.alice)
     now = timezone.now()
     with schema_context(world.alice.schema_name):
         older = _delivered(world.alice, member, "older", now - datetime.timedelta(hours=5))
@@ -181,7 +174,7 @@ def test_a_database_connection_that_broke_while_idle_is_reopened_and_the_text_st
 
     from messaging.services import InboundSms, inbound_sms_receive
 
-    member = member_create(world.alice)
+    member = builders.member(leader=world.alice)
     connection.ensure_connection()
     other = connections.create_connection("default")  # what a server restart or a proxy's timeout does
     with other.cursor() as cursor:
@@ -220,7 +213,7 @@ def test_the_hot_statement_is_prepared_once_per_connection_and_settles_on_one_pl
 
     from messaging.services import InboundSms, inbound_sms_receive
 
-    member = member_create(world.alice)
+    member = builders.member(leader=world.alice)
     for index in range(8):  # PostgreSQL plans a prepared statement for its values five times, then decides
         sms = InboundSms(
             sid="SM" + uuid.uuid4().hex,

@@ -28,7 +28,7 @@ from members.models import ConsentRecord, Member
 from messaging.models import Message, SmsStatus
 from messaging.services import leader_cache_clear, text_send
 from messaging.tasks import RETRY_DELAYS, message_send, status_callback_url
-from tests.phones import unique_phone
+from tests import builders
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,11 +38,6 @@ def _fresh_leader_cache():
     leader_cache_clear()
     yield
     leader_cache_clear()
-
-
-def member_create(leader, **fields) -> Member:
-    with schema_context(leader.schema_name):
-        return Member.objects.create(phone=unique_phone(), **fields)
 
 
 def queued(leader, member: Member, body: str = "Thanks for writing!", **kwargs) -> Message:
@@ -58,7 +53,7 @@ def refreshed(leader, obj):
 
 @pytest.mark.django_db
 def test_a_queued_text_is_sent_once_with_the_leaders_number_and_a_status_callback(world, twilio):
-    member = member_create(world.alice)
+    member = builders.member(leader=world.alice)
     message = queued(world.alice, member)
     assert message.status == SmsStatus.QUEUED
     sent_before = Leader.objects.get(pk=world.alice.pk).messages_sent_in_current_month
@@ -76,7 +71,7 @@ def test_a_queued_text_is_sent_once_with_the_leaders_number_and_a_status_callbac
 
 @pytest.mark.django_db
 def test_error_21610_when_sending_opts_the_member_out_as_the_carrier_said(world, twilio):
-    member = member_create(world.alice)
+    member = builders.member(leader=world.alice)
     twilio.fail_recipient(member.phone, 21610)
     message = queued(world.alice, member)
 
@@ -94,7 +89,7 @@ def test_error_21610_when_sending_opts_the_member_out_as_the_carrier_said(world,
 @pytest.mark.django_db
 @pytest.mark.parametrize("code", [21211, 21614])
 def test_a_number_that_cannot_get_texts_is_marked_and_skipped_afterwards(world, twilio, code):
-    member = member_create(world.alice)
+    member = builders.member(leader=world.alice)
     twilio.fail_recipient(member.phone, code)
 
     assert message_send(queued(world.alice, member).pk, world.alice.schema_name) == "failed"
@@ -108,7 +103,7 @@ def test_a_number_that_cannot_get_texts_is_marked_and_skipped_afterwards(world, 
 
 @pytest.mark.django_db
 def test_a_busy_twilio_is_retried_later_through_a_schedule_with_backoff(world, twilio):
-    member = member_create(world.alice)
+    member = builders.member(leader=world.alice)
     twilio.fail_next(2, status=429)
     message = queued(world.alice, member)
 
@@ -133,7 +128,7 @@ def test_a_busy_twilio_is_retried_later_through_a_schedule_with_backoff(world, t
 
 @pytest.mark.django_db
 def test_a_text_is_failed_after_its_last_retry(world, twilio):
-    member = member_create(world.alice)
+    member = builders.member(leader=world.alice)
     twilio.fail_next(len(RETRY_DELAYS) + 1, status=503)
     message = queued(world.alice, member)
 
@@ -147,7 +142,7 @@ def test_a_text_is_failed_after_its_last_retry(world, twilio):
 
 @pytest.mark.django_db
 def test_a_stop_between_queueing_and_sending_stops_the_text(world, twilio):
-    member = member_create(world.alice)
+    member = builders.member(leader=world.alice)
     message = queued(world.alice, member)
     with schema_context(world.alice.schema_name):
         member_opt_out(member=member, source="sms_keyword", detail="STOP")
@@ -160,7 +155,7 @@ def test_a_stop_between_queueing_and_sending_stops_the_text(world, twilio):
 
 @pytest.mark.django_db
 def test_the_stop_confirmation_itself_reaches_an_opted_out_member_once_asked(world, twilio):
-    member = member_create(world.alice)
+    member = builders.member(leader=world.alice)
     with schema_context(world.alice.schema_name):
         member_opt_out(member=member, source="sms_keyword", detail="STOP")
         member.refresh_from_db()
@@ -174,7 +169,7 @@ def test_the_stop_confirmation_itself_reaches_an_opted_out_member_once_asked(wor
 
 @pytest.mark.django_db
 def test_a_suspended_leader_sends_nothing_even_what_was_already_queued(world, twilio):
-    member = member_create(world.alice)
+    member = builders.member(leader=world.alice)
     message = queued(world.alice, member)
     world.alice.suspend(reason="test")
     try:
@@ -189,7 +184,7 @@ def test_a_suspended_leader_sends_nothing_even_what_was_already_queued(world, tw
 
 @pytest.mark.django_db
 def test_text_send_finds_the_member_by_phone_when_not_given(world, twilio):
-    member = member_create(world.alice)
+    member = builders.member(leader=world.alice)
     with schema_context(world.alice.schema_name):
         member_opt_out(member=member, source="console")
         message = text_send(leader=world.alice, phone=member.phone, body="Hello")
@@ -253,7 +248,7 @@ def wait_for(condition, timeout: float = 45.0):
 
 
 def test_a_committed_text_send_reaches_the_fake_twilio_through_a_real_worker(world, twilio, worker):
-    member = member_create(world.alice)
+    member = builders.member(leader=world.alice)
     with transaction.atomic(), schema_context(world.alice.schema_name):
         message = text_send(
             leader=world.alice, phone=member.phone, body="Worker test: see you Saturday", member=member
@@ -268,7 +263,7 @@ def test_a_committed_text_send_reaches_the_fake_twilio_through_a_real_worker(wor
 
 
 def test_status_callbacks_from_the_fake_twilio_update_the_message_over_http(world, twilio, live_app):
-    member = member_create(world.alice)
+    member = builders.member(leader=world.alice)
     with schema_context(world.alice.schema_name):
         message = text_send(leader=world.alice, phone=member.phone, body="Callback test", member=member)
     assert message_send(message.pk, world.alice.schema_name) == "sent"

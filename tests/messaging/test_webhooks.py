@@ -13,6 +13,7 @@ from members.models import Member
 from messaging.models import Conversation, Message, SmsStatus
 from messaging.services import leader_cache_clear
 from signup.models import SignupToken
+from tests import builders
 from tests.messaging.webhooks import SMS_PATH, post_signed, sign, sms_params, text, twiml_messages
 from tests.phones import unique_phone
 
@@ -24,11 +25,6 @@ def _fresh_leader_cache():
     leader_cache_clear()
     yield
     leader_cache_clear()
-
-
-def member_create(leader, **fields) -> Member:
-    with schema_context(leader.schema_name):
-        return Member.objects.create(phone=fields.pop("phone", None) or unique_phone(), **fields)
 
 
 def messages_for(leader, phone: str) -> list[Message]:
@@ -166,7 +162,7 @@ def test_a_retried_webhook_stores_one_row_and_sends_one_reply(client, world):
 
 
 def test_a_retried_member_text_counts_once_in_the_inbox(client, world):
-    member = member_create(world.alice)
+    member = builders.member(leader=world.alice)
     params = sms_params(from_=member.phone, to=str(world.alice.phone_number), body="See you Saturday")
 
     post_signed(client, SMS_PATH, params)
@@ -182,7 +178,7 @@ def test_a_retried_member_text_counts_once_in_the_inbox(client, world):
 
 
 def test_a_members_text_goes_to_the_inbox_without_an_automatic_answer(client, world):
-    member = member_create(world.alice, first_name="Inès")
+    member = builders.member(leader=world.alice, first_name="Inès")
 
     first = text(client, world.alice, member.phone, "Will you come to Denver?")
     second = text(client, world.alice, member.phone, "Also, what time?")
@@ -199,7 +195,7 @@ def test_a_members_text_goes_to_the_inbox_without_an_automatic_answer(client, wo
 
 
 def test_a_text_reopens_a_conversation_marked_done(client, world):
-    member = member_create(world.alice)
+    member = builders.member(leader=world.alice)
     text(client, world.alice, member.phone, "Hello")
     with schema_context(world.alice.schema_name):
         Conversation.objects.filter(phone=member.phone).update(status="done", unread_count=0)
@@ -213,7 +209,7 @@ def test_a_text_reopens_a_conversation_marked_done(client, world):
 
 def test_texts_stay_in_the_leader_they_were_sent_to(client, world):
     phone = unique_phone()
-    member_create(world.bob, phone=phone)
+    builders.member(leader=world.bob, phone=phone)
 
     text(client, world.alice, phone, "Hi Alice")
 
@@ -331,7 +327,7 @@ def test_a_suspended_leader_stores_texts_but_answers_nothing(client, suspended_a
 
 
 def test_a_suspended_leaders_member_can_still_stop_but_gets_no_confirmation(client, suspended_alice):
-    member = member_create(suspended_alice)
+    member = builders.member(leader=suspended_alice)
 
     response = text(client, suspended_alice, member.phone, "STOP")
 

@@ -12,8 +12,8 @@ from members.models import ConsentRecord, Member
 from messaging.models import Broadcast, Delivery, DeliveryStatus, Message, SmsStatus
 from messaging.services import leader_cache_clear
 from messaging.texts import auto_text
+from tests import builders
 from tests.messaging.webhooks import STATUS_PATH, VOICE_PATH, new_sid, post_signed
-from tests.phones import unique_phone
 
 pytestmark = pytest.mark.django_db
 
@@ -26,16 +26,15 @@ def _fresh_leader_cache():
 
 
 def sent_message(leader, *, member: Member | None = None, status: str = SmsStatus.WIRED) -> Message:
-    with schema_context(leader.schema_name):
-        return Message.objects.create(
-            member=member,
-            phone=member.phone if member else unique_phone(),
-            direction=Message.Direction.OUTBOUND,
-            body="Rally at 7pm",
-            status=status,
-            twilio_sid=new_sid(),
-            sent_at=timezone.now(),
-        )
+    return builders.message(
+        leader=leader,
+        member=member,
+        direction=Message.Direction.OUTBOUND,
+        body="Rally at 7pm",
+        status=status,
+        twilio_sid=new_sid(),
+        sent_at=timezone.now(),
+    )
 
 
 def callback(client, leader, message: Message, status: str, error_code: int | None = None):
@@ -89,7 +88,7 @@ def test_a_failure_callback_records_the_error_code(client, world):
 
 def test_error_21610_in_a_callback_opts_the_member_out_once_as_a_carrier_opt_out(client, world):
     with schema_context(world.alice.schema_name):
-        member = Member.objects.create(phone=unique_phone())
+        member = builders.member()
     message = sent_message(world.alice, member=member)
 
     callback(client, world.alice, message, "failed", error_code=21610)
@@ -112,14 +111,10 @@ def test_a_callback_for_an_unknown_sid_is_a_200_and_changes_nothing(client, worl
 
 def sent_delivery(leader) -> Delivery:
     """A broadcast's copy for one member, handed to Twilio, in the broadcast's own partition."""
-    from messaging.broadcast_services import broadcast_create
-
     with schema_context(leader.schema_name):
-        member = Member.objects.create(phone=unique_phone(), first_name="Ana")
-        broadcast = broadcast_create(leader=leader, body="Rally at 7pm", ignore_quiet_hours=True)
-        Broadcast.objects.filter(pk=broadcast.pk).update(queued_at=timezone.now())
-        Delivery.partition_ensure(broadcast.pk)
-        return Delivery.objects.create(
+        member = builders.member(first_name="Ana")
+        broadcast = builders.broadcast(body="Rally at 7pm", ignore_quiet_hours=True, queued_at=timezone.now())
+        return builders.delivery(
             broadcast=broadcast,
             member=member,
             status=DeliveryStatus.WIRED,

@@ -6,7 +6,7 @@ from django_tenants.utils import schema_context
 from accounts.models import User
 from leaders.schemas import template_clone_statements, template_schema_name
 from leaders.services import leader_create
-from members.models import Member
+from tests import builders
 from tests.phones import unique_phone
 
 SHAPE_SQL = """
@@ -68,11 +68,11 @@ def test_a_cloned_schema_enforces_constraints_and_numbers_new_rows_after_the_cop
         created = ContentType.objects.create(app_label="probe", model="probe")
         assert created.id > highest
         phone = unique_phone()
-        Member.objects.create(phone=phone, first_name="Ana")
+        builders.member(phone=phone, first_name="Ana")
         with transaction.atomic(), connection.cursor() as cursor:
             try:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                Member.objects.create(phone=phone, first_name="Twin")
+                builders.member(phone=phone, first_name="Twin")
                 raise AssertionError("the unique phone constraint was not cloned")
             except IntegrityError:
                 pass

@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
 from members.models import Member
+from tests import builders
 from tests.phones import unique_phone
 
 pytestmark = pytest.mark.django_db
@@ -20,9 +21,9 @@ def sets(queries) -> list[str]:
 def test_each_change_of_schema_sets_the_path_once_and_queries_stay_in_their_schema(world):
     alice_phone, bob_phone = unique_phone(), unique_phone()
     with schema_context(world.alice.schema_name):
-        Member.objects.create(phone=alice_phone)
+        builders.member(phone=alice_phone)
     with schema_context(world.bob.schema_name):
-        Member.objects.create(phone=bob_phone)
+        builders.member(phone=bob_phone)
 
     with CaptureQueriesContext(connection) as queries:
         seen = []
@@ -44,7 +45,7 @@ def test_each_change_of_schema_sets_the_path_once_and_queries_stay_in_their_sche
 def test_after_a_rolled_back_savepoint_the_path_is_set_again(world):
     phone = unique_phone()
     with schema_context(world.bob.schema_name):
-        Member.objects.create(phone=phone)
+        builders.member(phone=phone)
     with schema_context(world.alice.schema_name):
         Member.objects.exists()
         try:

@@ -9,6 +9,7 @@ from django_tenants.utils import schema_context
 
 from members.models import Member
 from places.gazetteer import preload
+from tests.places import MONTREAL
 from tests.signup.helpers import link_issue
 
 pytestmark = pytest.mark.browser
@@ -60,7 +61,7 @@ def test_a_fan_switches_to_french_picks_montreal_from_the_suggestions_and_joins(
     assert (member.first_name, member.language, member.place_id, member.time_zone) == (
         "Camille",
         "fr",
-        6077243,
+        MONTREAL.geoname_id,
         "America/Toronto",
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from places.gazetteer import preload, resolve_city
+from tests.places import MONTREAL
 from tests.signup.helpers import host
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +27,7 @@ def test_suggestions_are_json_labels_best_first_for_the_fans_country(client, wor
     assert response["Content-Type"] == "application/json"
     results = response.json()["results"]
     assert results[0] == {
-        "id": 6077243,
+        "id": MONTREAL.geoname_id,
         "name": "Montréal",
         "label": "Montréal, Quebec, Canada",
         "country": "CA",

@@ -17,6 +17,7 @@ from messaging.models import Message
 from signup.models import SignupToken
 from signup.services import token_hash
 from signup.views import CONSENT_TEXT_VERSION
+from tests.places import MONTREAL
 from tests.signup.helpers import host, leader_today, link_expire, link_issue, valid_form
 
 pytestmark = pytest.mark.django_db
@@ -105,7 +106,7 @@ def test_a_valid_form_makes_a_member_with_the_links_phone_place_language_and_con
     assert member.language == "fr"
     assert member.city == "montreal"
     assert (member.place_id, member.place_name, member.region, member.country) == (
-        6077243,
+        MONTREAL.geoname_id,
         "Montréal",
         "Quebec",
         "CA",
@@ -211,7 +212,7 @@ def test_the_city_resolves_to_one_place_however_it_is_written(client, world, typ
     post(client, world.alice, path, valid_form(city=typed))
     member = member_of(world.alice, phone)
     assert member.city == typed
-    assert (member.place_id, member.place_name, member.country) == (6077243, "Montréal", "CA")
+    assert (member.place_id, member.place_name, member.country) == (MONTREAL.geoname_id, "Montréal", "CA")
 
 
 def test_the_phones_country_breaks_ties_between_cities_of_the_same_name(client, world):

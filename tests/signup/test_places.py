@@ -17,13 +17,10 @@ from places.gazetteer import (
     resolve_city,
     suggest_cities,
 )
+from tests.places import LAVAL_FR, LAVAL_QC, MONTREAL, PARIS
 
-# GeoNames ids
-MONTREAL = 6077243
-LAVAL_QC = 6050610
-LAVAL_FR = 3005866
+# GeoNames ids (Montréal, the two Lavals and Paris, France: tests.places)
 QUEBEC_CITY = 6325494
-PARIS_FR = 2988507
 PARIS_TX = 4717560
 PARIS_ON = 6942553
 MEXICO_CITY = 3530597
@@ -70,7 +67,7 @@ def resolved_id(text: str, country: str | None = None) -> int | None:
     ],
 )
 def test_accented_and_arabic_spellings_resolve_to_the_same_place(spelling: str) -> None:
-    assert resolved_id(spelling) == MONTREAL
+    assert resolved_id(spelling) == MONTREAL.geoname_id
 
 
 def test_montreal_resolves_with_its_region_country_coordinates_and_time_zone() -> None:
@@ -88,19 +85,19 @@ def test_montreal_resolves_with_its_region_country_coordinates_and_time_zone() -
 
 
 def test_the_country_hint_chooses_between_cities_that_share_a_name() -> None:
-    assert resolved_id("Paris", country="FR") == PARIS_FR
+    assert resolved_id("Paris", country="FR") == PARIS.geoname_id
     assert resolved_id("Paris", country="US") == PARIS_TX  # the largest Paris in the United States
     assert resolved_id("Paris", country="us") == PARIS_TX
-    assert resolved_id("Paris") == PARIS_FR  # no hint: the largest
+    assert resolved_id("Paris") == PARIS.geoname_id  # no hint: the largest
 
 
 def test_laval_resolves_within_quebec_with_a_canadian_hint() -> None:
     laval = resolve_city("Laval", country="CA")
 
     assert laval is not None
-    assert laval.geoname_id == LAVAL_QC
+    assert laval.geoname_id == LAVAL_QC.geoname_id
     assert laval.region == "Quebec"
-    assert resolved_id("Laval", country="FR") == LAVAL_FR
+    assert resolved_id("Laval", country="FR") == LAVAL_FR.geoname_id
 
 
 @pytest.mark.parametrize("text", ["Xyzzyville", "", "   ", "?!", "12345", "Montréal" * 100])
@@ -202,11 +199,11 @@ def test_cologne_in_english_beats_the_small_italian_town_of_that_name() -> None:
         ("London, CA", LONDON_ON),  # California has no London; Canada does
         ("London, Ontario, Canada", LONDON_ON),
         ("London, UK", LONDON_GB),
-        ("Laval, QC", LAVAL_QC),
-        ("Laval QC", LAVAL_QC),
-        ("Laval (Québec)", LAVAL_QC),
-        ("Montréal, Québec, Canada", MONTREAL),
-        ("Montréal, H2X 1Y4", MONTREAL),  # not a region or a country: ignored
+        ("Laval, QC", LAVAL_QC.geoname_id),
+        ("Laval QC", LAVAL_QC.geoname_id),
+        ("Laval (Québec)", LAVAL_QC.geoname_id),
+        ("Montréal, Québec, Canada", MONTREAL.geoname_id),
+        ("Montréal, H2X 1Y4", MONTREAL.geoname_id),  # not a region or a country: ignored
     ],
 )
 def test_city_region_and_city_country_forms_narrow_the_choice(text: str, geoname_id: int) -> None:
@@ -262,7 +259,7 @@ def test_us_states_are_named() -> None:
 def test_suggestions_for_mont_put_montreal_first_with_a_canadian_hint() -> None:
     suggestions = suggest_cities("Mont", country="CA")
 
-    assert suggestions[0].geoname_id == MONTREAL
+    assert suggestions[0].geoname_id == MONTREAL.geoname_id
     assert len(suggestions) == 8
     assert {place.country for place in suggestions} == {"CA"}  # Canada has eight "Mont..." cities
 
@@ -277,8 +274,9 @@ def test_suggestions_without_a_hint_start_with_the_largest_city() -> None:
 
 
 def test_suggestions_put_the_fans_country_before_bigger_cities_elsewhere() -> None:
-    assert suggest_cities("La", country="CA")[0].geoname_id == LAVAL_QC
-    assert LAVAL_QC not in [place.geoname_id for place in suggest_cities("La")]  # Lagos, Lahore, ...
+    assert suggest_cities("La", country="CA")[0].geoname_id == LAVAL_QC.geoname_id
+    # Without the hint: Lagos, Lahore, ...
+    assert LAVAL_QC.geoname_id not in [place.geoname_id for place in suggest_cities("La")]
 
 
 @pytest.mark.parametrize(
@@ -286,7 +284,7 @@ def test_suggestions_put_the_fans_country_before_bigger_cities_elsewhere() -> No
     [
         ("Münch", MUNICH),
         ("munch", MUNICH),
-        ("مونت", MONTREAL),
+        ("مونت", MONTREAL.geoname_id),
         ("Ciudad de Mé", MEXICO_CITY),
         ("cdm", MEXICO_CITY),
     ],
@@ -343,13 +341,15 @@ def test_suggestions_are_fast_once_the_index_is_built() -> None:
 
 
 def test_get_place_finds_a_place_by_its_geoname_id() -> None:
-    assert get_place(MONTREAL) == resolve_city("Montréal")
+    assert get_place(MONTREAL.geoname_id) == resolve_city("Montréal")
+    for place in (MONTREAL, LAVAL_QC, LAVAL_FR, PARIS):  # tests.places spells the gazetteer's own values
+        assert get_place(place.geoname_id) == place
     assert get_place(0) is None
     assert get_place(999_999_999) is None
 
 
 def test_montreal_and_laval_are_under_30_km_apart() -> None:
-    montreal, laval = get_place(MONTREAL), get_place(LAVAL_QC)
+    montreal, laval = get_place(MONTREAL.geoname_id), get_place(LAVAL_QC.geoname_id)
     assert montreal is not None
     assert laval is not None
 
@@ -357,7 +357,7 @@ def test_montreal_and_laval_are_under_30_km_apart() -> None:
 
 
 def test_montreal_and_paris_are_about_5500_km_apart() -> None:
-    montreal, paris = get_place(MONTREAL), get_place(PARIS_FR)
+    montreal, paris = get_place(MONTREAL.geoname_id), get_place(PARIS.geoname_id)
     assert montreal is not None
     assert paris is not None
 
