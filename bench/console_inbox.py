@@ -60,7 +60,7 @@ def main() -> None:
     from django.db import connection
     from django_tenants.utils import schema_context
 
-    from console import inbox_selectors as selectors
+    from console.inbox import selectors
     from leaders.migrating import platform_migrate
     from leaders.models import Leader
     from leaders.services import leader_create

@@ -11,10 +11,10 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("signup.urls")),
-    path("", include("accounts.urls")),
-    path("inbox/", include("console.inbox_urls")),
+    path("", include("console.team.urls")),
+    path("inbox/", include("console.inbox.urls")),
     # The console at the root: "/" is the dashboard for the team, "text to join" for anyone else.
     path("", include("console.urls")),
-    path("", include("console.broadcast_urls")),
+    path("", include("console.broadcasts.urls")),
     *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),
 ]

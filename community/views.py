@@ -11,10 +11,3 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 def platform_home(request: HttpRequest) -> HttpResponse:
     return render(request, "platform_home.html")
-
-
-def leader_home(request: HttpRequest) -> HttpResponse:
-    """What anyone who is not on the team sees at the leader's address: how to join, and the team's login.
-
-    The team sees the console's dashboard at the same address (console.views.home)."""
-    return render(request, "leader_home.html", {"leader": request.tenant})

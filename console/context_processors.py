@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.db import connection
 
+from console.navigation import nav_for
+
 
 def console(request) -> dict:
     """The navigation for console pages on a leader's host (nothing on the platform's own host)."""
@@ -10,6 +12,4 @@ def console(request) -> dict:
     user = getattr(request, "user", None)
     if tenant is None or connection.schema_name == "public" or user is None or not user.is_authenticated:
         return {}
-    from console.navigation import nav_for
-
     return {"console_nav": nav_for(user), "leader": tenant}

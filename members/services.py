@@ -1,13 +1,36 @@
-"""Workflows about a member as a person: erasure. (Consent changes are in members.consent.)"""
+"""Workflows about a member as a person: tags, erasure. (Consent changes are in members.consent, the CSV
+import in members.importing.)"""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from common import events
 from members.consent import member_opt_out
 from members.models import Member
+
+MAX_TAGS = 20
+
+
+def tags_parse(text: str) -> list[str]:
+    """Tags as typed: separated by commas or semicolons, trimmed, lower case, no duplicates, order kept."""
+    seen: dict[str, None] = {}
+    for raw in (text or "").replace(";", ",").split(","):
+        tag = " ".join(raw.split()).lower()[:50]
+        if tag:
+            seen.setdefault(tag, None)
+    return list(seen)
+
+
+def member_tags_set(*, member: Member, tags: list[str]) -> Member:
+    if len(tags) > MAX_TAGS:
+        raise ValidationError(_("A member has at most %(count)d tags.") % {"count": MAX_TAGS})
+    member.tags = tags
+    member.save(update_fields=["tags", "updated_at"])
+    return member
 
 
 @transaction.atomic

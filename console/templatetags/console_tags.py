@@ -1,7 +1,7 @@
 from django import template
 from django.utils.translation import gettext_lazy as _
 
-from console.forms import MEMBER_GENDER_LABELS, MEMBER_STATUS_LABELS
+from console.members.forms import MEMBER_GENDER_LABELS, MEMBER_STATUS_LABELS
 
 register = template.Library()
 

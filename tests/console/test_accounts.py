@@ -9,8 +9,8 @@ from django.core import mail, signing
 from django.core.cache import cache
 from django_tenants.utils import schema_context
 
-from accounts import services
 from accounts.models import User
+from console.team import services
 from tests.conftest import TEAM_PASSWORD
 from tests.console.conftest import client_for
 

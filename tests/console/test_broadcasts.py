@@ -260,8 +260,8 @@ def test_the_members_page_finds_members_within_n_km_of_a_city(olivia, in_alice):
 
 
 def test_the_members_list_and_a_broadcast_audience_select_the_same_members(in_alice):
-    from console.selectors import members_filter
     from members.audience import audience_members
+    from members.selectors import members_filter
 
     tag = builders.new_tag()
     builders.fan(tag=tag, gender="female")

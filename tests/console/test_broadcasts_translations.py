@@ -13,10 +13,11 @@ from tests.signup.test_translations import TRANSLATED_LANGUAGES, po_entries
 
 BASE = Path(settings.BASE_DIR)
 CODE = [
-    "console/broadcast_views.py",
-    "console/broadcast_forms.py",
-    "console/selectors.py",
-    "console/forms.py",
+    "console/broadcasts/views.py",
+    "console/broadcasts/forms.py",
+    "console/broadcasts/selectors.py",
+    "console/members/forms.py",
+    "console/settings/forms.py",
 ]
 TEMPLATES = [
     "templates/console/broadcast_new.html",

@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django_tenants.utils import schema_context
 
-from console import services
+from members import importing as services
 from members.consent import phone_hash
 from members.demo import members_seed
 from members.models import ConsentRecord, Member

@@ -8,7 +8,7 @@ import zoneinfo
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from console import selectors
+from console.dashboard import selectors
 from members.models import Member
 from tests import builders
 from tests.console.conftest import client_for

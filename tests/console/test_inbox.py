@@ -8,8 +8,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from console import inbox_selectors
-from console.inbox_selectors import InboxFilter, conversations_filter, conversations_page
+from console.inbox import selectors as inbox_selectors
+from console.inbox.selectors import InboxFilter, conversations_filter, conversations_page
 from console.models import CannedReply
 from members.models import Member
 from messaging.models import Conversation, Message, SmsStatus

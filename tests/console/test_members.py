@@ -10,7 +10,7 @@ from django_tenants.utils import schema_context
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from console import selectors, services
+from members import selectors, services
 from members.consent import phone_hash
 from members.models import ConsentRecord, Member
 from messaging.models import Conversation, Message

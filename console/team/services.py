@@ -1,4 +1,4 @@
-"""Workflows on team accounts: failed-login limits, invitations, roles.
+"""Workflows on team accounts, run by the console's team pages: failed-login limits, invitations, roles.
 
 Every function runs in the current leader's schema (the request's tenant): team accounts live there, so a
 user of one leader is simply absent from another leader's schema.

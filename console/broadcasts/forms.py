@@ -10,8 +10,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from console.forms import DATE_INPUT, GENDER_CHOICES, LANGUAGE_CHOICES
-from console.services import tags_parse
+from console.members.forms import DATE_INPUT, GENDER_CHOICES, LANGUAGE_CHOICES
+from members.services import tags_parse
+from messaging.broadcast_services import leader_zone
 from messaging.models import Broadcast
 from places.gazetteer import resolve_city
 
@@ -151,12 +152,10 @@ class BroadcastForm(forms.Form):
         return cleaned
 
     def leader_zone(self) -> zoneinfo.ZoneInfo:
-        from messaging.broadcast_services import leader_zone
-
         return leader_zone(self.leader)
 
     def filters(self) -> dict[str, Any]:
-        """The audience in AudienceFilter's JSON form (messaging.selectors)."""
+        """The audience in AudienceFilter's JSON form (members.audience)."""
         data = self.cleaned_data
         filters: dict[str, Any] = {
             "place_ids": data.get("place_ids") or [],

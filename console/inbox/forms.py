@@ -5,8 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from console.inbox_selectors import InboxFilter
-from console.inbox_services import REPLY_MAX_LENGTH
+from console.inbox.selectors import InboxFilter
+from console.inbox.services import REPLY_MAX_LENGTH
 from console.models import CannedReply
 
 

@@ -1,4 +1,8 @@
-"""The team's account pages on a leader's host: login, logout, passwords, invitations, the team."""
+"""The team's account pages on a leader's host: login, logout, passwords, invitations, the team.
+
+They are the console's pages (only the console's users log in with a password; the API uses tokens, the
+platform's Django admin its own login), so they live in the console, not in `accounts`, which keeps only
+the user model and its roles."""
 
 from __future__ import annotations
 
@@ -16,16 +20,16 @@ from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts import services
-from accounts.forms import (
+from accounts.models import User
+from console.decorators import owner_required
+from console.team import services
+from console.team.forms import (
     InvitationAcceptForm,
     InvitationForm,
     LeaderPasswordResetForm,
     LoginForm,
     TeamMemberForm,
 )
-from accounts.models import User
-from console.decorators import owner_required
 from leaders.services import leader_primary_url
 
 logger = logging.getLogger(__name__)

@@ -1,6 +1,11 @@
+"""The team's account pages on a leader's host: login, logout, passwords, the team, invitations.
+
+The namespace stays `accounts` (accounts:login, accounts:team...): templates, settings.LOGIN_URL users and
+tests name these pages by it, and the paths (/login/, /team/...) are unchanged."""
+
 from django.urls import path
 
-from accounts import views
+from console.team import views
 
 app_name = "accounts"
 

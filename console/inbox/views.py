@@ -10,10 +10,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from console import inbox_selectors as selectors
-from console import inbox_services as services
 from console.decorators import manager_required, teammate_required
-from console.inbox_forms import AssignForm, CannedReplyForm, InboxFilterForm, ReplyForm
+from console.inbox import selectors, services
+from console.inbox.forms import AssignForm, CannedReplyForm, InboxFilterForm, ReplyForm
 from console.models import CannedReply
 from messaging.models import Conversation
 from messaging.segments import segment_info

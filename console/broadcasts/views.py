@@ -14,12 +14,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from console.broadcast_forms import BroadcastForm
+from console.broadcasts.forms import BroadcastForm
+from console.broadcasts.selectors import broadcast_status_label
 from console.decorators import manager_required
-from console.selectors import broadcast_status_label
 from messaging import broadcast_services
 from messaging.models import Broadcast, BroadcastError
-from messaging.segments import gsm7_suggestions, segment_info_for_template, to_gsm7
+from messaging.segments import gsm7_suggestions, render_template, segment_info_for_template, to_gsm7
 from messaging.selectors import broadcast_list, broadcast_progress
 
 LIST_SIZE = 50
@@ -93,8 +93,6 @@ def _compose(request: HttpRequest, form: BroadcastForm, preview: dict | None = N
 
 
 def _sample(body: str) -> str:
-    from messaging.segments import render_template
-
     return render_template(body, values={"first_name": _("Maya"), "name": _("Maya"), "city": ""})
 
 

@@ -1,5 +1,5 @@
-"""The leader's console: dashboard, members, settings and keyword replies. Thin views: parse, call one
-selector or service, render. Role checks are the decorators in console/decorators.py."""
+"""The members pages: the list with its filters, CSV export and import, a member's page, erasure. Thin
+views: parse, call one selector or service, render. Role checks are the decorators in console/decorators.py."""
 
 from __future__ import annotations
 
@@ -14,56 +14,22 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 from django_tenants.utils import schema_context
 
-from community import views as community_views
-from console import charts, selectors, services
-from console.decorators import manager_required, owner_required, teammate_required
-from console.forms import (
+from console.dashboard.selectors import dashboard_stats_forget
+from console.decorators import manager_required
+from console.members import services
+from console.members.forms import (
     MEMBER_GENDER_LABELS,
     MEMBER_STATUS_LABELS,
     ImportForm,
-    KeywordReplyForm,
-    LeaderSettingsForm,
     MembersFilterForm,
     TagsForm,
 )
+from console.members.selectors import member_messages
+from members import importing, selectors
 from members.models import Member
-from messaging.models import KeywordReply
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    """The leader's host: the console for the team, the "text to join" page for everyone else."""
-    if request.user.is_authenticated:
-        return dashboard(request)
-    return community_views.leader_home(request)
-
-
-@teammate_required
-def dashboard(request: HttpRequest) -> HttpResponse:
-    context = {"section": "dashboard"}
-    if request.user.can_manage:
-        stats = selectors.dashboard_stats(leader=request.tenant)
-        context.update(
-            stats=stats,
-            growth=charts.daily_bars(stats.daily_joins),
-            cities=charts.horizontal_bars(stats.cities),
-            genders=charts.horizontal_bars(
-                [(str(MEMBER_GENDER_LABELS.get(g, g or _("Not given"))), n) for g, n in stats.genders]
-            ),
-            age_bands=charts.horizontal_bars([(label or _("Not given"), n) for label, n in stats.age_bands]),
-            languages=charts.horizontal_bars(stats.languages),
-            broadcasts=selectors.recent_broadcasts(),
-        )
-    else:
-        from messaging.models import Conversation
-
-        context["unread_conversations"] = Conversation.objects.filter(unread_count__gt=0).count()
-    return render(request, "console/dashboard.html", context)
-
-
-# --- members ---------------------------------------------------------------------------------------------
+from members.services import member_tags_set
 
 
 def _filtered_members(request: HttpRequest) -> tuple[MembersFilterForm, object]:
@@ -153,7 +119,7 @@ def members_import(request: HttpRequest) -> HttpResponse:
     report = None
     status = 200
     if request.method == "POST" and form.is_valid():
-        report = services.members_import(
+        report = importing.members_import(
             leader=request.tenant,
             upload=form.cleaned_data["file"],
             consent_description=form.cleaned_data["consent_description"],
@@ -161,7 +127,7 @@ def members_import(request: HttpRequest) -> HttpResponse:
             imported_by=request.user,
         )
         if report.ok:
-            selectors.dashboard_stats_forget()
+            dashboard_stats_forget()
         else:
             status = 400
     elif request.method == "POST":
@@ -169,7 +135,7 @@ def members_import(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "console/members_import.html",
-        {"section": "members", "form": form, "report": report, "max_rows": services.IMPORT_MAX_ROWS},
+        {"section": "members", "form": form, "report": report, "max_rows": importing.IMPORT_MAX_ROWS},
         status=status,
     )
 
@@ -180,7 +146,7 @@ def member_detail(request: HttpRequest, member_id: int) -> HttpResponse:
     tags_form = TagsForm(request.POST or None, initial={"tags": ", ".join(member.tags)})
     if request.method == "POST" and tags_form.is_valid():
         try:
-            services.member_tags_set(member=member, tags=tags_form.cleaned_data["tags"])
+            member_tags_set(member=member, tags=tags_form.cleaned_data["tags"])
         except ValidationError as exc:
             tags_form.add_error("tags", exc)
         else:
@@ -195,7 +161,7 @@ def member_detail(request: HttpRequest, member_id: int) -> HttpResponse:
             "age": member.age_on(timezone.localdate()),
             "tags_form": tags_form,
             "consents": selectors.member_consents(member),
-            "texts": selectors.member_messages(member),
+            "texts": member_messages(member),
             "gender_label": MEMBER_GENDER_LABELS.get(member.gender, ""),
             "status_label": MEMBER_STATUS_LABELS.get(member.status, member.status),
         },
@@ -209,60 +175,7 @@ def member_erase(request: HttpRequest, member_id: int) -> HttpResponse:
     member = get_object_or_404(Member, pk=member_id)
     if request.method == "POST":
         services.member_erase(member=member, leader=request.tenant)
-        selectors.dashboard_stats_forget()
+        dashboard_stats_forget()
         messages.success(request, _("The member's personal data was erased."))
         return redirect("console:members")
     return render(request, "console/member_erase.html", {"section": "members", "member": member})
-
-
-# --- settings (owner only) -------------------------------------------------------------------------------
-
-
-@owner_required
-def settings_edit(request: HttpRequest) -> HttpResponse:
-    leader = request.tenant
-    form = LeaderSettingsForm(request.POST or None, request.FILES or None, instance=leader)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("Settings saved."))
-        return redirect("console:settings")
-    return render(
-        request,
-        "console/settings.html",
-        {
-            "section": "settings",
-            "form": form,
-            "keywords": KeywordReply.objects.all(),
-            "keyword_form": KeywordReplyForm(),
-        },
-        status=400 if form.errors else 200,
-    )
-
-
-@owner_required
-@require_POST
-def keyword_add(request: HttpRequest) -> HttpResponse:
-    form = KeywordReplyForm(request.POST)
-    if form.is_valid():
-        form.save()
-        messages.success(request, _("Keyword added."))
-        return redirect("console:settings")
-    return render(
-        request,
-        "console/settings.html",
-        {
-            "section": "settings",
-            "form": LeaderSettingsForm(instance=request.tenant),
-            "keywords": KeywordReply.objects.all(),
-            "keyword_form": form,
-        },
-        status=400,
-    )
-
-
-@owner_required
-@require_POST
-def keyword_delete(request: HttpRequest, keyword_id: int) -> HttpResponse:
-    KeywordReply.objects.filter(pk=keyword_id).delete()
-    messages.success(request, _("Keyword removed."))
-    return redirect("console:settings")

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from console import inbox_views as views
+from console.inbox import views
 
 urlpatterns = [
     path("", views.inbox, name="inbox"),

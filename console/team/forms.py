@@ -8,8 +8,8 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from accounts import services
 from accounts.models import User
+from console.team import services
 
 ROLE_CHOICES = [
     (User.Role.OWNER, _("Owner: everything, including the team and settings")),

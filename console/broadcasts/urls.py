@@ -3,7 +3,7 @@ resolves."""
 
 from django.urls import path
 
-from console import broadcast_views as views
+from console.broadcasts import views
 
 urlpatterns = [
     path("broadcasts/", views.broadcasts, name="broadcasts"),

@@ -1,4 +1,5 @@
-"""Workflows the console runs on members and settings, in the current leader's schema."""
+"""Adding existing supporters from a CSV file, in the current leader's schema: every row checked, then
+all written (with a consent ledger row each) or none."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from django.utils.translation import gettext as _
 from leaders.models import Leader
 from members.consent import consent_records_opt_in
 from members.models import ConsentRecord, Member
-from members.services import member_erase as erase
+from members.services import MAX_TAGS, tags_parse
 from places.gazetteer import resolve_city
 
 logger = logging.getLogger(__name__)
@@ -42,35 +43,6 @@ IMPORT_COLUMNS = (
 )
 _LANGUAGES = {code for code, _name in settings.LANGUAGES}
 _GENDERS = set(Member.Gender.values)
-MAX_TAGS = 20
-
-
-def tags_parse(text: str) -> list[str]:
-    """Tags as typed: separated by commas or semicolons, trimmed, lower case, no duplicates, order kept."""
-    seen: dict[str, None] = {}
-    for raw in (text or "").replace(";", ",").split(","):
-        tag = " ".join(raw.split()).lower()[:50]
-        if tag:
-            seen.setdefault(tag, None)
-    return list(seen)
-
-
-def member_tags_set(*, member: Member, tags: list[str]) -> Member:
-    if len(tags) > MAX_TAGS:
-        raise ValidationError(_("A member has at most %(count)d tags.") % {"count": MAX_TAGS})
-    member.tags = tags
-    member.save(update_fields=["tags", "updated_at"])
-    return member
-
-
-@transaction.atomic
-def member_erase(*, member: Member, leader: Leader) -> None:
-    """Erase a member's personal data from the console: the same erasure as the API's (an anonymous
-    tombstone keeps the counts, the consent ledger keeps the keyed phone hash)."""
-    erase(member=member, source=ConsentRecord.Source.CONSOLE, detail="erased from the console")
-
-
-# --- CSV import ------------------------------------------------------------------------------------------
 
 
 @dataclass

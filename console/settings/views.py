@@ -1,0 +1,63 @@
+"""The leader's settings and keyword replies (owner only)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from console.decorators import owner_required
+from console.settings.forms import KeywordReplyForm, LeaderSettingsForm
+from messaging.models import KeywordReply
+
+
+@owner_required
+def settings_edit(request: HttpRequest) -> HttpResponse:
+    leader = request.tenant
+    form = LeaderSettingsForm(request.POST or None, request.FILES or None, instance=leader)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Settings saved."))
+        return redirect("console:settings")
+    return render(
+        request,
+        "console/settings.html",
+        {
+            "section": "settings",
+            "form": form,
+            "keywords": KeywordReply.objects.all(),
+            "keyword_form": KeywordReplyForm(),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@owner_required
+@require_POST
+def keyword_add(request: HttpRequest) -> HttpResponse:
+    form = KeywordReplyForm(request.POST)
+    if form.is_valid():
+        form.save()
+        messages.success(request, _("Keyword added."))
+        return redirect("console:settings")
+    return render(
+        request,
+        "console/settings.html",
+        {
+            "section": "settings",
+            "form": LeaderSettingsForm(instance=request.tenant),
+            "keywords": KeywordReply.objects.all(),
+            "keyword_form": form,
+        },
+        status=400,
+    )
+
+
+@owner_required
+@require_POST
+def keyword_delete(request: HttpRequest, keyword_id: int) -> HttpResponse:
+    KeywordReply.objects.filter(pk=keyword_id).delete()
+    messages.success(request, _("Keyword removed."))
+    return redirect("console:settings")
