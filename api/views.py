@@ -60,7 +60,8 @@ from api.services import (
 from api.throttling import TokenRateThrottle
 from api.webhooks import WebhookUrlError
 from members.audience import AudienceFilter
-from members.models import ConsentRecord, Member
+from members.consent import text_refusal
+from members.models import REFUSED_UNREACHABLE, ConsentRecord, Member
 from members.services import member_erase
 from messaging.broadcast_services import broadcast_cancel, broadcast_preview
 from messaging.models import Broadcast, BroadcastError, Conversation, Message
@@ -300,7 +301,10 @@ class ConversationMessagesView(ApiListView):
         serializer.is_valid(raise_exception=True)
         body = serializer.validated_data["body"]
         member = conversation.member or Member.objects.filter(phone=conversation.phone).first()
-        if member is not None and not member.is_subscribed:
+        refusal = text_refusal(phone=conversation.phone, member=member)
+        if refusal == REFUSED_UNREACHABLE:
+            raise Conflict("The carrier says this number cannot receive texts.", code="number_unreachable")
+        if refusal:  # the member, or the phone before it joined, texted STOP
             raise Conflict("This member opted out: nothing can be sent to them.", code="member_opted_out")
         if not self.leader.is_active:
             raise Conflict("This leader is suspended: nothing can be sent.", code="leader_suspended")

@@ -9,7 +9,6 @@ import io
 import logging
 from dataclasses import dataclass, field
 
-import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -18,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.phones import phone_country, phone_normalize
 from leaders.models import Leader
 from members.consent import consent_records_opt_in
 from members.models import ConsentRecord, Member
@@ -55,16 +55,6 @@ class ImportReport:
     @property
     def ok(self) -> bool:
         return not self.errors
-
-
-def _normalize_phone(value: str, default_country: str) -> str | None:
-    try:
-        parsed = phonenumbers.parse(value, default_country or None)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(parsed):
-        return None
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _read_rows(upload: UploadedFile) -> tuple[list[str], list[dict[str, str]]] | str:
@@ -127,7 +117,7 @@ def members_import(
     for number, row in enumerate(rows, start=2):  # line 1 is the header
         problems: list[str] = []
         raw_phone = (row.get("phone") or "").strip()
-        phone = _normalize_phone(raw_phone, default_country) if raw_phone else None
+        phone = phone_normalize(raw_phone, country=default_country or None) if raw_phone else None
         if not raw_phone:
             problems.append(_("phone is missing"))
         elif phone is None:
@@ -136,7 +126,7 @@ def members_import(
             problems.append(_("duplicate of line %(line)d") % {"line": first_line_of[phone]})
         else:
             first_line_of[phone] = number
-            region = phonenumbers.region_code_for_number(phonenumbers.parse(phone))
+            region = phone_country(phone)
             if not leader.accepts_country(region):
                 problems.append(_("numbers from %(country)s are not accepted") % {"country": region})
         email = (row.get("email") or "").strip()
@@ -198,15 +188,9 @@ def members_import(
             joined_at=joined_at,
         )
         if city:
-            place = resolve_city(city, country=phonenumbers.region_code_for_number(phonenumbers.parse(phone)))
+            place = resolve_city(city, country=phone_country(phone))
             if place is not None:
-                member.place_id, member.place_name = place.geoname_id, place.name
-                member.region, member.country = place.region, place.country
-                member.latitude, member.longitude, member.time_zone = (
-                    place.latitude,
-                    place.longitude,
-                    place.timezone,
-                )
+                member.place_set(place)
         members.append(member)
 
     if report.errors:

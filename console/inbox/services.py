@@ -5,12 +5,21 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from members.consent import phone_opted_out
+from members.consent import text_refusal
+from members.models import REFUSED_OPTED_OUT, REFUSED_PHONE_OPTED_OUT, REFUSED_UNREACHABLE
 from messaging.models import Conversation, Message
 from messaging.services import text_send
 
 REPLY_MAX_LENGTH = 400  # segments.MAX_BODY_LENGTH: at most 3 GSM-7 or 7 UCS-2 segments
+
+# What the team reads when a reply may not go (members.consent.text_refusal's reasons).
+REFUSALS = {
+    REFUSED_OPTED_OUT: gettext_lazy("This member opted out (STOP): they cannot be texted."),
+    REFUSED_PHONE_OPTED_OUT: gettext_lazy("This phone opted out (STOP): it cannot be texted."),
+    REFUSED_UNREACHABLE: gettext_lazy("This number cannot receive texts."),
+}
 
 
 def conversation_mark_read(*, conversation: Conversation) -> None:
@@ -33,12 +42,9 @@ def conversation_reply(*, leader, conversation: Conversation, body: str, user) -
     if not leader.is_active:
         raise ValidationError(_("This community is suspended: no texts are sent."))
     member = conversation.member
-    if member is not None and not member.is_subscribed:
-        raise ValidationError(_("This member opted out (STOP): they cannot be texted."))
-    if member is None and phone_opted_out(str(conversation.phone)):
-        raise ValidationError(_("This phone opted out (STOP): it cannot be texted."))
-    if member is not None and member.unreachable_at is not None:
-        raise ValidationError(_("This number cannot receive texts."))
+    refusal = text_refusal(phone=str(conversation.phone), member=member)
+    if refusal:
+        raise ValidationError(REFUSALS[refusal])
     with transaction.atomic():
         return text_send(
             leader=leader,

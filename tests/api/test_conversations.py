@@ -9,6 +9,8 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import User
+from members.consent import phone_consent_record
+from members.models import ConsentRecord, Member
 from messaging.models import Conversation, Message, SmsStatus
 from tests import builders
 from tests.api.helpers import queued_tasks, run_queued
@@ -139,6 +141,30 @@ def test_a_reply_to_an_opted_out_member_is_a_409_and_nothing_is_stored(world, re
     assert response.status_code == 409
     error = response.json()["error"]
     assert error["code"] == "member_opted_out" and "opted out" in error["message"]
+    with schema_context(world.alice.schema_name):
+        assert Message.objects.filter(conversation=conversation).count() == before
+
+
+@pytest.mark.parametrize("refusal", ["phone_opted_out", "unreachable"])
+def test_a_reply_to_a_phone_that_said_stop_before_joining_or_cannot_receive_is_a_409(
+    world, responder_api, refusal
+):
+    with schema_context(world.alice.schema_name):
+        if refusal == "phone_opted_out":
+            conversation = _conversation(member=False)
+            phone_consent_record(
+                phone=conversation.phone,
+                kind=ConsentRecord.Kind.OPT_OUT,
+                source=ConsentRecord.Source.SMS_KEYWORD,
+            )
+        else:
+            conversation = _conversation()
+            Member.objects.filter(phone=conversation.phone).update(unreachable_at=timezone.now())
+        before = Message.objects.filter(conversation=conversation).count()
+    response = responder_api.post(f"/api/v1/conversations/{conversation.pk}/messages/", {"body": "Hello?"})
+    assert response.status_code == 409
+    expected = "member_opted_out" if refusal == "phone_opted_out" else "number_unreachable"
+    assert response.json()["error"]["code"] == expected
     with schema_context(world.alice.schema_name):
         assert Message.objects.filter(conversation=conversation).count() == before
 
