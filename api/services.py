@@ -259,11 +259,11 @@ def broadcast_api_create(
     when it starts. BroadcastError (from the engine) when the body or schedule is not valid.
     """
     from members.audience import audience_count
-    from messaging.broadcast_services import broadcast_create, broadcast_send, leader_zone
+    from messaging.broadcast_services import broadcast_create, broadcast_send
 
     if not leader.is_active:
         raise BroadcastRefusedError("leader_suspended", "This leader is suspended: nothing can be sent.")
-    count = audience_count(audience, on=timezone.now().astimezone(leader_zone(leader)).date())
+    count = audience_count(audience, on=timezone.now().astimezone(leader.zone).date())
     if count > leader.approval_threshold:
         raise BroadcastRefusedError(
             "approval_required",

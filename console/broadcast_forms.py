@@ -151,9 +151,7 @@ class BroadcastForm(forms.Form):
         return cleaned
 
     def leader_zone(self) -> zoneinfo.ZoneInfo:
-        from messaging.broadcast_services import leader_zone
-
-        return leader_zone(self.leader)
+        return self.leader.zone
 
     def filters(self) -> dict[str, Any]:
         """The audience in AudienceFilter's JSON form (messaging.selectors)."""

@@ -119,7 +119,7 @@ def broadcast_new(request: HttpRequest) -> HttpResponse:
                 "preview": preview,
                 "sample": _sample(form.cleaned_data["body"]),
                 "send_at": form.cleaned_data["send_at_utc"],
-                "zone": broadcast_services.leader_zone(request.tenant),
+                "zone": request.tenant.zone,
             },
         )
     if step != "confirm":
@@ -204,7 +204,7 @@ def broadcasts(request: HttpRequest) -> HttpResponse:
         {
             "section": "broadcasts",
             "broadcasts": items,
-            "zone": broadcast_services.leader_zone(request.tenant),
+            "zone": request.tenant.zone,
         },
     )
 
@@ -245,7 +245,7 @@ def broadcast_detail(request: HttpRequest, broadcast_id: int) -> HttpResponse:
             "can_cancel": not broadcast.is_over,
             "poll_seconds": PROGRESS_POLL_SECONDS,
             "sample": _sample(broadcast.body),
-            "zone": broadcast_services.leader_zone(request.tenant),
+            "zone": request.tenant.zone,
         },
     )
 

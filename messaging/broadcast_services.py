@@ -21,7 +21,6 @@ import datetime
 import logging
 import random
 import time
-import zoneinfo
 from typing import Any
 
 from django.conf import settings
@@ -61,13 +60,6 @@ def _status_callback_url(broadcast_id: int) -> str:
     return f"{settings.PUBLIC_BASE_URL}/webhooks/twilio/status/?broadcast={int(broadcast_id)}"
 
 
-def leader_zone(leader) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(leader.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
-
-
 # --------------------------------------------------------------------------------------------------------
 # Composing
 
@@ -77,7 +69,7 @@ def broadcast_preview(*, leader, filters: dict | None, body: str = "") -> dict[s
     segments per message (personalisation counted at its longest), the total and a time estimate at the
     leader's rate, and GSM-7 replacements that would make a UCS-2 body cheaper."""
     audience = AudienceFilter.from_dict(filters or {})
-    count = audience_count(audience, on=timezone.now().astimezone(leader_zone(leader)).date())
+    count = audience_count(audience, on=timezone.now().astimezone(leader.zone).date())
     info = segment_info_for_template(body) if body else None
     segments = info.segments if info else 0
     rate = leader.sending_rate
@@ -106,7 +98,7 @@ def broadcast_create(
     """A draft broadcast. A naive `send_at` is read in the leader's time zone; it must be in the future."""
     if send_at is not None:
         if timezone.is_naive(send_at):
-            send_at = send_at.replace(tzinfo=leader_zone(leader))
+            send_at = send_at.replace(tzinfo=leader.zone)
         if send_at <= timezone.now():
             raise BroadcastError("The scheduled time is in the past.")
     return Broadcast.create(
@@ -205,7 +197,7 @@ def broadcast_queue(*, leader, broadcast: Broadcast, now: datetime.datetime | No
         if not leader.is_active:
             broadcast.mark_failed("leader suspended")
             return 0
-        local_day = now.astimezone(leader_zone(leader)).date()
+        local_day = now.astimezone(leader.zone).date()
         members = audience_members(broadcast.filters, on=local_day).values("id", "time_zone")
         select_sql, select_params = members.query.sql_with_params()
         params: dict[str, Any] = {
@@ -213,7 +205,7 @@ def broadcast_queue(*, leader, broadcast: Broadcast, now: datetime.datetime | No
             "now": now,
             "open": leader.quiet_hours_end,  # the quiet window ends when the sending window opens
             "close": leader.quiet_hours_start,
-            "leader_zone": str(leader_zone(leader)),
+            "leader_zone": str(leader.zone),
         }
         # The audience SQL uses positional %s; name its parameters so both styles do not mix.
         for index, value in enumerate(select_params):
@@ -772,7 +764,7 @@ def broadcast_submit(*, leader, broadcast: Broadcast) -> Broadcast:
 
     The audience is counted now; the count the author confirmed may be a little older.
     """
-    on = timezone.now().astimezone(leader_zone(leader)).date()
+    on = timezone.now().astimezone(leader.zone).date()
     recipients = audience_count(broadcast.filters, on=on)
     if broadcast_needs_approval(leader=leader, recipients=recipients):
         broadcast.request_approval()

@@ -118,9 +118,7 @@ class Command(BaseCommand):
             broadcast_send(leader=leader, broadcast=broadcast)
         when = "queued"
         if broadcast.send_at:
-            from messaging.broadcast_services import leader_zone
-
-            when = f"scheduled for {broadcast.send_at.astimezone(leader_zone(leader)).isoformat()}"
+            when = f"scheduled for {broadcast.send_at.astimezone(leader.zone).isoformat()}"
         self.stdout.write(f"{broadcast.pk} {when}")
 
     def do_status(self, leader: Leader, options) -> None:
