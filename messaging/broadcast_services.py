@@ -485,7 +485,7 @@ def broadcast_dispatch(
     thread records the previous batch and claims the next. Never more than two batches claimed at once.
     `now` freezes the clock used for due times (tests); the claim times are always real.
     """
-    from messaging.transport import OutboundSms, get_transport
+    from messaging.twilio.transport import OutboundSms, get_transport
 
     started = time.monotonic()
     frozen_now = now

@@ -646,7 +646,7 @@ def message_status_apply(*, sid: str, status: str, error_code: int | None) -> bo
     """
     from members.consent import member_mark_unreachable, member_opt_out
     from messaging.models import TWILIO_STATUS_MAP, statuses_below
-    from messaging.transport import TransportError
+    from messaging.twilio.errors import TransportError
 
     new = TWILIO_STATUS_MAP.get((status or "").lower())
     if new is None:

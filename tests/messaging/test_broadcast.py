@@ -144,7 +144,7 @@ def test_queueing_makes_exactly_one_delivery_per_reachable_member(leader):
 
 def test_without_twilio_credentials_a_broadcast_completes_through_the_local_backend(leader, settings):
     # `make run`: no Twilio account, the local transport answers for Twilio; its SIDs must fit the column.
-    from messaging.transport import LocalTransport, get_transport
+    from messaging.twilio.transport import LocalTransport, get_transport
 
     settings.TWILIO_ACCOUNT_SID = settings.TWILIO_AUTH_TOKEN = ""
     assert isinstance(get_transport(), LocalTransport)
@@ -360,7 +360,7 @@ def test_cancelling_leaves_what_has_not_gone_out_unsent(leader, twilio):
     from messaging.broadcast_services import _claim, _record
 
     batch = _claim(broadcast, limit=2, now=timezone.now(), token=1)
-    from messaging.transport import OutboundSms, get_transport
+    from messaging.twilio.transport import OutboundSms, get_transport
 
     results = get_transport().send_many(
         [OutboundSms(to=i.phone, from_="+12025550142", body=i.body) for i in batch]
