@@ -259,7 +259,7 @@ def broadcast_api_create(
     when it starts. BroadcastError (from the engine) when the body or schedule is not valid.
     """
     from members.audience import audience_count
-    from messaging.broadcast_services import broadcast_create, broadcast_send
+    from messaging.broadcasts.compose import broadcast_create, broadcast_send
 
     if not leader.is_active:
         raise BroadcastRefusedError("leader_suspended", "This leader is suspended: nothing can be sent.")

@@ -63,9 +63,9 @@ from api.throttling import TokenRateThrottle
 from api.webhooks import WebhookUrlError
 from members.audience import AudienceFilter
 from members.models import Member
-from messaging.broadcast_services import broadcast_cancel, broadcast_preview
+from messaging.broadcasts.compose import broadcast_cancel, broadcast_preview
+from messaging.broadcasts.selectors import broadcast_progress
 from messaging.models import Broadcast, BroadcastError, Conversation, Message
-from messaging.selectors import broadcast_progress
 from messaging.services import text_send
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(

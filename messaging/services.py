@@ -347,7 +347,7 @@ def inbound_sms_receive(*, leader, sms: InboundSms) -> InboundResult:
     """
     from django_tenants.utils import schema_context
 
-    from messaging.broadcast_services import reply_broadcasts_since
+    from messaging.broadcasts.feedback import reply_broadcasts_since
     from messaging.keywords import Keyword, keyword_match
 
     keyword = keyword_match(sms.body)
@@ -433,7 +433,7 @@ def _member_text_filed(
     that reply, if any. Call inside the leader's schema."""
     from api.services import message_payload
     from api.webhooks import webhook_event_emit
-    from messaging.broadcast_services import broadcast_reply_record
+    from messaging.broadcasts.feedback import broadcast_reply_record
 
     message_id, conversation_id, member_id = ids
     if conversation_id is None:
@@ -478,7 +478,7 @@ def _keyword_reply_answer(*, leader, sms: InboundSms, member_id: int) -> str | N
 
 def _member_opted_out(*, member: Member) -> None:
     from api.webhooks import webhook_event_emit
-    from messaging.broadcast_services import broadcast_opt_out_count
+    from messaging.broadcasts.feedback import broadcast_opt_out_count
 
     broadcast_opt_out_count(member_id=member.pk)
     webhook_event_emit(name="member.opted_out", payload={"id": member.pk, "status": member.status})
@@ -679,7 +679,7 @@ def status_callback_apply(
     that broadcast's partition of deliveries; anything else is a one-to-one message, or else a delivery
     sent before callbacks carried the id (looked up by sid among the broadcasts of the last CALLBACK_WINDOW).
     """
-    from messaging.broadcast_services import delivery_status_apply
+    from messaging.broadcasts.feedback import delivery_status_apply
 
     if broadcast_id is not None:
         return delivery_status_apply(sid=sid, status=status, error_code=error_code, broadcast_id=broadcast_id)

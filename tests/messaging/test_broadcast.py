@@ -12,16 +12,10 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from members.models import Member
-from messaging.broadcast_services import (
-    broadcast_cancel,
-    broadcast_create,
-    broadcast_dispatch,
-    broadcast_opt_out_count,
-    broadcast_preview,
-    broadcast_queue,
-    broadcast_send,
-    delivery_status_apply,
-)
+from messaging.broadcasts.compose import broadcast_cancel, broadcast_create, broadcast_preview, broadcast_send
+from messaging.broadcasts.dispatch import broadcast_dispatch
+from messaging.broadcasts.feedback import broadcast_opt_out_count, delivery_status_apply
+from messaging.broadcasts.queueing import broadcast_queue
 from messaging.models import Broadcast, BroadcastError, Delivery, DeliveryStatus
 from tests.phones import unique_phone
 
@@ -259,9 +253,9 @@ def test_the_leader_monthly_counter_grows_by_the_batch(leader, twilio):
 
 
 def test_busy_answers_are_retried_until_twilio_accepts(leader, twilio, monkeypatch):
-    from messaging import broadcast_services
+    from messaging.broadcasts import dispatch
 
-    monkeypatch.setattr(broadcast_services, "_backoff", lambda attempts: datetime.timedelta(seconds=0.2))
+    monkeypatch.setattr(dispatch, "_backoff", lambda attempts: datetime.timedelta(seconds=0.2))
     tag = new_tag()
     members = [make_member(tag) for _ in range(2)]
     twilio.fail_next(1, 429)
@@ -278,12 +272,12 @@ def test_busy_answers_are_retried_until_twilio_accepts(leader, twilio, monkeypat
 
 
 def test_busy_answers_stop_after_the_last_attempt(leader, twilio, monkeypatch):
-    from messaging import broadcast_services
+    from messaging.broadcasts import dispatch
 
-    monkeypatch.setattr(broadcast_services, "_backoff", lambda attempts: datetime.timedelta(seconds=0.05))
+    monkeypatch.setattr(dispatch, "_backoff", lambda attempts: datetime.timedelta(seconds=0.05))
     tag = new_tag()
     make_member(tag)
-    twilio.fail_next(broadcast_services.MAX_ATTEMPTS, 500)
+    twilio.fail_next(dispatch.MAX_ATTEMPTS, 500)
     broadcast = broadcast_create(
         leader=leader, body="hi", filters={"tags_any": [tag]}, ignore_quiet_hours=True
     )
@@ -357,7 +351,7 @@ def test_cancelling_leaves_what_has_not_gone_out_unsent(leader, twilio):
     )
     start(leader, broadcast)
     # One batch of two goes out, then the team cancels.
-    from messaging.broadcast_services import _claim, _record
+    from messaging.broadcasts.dispatch import _claim, _record
 
     batch = _claim(broadcast, limit=2, now=timezone.now(), token=1)
     from messaging.twilio.transport import OutboundSms, get_transport
@@ -404,7 +398,7 @@ def test_a_scheduled_broadcast_waits_for_its_time_then_the_sweep_starts_it(
 ):
     from django_q.models import Schedule
 
-    from messaging import broadcast_tasks
+    from messaging.broadcasts import tasks as broadcast_tasks
     from tests.queue import queue_size
 
     tag = new_tag()
@@ -508,7 +502,7 @@ def test_a_reply_within_a_day_counts_once_for_the_latest_broadcast(leader, twili
 
 
 def test_a_batch_outcome_reaches_the_database_as_given_whatever_the_sid_holds(leader):
-    from messaging.broadcast_services import _array
+    from messaging.broadcasts.dispatch import _array
 
     odd = ['SM"quoted"', "SM\\back\\slash", "SM{braces},comma", "NULL", None]
     with connection.cursor() as cursor:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from members.models import Member
-from messaging.broadcast_services import broadcast_create
+from messaging.broadcasts.compose import broadcast_create
 from messaging.models import Broadcast, Conversation, Delivery, DeliveryStatus, Message
 from messaging.services import leader_cache_clear
 from signup.models import SignupToken

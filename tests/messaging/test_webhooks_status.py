@@ -112,7 +112,7 @@ def test_a_callback_for_an_unknown_sid_is_a_200_and_changes_nothing(client, worl
 
 def sent_delivery(leader) -> Delivery:
     """A broadcast's copy for one member, handed to Twilio, in the broadcast's own partition."""
-    from messaging.broadcast_services import broadcast_create
+    from messaging.broadcasts.compose import broadcast_create
 
     with schema_context(leader.schema_name):
         member = Member.objects.create(phone=unique_phone(), first_name="Ana")
