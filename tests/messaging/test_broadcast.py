@@ -511,3 +511,74 @@ def test_a_batch_outcome_reaches_the_database_as_given_whatever_the_sid_holds(le
 
     assert sids == odd
     assert ids == [1, None, 2**40]
+
+
+def test_schedules_stored_with_the_old_task_paths_still_run_and_the_sweep_moves_them(
+    leader, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Before the broadcast tasks moved to messaging.broadcasts.tasks, deployments stored Schedule rows
+    naming messaging.broadcast_tasks.… (the minute sweep, scheduled starts). Through django-q's own
+    scheduler and worker, such rows still run, and the first sweep moves them to the new paths."""
+    import django_q.scheduler
+    from django_q.brokers import get_broker
+    from django_q.conf import Conf
+    from django_q.models import Schedule
+
+    from messaging.broadcasts.tasks import SWEEP_SCHEDULE_NAME
+    from tests.queue import queued_take, run_in_worker
+
+    tag = new_tag()
+    make_member(tag)
+    broadcast = broadcast_create(
+        leader=leader,
+        body="hi",
+        filters={"tags_any": [tag]},
+        send_at=timezone.now() + datetime.timedelta(hours=1),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        broadcast_send(leader=leader, broadcast=broadcast)
+    # The rows as a deployment from before the move has them, both due now.
+    due = timezone.now() - datetime.timedelta(seconds=1)
+    Schedule.objects.filter(name=SWEEP_SCHEDULE_NAME).delete()
+    Schedule.objects.create(
+        name=SWEEP_SCHEDULE_NAME,
+        func="messaging.broadcast_tasks.broadcasts_sweep",
+        schedule_type=Schedule.MINUTES,
+        minutes=1,
+        repeats=-1,
+        next_run=due,
+        cluster="broadcasts",
+    )
+    start_name = f"broadcast-start-{connection.schema_name}-{broadcast.pk}"
+    Schedule.objects.filter(name=start_name).update(
+        func="messaging.broadcast_tasks.broadcast_start", next_run=due
+    )
+    Broadcast.objects.filter(pk=broadcast.pk).update(send_at=due)
+
+    # The broadcast lane's scheduler (Q_CLUSTER_NAME=broadcasts) queues what is due. It would first close
+    # the connection if it looked stale, and the test's transaction makes it look so.
+    monkeypatch.setattr(Conf, "CLUSTER_NAME", "broadcasts")
+    monkeypatch.setattr(django_q.scheduler, "close_old_django_connections", lambda: None)
+    django_q.scheduler.scheduler(broker=get_broker("broadcasts"))
+    (start_task,) = queued_take("messaging.broadcast_tasks.broadcast_start", "broadcasts")
+    (sweep_task,) = queued_take("messaging.broadcast_tasks.broadcasts_sweep", "broadcasts")
+
+    started = run_in_worker(start_task)
+    assert started["success"], started["result"]
+    assert started["result"] == "queued 1"
+    assert Broadcast.objects.get(pk=broadcast.pk).status == Broadcast.Status.SENDING
+    dispatches = queued_take(
+        "messaging.broadcasts.tasks.broadcast_dispatch",
+        "broadcasts",
+        where=lambda t: t["args"][0] == broadcast.pk,
+    )
+    assert dispatches  # what the old path started goes on under the new one
+
+    swept = run_in_worker(sweep_task)
+    assert swept["success"], swept["result"]
+    assert swept["result"].startswith("started ")
+    assert (
+        Schedule.objects.get(name=SWEEP_SCHEDULE_NAME).func == "messaging.broadcasts.tasks.broadcasts_sweep"
+    )
+    assert Schedule.objects.get(name=start_name).func == "messaging.broadcasts.tasks.broadcast_start"
+    assert not Schedule.objects.filter(func__startswith="messaging.broadcast_tasks.").exists()
