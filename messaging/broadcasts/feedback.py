@@ -15,6 +15,7 @@ from members.consent import member_mark_unreachable, member_opt_out
 from members.models import Member
 from messaging.broadcasts.selectors import broadcast_progress
 from messaging.models import Broadcast, Delivery, DeliveryStatus
+from messaging.twilio.errors import INVALID_RECIPIENT_CODES, OPT_OUT_CODES
 
 # Twilio reports on a text for a few days at most: a callback that does not name its broadcast looks for
 # its sid among the broadcasts queued within this.
@@ -101,15 +102,15 @@ def delivery_status_apply(
             counters["delivered_count"] = F("delivered_count") + 1
         elif target == DeliveryStatus.UNDELIVERED:
             counters["undelivered_count"] = F("undelivered_count") + 1
-        if code == 21610:
+        if code in OPT_OUT_CODES:
             member = Member.objects.filter(pk=delivery.member_id).first()
             if member is not None and member_opt_out(
                 member=member,
                 source="carrier",
-                detail=f"Twilio error 21610 (broadcast {delivery.broadcast_id})",
+                detail=f"Twilio error {code} (broadcast {delivery.broadcast_id})",
             ):
                 counters["opt_out_count"] = F("opt_out_count") + 1
-        elif code in (21211, 21614):
+        elif code in INVALID_RECIPIENT_CODES:
             member_mark_unreachable(member_id=delivery.member_id)
         if counters:
             Broadcast.objects.filter(pk=delivery.broadcast_id).update(**counters)

@@ -34,6 +34,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
@@ -83,9 +85,6 @@ def _setting(name: str, default: Any = None) -> Any:
 
     Also ``default`` when Django settings are not configured at all, so this module works without Django.
     """
-    from django.conf import settings
-    from django.core.exceptions import ImproperlyConfigured
-
     try:
         return getattr(settings, name, default)
     except ImproperlyConfigured:
