@@ -2,7 +2,7 @@
 broadcasts.
 
 The API's filter keys (place_ids, regions, countries, genders, age_min, age_max, languages, tags,
-joined_after, joined_before) become a `messaging.selectors.AudienceFilter`, the broadcast engine's own,
+joined_after, joined_before) become a `members.audience.AudienceFilter`, the broadcast engine's own,
 so a listing with these keys selects exactly the members a broadcast with the same filter would reach (less
 the opted-out and unreachable, whom a broadcast never reaches). `tags` matches any of the tags
 (the audience's `tags_any`). The listing adds two keys of its own, `status` and `q`.

@@ -14,8 +14,8 @@ from api.models import IdempotencyKey, WebhookEndpoint, WebhookEvent
 from api.services import member_payload, message_payload
 from api.webhooks import webhook_event_emit, webhook_listeners_clear
 from common import events
+from messaging.broadcasts.selectors import broadcast_progress
 from messaging.models import Message
-from messaging.selectors import broadcast_progress
 
 
 def member_saved(*, member, created: bool) -> None:

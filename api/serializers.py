@@ -534,7 +534,7 @@ class BroadcastSerializer(serializers.Serializer):
 
 
 def broadcast_data(broadcast, progress: dict | None = None) -> dict:
-    """A broadcast as the API shows it; `progress` is `messaging.selectors.broadcast_progress`'s answer
+    """A broadcast as the API shows it; `progress` is `messaging.broadcasts.selectors.broadcast_progress`'s answer
     (fresh from the database), else the counters as loaded."""
 
     if progress is None:

@@ -17,7 +17,7 @@ from leaders.models import Leader
 from members.audience import audience_count
 from members.consent import consent_record, member_opt_out
 from members.models import ConsentRecord, Member
-from messaging.broadcast_services import broadcast_create, broadcast_send, leader_zone
+from messaging.broadcasts.compose import broadcast_create, broadcast_send
 from places.gazetteer import resolve_city
 
 # Fields a client may write; everything else about a member is derived or owned by the platform.
@@ -189,7 +189,7 @@ def broadcast_api_create(
 
     if not leader.is_active:
         raise BroadcastRefusedError("leader_suspended", "This leader is suspended: nothing can be sent.")
-    count = audience_count(audience, on=timezone.now().astimezone(leader_zone(leader)).date())
+    count = audience_count(audience, on=timezone.now().astimezone(leader.zone).date())
     if count > leader.approval_threshold:
         raise BroadcastRefusedError(
             "approval_required",

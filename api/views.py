@@ -63,9 +63,9 @@ from members.audience import AudienceFilter
 from members.consent import text_refusal
 from members.models import REFUSED_UNREACHABLE, ConsentRecord, Member
 from members.services import member_erase
-from messaging.broadcast_services import broadcast_cancel, broadcast_preview
+from messaging.broadcasts.compose import broadcast_cancel, broadcast_preview
+from messaging.broadcasts.selectors import broadcast_progress
 from messaging.models import Broadcast, BroadcastError, Conversation, Message
-from messaging.selectors import broadcast_progress
 from messaging.services import text_send
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(

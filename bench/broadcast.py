@@ -125,7 +125,8 @@ def bench_queue(leader):
     from django.db import connection, transaction
     from django_tenants.utils import schema_context
 
-    from messaging.broadcast_services import broadcast_create, broadcast_queue
+    from messaging.broadcasts.compose import broadcast_create
+    from messaging.broadcasts.queueing import broadcast_queue
     from messaging.models import Delivery
 
     with schema_context(leader.schema_name):
@@ -280,7 +281,7 @@ def main() -> None:
     args = parser.parse_args()
     setup_django()
     if args.dispatchers is None:
-        from messaging.broadcast_tasks import dispatchers
+        from messaging.broadcasts.tasks import dispatchers
 
         args.dispatchers = dispatchers()
     leader = bench_leader(args.members)

@@ -52,7 +52,7 @@ class _SendMany:
     """One warm TwilioTransport, so that rounds can alternate with the bare client's."""
 
     def __init__(self, fake: Any, count: int, concurrency: int) -> None:
-        from messaging.transport import OutboundSms, TwilioTransport
+        from messaging.twilio.transport import OutboundSms, TwilioTransport
 
         self.fake, self.count, self.concurrency = fake, count, concurrency
         self.transport = TwilioTransport(
@@ -77,7 +77,7 @@ class _SendMany:
 
 
 def bench_send(fake: Any, count: int) -> tuple[float, float]:
-    from messaging.transport import OutboundSms, TwilioTransport
+    from messaging.twilio.transport import OutboundSms, TwilioTransport
 
     transport = TwilioTransport(
         account_sid=fake.account_sid, auth_token=fake.auth_token, base_url=fake.base_url
@@ -206,7 +206,7 @@ def measure(*, messages: int = 3000, runs: int = 3, concurrency: int | None = No
     The bare client's best concurrency is found first; then rounds alternate between it and send_many, so
     that whatever else the machine is doing weighs on both alike. Each figure is the best round's.
     """
-    from messaging.transport import DEFAULT_CONCURRENCY
+    from messaging.twilio.transport import DEFAULT_CONCURRENCY
     from tests.fake_twilio import FakeTwilioProcess
 
     concurrency = concurrency or DEFAULT_CONCURRENCY

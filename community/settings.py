@@ -218,7 +218,7 @@ Q_CLUSTER = {
     "catch_up": False,
     "label": "Queue",
     # Broadcasts run in their own cluster and queue (Q_CLUSTER_NAME=broadcasts manage.py qcluster), so
-    # a paced million-member send never delays one-to-one replies (messaging/broadcast_tasks.py).
+    # a paced million-member send never delays one-to-one replies (messaging/broadcasts/tasks.py).
     "ALT_CLUSTERS": {
         "broadcasts": {"workers": env_int("Q_BROADCAST_WORKERS", 2), "timeout": 600, "retry": 720},
     },

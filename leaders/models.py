@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import zoneinfo
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -164,6 +165,14 @@ class Leader(TenantMixin):
     def sending_rate(self) -> int:
         """Segments per second this leader's number may send."""
         return self.segments_per_second or self.DEFAULT_SEGMENTS_PER_SECOND[self.number_type]
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The leader's time zone (``time_zone``), UTC when the name is not a zone this machine knows."""
+        try:
+            return zoneinfo.ZoneInfo(self.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return zoneinfo.ZoneInfo("UTC")
 
     def accepts_country(self, country_code: str | None) -> bool:
         return not self.allowed_countries or (country_code or "").upper() in self.allowed_countries

@@ -103,7 +103,7 @@ class Member(models.Model):
             models.Index(
                 OpClass(Upper("place_name"), name="text_pattern_ops"), name="signup_member_place_pfx"
             ),
-            # Broadcast audiences (messaging.selectors): the usual combined filter (cities, gender, age)
+            # Broadcast audiences (members.audience): the usual combined filter (cities, gender, age)
             # over reachable members only, answered from this index alone (an index-only scan).
             models.Index(
                 fields=["place_id", "gender", "birth_date"],

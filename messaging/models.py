@@ -391,7 +391,7 @@ class Delivery(models.Model):
     (broadcast, member), which also makes a second copy impossible; there is no surrogate id, no foreign-key
     constraint (each would run a trigger per row; the rows are only written from member and broadcast rows
     that exist at that moment), and one other index, on SIDs, partial. Workers walk the key to claim
-    (messaging.broadcast_services._claim), and the sweeper, which runs once per dispatch task, scans the
+    (messaging.broadcasts.dispatch._claim), and the sweeper, which runs once per dispatch task, scans the
     broadcast's rows by key.
 
     The table is partitioned by broadcast (migration 0005), one partition per broadcast, named by
@@ -501,7 +501,7 @@ class Delivery(models.Model):
 class SendingWindow(models.Model):
     """The rate limiter's log: segments handed to Twilio per grant, kept for a few seconds.
 
-    One table per leader's schema, so one limiter per number (messaging.ratelimit).
+    One table per leader's schema, so one limiter per number (messaging.broadcasts.ratelimit).
     """
 
     id = models.BigAutoField(primary_key=True)

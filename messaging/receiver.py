@@ -28,7 +28,7 @@ from django.conf import settings
 from twilio.twiml.messaging_response import MessagingResponse
 
 from messaging.services import InboundSms, inbound_sms_receive, leader_for_number
-from messaging.transport import get_transport, mask_phone
+from messaging.twilio.transport import get_transport, mask_phone
 
 logger = logging.getLogger("messaging.views")
 

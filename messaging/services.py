@@ -342,7 +342,7 @@ def inbound_sms_receive(*, leader, sms: InboundSms) -> InboundResult:
     """
     from django_tenants.utils import schema_context
 
-    from messaging.broadcast_services import reply_broadcasts_since
+    from messaging.broadcasts.feedback import reply_broadcasts_since
     from messaging.keywords import Keyword, keyword_match
 
     keyword = keyword_match(sms.body)
@@ -426,7 +426,7 @@ def _member_text_filed(
     it counts as a reply to the last broadcast they got, if one of `recent_broadcasts`; the leader's
     `message.received` webhook; and the leader's keyword reply when a subscribed member texted one. Returns
     that reply, if any. Call inside the leader's schema."""
-    from messaging.broadcast_services import broadcast_reply_record
+    from messaging.broadcasts.feedback import broadcast_reply_record
 
     message_id, conversation_id, member_id = ids
     if conversation_id is None:
@@ -468,7 +468,7 @@ def _keyword_reply_answer(*, leader, sms: InboundSms, member_id: int) -> str | N
 
 
 def _member_opted_out(*, member: Member) -> None:
-    from messaging.broadcast_services import broadcast_opt_out_count
+    from messaging.broadcasts.feedback import broadcast_opt_out_count
 
     broadcast_opt_out_count(member_id=member.pk)
 
@@ -635,7 +635,7 @@ def message_status_apply(*, sid: str, status: str, error_code: int | None) -> bo
     """
     from members.consent import member_mark_unreachable, member_opt_out
     from messaging.models import TWILIO_STATUS_MAP, statuses_below
-    from messaging.transport import TransportError
+    from messaging.twilio.errors import TransportError
 
     new = TWILIO_STATUS_MAP.get((status or "").lower())
     if new is None:
@@ -668,7 +668,7 @@ def status_callback_apply(
     that broadcast's partition of deliveries; anything else is a one-to-one message, or else a delivery
     sent before callbacks carried the id (looked up by sid among the broadcasts of the last CALLBACK_WINDOW).
     """
-    from messaging.broadcast_services import delivery_status_apply
+    from messaging.broadcasts.feedback import delivery_status_apply
 
     if broadcast_id is not None:
         return delivery_status_apply(sid=sid, status=status, error_code=error_code, broadcast_id=broadcast_id)

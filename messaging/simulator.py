@@ -24,7 +24,7 @@ from members.demo import FICTIONAL_LINES, fictional_number
 from messaging.models import Message
 from messaging.receiver import E164, sms_webhook_answer
 from messaging.services import phone_country
-from messaging.transport import get_transport
+from messaging.twilio.transport import get_transport
 
 MAX_BODY = 1600  # Twilio's longest inbound text
 SHOWN_MESSAGES = 100

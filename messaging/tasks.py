@@ -8,12 +8,21 @@ import logging
 from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
+from django_q.models import Schedule
 from django_tenants.utils import schema_context
 
-from members.consent import phone_consent_record, phone_opted_out, text_refusal
+from common.phones import phone_mask
+from leaders.models import Leader
+from members.consent import (
+    member_mark_unreachable,
+    member_opt_out,
+    phone_consent_record,
+    phone_opted_out,
+    text_refusal,
+)
 from members.models import ConsentRecord
 from messaging.models import Message, SmsStatus
-from messaging.transport import OutboundSms, get_transport, mask_phone
+from messaging.twilio.transport import OutboundSms, get_transport
 
 logger = logging.getLogger(__name__)
 
@@ -27,9 +36,6 @@ def status_callback_url() -> str:
 
 def message_send(message_id: int, schema_name: str) -> str:
     """Send one queued outbound message exactly once: claim it, call Twilio, record the answer."""
-    from leaders.models import Leader
-    from members.consent import member_mark_unreachable, member_opt_out
-
     leader = Leader.objects.filter(schema_name=schema_name).first()
     if leader is None:
         return "no such leader"
@@ -76,7 +82,7 @@ def message_send(message_id: int, schema_name: str) -> str:
             )
             _retry_later(message_id, schema_name, delay)
             logger.info(
-                "retrying message %s to %s in %s: %s", message_id, mask_phone(message.phone), delay, error
+                "retrying message %s to %s in %s: %s", message_id, phone_mask(message.phone), delay, error
             )
             return "retry"
         Message.objects.filter(pk=message_id).update(
@@ -113,8 +119,6 @@ def _phone_opt_out(phone: str, code: int | None) -> None:
 
 
 def _retry_later(message_id: int, schema_name: str, delay: datetime.timedelta) -> None:
-    from django_q.models import Schedule
-
     # A Schedule row rather than a sleep in the worker: the retry survives a worker restart, and the
     # worker is free for other texts meanwhile. Names are unique in django-q: the attempt makes it so.
     Schedule.objects.create(

@@ -20,7 +20,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from messaging import receiver
 from messaging.receiver import E164, SID, TWIML, WebhookAnswer, error_answer, forbidden_answer, missing_params
 from messaging.services import leader_for_number, status_callback_apply
-from messaging.transport import mask_phone
+from messaging.twilio.transport import mask_phone
 
 logger = logging.getLogger(__name__)
 

@@ -60,3 +60,34 @@ def run_queued(func: str, cluster: str = DEFAULT_CLUSTER, *, where=None) -> list
         _remove(cluster, raw)
         results.append(import_string(func)(*task["args"], **task["kwargs"]))
     return results
+
+
+def queued_take(func: str, cluster: str = DEFAULT_CLUSTER, *, where=None) -> list[dict]:
+    """Take off the queue, unrun, the queued tasks calling `func` (for which `where(task)` is true, when
+    given), oldest first: to hand them to django-q's own worker (`run_in_worker`)."""
+    taken = []
+    for raw in _raw(cluster):
+        task = _payload(raw)
+        if task["func"] != func or (where is not None and not where(task)):
+            continue
+        _remove(cluster, raw)
+        taken.append(task)
+    return taken
+
+
+def run_in_worker(task: dict) -> dict:
+    """Run one task as a cluster's worker process does (django_q.worker.worker: the function found from its
+    stored dotted path, the timeout, the result package) and return the finished package (`success`,
+    `result`). Marked sync, as django-q's own sync mode does: the worker then keeps this process's database
+    connection (the test's transaction) and re-raises what the task raised."""
+    from multiprocessing import Value
+    from queue import Queue
+
+    from django_q.worker import worker
+
+    task_queue: Queue = Queue()
+    result_queue: Queue = Queue()
+    task_queue.put({**task, "sync": True})
+    task_queue.put("STOP")
+    worker(task_queue, result_queue, Value("f", -1))
+    return result_queue.get_nowait()

@@ -12,7 +12,6 @@ from django.utils.translation import gettext_lazy as _
 
 from console.members.forms import DATE_INPUT, GENDER_CHOICES, LANGUAGE_CHOICES
 from members.services import tags_parse
-from messaging.broadcast_services import leader_zone
 from messaging.models import Broadcast
 from places.gazetteer import resolve_city
 
@@ -152,7 +151,7 @@ class BroadcastForm(forms.Form):
         return cleaned
 
     def leader_zone(self) -> zoneinfo.ZoneInfo:
-        return leader_zone(self.leader)
+        return self.leader.zone
 
     def filters(self) -> dict[str, Any]:
         """The audience in AudienceFilter's JSON form (members.audience)."""

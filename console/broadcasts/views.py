@@ -1,5 +1,5 @@
 """The console's broadcasts: compose (with live counts), confirm, list, detail with live progress, cancel,
-and the second teammate's approval. Thin views over messaging.broadcast_services and messaging.selectors;
+and the second teammate's approval. Thin views over messaging.broadcasts (compose, selectors);
 every page works without JavaScript, which only makes the counters live."""
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from django.views.decorators.http import require_GET, require_POST
 from console.broadcasts.forms import BroadcastForm
 from console.broadcasts.selectors import broadcast_status_label
 from console.decorators import manager_required
-from messaging import broadcast_services
+from messaging.broadcasts import compose
+from messaging.broadcasts.selectors import broadcast_list, broadcast_progress
 from messaging.models import Broadcast, BroadcastError
 from messaging.segments import gsm7_suggestions, render_template, segment_info_for_template, to_gsm7
-from messaging.selectors import broadcast_list, broadcast_progress
 
 LIST_SIZE = 50
 PROGRESS_POLL_SECONDS = 3
@@ -67,11 +67,11 @@ def segments_summary(body: str) -> dict[str, Any]:
 
 
 def _preview(request: HttpRequest, form: BroadcastForm) -> dict[str, Any]:
-    preview = broadcast_services.broadcast_preview(
+    preview = compose.broadcast_preview(
         leader=request.tenant, filters=form.filters(), body=form.cleaned_data["body"]
     )
     preview["estimated"] = duration_text(preview["estimated_seconds"])
-    preview["needs_approval"] = broadcast_services.broadcast_needs_approval(
+    preview["needs_approval"] = compose.broadcast_needs_approval(
         leader=request.tenant, recipients=preview["count"]
     )
     return preview
@@ -117,7 +117,7 @@ def broadcast_new(request: HttpRequest) -> HttpResponse:
                 "preview": preview,
                 "sample": _sample(form.cleaned_data["body"]),
                 "send_at": form.cleaned_data["send_at_utc"],
-                "zone": broadcast_services.leader_zone(request.tenant),
+                "zone": request.tenant.zone,
             },
         )
     if step != "confirm":
@@ -127,7 +127,7 @@ def broadcast_new(request: HttpRequest) -> HttpResponse:
         return _compose(request, form, preview)
     try:
         with transaction.atomic():  # a draft that could not be sent or held for approval is not kept
-            broadcast = broadcast_services.broadcast_create(
+            broadcast = compose.broadcast_create(
                 leader=request.tenant,
                 body=form.cleaned_data["body"],
                 filters=form.filters(),
@@ -135,7 +135,7 @@ def broadcast_new(request: HttpRequest) -> HttpResponse:
                 ignore_quiet_hours=not form.cleaned_data["quiet_hours"],
                 created_by=request.user,
             )
-            broadcast_services.broadcast_submit(leader=request.tenant, broadcast=broadcast)
+            compose.broadcast_submit(leader=request.tenant, broadcast=broadcast)
     except BroadcastError as error:
         form.add_error(None, str(error))
         return _compose(request, form, preview)
@@ -172,7 +172,7 @@ def broadcast_count(request: HttpRequest) -> JsonResponse:
     if errors:
         return JsonResponse({"error": _("Check the audience filters."), "fields": errors}, status=400)
     try:
-        preview = broadcast_services.broadcast_preview(
+        preview = compose.broadcast_preview(
             leader=request.tenant, filters=form.filters(), body=request.GET.get("body", "")
         )
     except BroadcastError as error:
@@ -184,7 +184,7 @@ def broadcast_count(request: HttpRequest) -> JsonResponse:
             "total_segments": preview["total_segments"],
             "estimated_seconds": preview["estimated_seconds"],
             "estimated": duration_text(preview["estimated_seconds"]),
-            "needs_approval": broadcast_services.broadcast_needs_approval(
+            "needs_approval": compose.broadcast_needs_approval(
                 leader=request.tenant, recipients=preview["count"]
             ),
         }
@@ -202,7 +202,7 @@ def broadcasts(request: HttpRequest) -> HttpResponse:
         {
             "section": "broadcasts",
             "broadcasts": items,
-            "zone": broadcast_services.leader_zone(request.tenant),
+            "zone": request.tenant.zone,
         },
     )
 
@@ -243,7 +243,7 @@ def broadcast_detail(request: HttpRequest, broadcast_id: int) -> HttpResponse:
             "can_cancel": not broadcast.is_over,
             "poll_seconds": PROGRESS_POLL_SECONDS,
             "sample": _sample(broadcast.body),
-            "zone": broadcast_services.leader_zone(request.tenant),
+            "zone": request.tenant.zone,
         },
     )
 
@@ -263,7 +263,7 @@ def broadcast_cancel(request: HttpRequest, broadcast_id: int) -> HttpResponse:
     broadcast = get_object_or_404(Broadcast, pk=broadcast_id)
     if request.method == "POST":
         try:
-            broadcast_services.broadcast_cancel(broadcast=broadcast)
+            compose.broadcast_cancel(broadcast=broadcast)
         except BroadcastError:
             messages.error(request, _("This broadcast is over: it can no longer be cancelled."))
         else:
@@ -280,7 +280,7 @@ def broadcast_approve(request: HttpRequest, broadcast_id: int) -> HttpResponse:
         messages.error(request, _("You wrote this broadcast: another teammate must approve it."))
         return redirect("broadcast", broadcast_id=broadcast.pk)
     try:
-        broadcast_services.broadcast_approve(leader=request.tenant, broadcast=broadcast, user=request.user)
+        compose.broadcast_approve(leader=request.tenant, broadcast=broadcast, user=request.user)
     except BroadcastError:
         messages.error(request, _("This broadcast cannot be approved any more."))
     else:

@@ -13,7 +13,7 @@ from django_tenants.utils import schema_context
 from api.models import WebhookEvent
 from leaders.models import Leader, schema_name_for
 from members.models import Member
-from messaging.broadcast_services import delivery_status_apply
+from messaging.broadcasts.feedback import delivery_status_apply
 from messaging.models import Broadcast, Delivery, DeliveryStatus
 from tests import builders
 from tests.api.conftest import Api, token_for
@@ -46,7 +46,7 @@ def run_alice_tasks(func: str) -> list:
     """Run the queued broadcast tasks calling `func` for alice's schema, as the broadcast lane's workers
     would (tasks of other leaders, e.g. the schema fuzzer's, stay in the queue)."""
     return run_queued(
-        f"messaging.broadcast_tasks.{func}",
+        f"messaging.broadcasts.tasks.{func}",
         django_settings.BROADCAST_CLUSTER,
         where=lambda task: task["args"][1] == schema_name_for("alice"),
     )
@@ -335,7 +335,7 @@ def test_a_scheduled_broadcast_waits_for_its_time_and_can_be_cancelled(
 def test_a_scheduled_broadcast_starts_when_its_time_comes(
     world, fast_alice, manager_api, twilio, django_capture_on_commit_callbacks
 ):
-    from messaging.broadcast_tasks import broadcasts_sweep
+    from messaging.broadcasts.tasks import broadcasts_sweep
 
     tag = builders.new_tag()
     make_members(world.alice, tag, 2)

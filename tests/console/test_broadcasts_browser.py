@@ -7,7 +7,8 @@ from django_tenants.utils import schema_context
 
 from leaders.models import Leader
 from members.models import Member
-from messaging.broadcast_services import broadcast_dispatch, broadcast_queue
+from messaging.broadcasts.dispatch import broadcast_dispatch
+from messaging.broadcasts.queueing import broadcast_queue
 from messaging.models import Broadcast
 from tests import builders
 from tests.conftest import TEAM_PASSWORD

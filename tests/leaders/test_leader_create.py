@@ -109,3 +109,8 @@ def test_validation_errors_name_each_field(db, world):
         leader_create(slug="alice", name="", phone_number="+12025550142")
     errors = excinfo.value.message_dict
     assert set(errors) == {"slug", "name", "phone_number"}
+
+
+@pytest.mark.parametrize(("name", "zone"), [("America/Chicago", "America/Chicago"), ("Mars/Olympus", "UTC")])
+def test_a_leaders_zone_is_its_time_zone_or_utc_when_unknown(name, zone):
+    assert str(Leader(time_zone=name).zone) == zone

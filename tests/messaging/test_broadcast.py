@@ -11,16 +11,10 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from members.models import Member
-from messaging.broadcast_services import (
-    broadcast_cancel,
-    broadcast_create,
-    broadcast_dispatch,
-    broadcast_opt_out_count,
-    broadcast_preview,
-    broadcast_queue,
-    broadcast_send,
-    delivery_status_apply,
-)
+from messaging.broadcasts.compose import broadcast_cancel, broadcast_create, broadcast_preview, broadcast_send
+from messaging.broadcasts.dispatch import broadcast_dispatch
+from messaging.broadcasts.feedback import broadcast_opt_out_count, delivery_status_apply
+from messaging.broadcasts.queueing import broadcast_queue
 from messaging.models import Broadcast, BroadcastError, Delivery, DeliveryStatus
 from tests import builders
 from tests.places import LOS_ANGELES, MONTREAL, PARIS
@@ -114,7 +108,7 @@ def test_queueing_makes_exactly_one_delivery_per_reachable_member(leader):
 
 def test_without_twilio_credentials_a_broadcast_completes_through_the_local_backend(leader, settings):
     # `make run`: no Twilio account, the local transport answers for Twilio; its SIDs must fit the column.
-    from messaging.transport import LocalTransport, get_transport
+    from messaging.twilio.transport import LocalTransport, get_transport
 
     settings.TWILIO_ACCOUNT_SID = settings.TWILIO_AUTH_TOKEN = ""
     assert isinstance(get_transport(), LocalTransport)
@@ -229,9 +223,9 @@ def test_the_leader_monthly_counter_grows_by_the_batch(leader, twilio):
 
 
 def test_busy_answers_are_retried_until_twilio_accepts(leader, twilio, monkeypatch):
-    from messaging import broadcast_services
+    from messaging.broadcasts import dispatch
 
-    monkeypatch.setattr(broadcast_services, "_backoff", lambda attempts: datetime.timedelta(seconds=0.2))
+    monkeypatch.setattr(dispatch, "_backoff", lambda attempts: datetime.timedelta(seconds=0.2))
     tag = builders.new_tag()
     members = [builders.fan(tag=tag) for _ in range(2)]
     twilio.fail_next(1, 429)
@@ -248,12 +242,12 @@ def test_busy_answers_are_retried_until_twilio_accepts(leader, twilio, monkeypat
 
 
 def test_busy_answers_stop_after_the_last_attempt(leader, twilio, monkeypatch):
-    from messaging import broadcast_services
+    from messaging.broadcasts import dispatch
 
-    monkeypatch.setattr(broadcast_services, "_backoff", lambda attempts: datetime.timedelta(seconds=0.05))
+    monkeypatch.setattr(dispatch, "_backoff", lambda attempts: datetime.timedelta(seconds=0.05))
     tag = builders.new_tag()
     builders.fan(tag=tag)
-    twilio.fail_next(broadcast_services.MAX_ATTEMPTS, 500)
+    twilio.fail_next(dispatch.MAX_ATTEMPTS, 500)
     broadcast = broadcast_create(
         leader=leader, body="hi", filters={"tags_any": [tag]}, ignore_quiet_hours=True
     )
@@ -327,10 +321,10 @@ def test_cancelling_leaves_what_has_not_gone_out_unsent(leader, twilio):
     )
     start(leader, broadcast)
     # One batch of two goes out, then the team cancels.
-    from messaging.broadcast_services import _claim, _record
+    from messaging.broadcasts.dispatch import _claim, _record
 
     batch = _claim(broadcast, limit=2, now=timezone.now(), token=1)
-    from messaging.transport import OutboundSms, get_transport
+    from messaging.twilio.transport import OutboundSms, get_transport
 
     results = get_transport().send_many(
         [OutboundSms(to=i.phone, from_="+12025550142", body=i.body) for i in batch]
@@ -374,7 +368,7 @@ def test_a_scheduled_broadcast_waits_for_its_time_then_the_sweep_starts_it(
 ):
     from django_q.models import Schedule
 
-    from messaging import broadcast_tasks
+    from messaging.broadcasts import tasks as broadcast_tasks
     from tests.queue import queue_size
 
     tag = builders.new_tag()
@@ -478,7 +472,7 @@ def test_a_reply_within_a_day_counts_once_for_the_latest_broadcast(leader, twili
 
 
 def test_a_batch_outcome_reaches_the_database_as_given_whatever_the_sid_holds(leader):
-    from messaging.broadcast_services import _array
+    from messaging.broadcasts.dispatch import _array
 
     odd = ['SM"quoted"', "SM\\back\\slash", "SM{braces},comma", "NULL", None]
     with connection.cursor() as cursor:
@@ -487,3 +481,74 @@ def test_a_batch_outcome_reaches_the_database_as_given_whatever_the_sid_holds(le
 
     assert sids == odd
     assert ids == [1, None, 2**40]
+
+
+def test_schedules_stored_with_the_old_task_paths_still_run_and_the_sweep_moves_them(
+    leader, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Before the broadcast tasks moved to messaging.broadcasts.tasks, deployments stored Schedule rows
+    naming messaging.broadcast_tasks.… (the minute sweep, scheduled starts). Through django-q's own
+    scheduler and worker, such rows still run, and the first sweep moves them to the new paths."""
+    import django_q.scheduler
+    from django_q.brokers import get_broker
+    from django_q.conf import Conf
+    from django_q.models import Schedule
+
+    from messaging.broadcasts.tasks import SWEEP_SCHEDULE_NAME
+    from tests.queue import queued_take, run_in_worker
+
+    tag = builders.new_tag()
+    builders.fan(tag=tag)
+    broadcast = broadcast_create(
+        leader=leader,
+        body="hi",
+        filters={"tags_any": [tag]},
+        send_at=timezone.now() + datetime.timedelta(hours=1),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        broadcast_send(leader=leader, broadcast=broadcast)
+    # The rows as a deployment from before the move has them, both due now.
+    due = timezone.now() - datetime.timedelta(seconds=1)
+    Schedule.objects.filter(name=SWEEP_SCHEDULE_NAME).delete()
+    Schedule.objects.create(
+        name=SWEEP_SCHEDULE_NAME,
+        func="messaging.broadcast_tasks.broadcasts_sweep",
+        schedule_type=Schedule.MINUTES,
+        minutes=1,
+        repeats=-1,
+        next_run=due,
+        cluster="broadcasts",
+    )
+    start_name = f"broadcast-start-{connection.schema_name}-{broadcast.pk}"
+    Schedule.objects.filter(name=start_name).update(
+        func="messaging.broadcast_tasks.broadcast_start", next_run=due
+    )
+    Broadcast.objects.filter(pk=broadcast.pk).update(send_at=due)
+
+    # The broadcast lane's scheduler (Q_CLUSTER_NAME=broadcasts) queues what is due. It would first close
+    # the connection if it looked stale, and the test's transaction makes it look so.
+    monkeypatch.setattr(Conf, "CLUSTER_NAME", "broadcasts")
+    monkeypatch.setattr(django_q.scheduler, "close_old_django_connections", lambda: None)
+    django_q.scheduler.scheduler(broker=get_broker("broadcasts"))
+    (start_task,) = queued_take("messaging.broadcast_tasks.broadcast_start", "broadcasts")
+    (sweep_task,) = queued_take("messaging.broadcast_tasks.broadcasts_sweep", "broadcasts")
+
+    started = run_in_worker(start_task)
+    assert started["success"], started["result"]
+    assert started["result"] == "queued 1"
+    assert Broadcast.objects.get(pk=broadcast.pk).status == Broadcast.Status.SENDING
+    dispatches = queued_take(
+        "messaging.broadcasts.tasks.broadcast_dispatch",
+        "broadcasts",
+        where=lambda t: t["args"][0] == broadcast.pk,
+    )
+    assert dispatches  # what the old path started goes on under the new one
+
+    swept = run_in_worker(sweep_task)
+    assert swept["success"], swept["result"]
+    assert swept["result"].startswith("started ")
+    assert (
+        Schedule.objects.get(name=SWEEP_SCHEDULE_NAME).func == "messaging.broadcasts.tasks.broadcasts_sweep"
+    )
+    assert Schedule.objects.get(name=start_name).func == "messaging.broadcasts.tasks.broadcast_start"
+    assert not Schedule.objects.filter(func__startswith="messaging.broadcast_tasks.").exists()

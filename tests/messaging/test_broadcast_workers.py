@@ -20,7 +20,9 @@ from django_tenants.utils import schema_context
 from leaders.models import Leader
 from leaders.services import leader_create
 from members.models import Member
-from messaging.broadcast_services import broadcast_create, broadcast_dispatch, broadcast_queue
+from messaging.broadcasts.compose import broadcast_create
+from messaging.broadcasts.dispatch import broadcast_dispatch
+from messaging.broadcasts.queueing import broadcast_queue
 from messaging.models import Broadcast, Delivery, DeliveryStatus
 from tests import builders
 from tests.phones import unique_phone
@@ -169,7 +171,7 @@ def test_two_workers_share_the_rate_limit_counted_in_segments(live_leader, twili
 
 
 def test_one_to_one_texts_are_sent_promptly_while_a_big_broadcast_is_in_progress(live_leader, twilio):
-    from messaging import broadcast_tasks
+    from messaging.broadcasts import tasks as broadcast_tasks
     from messaging.models import Message
     from messaging.services import text_send
     from tests.queue import queue_clear, queue_size
@@ -220,7 +222,7 @@ def test_one_to_one_texts_are_sent_promptly_while_a_big_broadcast_is_in_progress
 def test_broadcast_tasks_go_to_the_broadcast_lane_and_replies_to_the_default_one(alice_schema):
     # (Also: this module then sets up the test database when run on its own; pytest-django only does so
     # for sessions with a test that uses `db`.)
-    from messaging import broadcast_tasks
+    from messaging.broadcasts import tasks as broadcast_tasks
     from messaging.services import text_send
     from tests.queue import queue_size
 
@@ -233,7 +235,7 @@ def test_broadcast_tasks_go_to_the_broadcast_lane_and_replies_to_the_default_one
 
 
 def test_a_broadcast_goes_out_through_the_broadcast_cluster_from_start_to_finish(live_leader, twilio):
-    from messaging.broadcast_services import broadcast_send
+    from messaging.broadcasts.compose import broadcast_send
     from tests.queue import queue_clear, queue_size
 
     Leader.objects.filter(pk=live_leader.pk).update(segments_per_second=50)

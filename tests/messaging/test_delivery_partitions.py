@@ -10,7 +10,8 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from members.models import Member
-from messaging.broadcast_services import broadcast_create, broadcast_queue
+from messaging.broadcasts.compose import broadcast_create
+from messaging.broadcasts.queueing import broadcast_queue
 from messaging.models import BroadcastError, Delivery, DeliveryStatus
 from tests import builders
 
@@ -91,7 +92,7 @@ def test_a_broadcast_with_no_recipients_still_gets_its_partition(leader):
 
 
 def test_a_failed_queueing_leaves_no_partition_behind(leader, monkeypatch):
-    from messaging import broadcast_services
+    from messaging.broadcasts import queueing
 
     tag = builders.new_tag()
     builders.fan(tag=tag)
@@ -102,7 +103,7 @@ def test_a_failed_queueing_leaves_no_partition_behind(leader, monkeypatch):
 
     monkeypatch.setattr(type(broadcast), "mark_sending", lambda self, **kwargs: broken())
     with pytest.raises(RuntimeError):
-        broadcast_services.broadcast_queue(leader=leader, broadcast=broadcast)
+        queueing.broadcast_queue(leader=leader, broadcast=broadcast)
     assert Delivery.partition_name(broadcast.pk) not in partitions()
     broadcast.refresh_from_db()
     assert broadcast.status == "draft"

@@ -20,14 +20,13 @@ from urllib.parse import parse_qsl
 import pytest
 from twilio.request_validator import RequestValidator
 
-from messaging.transport import (
-    DEFAULT_API_BASE_URL,
+from messaging.twilio.errors import TransportError
+from messaging.twilio.http import DEFAULT_API_BASE_URL, _Rebaser
+from messaging.twilio.transport import (
     LocalTransport,
     OutboundSms,
     SendResult,
-    TransportError,
     TwilioTransport,
-    _Rebaser,
     get_transport,
     mask_phone,
 )
@@ -742,7 +741,7 @@ class _Scripted(threading.Thread):
 def _request(port: int, *, method: str = "POST", data: dict[str, object] | None = None) -> Any:
     import asyncio
 
-    from messaging.transport import _AsyncHttpClient
+    from messaging.twilio.http import _AsyncHttpClient
 
     async def go() -> list[Any]:
         client = _AsyncHttpClient(rebase=_Rebaser(f"http://127.0.0.1:{port}"), timeout=5)
@@ -799,7 +798,7 @@ def test_the_http_client_sends_the_form_twilio_gave_it_with_its_length() -> None
 def test_the_http_client_refuses_a_header_that_would_smuggle_another() -> None:
     import asyncio
 
-    from messaging.transport import _AsyncHttpClient
+    from messaging.twilio.http import _AsyncHttpClient
 
     async def go() -> None:
         client = _AsyncHttpClient(rebase=_Rebaser(f"http://127.0.0.1:{free_port()}"), timeout=5)

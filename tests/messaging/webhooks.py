@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from twilio.request_validator import RequestValidator
 
-from messaging.transport import local_auth_token
+from messaging.twilio.transport import local_auth_token
 
 SMS_PATH = "/webhooks/twilio/sms/"
 VOICE_PATH = "/webhooks/twilio/voice/"

@@ -15,10 +15,16 @@ import json
 import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 from django.utils.dateparse import parse_datetime
 from django_tenants.utils import schema_context
 
 from leaders.models import Leader
+from messaging.broadcasts import tasks
+from messaging.broadcasts.compose import broadcast_cancel, broadcast_create, broadcast_preview, broadcast_send
+from messaging.broadcasts.dispatch import BATCH_SIZE, broadcast_dispatch
+from messaging.broadcasts.queueing import broadcast_queue
+from messaging.broadcasts.selectors import broadcast_progress
 from messaging.models import Broadcast, BroadcastError
 
 
@@ -53,8 +59,6 @@ class Command(BaseCommand):
         dispatch.add_argument("id", type=int)
         dispatch.add_argument("--time-budget", type=float, default=3600.0)
         dispatch.add_argument("--stale-after", type=float, default=300.0, help="seconds")
-        from messaging.broadcast_services import BATCH_SIZE
-
         dispatch.add_argument("--batch-size", type=int, default=BATCH_SIZE)
 
     def handle(self, *args, **options) -> None:
@@ -70,8 +74,6 @@ class Command(BaseCommand):
     # -- actions -------------------------------------------------------------------------------------------
 
     def do_preview(self, leader: Leader, options) -> None:
-        from messaging.broadcast_services import broadcast_preview
-
         preview = broadcast_preview(leader=leader, filters=_json(options["filter"]), body=options["body"])
         line = f"{preview['count']} members"
         if options["body"]:
@@ -86,10 +88,6 @@ class Command(BaseCommand):
         self.stdout.write(line)
 
     def do_send(self, leader: Leader, options) -> None:
-        from django.db import transaction
-
-        from messaging.broadcast_services import broadcast_create, broadcast_queue, broadcast_send
-
         send_at = None
         if options["at"]:
             send_at = parse_datetime(options["at"])
@@ -107,25 +105,17 @@ class Command(BaseCommand):
                 if not leader.is_active:
                     raise BroadcastError("This leader is suspended: nothing can be sent.")
                 count = broadcast_queue(leader=leader, broadcast=broadcast)
-                from messaging import broadcast_tasks
-
                 schema_name = leader.schema_name
-                transaction.on_commit(
-                    lambda: broadcast_tasks.enqueue_dispatch(broadcast.pk, schema_name, count=2)
-                )
+                transaction.on_commit(lambda: tasks.enqueue_dispatch(broadcast.pk, schema_name, count=2))
                 self.stdout.write(f"{broadcast.pk} queued to {count} members")
                 return
             broadcast_send(leader=leader, broadcast=broadcast)
         when = "queued"
         if broadcast.send_at:
-            from messaging.broadcast_services import leader_zone
-
-            when = f"scheduled for {broadcast.send_at.astimezone(leader_zone(leader)).isoformat()}"
+            when = f"scheduled for {broadcast.send_at.astimezone(leader.zone).isoformat()}"
         self.stdout.write(f"{broadcast.pk} {when}")
 
     def do_status(self, leader: Leader, options) -> None:
-        from messaging.selectors import broadcast_progress
-
         broadcast = _get(options["id"])
         while True:
             progress = broadcast_progress(broadcast)
@@ -139,15 +129,11 @@ class Command(BaseCommand):
             time.sleep(2)
 
     def do_cancel(self, leader: Leader, options) -> None:
-        from messaging.broadcast_services import broadcast_cancel
-
         broadcast = _get(options["id"])
         cancelled = broadcast_cancel(broadcast=broadcast)
         self.stdout.write(f"{broadcast.pk} cancelled; {cancelled} deliveries will not be sent")
 
     def do_dispatch(self, leader: Leader, options) -> None:
-        from messaging.broadcast_services import broadcast_dispatch
-
         result = broadcast_dispatch(
             leader=leader,
             broadcast_id=_get(options["id"]).pk,
