@@ -10,9 +10,9 @@ from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
 from console.models import CannedReply
+from leaders.routing import leader_cache_clear
 from members.models import Member
 from messaging.models import Conversation, Message, SmsStatus
-from messaging.services import leader_cache_clear
 from messaging.tasks import message_send
 from tests.conftest import TEAM_PASSWORD
 from tests.messaging.webhooks import SMS_PATH, sign, sms_params
