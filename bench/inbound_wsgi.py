@@ -25,8 +25,8 @@ def baseline_view(request):
     from django.http import HttpResponse, JsonResponse
     from django.utils import timezone
 
-    from messaging.receiver import EMPTY_TWIML, TWIML
-    from messaging.views import signature_valid
+    from inbound.receiver import EMPTY_TWIML, TWIML
+    from inbound.views import signature_valid
 
     if not signature_valid(request):
         return JsonResponse({"error": "invalid or missing X-Twilio-Signature"}, status=403)

@@ -41,7 +41,7 @@ def database_from_url(url: str) -> dict:
     options = {key: values[-1] for key, values in query.items()}
     # Django's cursors bind parameters on the client and are never prepared. Django turns psycopg's
     # prepared statements off altogether (prepare_threshold None); a threshold no query reaches keeps them
-    # for the few hot statements that ask (`prepare=True`: messaging.services._prepared_fetchone).
+    # for the few hot statements that ask (`prepare=True`: common.sql.prepared_fetchone).
     options.setdefault("prepare_threshold", PREPARE_ONLY_WHEN_ASKED)
     return {
         "ENGINE": "django_tenants.postgresql_backend",

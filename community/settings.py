@@ -87,6 +87,9 @@ SHARED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Twilio's webhooks and the phone simulator, on the platform's host. No models: it works in the leaders'
+    # schemas through the apps below, and has no tables of its own in any schema.
+    "inbound",
 ]
 TENANT_APPS = [
     "django.contrib.auth",

@@ -4,8 +4,8 @@ from django.contrib import admin
 from django.urls import path
 
 from community import views
-from messaging import simulator
-from messaging import views as messaging_views
+from inbound import simulator
+from inbound import views as inbound_views
 
 admin.site.site_header = "community · platform staff"
 admin.site.site_title = "community staff"
@@ -14,9 +14,9 @@ urlpatterns = [
     path("", views.platform_home, name="platform_home"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
-    path("webhooks/twilio/sms/", messaging_views.sms_webhook, name="twilio_sms"),
-    path("webhooks/twilio/voice/", messaging_views.voice_webhook, name="twilio_voice"),
-    path("webhooks/twilio/status/", messaging_views.status_webhook, name="twilio_status"),
+    path("webhooks/twilio/sms/", inbound_views.sms_webhook, name="twilio_sms"),
+    path("webhooks/twilio/voice/", inbound_views.voice_webhook, name="twilio_voice"),
+    path("webhooks/twilio/status/", inbound_views.status_webhook, name="twilio_status"),
     path("simulator/", simulator.simulator_page, name="simulator"),
     path("simulator/send/", simulator.simulator_send, name="simulator_send"),
     path("simulator/messages/", simulator.simulator_messages, name="simulator_messages"),

@@ -6,9 +6,9 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "community.settings")
 django_application = get_wsgi_application()
 
-from messaging.receiver import with_sms_receiver  # noqa: E402 - needs Django set up
+from inbound.receiver import with_sms_receiver  # noqa: E402 - needs Django set up
 
-# Inbound texts are answered ahead of Django's handler and middleware (messaging/receiver.py).
+# Inbound texts are answered ahead of Django's handler and middleware (inbound/receiver.py).
 application = with_sms_receiver(django_application)
 
 

@@ -192,7 +192,7 @@ class Leader(TenantMixin):
     # Adds %(sent)s to leader %(leader_id)s's counter for %(month)s (its first day), starting over when the
     # month changes; one statement, so two workers crossing the month boundary together cannot lose a count.
     # Also embedded, as a CTE, in the statement that records an inbound webhook's welcome
-    # (messaging.services._WELCOME_SQL), so that counting costs it no round trip.
+    # (inbound.statements.WELCOME), so that counting costs it no round trip.
     COUNT_SENT_SQL = """
         UPDATE "public".leaders_leader SET
             messages_sent_this_month = CASE WHEN messages_sent_month = %(month)s

@@ -156,7 +156,7 @@ def _platform_handler():
     """What `community.wsgi` serves (the inbound-text receiver ahead of Django), plus static files."""
     from django.contrib.staticfiles.handlers import StaticFilesHandler
 
-    from messaging.receiver import with_sms_receiver
+    from inbound.receiver import with_sms_receiver
 
     class PlatformHandler(StaticFilesHandler):
         def __init__(self, application):

@@ -51,9 +51,6 @@ DEFAULT_CONCURRENCY = 50  # requests in flight in send_many; Twilio answers 2042
 # Used by LocalTransport only when no SECRET_KEY is available either (this module used without Django).
 DEVELOPMENT_AUTH_TOKEN = "community-development-auth-token"  # noqa: S105 (public on purpose, see above)
 
-# The old name of common.phones.phone_mask, for callers not yet rewritten; new code imports phone_mask.
-mask_phone = phone_mask
-
 
 @dataclass(frozen=True)
 class OutboundSms:

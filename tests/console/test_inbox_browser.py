@@ -10,8 +10,8 @@ from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
 from console.models import CannedReply
+from leaders.routing import leader_cache_clear
 from messaging.models import Conversation, Message, SmsStatus
-from messaging.services import leader_cache_clear
 from messaging.tasks import message_send
 from tests import builders
 from tests.conftest import TEAM_PASSWORD

@@ -448,7 +448,7 @@ def test_a_carrier_unsubscribe_in_a_callback_opts_the_member_out(leader, twilio)
 
 
 def test_a_reply_within_a_day_counts_once_for_the_latest_broadcast(leader, twilio, client):
-    # Counted by the inbound webhook's statement (messaging.services._RECEIVE_SQL); a reply after the day is
+    # Counted by the inbound webhook's statement (inbound.statements.RECEIVE); a reply after the day is
     # in tests/messaging/test_receiver.py.
     from tests.messaging.webhooks import text
 

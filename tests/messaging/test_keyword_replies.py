@@ -7,10 +7,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
+from leaders.routing import leader_cache_clear
 from members.models import Member
 from messaging.keyword_replies import keyword_cache_clear
 from messaging.models import Conversation, KeywordReply, Message, SmsStatus
-from messaging.services import leader_cache_clear
 from tests import builders
 from tests.messaging.webhooks import text, twiml_messages
 from tests.phones import unique_phone

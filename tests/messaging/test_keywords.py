@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 from django_tenants.utils import schema_context
 
+from leaders.routing import leader_cache_clear
 from members.consent import phone_opted_out
 from members.models import ConsentRecord, Member
 from messaging.keywords import Keyword, keyword_match, language_for_country, language_guess
 from messaging.models import Message, SmsStatus
 from messaging.segments import segment_info
-from messaging.services import leader_cache_clear, text_send
+from messaging.services import text_send
 from messaging.texts import LANGUAGES, auto_text
 from signup.models import SignupToken
 from tests import builders

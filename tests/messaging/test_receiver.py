@@ -1,5 +1,5 @@
 """The inbound-text webhook as deployed: real HTTP to the WSGI app that answers it ahead of Django
-(messaging/receiver.py), with committed data, as gunicorn serves it."""
+(inbound/receiver.py), with committed data, as gunicorn serves it."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from leaders.routing import leader_cache_clear
 from members.models import Member
 from messaging.models import Broadcast, Conversation, Delivery, DeliveryStatus, Message
-from messaging.services import leader_cache_clear
 from signup.models import SignupToken
 from tests import builders
 from tests.messaging.webhooks import SMS_PATH, sign, sms_params
@@ -172,7 +172,7 @@ def test_a_reply_counts_once_for_the_broadcast_the_member_got_last_within_a_day(
 def test_a_database_connection_that_broke_while_idle_is_reopened_and_the_text_stored(live_db, world):
     from django.db import connection, connections
 
-    from messaging.services import InboundSms, inbound_sms_receive
+    from inbound.services import InboundSms, inbound_sms_receive
 
     member = builders.member(leader=world.alice)
     connection.ensure_connection()
@@ -211,7 +211,7 @@ def test_answers_count_in_the_leaders_texts_sent_this_month_and_silence_does_not
 def test_the_hot_statement_is_prepared_once_per_connection_and_settles_on_one_plan(live_db, world):
     from django.db import connection
 
-    from messaging.services import InboundSms, inbound_sms_receive
+    from inbound.services import InboundSms, inbound_sms_receive
 
     member = builders.member(leader=world.alice)
     for index in range(8):  # PostgreSQL plans a prepared statement for its values five times, then decides

@@ -23,10 +23,11 @@ from django_q.models import Schedule
 from django_tenants.utils import schema_context
 
 from leaders.models import Leader
+from leaders.routing import leader_cache_clear
 from members.consent import member_opt_out
 from members.models import ConsentRecord, Member
 from messaging.models import Message, SmsStatus
-from messaging.services import leader_cache_clear, text_send
+from messaging.services import text_send
 from messaging.tasks import RETRY_DELAYS, message_send, status_callback_url
 from tests import builders
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django_tenants.utils import schema_context
 
+from leaders.routing import leader_cache_clear
 from messaging.models import Message
-from messaging.services import leader_cache_clear
 from tests.phones import unique_phone
 
 

@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl
 import pytest
 from twilio.request_validator import RequestValidator
 
+from common.phones import phone_mask
 from messaging.twilio.errors import TransportError
 from messaging.twilio.http import DEFAULT_API_BASE_URL, _Rebaser
 from messaging.twilio.transport import (
@@ -28,7 +29,6 @@ from messaging.twilio.transport import (
     SendResult,
     TwilioTransport,
     get_transport,
-    mask_phone,
 )
 from tests.fake_twilio import FakeTwilio, FakeTwilioProcess
 
@@ -577,7 +577,7 @@ def test_the_fake_runs_in_its_own_process_too(receiver: _Receiver) -> None:
     ],
 )
 def test_mask_phone_keeps_country_area_and_last_four_only(number: str, masked: str) -> None:
-    assert mask_phone(number) == masked
+    assert phone_mask(number) == masked
 
 
 def test_log_lines_never_carry_full_numbers(

@@ -9,9 +9,9 @@ from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from leaders.routing import leader_cache_clear
 from members.models import Member
 from messaging.models import Conversation, Message, SmsStatus
-from messaging.services import leader_cache_clear
 from signup.models import SignupToken
 from tests import builders
 from tests.messaging.webhooks import SMS_PATH, post_signed, sign, sms_params, text, twiml_messages

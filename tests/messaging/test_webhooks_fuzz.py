@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from messaging.services import leader_cache_clear
+from leaders.routing import leader_cache_clear
 from tests.messaging.webhooks import SMS_PATH, STATUS_PATH, VOICE_PATH, post_signed
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from messaging.services import leader_cache_clear
+from leaders.routing import leader_cache_clear
 from tests.conftest import TEAM_PASSWORD
 from tests.phones import unique_phone
 

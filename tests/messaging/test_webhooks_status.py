@@ -8,9 +8,9 @@ import pytest
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from leaders.routing import leader_cache_clear
 from members.models import ConsentRecord, Member
 from messaging.models import Broadcast, Delivery, DeliveryStatus, Message, SmsStatus
-from messaging.services import leader_cache_clear
 from messaging.texts import auto_text
 from tests import builders
 from tests.messaging.webhooks import STATUS_PATH, VOICE_PATH, new_sid, post_signed

@@ -17,10 +17,13 @@ from django.views.decorators.http import require_POST
 from django_tenants.utils import schema_context
 from twilio.twiml.voice_response import VoiceResponse
 
-from messaging import receiver
-from messaging.receiver import E164, SID, TWIML, WebhookAnswer, error_answer, forbidden_answer, missing_params
-from messaging.services import leader_for_number, status_callback_apply
-from messaging.twilio.transport import mask_phone
+from common.phones import E164, phone_country, phone_mask
+from inbound import receiver
+from inbound.receiver import SID, TWIML, WebhookAnswer, error_answer, forbidden_answer, missing_params
+from inbound.services import status_callback_apply
+from leaders.routing import leader_for_number
+from messaging.keywords import language_for_country
+from messaging.texts import auto_text, language_or_default
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +56,7 @@ def _twiml(body: str) -> HttpResponse:
 @require_POST
 def sms_webhook(request: HttpRequest) -> HttpResponse:
     """A fan texted a leader's number. In production `community.wsgi` answers this path before Django
-    (messaging.receiver); this view serves it everywhere else (the test client, the simulator), the same."""
+    (inbound.receiver); this view serves it everywhere else (the test client, the simulator), the same."""
     return _response(
         receiver.sms_webhook_answer(
             params=request.POST,
@@ -67,10 +70,6 @@ def sms_webhook(request: HttpRequest) -> HttpResponse:
 @require_POST
 def voice_webhook(request: HttpRequest) -> HttpResponse:
     """Someone called a leader's number: the leader's greeting, spoken in the caller's likely language."""
-    from messaging.keywords import language_for_country
-    from messaging.services import phone_country
-    from messaging.texts import auto_text, language_or_default
-
     if not signature_valid(request):
         return _forbidden()
     missing = missing_params(request.POST, ("CallSid", "To"))
@@ -80,7 +79,7 @@ def voice_webhook(request: HttpRequest) -> HttpResponse:
     leader = leader_for_number(to) if E164.match(to) else None
     response = VoiceResponse()
     if leader is None:
-        logger.warning("call to %s, which is no leader's number: ignored", mask_phone(to))
+        logger.warning("call to %s, which is no leader's number: ignored", phone_mask(to))
         return _twiml(str(response))
     if not leader.is_active:
         return _twiml(str(response))  # a suspended leader says nothing; Twilio hangs up

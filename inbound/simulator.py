@@ -13,17 +13,18 @@ import uuid
 from functools import wraps
 
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_tenants.utils import schema_context
 
+from common.phones import E164, phone_country
+from inbound.receiver import sms_webhook_answer
 from leaders.models import Leader
 from members.demo import FICTIONAL_LINES, fictional_number
 from messaging.models import Message
-from messaging.receiver import E164, sms_webhook_answer
-from messaging.services import phone_country
 from messaging.twilio.transport import get_transport
 
 MAX_BODY = 1600  # Twilio's longest inbound text
@@ -37,8 +38,6 @@ def staff_or_debug(view):
         if settings.DEBUG or (user is not None and user.is_authenticated and user.is_staff):
             return view(request, *args, **kwargs)
         if request.method == "GET" and not request.headers.get("Accept", "").startswith("application/json"):
-            from django.contrib.auth.views import redirect_to_login
-
             return redirect_to_login(request.get_full_path(), reverse("admin:login"))
         return JsonResponse({"error": "staff only"}, status=403)
 
@@ -56,7 +55,7 @@ def simulator_page(request: HttpRequest) -> HttpResponse:
     leaders = list(Leader.objects.order_by("name").values("slug", "name", "phone_number", "status"))
     return render(
         request,
-        "messaging/simulator.html",
+        "inbound/simulator.html",
         {"leaders": leaders, "phone": default_fan_phone(), "selected": request.GET.get("leader", "")},
     )
 

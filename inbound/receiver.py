@@ -1,14 +1,14 @@
 """Twilio's inbound-text webhook, answered ahead of Django's request handling.
 
 Every fan's text is one `POST /webhooks/twilio/sms/`, and a busy number gets thousands a second. Storing a
-text costs one prepared SQL statement (`messaging.services.inbound_sms_receive`); going through Django's
+text costs one prepared SQL statement (`inbound.services.inbound_sms_receive`); going through Django's
 request handler and its middleware (tenant lookup by host, sessions, CSRF, locale, messages) cost several
 times that, for a request that needs none of it. So the WSGI application (`community.wsgi`) hands this one
 path to `sms_receiver_app` before Django sees it: parse the form, check Twilio's signature, route by `To`,
 store, answer TwiML. RapidPro makes the same split for the same reason (its courier receives messages,
 the Django app does the rest).
 
-`sms_webhook_answer` is the whole webhook, framework-free; the Django view (`messaging.views.sms_webhook`,
+`sms_webhook_answer` is the whole webhook, framework-free; the Django view (`inbound.views.sms_webhook`,
 the same URL when the app is served without `community.wsgi`, and the phone simulator) calls it too, so the
 two can never answer differently.
 """
@@ -25,15 +25,17 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections
 from twilio.twiml.messaging_response import MessagingResponse
 
-from messaging.services import InboundSms, inbound_sms_receive, leader_for_number
-from messaging.twilio.transport import get_transport, mask_phone
+from common.phones import E164, phone_mask
+from inbound.services import InboundSms, inbound_sms_receive
+from leaders.routing import leader_for_number
+from messaging.twilio.transport import get_transport
 
-logger = logging.getLogger("messaging.views")
+logger = logging.getLogger("inbound.views")
 
 SMS_PATH = "/webhooks/twilio/sms/"
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 SID = re.compile(r"^[A-Za-z0-9]{2,40}$")
 EMPTY_TWIML = str(MessagingResponse())
 TWIML = "text/xml; charset=utf-8"
@@ -109,7 +111,7 @@ def sms_webhook_answer(*, params: Mapping[str, Any], signature: str, full_path: 
         return error_answer(400, "From and To must be phone numbers in E.164 form (+12025550142)")
     leader = leader_for_number(to)
     if leader is None:
-        logger.warning("inbound text to %s, which is no leader's number: ignored", mask_phone(to))
+        logger.warning("inbound text to %s, which is no leader's number: ignored", phone_mask(to))
         return twiml_answer()
     details = {
         key: _clean(value)[:_MAX_DETAIL] for key, value in params.items() if _DETAIL.match(key) and value
@@ -171,8 +173,6 @@ def _form_read(environ: dict[str, Any]) -> Form | WebhookAnswer:
 
 def sms_receiver_app(environ: dict[str, Any], start_response: Callable) -> list[bytes]:
     """The WSGI application for `POST /webhooks/twilio/sms/` (see the module's docstring)."""
-    from django.db import DEFAULT_DB_ALIAS, connections
-
     # What Django does around each request (close_old_connections), for the one database this path uses:
     # drop a connection that failed or is too old, before and after. Never in the middle of a transaction
     # (a request never starts in one; a test that calls this in its own does, as Django's test client

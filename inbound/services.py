@@ -1,0 +1,340 @@
+"""The inbound workflow: a fan's text stored once and answered, and Twilio's delivery statuses applied.
+
+The webhook's hot path (docs/architecture.md, "Inbound texts"): the leader comes from an in-process cache
+(leaders.routing), and an ordinary text from a member costs one SQL statement (inbound.statements.RECEIVE),
+which reads the member, stores the text once (INSERT … ON CONFLICT DO NOTHING), files it in the conversation
+and finds the broadcasts it may answer; a newcomer's welcome costs one more (WELCOME). Automatic answers go
+back in the TwiML answer, recorded as outbound messages; only keywords take the slower path (the ORM, in a
+transaction).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+
+from django.db import transaction
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from common import events
+from common.phones import phone_country
+from common.sql import prepared_execute, prepared_fetchone
+from inbound import statements
+from leaders.models import Leader
+from members.consent import member_opt_in, member_opt_out, phone_consent_record, phone_hash, phone_opted_out
+from members.models import ConsentRecord, Member
+from messaging.broadcasts.feedback import (
+    broadcast_opt_out_count,
+    broadcast_reply_record,
+    delivery_status_apply,
+    reply_broadcasts_since,
+)
+from messaging.keyword_replies import keyword_reply_match
+from messaging.keywords import Keyword, keyword_match, language_guess
+from messaging.models import Conversation, Message, SmsStatus
+from messaging.services import message_status_apply
+from messaging.texts import auto_text
+from signup.models import SignupToken
+from signup.services import SIGNUP_LINK_LIFETIME, signup_link_new, token_hash
+
+RESEND_LINK_AFTER = datetime.timedelta(minutes=5)
+
+
+@dataclasses.dataclass(frozen=True)
+class InboundSms:
+    """One inbound text as Twilio posted it, already checked (E.164 numbers, a plausible sid)."""
+
+    sid: str
+    from_: str
+    to: str
+    body: str
+    details: dict[str, str] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class InboundResult:
+    message_id: int | None  # None: a retry of a text already stored
+    reply: str | None = None  # what to answer in the TwiML, if anything
+
+    @property
+    def duplicate(self) -> bool:
+        return self.message_id is None
+
+
+def inbound_sms_receive(*, leader, sms: InboundSms) -> InboundResult:
+    """Store a fan's text exactly once and decide the automatic answer, if any. Works in the leader's schema
+    itself (the caller may be in any schema).
+
+    A retry of a text already stored (same MessageSid) changes nothing and gets no answer. Keywords act at
+    once (STOP opts out before this returns), in the same transaction as storing the text, so a crash can
+    never leave a STOP stored but not acted on. A suspended leader's texts are stored and acted on, but the
+    answer is recorded as failed and not returned.
+    """
+    keyword = keyword_match(sms.body)
+    now = timezone.now()
+    params = {
+        "phone": sms.from_,
+        "body": sms.body,
+        "sid": sms.sid,
+        "now": now,
+        "preview": sms.body[:120],
+        "details": json.dumps(sms.details) if sms.details else None,
+        "plain": keyword is None,
+        "start": keyword == Keyword.START,
+        # Lets the index on broadcasts bound the ones that may hold a delivery sent within the window.
+        "queued_since": reply_broadcasts_since(now),
+    }
+    sql = statements.RECEIVE.in_schema(leader.schema_name)
+    if keyword is None:
+        # An ordinary text is one atomic statement, outside any transaction and with no query to enter the
+        # schema; a newcomer's welcome one more. A crash between the two only loses the welcome (Twilio's
+        # retry is a duplicate): they text again and get their link.
+        message_id, conversation_id, member_id, member_status, recent = prepared_fetchone(sql, params)
+        if message_id is None:
+            return InboundResult(message_id=None)
+        if member_id is None:
+            return InboundResult(
+                message_id=message_id, reply=_newcomer_welcome(leader=leader, sms=sms, now=now)
+            )
+        with schema_context(leader.schema_name):
+            reply = _member_text_filed(
+                leader=leader,
+                sms=sms,
+                params=params,
+                ids=(message_id, conversation_id, member_id),
+                subscribed=member_status == Member.Status.SUBSCRIBED,
+                recent_broadcasts=recent,
+            )
+        return InboundResult(message_id=message_id, reply=reply)
+    # Keywords: storing the text and acting on it (the opt-out, the opt-in) in one transaction.
+    with schema_context(leader.schema_name), transaction.atomic():
+        message_id, conversation_id, member_id, member_status, recent = prepared_fetchone(sql, params)
+        if message_id is None:
+            return InboundResult(message_id=None)
+        if member_id is not None and keyword == Keyword.START and member_status == Member.Status.SUBSCRIBED:
+            # "YES" from a subscribed member answers the team: filed like any text, no opt-in.
+            _member_text_filed(
+                leader=leader,
+                sms=sms,
+                params=params,
+                ids=(message_id, conversation_id, member_id),
+                subscribed=False,
+                recent_broadcasts=recent,
+            )
+            return InboundResult(message_id=message_id)
+        if member_id is None:
+            return InboundResult(
+                message_id=message_id,
+                reply=_newcomer_keyword_answer(leader=leader, sms=sms, keyword=keyword, now=now),
+            )
+        member = Member.objects.get(pk=member_id)
+        reply = _member_keyword_answer(leader=leader, member=member, keyword=keyword)
+        if reply is None:
+            return InboundResult(message_id=message_id)
+        kind, body = reply
+        return InboundResult(
+            message_id=message_id,
+            reply=_reply_record(leader=leader, phone=sms.from_, member=member, kind=kind, body=body),
+        )
+
+
+def _member_text_filed(
+    *,
+    leader,
+    sms: InboundSms,
+    params: dict,
+    ids: tuple[int, int | None, int],
+    subscribed: bool,
+    recent_broadcasts: list[int] | None,
+) -> str | None:
+    """A member's text was stored and (by RECEIVE) filed in their conversation; what else it sets off:
+    it counts as a reply to the last broadcast they got, if one of `recent_broadcasts`; the leader's
+    `message.received` webhook (through common.events); and the leader's keyword reply when a subscribed
+    member texted one. Returns that reply, if any. Call inside the leader's schema."""
+    message_id, conversation_id, member_id = ids
+    if conversation_id is None:
+        prepared_execute(
+            statements.FILE.in_schema(leader.schema_name),
+            {**params, "member_id": member_id, "message_id": message_id},
+        )
+    if recent_broadcasts:
+        broadcast_reply_record(member_id=member_id, broadcast_ids=recent_broadcasts, now=params["now"])
+    events.emit(events.MESSAGE_RECEIVED, message_id=message_id)
+    return _keyword_reply_answer(leader=leader, sms=sms, member_id=member_id) if subscribed else None
+
+
+def _keyword_reply_answer(*, leader, sms: InboundSms, member_id: int) -> str | None:
+    """A subscribed member texted one of the leader's keywords (RALLY…): tag them and answer in the TwiML.
+
+    The keyword list is cached per schema (messaging.keyword_replies.keyword_replies_cached), so a text that
+    is no keyword costs no query; a keyword costs a few, in one transaction.
+    """
+    found = keyword_reply_match(sms.body)
+    if found is None:
+        return None
+    body, tag = found
+    tag = " ".join(tag.split()).lower()[:50]  # as the console stores tags (console.services.tags_parse)
+    with transaction.atomic():
+        member = Member.objects.select_for_update().get(pk=member_id)
+        if tag and tag not in member.tags:
+            member.tags = [*member.tags, tag]
+            member.save(update_fields=["tags", "updated_at"])
+        conversation = Conversation.objects.filter(phone=sms.from_).first()
+        return _reply_record(
+            leader=leader,
+            phone=sms.from_,
+            member=member,
+            kind=Message.Kind.KEYWORD,
+            body=body,
+            conversation=conversation,
+        )
+
+
+def _member_keyword_answer(*, leader, member: Member, keyword) -> tuple[str, str] | None:
+    if keyword == Keyword.STOP:
+        text = auto_text("stop", language=member.language, leader=leader)
+        # Only the text that changed the status is confirmed: a second STOP gets no second answer.
+        # member_opt_out emits MEMBER_OPTED_OUT (the leader's webhook); the broadcast it answers counts it.
+        if member_opt_out(member=member, source="sms_keyword", detail="STOP", text=text):
+            broadcast_opt_out_count(member_id=member.pk)
+            return Message.Kind.KEYWORD, text
+        return None
+    if keyword == Keyword.START:  # an opted-out member (a subscribed one's START went to the inbox)
+        text = auto_text("start", language=member.language, leader=leader)
+        if member_opt_in(member=member, source="sms_keyword", detail="START", text=text):
+            return Message.Kind.KEYWORD, text
+        return None
+    return Message.Kind.KEYWORD, auto_text("help", language=member.language, leader=leader)
+
+
+def _newcomer_keyword_answer(*, leader, sms: InboundSms, keyword, now) -> str | None:
+    """What a phone that is not a member gets for STOP, HELP or START; recorded, and the text to answer.
+
+    A bare keyword says nothing of its language: the answer is in the language of the phone's last signup
+    link (the one their first text was welcomed in), else the leader's."""
+    language = (
+        language_guess(sms.body)
+        or SignupToken.objects.filter(phone=sms.from_)
+        .order_by("-created_at")
+        .values_list("language", flat=True)
+        .first()
+        or leader.default_language
+    )
+    opted_out = phone_opted_out(sms.from_)
+    if keyword == Keyword.STOP:
+        if opted_out:
+            return None
+        # Honoured before they ever join: recorded against the phone's hash, and no link is sent again.
+        text = auto_text("stop", language=language, leader=leader)
+        phone_consent_record(
+            phone=sms.from_, kind=ConsentRecord.Kind.OPT_OUT, source="sms_keyword", text=text, detail="STOP"
+        )
+    elif keyword == Keyword.HELP:
+        text = auto_text("help", language=language, leader=leader)
+    elif opted_out:  # START after a STOP: opted in again, and told so
+        text = auto_text("start", language=language, leader=leader)
+        phone_consent_record(
+            phone=sms.from_, kind=ConsentRecord.Kind.OPT_IN, source="sms_keyword", text=text, detail="START"
+        )
+    else:  # START from someone who never stopped: as any first text, the welcome and a link
+        return _newcomer_welcome(leader=leader, sms=sms, now=now)
+    return _reply_record(leader=leader, phone=sms.from_, member=None, kind=Message.Kind.KEYWORD, body=text)
+
+
+def _newcomer_welcome(*, leader, sms: InboundSms, now) -> str | None:
+    """The answer to a plain text from a phone that is not a member: the welcome with a personal signup link
+    (or the polite refusal of a country the leader does not take), in the language guessed from the text;
+    None when the leader is suspended, the phone said STOP, or a link went out minutes ago (WELCOME)."""
+    if not leader.is_active:
+        return None  # stored; a suspended leader answers nothing
+    language = language_guess(sms.body) or leader.default_language
+    if leader.accepts_country(phone_country(sms.from_)):
+        raw, link = signup_link_new(leader=leader)
+        kind, body, hashed = (
+            Message.Kind.WELCOME,
+            auto_text("welcome", language=language, leader=leader, link=link),
+            token_hash(raw),
+        )
+    else:
+        countries = ", ".join(leader.allowed_countries)
+        body = auto_text("country_refused", language=language, leader=leader, countries=countries)
+        kind, hashed = Message.Kind.NOTICE, None
+    (answered,) = prepared_fetchone(
+        statements.WELCOME.in_schema(leader.schema_name),
+        {
+            **Leader.count_params(leader.pk, 1),
+            "phone": sms.from_,
+            "phone_hash": phone_hash(sms.from_),
+            "recent_since": now - RESEND_LINK_AFTER,
+            "token_hash": hashed,
+            "language": language,
+            "now": now,
+            "expires_at": now + SIGNUP_LINK_LIFETIME,
+            "kind": kind,
+            "body": body,
+        },
+    )
+    return body if answered else None
+
+
+def _reply_record(
+    *,
+    leader,
+    phone: str,
+    member: Member | None,
+    kind: str,
+    body: str,
+    conversation: Conversation | None = None,
+) -> str | None:
+    """Store the automatic answer as an outbound message; the text to put in the TwiML, or None when the
+    leader is suspended (the answer is then stored as failed, like text_send does)."""
+    now = timezone.now()
+    message = Message(
+        conversation=conversation,
+        member=member,
+        phone=phone,
+        direction=Message.Direction.OUTBOUND,
+        kind=kind,
+        body=body,
+        created_at=now,
+        attempts=1,
+    )
+    if leader.is_active:
+        # Handed to Twilio in the webhook's answer: Twilio creates and sends it, with its own sid that
+        # we never see, so the status stays "wired".
+        message.status = SmsStatus.WIRED
+        message.sent_at = now
+    else:
+        message.status = SmsStatus.FAILED
+        message.failure_reason = "leader suspended"
+    message.save()
+    if message.status == SmsStatus.FAILED:
+        return None
+    # After commit: the counter is one row in the public schema that every answer of every leader's
+    # process updates, so its lock must not be held for the rest of this transaction (a viral burst of
+    # newcomers would queue behind it).
+    transaction.on_commit(lambda: Leader.count_messages_sent(leader.pk, 1))
+    return body
+
+
+# -- status callbacks ---------------------------------------------------------------------------------------
+
+
+def status_callback_apply(
+    *, sid: str, status: str, error_code: int | None, broadcast_id: int | None = None
+) -> bool:
+    """Apply a status callback to whatever we sent with this sid. Call inside the sender's schema.
+    Returns False when nothing has this sid (the webhook still answers 200: Twilio must not retry).
+
+    A broadcast's texts carry their broadcast's id in the callback URL, so their callbacks go straight to
+    that broadcast's partition of deliveries; anything else is a one-to-one message (messaging core's
+    message_status_apply), or else a delivery sent before callbacks carried the id (looked up by sid among
+    the broadcasts of the last CALLBACK_WINDOW).
+    """
+    if broadcast_id is not None:
+        return delivery_status_apply(sid=sid, status=status, error_code=error_code, broadcast_id=broadcast_id)
+    return message_status_apply(sid=sid, status=status, error_code=error_code) or delivery_status_apply(
+        sid=sid, status=status, error_code=error_code
+    )
