@@ -538,19 +538,7 @@ def broadcast_data(broadcast, progress: dict | None = None) -> dict:
     (fresh from the database), else the counters as loaded."""
 
     if progress is None:
-        progress = {
-            "recipients": broadcast.recipient_count,
-            "queued": broadcast.queued_count,
-            "sent": broadcast.sent_count,
-            "delivered": broadcast.delivered_count,
-            "undelivered": broadcast.undelivered_count,
-            "failed": broadcast.failed_count,
-            "skipped": broadcast.skipped_count,
-            "cancelled": broadcast.cancelled_count,
-            "opt_outs": broadcast.opt_out_count,
-            "replies": broadcast.reply_count,
-            "segments_sent": broadcast.segments_sent,
-        }
+        progress = broadcast.counters()
     return {
         "id": broadcast.pk,
         "status": broadcast.status,

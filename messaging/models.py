@@ -323,6 +323,22 @@ class Broadcast(models.Model):
             heartbeat_at=timezone.now(),
         )
 
+    def counters(self) -> dict[str, int]:
+        """The stored progress counters, under the names pages and the API show them."""
+        return {
+            "recipients": self.recipient_count,
+            "queued": self.queued_count,
+            "sent": self.sent_count,
+            "delivered": self.delivered_count,
+            "undelivered": self.undelivered_count,
+            "failed": self.failed_count,
+            "skipped": self.skipped_count,
+            "cancelled": self.cancelled_count,
+            "opt_outs": self.opt_out_count,
+            "replies": self.reply_count,
+            "segments_sent": self.segments_sent,
+        }
+
     def mark_completed(self) -> bool:
         return self._move((self.Status.SENDING,), self.Status.COMPLETED, completed_at=timezone.now())
 

@@ -17,18 +17,4 @@ def broadcast_list() -> QuerySet:
 def broadcast_progress(broadcast) -> dict[str, Any]:
     """The live counts a progress page or the API shows, from the stored counters (no COUNT(*))."""
     broadcast.refresh_from_db()
-    return {
-        "id": broadcast.pk,
-        "status": broadcast.status,
-        "recipients": broadcast.recipient_count,
-        "queued": broadcast.queued_count,
-        "sent": broadcast.sent_count,
-        "delivered": broadcast.delivered_count,
-        "undelivered": broadcast.undelivered_count,
-        "failed": broadcast.failed_count,
-        "skipped": broadcast.skipped_count,
-        "cancelled": broadcast.cancelled_count,
-        "opt_outs": broadcast.opt_out_count,
-        "replies": broadcast.reply_count,
-        "segments_sent": broadcast.segments_sent,
-    }
+    return {"id": broadcast.pk, "status": broadcast.status, **broadcast.counters()}
