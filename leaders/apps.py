@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_save
 
 
 class LeadersConfig(AppConfig):
@@ -7,8 +6,6 @@ class LeadersConfig(AppConfig):
     verbose_name = "Leaders"
 
     def ready(self) -> None:
-        from leaders.models import Leader
-        from leaders.routing import leader_cache_clear
+        from leaders import routing
 
-        # A leader saved in this process is routed with its new settings at once (leaders.routing).
-        post_save.connect(leader_cache_clear, sender=Leader, dispatch_uid="leaders.leader_cache_clear")
+        routing.connect()

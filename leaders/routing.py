@@ -13,6 +13,8 @@ from __future__ import annotations
 import threading
 import time
 
+from django.db.models.signals import post_save
+
 from leaders.models import Leader
 
 LEADER_CACHE_SECONDS = 5.0  # how stale a leader's settings (suspension included) may be in a web process
@@ -44,3 +46,8 @@ def leader_cache_clear(**_signal_kwargs) -> None:
     """Forget every cached answer (a `post_save` receiver for `Leader`, and a helper for tests)."""
     with _leader_cache_lock:
         _leader_cache.clear()
+
+
+def connect() -> None:
+    """A leader saved in this process is routed with its new settings at once (LeadersConfig.ready)."""
+    post_save.connect(leader_cache_clear, sender=Leader, dispatch_uid="leaders.leader_cache_clear")

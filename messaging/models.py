@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from common.phones import PhoneField
 from members.audience import AudienceError, AudienceFilter
 from members.models import Member
+from messaging.segments import segment_info_for_template
 
 
 class SmsStatus(models.TextChoices):
@@ -258,7 +259,6 @@ class Broadcast(models.Model):
         created_by=None,
     ) -> Broadcast:
         """A draft broadcast, checked in one place: body length, its cost, the audience filter."""
-        from messaging.segments import segment_info_for_template
 
         body = body or ""
         if not body.strip():
