@@ -86,3 +86,20 @@ def server_cpu_seconds(process) -> float:
             continue
         total += times.user + times.system
     return total
+
+
+def leader_number_free(preferred: str) -> str:
+    """`preferred` when no leader of the bench database has it, else a free fictional number from the back
+    half of them: the leaders bench creates a thousand leaders from the front half, which may include the
+    number another bench prefers."""
+    from leaders.models import Leader
+    from members.demo import FICTIONAL_LINES, fictional_number
+
+    taken = set(Leader.objects.values_list("phone_number", flat=True))
+    if preferred not in {str(number) for number in taken}:
+        return preferred
+    taken_text = {str(number) for number in taken}
+    for index in range(FICTIONAL_LINES - 1, FICTIONAL_LINES // 2, -1):
+        if fictional_number(index) not in taken_text:
+            return fictional_number(index)
+    raise SystemExit("no free fictional number left for a bench leader")

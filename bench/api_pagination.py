@@ -56,6 +56,7 @@ def main() -> None:
 
     from accounts.models import User
     from api.services import api_token_create
+    from bench import leader_number_free
     from leaders.schemas import template_schema_migrate
     from leaders.services import leader_create, leader_user_create
     from members.demo import members_seed
@@ -65,7 +66,9 @@ def main() -> None:
     template_schema_migrate()
     slug = f"bench-api-{secrets.token_hex(3)}"
     leader = leader_create(
-        slug=slug, name="Bench API", phone_number=f"+1202555{secrets.randbelow(100) + 100:04d}"
+        slug=slug,
+        name="Bench API",
+        phone_number=leader_number_free(f"+1202555{secrets.randbelow(100) + 100:04d}"),
     )
     try:
         leader_user_create(

@@ -64,6 +64,7 @@ def bench_leader(members: int):
     from django.db import connection
     from django_tenants.utils import schema_context
 
+    from bench import leader_number_free
     from leaders.models import Leader
     from leaders.services import leader_create
     from members.demo import members_seed
@@ -72,7 +73,7 @@ def bench_leader(members: int):
     call_command("platform_migrate", verbosity=0)
     leader = Leader.objects.filter(slug=SLUG).first()
     if leader is None:
-        leader = leader_create(slug=SLUG, name="Broadcast Bench", phone_number=NUMBER)
+        leader = leader_create(slug=SLUG, name="Broadcast Bench", phone_number=leader_number_free(NUMBER))
     with schema_context(leader.schema_name):
         existing = Member.objects.count()
         if existing < members:

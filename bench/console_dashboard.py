@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import django_setup, time_median
+from bench import django_setup, leader_number_free, time_median
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -37,12 +37,13 @@ def main() -> None:
     from leaders.migrating import platform_migrate
     from leaders.models import Leader
     from leaders.services import leader_create
+    from members import selectors as member_selectors
     from members.demo import members_seed
     from members.models import Member
 
     platform_migrate(verbosity=0)
     leader = Leader.objects.filter(slug=SLUG).first() or leader_create(
-        slug=SLUG, name="Bench Console", phone_number=NUMBER
+        slug=SLUG, name="Bench Console", phone_number=leader_number_free(NUMBER)
     )
     with schema_context(leader.schema_name):
         existing = Member.objects.count()
@@ -60,14 +61,14 @@ def main() -> None:
         time_median("dashboard aggregates (one pass + 90-day chart + unread)", dashboard, args.runs)
 
         def page(after=None, filters=None):
-            queryset = selectors.members_filter(Member.objects.all(), filters or {})
-            return selectors.members_page(queryset, after=after)
+            queryset = member_selectors.members_filter(Member.objects.all(), filters or {})
+            return member_selectors.members_page(queryset, after=after)
 
         first = page()
         time_median("members page 1", lambda: len(page().members), args.runs)
         # A cursor deep in the list: the 500,000th newest member.
         deep_member = Member.objects.order_by("-joined_at", "-id")[min(total - 1, total // 2)]
-        deep_cursor = selectors.cursor_encode(deep_member)
+        deep_cursor = member_selectors.cursor_encode(deep_member)
         time_median(
             "members page after the middle member (keyset)", lambda: len(page(deep_cursor).members), args.runs
         )
@@ -98,20 +99,20 @@ def main() -> None:
 
         def export_count():
             count = 0
-            for _row in selectors.members_export_rows(Member.objects.all()):
+            for _row in member_selectors.members_export_rows(Member.objects.all()):
                 count += 1
             return f"{count} rows"
 
         time_median("export: every row through the server-side cursor", export_count, 1)
 
         with connection.cursor() as cursor:
-            queryset = selectors.members_filter(Member.objects.all(), {"q": "Chlo"}).order_by(
+            queryset = member_selectors.members_filter(Member.objects.all(), {"q": "Chlo"}).order_by(
                 "-joined_at", "-id"
             )[:51]
             sql, params = queryset.query.sql_with_params()
             cursor.execute("EXPLAIN " + sql, params)
             print("plan of the name search:\n  " + "\n  ".join(row[0] for row in cursor.fetchall()))
-            queryset = selectors.members_filter(Member.objects.all(), {"q": "0142"}).order_by(
+            queryset = member_selectors.members_filter(Member.objects.all(), {"q": "0142"}).order_by(
                 "-joined_at", "-id"
             )[:51]
             sql, params = queryset.query.sql_with_params()

@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import django_setup, time_median
+from bench import django_setup, leader_number_free, time_median
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -70,7 +70,7 @@ def main() -> None:
 
     platform_migrate(verbosity=0)
     leader = Leader.objects.filter(slug=SLUG).first() or leader_create(
-        slug=SLUG, name="Bench Inbox", phone_number=NUMBER
+        slug=SLUG, name="Bench Inbox", phone_number=leader_number_free(NUMBER)
     )
     with schema_context(leader.schema_name):
         members = Member.objects.count()

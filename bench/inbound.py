@@ -280,6 +280,7 @@ def prepare() -> list[str]:
     from django.db import connection
     from django_tenants.utils import schema_context
 
+    from bench import leader_number_free
     from leaders.models import Leader
     from leaders.services import leader_create
     from members.demo import FICTIONAL_LINES, fictional_number
@@ -288,7 +289,9 @@ def prepare() -> list[str]:
     call_command("platform_migrate", verbosity=0)
     leader = Leader.objects.filter(slug=BENCH_SLUG).first()
     if leader is None:
-        leader = leader_create(slug=BENCH_SLUG, name="Bench Inbound", phone_number=BENCH_NUMBER)
+        leader = leader_create(
+            slug=BENCH_SLUG, name="Bench Inbound", phone_number=leader_number_free(BENCH_NUMBER)
+        )
     if not leader.is_active:
         leader.reactivate()
     assert leader.schema_name == BENCH_SCHEMA

@@ -25,7 +25,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from pathlib import Path
 
@@ -171,46 +170,16 @@ def migrate_timed(parallel: int, env: dict[str, str] | None = None, *, full: boo
     return seconds
 
 
-PROBE_MIGRATION = """
-from django.db import migrations, models
-
-
-class Migration(migrations.Migration):
-    initial = True
-    dependencies = []
-    operations = [
-        migrations.CreateModel(
-            name="Probe",
-            fields=[
-                ("id", models.BigAutoField(primary_key=True)),
-                ("label", models.CharField(max_length=40, db_index=True)),
-            ],
-        ),
-    ]
-"""
-
-
 @contextlib.contextmanager
 def probe_installed():
     """The environment of a manage.py that has one new tenant migration; every trace removed afterwards."""
+    from tests.migration_probe import CREATE_PROBE, probe_app
+
     with tempfile.TemporaryDirectory(prefix="bench-probe-") as folder:
-        app = Path(folder) / PROBE_APP
-        (app / "migrations").mkdir(parents=True)
-        (app / "__init__.py").write_text("")
-        (app / "models.py").write_text(
-            "from django.db import models\n\n\nclass Probe(models.Model):\n"
-            "    label = models.CharField(max_length=40, db_index=True)\n"
-        )
-        (app / "migrations" / "__init__.py").write_text("")
-        (app / "migrations" / "0001_initial.py").write_text(textwrap.dedent(PROBE_MIGRATION))
-        (Path(folder) / "bench_probe_settings.py").write_text(
-            "from community.settings import *  # noqa: F403\n\n"
-            f"TENANT_APPS = [*TENANT_APPS, {PROBE_APP!r}]  # noqa: F405\n"
-            f"INSTALLED_APPS = [*INSTALLED_APPS, {PROBE_APP!r}]  # noqa: F405\n"
-        )
+        settings_module = probe_app(Path(folder), app=PROBE_APP, migrations={"0001_initial": CREATE_PROBE})
         env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "bench_probe_settings",
+            "DJANGO_SETTINGS_MODULE": settings_module,
             "PYTHONPATH": os.pathsep.join([folder, str(ROOT), os.environ.get("PYTHONPATH", "")]),
         }
         try:
@@ -244,42 +213,16 @@ def migrate_new_migration_timed(parallel: int, baseline_schemas: int) -> dict[st
 
 def probe_schemas() -> int:
     """How many schemas the probe migration reached (every leader's and the template)."""
-    from django.db import connection
+    from tests.migration_probe import probe_schemas as schemas_holding
 
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'bench_probe_probe'"
-        )
-        return cursor.fetchone()[0]
+    return schemas_holding(app=PROBE_APP)
 
 
 def probe_remove(schemas: list[str] | None = None) -> None:
-    """Remove every trace of the probe app from `schemas`, by default from every schema (also what an
-    interrupted run left behind).
+    """Every trace of the probe app from `schemas`, by default from every schema."""
+    from tests.migration_probe import probe_remove as remove
 
-    One transaction per schema: dropping a table in a thousand schemas at once would need more locks than
-    PostgreSQL's default lock table holds.
-    """
-    from django.db import connection, transaction
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT DISTINCT table_schema FROM information_schema.tables "
-            "WHERE table_name IN ('bench_probe_probe', 'django_migrations')"
-        )
-        holding = [row[0] for row in cursor.fetchall()]
-    for schema in holding if schemas is None else schemas:
-        with transaction.atomic(), connection.cursor() as cursor:
-            q = f'"{schema}"'
-            cursor.execute(f"DROP TABLE IF EXISTS {q}.bench_probe_probe")
-            cursor.execute(f"DELETE FROM {q}.django_migrations WHERE app = %s", [PROBE_APP])
-            cursor.execute(
-                f"DELETE FROM {q}.auth_permission WHERE content_type_id IN "
-                f"(SELECT id FROM {q}.django_content_type WHERE app_label = %s)",
-                [PROBE_APP],
-            )
-            cursor.execute(f"DELETE FROM {q}.django_content_type WHERE app_label = %s", [PROBE_APP])
-    connection.set_schema_to_public()
+    remove(app=PROBE_APP, schemas=schemas)
 
 
 def p50(values: list[float]) -> float:

@@ -14,36 +14,20 @@ import time
 from pathlib import Path
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 
 from leaders.migrating import leader_schemas_missing, schema_signature, signature_differences
 from leaders.models import Leader, schema_name_for
 from leaders.schemas import template_schema_name
 from leaders.services import leader_create
+from tests import migration_probe
 from tests.leaders.test_commands import test_database_url
+from tests.migration_probe import CREATE_PROBE
 from tests.phones import unique_phone
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBE_APP = "pm_probe"
 PROBE_TABLE = "pm_probe_probe"
-
-CREATE_PROBE = """
-from django.db import migrations, models
-
-
-class Migration(migrations.Migration):
-    initial = True
-    dependencies = []
-    operations = [
-        migrations.CreateModel(
-            name="Probe",
-            fields=[
-                ("id", models.BigAutoField(primary_key=True)),
-                ("label", models.CharField(max_length=40, db_index=True)),
-            ],
-        ),
-    ]
-"""
 
 SEED_PROBE = """
 from django.db import migrations
@@ -61,21 +45,7 @@ class Migration(migrations.Migration):
 
 def probe_app(folder: Path, *, migrations: dict[str, str]) -> Path:
     """The throwaway app with the given migrations, and a settings module adding it to TENANT_APPS."""
-    app = folder / PROBE_APP
-    (app / "migrations").mkdir(parents=True)
-    (app / "__init__.py").write_text("")
-    (app / "models.py").write_text(
-        "from django.db import models\n\n\nclass Probe(models.Model):\n"
-        "    label = models.CharField(max_length=40, db_index=True)\n"
-    )
-    (app / "migrations" / "__init__.py").write_text("")
-    for name, source in migrations.items():
-        (app / "migrations" / f"{name}.py").write_text(source)
-    (folder / "pm_probe_settings.py").write_text(
-        "from community.settings import *  # noqa: F403\n\n"
-        f"TENANT_APPS = [*TENANT_APPS, {PROBE_APP!r}]  # noqa: F405\n"
-        f"INSTALLED_APPS = [*INSTALLED_APPS, {PROBE_APP!r}]  # noqa: F405\n"
-    )
+    migration_probe.probe_app(folder, app=PROBE_APP, migrations=migrations)
     return folder
 
 
@@ -99,23 +69,7 @@ def platform_migrate(folder: Path | None, *args: str) -> subprocess.CompletedPro
 
 def probe_remove() -> None:
     """Every trace of the probe app, from every schema (public's migration rows and content types too)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT DISTINCT table_schema FROM information_schema.tables WHERE table_name = 'django_migrations'"
-        )
-        schemas = [row[0] for row in cursor.fetchall()]
-    for schema in schemas:
-        with transaction.atomic(), connection.cursor() as cursor:
-            q = f'"{schema}"'
-            cursor.execute(f"DROP TABLE IF EXISTS {q}.{PROBE_TABLE}")
-            cursor.execute(f"DELETE FROM {q}.django_migrations WHERE app = %s", [PROBE_APP])
-            cursor.execute(
-                f"DELETE FROM {q}.auth_permission WHERE content_type_id IN "
-                f"(SELECT id FROM {q}.django_content_type WHERE app_label = %s)",
-                [PROBE_APP],
-            )
-            cursor.execute(f"DELETE FROM {q}.django_content_type WHERE app_label = %s", [PROBE_APP])
-    connection.set_schema_to_public()
+    migration_probe.probe_remove(app=PROBE_APP)
 
 
 def leader_schemas() -> list[str]:
