@@ -10,7 +10,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from console.members.forms import DATE_INPUT, GENDER_CHOICES, LANGUAGE_CHOICES
+from console.members.forms import DATE_INPUT, GENDER_CHOICES, LANGUAGE_CHOICES, audience_ranges_check
 from members.services import tags_parse
 from messaging.models import Broadcast
 from places.gazetteer import resolve_city
@@ -129,12 +129,7 @@ class BroadcastForm(forms.Form):
         if any(len(code) != 2 or not code.isalpha() for code in countries):
             self.add_error("countries", _("Use two-letter country codes, like CA."))
         cleaned["country_codes"] = countries
-        low, high = cleaned.get("age_min"), cleaned.get("age_max")
-        if low is not None and high is not None and low > high:
-            self.add_error("age_max", _("The highest age is below the lowest."))
-        after, before = cleaned.get("joined_after"), cleaned.get("joined_before")
-        if after and before and after > before:
-            self.add_error("joined_before", _("This date is before the first one."))
+        audience_ranges_check(self, cleaned)
         cleaned["send_at_utc"] = None
         if cleaned.get("when") == "later":
             send_at = cleaned.get("send_at")

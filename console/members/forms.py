@@ -28,6 +28,16 @@ def _blank(choices) -> list:
     return [("", _("Any"))] + list(choices)
 
 
+def audience_ranges_check(form: forms.Form, cleaned: dict) -> None:
+    """The age and join-date ranges of an audience filter, the same on the members page and a broadcast."""
+    low, high = cleaned.get("age_min"), cleaned.get("age_max")
+    if low is not None and high is not None and low > high:
+        form.add_error("age_max", _("The highest age is below the lowest."))
+    after, before = cleaned.get("joined_after"), cleaned.get("joined_before")
+    if after and before and after > before:
+        form.add_error("joined_before", _("This date is before the first one."))
+
+
 class MembersFilterForm(forms.Form):
     """The members page's search and filters, read from the query string."""
 
@@ -62,12 +72,7 @@ class MembersFilterForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        low, high = cleaned.get("age_min"), cleaned.get("age_max")
-        if low is not None and high is not None and low > high:
-            self.add_error("age_max", _("The highest age is below the lowest."))
-        after, before = cleaned.get("joined_after"), cleaned.get("joined_before")
-        if after and before and after > before:
-            self.add_error("joined_before", _("This date is before the first one."))
+        audience_ranges_check(self, cleaned)
         city = (cleaned.get("city") or "").strip()
         if cleaned.get("near_km") and not city:
             self.add_error("city", _("Which city?"))
