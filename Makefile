@@ -13,13 +13,13 @@ $(INSTALLED): requirements.txt
 	@touch $@
 
 run: $(INSTALLED)
-	$(PY) manage.py run_platform
+	DEBUG=true $(PY) manage.py run_platform
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
-	$(PY) manage.py makemigrations --check --dry-run
+	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
 
 # Browser tests drive Debian's chromium (never a downloaded browser); install it when missing.
 browser:
@@ -29,7 +29,7 @@ browser:
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 
 test: $(INSTALLED) lint browser
-	$(PY) -m pytest
+	DEBUG=true $(PY) -m pytest
 
 # The inbound benchmark's load generator is Debian's wrk (C: it leaves the cores to the server measured).
 bench: $(INSTALLED)
@@ -37,7 +37,7 @@ bench: $(INSTALLED)
 		echo "installing Debian's wrk for the inbound benchmark"; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends wrk >/dev/null; }
-	$(PY) -m bench
+	DEBUG=true $(PY) -m bench
 
 clean-data:
 	rm -rf .data

@@ -103,3 +103,12 @@ def leader_number_free(preferred: str) -> str:
         if fictional_number(index) not in taken_text:
             return fictional_number(index)
     raise SystemExit("no free fictional number left for a bench leader")
+
+
+# A bench server runs the production settings (DEBUG off), over plain HTTP on loopback where a deployment
+# has TLS in front, and mails nothing.
+PRODUCTION_ON_LOOPBACK = {
+    "DEBUG": "0",
+    "SECURE_SSL_REDIRECT": "0",
+    "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+}

@@ -313,11 +313,13 @@ def _free_port() -> int:
 def gunicorn_start(*, port: int, auth_token: str, workers: int, worker_class: str, threads: int):
     from django.conf import settings
 
+    from bench import PRODUCTION_ON_LOOPBACK
+
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "community.settings",
         "DATABASE_URL": database_url(),
-        "DEBUG": "0",
+        **PRODUCTION_ON_LOOPBACK,
         "SECRET_KEY": settings.SECRET_KEY if not settings.DEBUG else secrets.token_urlsafe(32),
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "TWILIO_ACCOUNT_SID": BENCH_ACCOUNT_SID,

@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import server_cpu_seconds  # noqa: E402 - after the path
+from bench import PRODUCTION_ON_LOOPBACK, server_cpu_seconds  # noqa: E402 - after the path
 
 TARGET_P50_MS = 20.0
 
@@ -94,7 +94,11 @@ def main(argv: list[str] | None = None) -> None:
 
     host, path = _setup()
     port = _free_port()
-    env = {**os.environ, "DEBUG": "0", "SECRET_KEY": os.environ.get("SECRET_KEY") or "bench-only-secret-key"}
+    env = {
+        **os.environ,
+        **PRODUCTION_ON_LOOPBACK,
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or "bench-only-secret-key",
+    }
     server = subprocess.Popen(
         [
             sys.executable,

@@ -33,10 +33,15 @@ def env_int(name: str, default: int) -> int:
         raise
 
 
-DEBUG = env_bool("DEBUG", True)
-SECRET_KEY = env_str("SECRET_KEY") or ("dev-insecure-secret-key-change-me" if DEBUG else "")
+# Production unless development is asked for (`DEBUG=true`, which `make run` and `make test` set): a
+# deployment that forgets a setting fails closed.
+DEBUG = env_bool("DEBUG", False)
+DEVELOPMENT_SECRET_KEY = "dev-insecure-secret-key-change-me"  # noqa: S105 - public: refused in production
+SECRET_KEY = env_str("SECRET_KEY") or (DEVELOPMENT_SECRET_KEY if DEBUG else "")
 if not SECRET_KEY:
-    fail("SECRET_KEY must be set when DEBUG is off")
+    fail("SECRET_KEY must be set: this is production unless DEBUG=true (see README, Configuration)")
+if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
+    fail("SECRET_KEY is the public development key: set a secret one for production")
 
 # Leaders live at <slug>.<PLATFORM_DOMAIN>; the platform itself (staff admin, webhooks) at PLATFORM_DOMAIN.
 PLATFORM_DOMAIN = env_str("PLATFORM_DOMAIN", "localhost").lower()
@@ -188,8 +193,26 @@ LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # a reset link works for a day
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Mail (password resets, invitations): printed to the terminal in development; in production through SMTP
+# configured by the environment, and never to standard output, where reset links would land in logs.
+_CONSOLE_MAIL = "django.core.mail.backends.console.EmailBackend"
+_SMTP_MAIL = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", _CONSOLE_MAIL if DEBUG else _SMTP_MAIL)
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", EMAIL_PORT == 587)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", EMAIL_PORT == 465)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"community@{PLATFORM_DOMAIN}")
+if not DEBUG:
+    if EMAIL_BACKEND in (_CONSOLE_MAIL, "django.core.mail.backends.filebased.EmailBackend"):
+        fail("EMAIL_BACKEND prints or files mail, reset links included: use SMTP in production")
+    if EMAIL_BACKEND == _SMTP_MAIL and not EMAIL_HOST:
+        fail("EMAIL_HOST must be set in production (password resets and invitations are mailed)")
+    if EMAIL_USE_TLS and EMAIL_USE_SSL:
+        fail("EMAIL_USE_TLS and EMAIL_USE_SSL are exclusive: choose one")
 
 PHONENUMBER_DEFAULT_REGION = None
 PHONENUMBER_DB_FORMAT = "E164"
@@ -266,6 +289,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "MemberStatusEnum": "members.models.Member.Status",
+        "MemberGenderEnum": "members.models.Member.Gender",
         "ConversationStatusEnum": "messaging.models.Conversation.Status",
         "MessageStatusEnum": "messaging.models.SmsStatus",
         "WebhookDeliveryStatusEnum": "api.models.WebhookDelivery.Status",
@@ -285,5 +309,19 @@ LOGGING = {
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 if not DEBUG:
+    # HTTPS only, as `manage.py check --deploy` asks. Leaders live on subdomains of PLATFORM_DOMAIN, all
+    # served by this platform over HTTPS (a wildcard certificate), so HSTS covers them too.
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+# Behind a reverse proxy that ends TLS, Django sees plain HTTP: name the header the proxy sets, and only
+# when the proxy always sets it (overwriting what a client sent), e.g. "X-Forwarded-Proto: https".
+_proxy_ssl_header = env_str("SECURE_PROXY_SSL_HEADER")
+if _proxy_ssl_header:
+    _header, _, _value = _proxy_ssl_header.partition(":")
+    if not _header.strip() or not _value.strip():
+        fail(f"SECURE_PROXY_SSL_HEADER must look like 'X-Forwarded-Proto: https', not {_proxy_ssl_header!r}")
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _header.strip().upper().replace("-", "_"), _value.strip())
