@@ -174,6 +174,22 @@ def test_malformed_or_unexpected_json_is_a_400_in_json(owner_api, raw):
     assert response.json()["error"]["code"] in ("malformed_request", "invalid")
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "[" * 100_000 + "]" * 100_000,
+        '{"a": ' * 5_000 + "1" + "}" * 5_000,
+        '{"phone": ' + "[" * 3_000 + "]" * 3_000 + "}",
+    ],
+    ids=["arrays", "objects", "inside-a-field"],
+)
+def test_deeply_nested_json_is_a_400_not_a_crash(owner_api, raw):
+    response = owner_api.post("/api/v1/members/", raw=raw)
+    assert response.status_code == 400, response.content[:300]
+    error = response.json()["error"]
+    assert error["code"] == "malformed_request" and "nested" in error["message"]
+
+
 def test_a_form_encoded_body_is_a_415(owner_api):
     response = owner_api.post(
         "/api/v1/members/", raw="phone=%2B12025550142", content_type="application/x-www-form-urlencoded"
