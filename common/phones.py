@@ -37,6 +37,10 @@ def phone_parse(text: str, *, country: str | None = None) -> tuple[str, str | No
         raise PhoneError("Enter a phone number.")
     if len(text) > MAX_INPUT_LENGTH:
         raise PhoneError("This is too long to be a phone number.")
+    if any(character.isalpha() for character in text):
+        # phonenumbers reads letters as a keypad's digits (+1 202 CALL NOW): a typo or a vanity number
+        # would become someone else's number.
+        raise PhoneError("A phone number has no letters: write its digits.")
     region = country.upper() if country else None
     if not text.startswith("+") and not region:
         raise PhoneError("Write the number in E.164 (+12025550142), or give its `country` (US, CA…).")

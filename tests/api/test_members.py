@@ -73,6 +73,8 @@ def test_the_city_resolves_to_a_place_with_region_and_time_zone(owner_api):
         ({"phone": "not a phone at all"}, "phone"),
         ({"phone": 12025550142}, "phone"),
         ({"phone": ["+12025550142"]}, "phone"),
+        ({"phone": "+1 202 CALL NOW"}, "phone"),  # a vanity number is not converted: letters are refused
+        ({"phone": "+1202555O142"}, "phone"),  # the letter O for a zero
         ({"birth_date": "2030-01-01"}, "birth_date"),
         (
             {"birth_date": (timezone.localdate() - datetime.timedelta(days=365 * 10)).isoformat()},
