@@ -206,6 +206,9 @@ def test_a_form_encoded_body_is_a_415(owner_api):
         "/api/",
         "/api/v1/members/abc/",
         "/api/v1/members/99999999999999999999999999/",
+        "/api/v1/members%0A/",  # an encoded newline: the catch-all must match it too
+        "/api/v1/%0D%0Amembers/",
+        "/api/%0A",
     ],
 )
 def test_unknown_api_paths_are_a_json_404(owner_api, path):
