@@ -4,7 +4,9 @@ members (an OFFSET would read and discard every row before the page)."""
 from __future__ import annotations
 
 import datetime
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from django.core import signing
 from django.utils.dateparse import parse_datetime
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound
@@ -31,6 +33,14 @@ def _is_datetime(value: str) -> bool:
     return isinstance(parsed, datetime.datetime)
 
 
+class _WithCursor:
+    """The request as DRF's decode_cursor reads it (its query parameters), with the cursor unsigned."""
+
+    def __init__(self, request, name: str, value: str):
+        self.query_params = request.query_params.copy()
+        self.query_params[name] = value
+
+
 class ApiCursorPagination(pagination.CursorPagination):
     page_size = 50
     page_size_query_param = "limit"
@@ -40,9 +50,29 @@ class ApiCursorPagination(pagination.CursorPagination):
     # else is a 400, never a database error.
     position_check = staticmethod(_is_id)
 
+    # Cursors are signed, per pagination class: an edited cursor (another position, another ordering, one
+    # from another list) is refused as a whole, not read as a valid position somewhere else.
+    def _signer(self) -> signing.Signer:
+        return signing.Signer(salt=f"api.cursor.{type(self).__name__}")
+
+    def encode_cursor(self, cursor) -> str:
+        url = urlsplit(super().encode_cursor(cursor))
+        query = [
+            (name, self._signer().sign(value) if name == self.cursor_query_param else value)
+            for name, value in parse_qsl(url.query, keep_blank_values=True)
+        ]
+        return urlunsplit(url._replace(query=urlencode(query)))
+
     def decode_cursor(self, request):
+        signed = request.query_params.get(self.cursor_query_param)
+        if signed is None:
+            return None
         try:
-            cursor = super().decode_cursor(request)
+            unsigned = self._signer().unsign(signed)
+        except signing.BadSignature:
+            raise InvalidCursor() from None
+        try:
+            cursor = super().decode_cursor(_WithCursor(request, self.cursor_query_param, unsigned))
         except NotFound:
             raise InvalidCursor() from None
         if cursor is not None and cursor.position is not None and not self.position_check(cursor.position):

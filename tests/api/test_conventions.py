@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime
 import uuid
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.utils import timezone
@@ -87,6 +88,26 @@ def test_a_tampered_cursor_is_a_400(owner_api, cursor):
     response = owner_api.get("/api/v1/members/", {"cursor": cursor})
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_cursor"
+
+
+def test_an_edited_cursor_is_refused_even_when_it_points_somewhere_valid(world, owner_api):
+    tag = f"sign{uuid.uuid4().hex[:12]}"
+    with schema_context(world.alice.schema_name):
+        ids = sorted(_members_bulk(6, tag=tag))
+    page = owner_api.get("/api/v1/members/", {"tags": tag, "limit": 2}).json()
+    cursor = parse_qs(urlsplit(page["next"]).query)["cursor"][0]
+    assert owner_api.get("/api/v1/members/", {"tags": tag, "limit": 2, "cursor": cursor}).status_code == 200
+    value, signature = cursor.rsplit(":", 1)
+    moved = base64.b64decode(value).decode().replace(f"p={ids[1]}", f"p={ids[3]}")
+    assert moved != base64.b64decode(value).decode()
+    for edited in (f"{_cursor(moved)}:{signature}", _cursor(moved), f"{value}:{signature[:-2]}xy"):
+        response = owner_api.get("/api/v1/members/", {"tags": tag, "limit": 2, "cursor": edited})
+        assert response.status_code == 400, edited
+        assert response.json()["error"]["code"] == "invalid_cursor"
+    # A members cursor is no cursor of another list.
+    assert (
+        owner_api.get("/api/v1/broadcasts/", {"cursor": cursor}).json()["error"]["code"] == "invalid_cursor"
+    )
 
 
 def test_a_tampered_conversation_cursor_is_a_400(owner_api):
