@@ -91,10 +91,17 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     import requests
+    from django.conf import settings
 
     host, path = _setup()
     port = _free_port()
-    env = {**os.environ, "DEBUG": "0", "SECRET_KEY": os.environ.get("SECRET_KEY") or "bench-only-secret-key"}
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or "bench-only-secret-key",
+        # The ledger's key the setup hashed with: the server must read the same ledger.
+        "CONSENT_HASH_KEY": settings.CONSENT_HASH_KEY,
+    }
     server = subprocess.Popen(
         [
             sys.executable,

@@ -23,8 +23,11 @@ from members.models import KEYWORD_ANSWER, REFUSED_PHONE_OPTED_OUT, ConsentRecor
 
 def phone_hash(phone: str) -> str:
     """A keyed hash of a phone number: lets the consent ledger outlive an erased member without storing
-    the number, and cannot be reversed by hashing every possible number without the secret key."""
-    return hmac.new(settings.SECRET_KEY.encode(), phone.encode(), hashlib.sha256).hexdigest()
+    the number, and cannot be reversed by hashing every possible number without the key.
+
+    The key is the ledger's own, settings.CONSENT_HASH_KEY, never SECRET_KEY: rotating SECRET_KEY must not
+    forget the opt-outs of phones that are no member (recorded by this hash alone). It never changes."""
+    return hmac.new(settings.CONSENT_HASH_KEY.encode(), phone.encode(), hashlib.sha256).hexdigest()
 
 
 def consent_record(
