@@ -107,6 +107,25 @@ class MemberSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class MemberUpsertedSerializer(MemberSerializer):
+    """The answer to `POST members/`: the member, and whether the phone's opt-out kept them opted out."""
+
+    kept_opted_out = serializers.SerializerMethodField(
+        help_text=(
+            "True when this phone asked to stop (STOP, the carrier, an opt-out or an erasure) and never asked "
+            "to start again: the member is opted out (`status`), whatever consent was sent, and that consent "
+            "was not recorded. Only the phone can opt back in, by texting START."
+        )
+    )
+
+    class Meta(MemberSerializer.Meta):
+        fields = [*MemberSerializer.Meta.fields, "kept_opted_out"]
+        read_only_fields = fields
+
+    def get_kept_opted_out(self, member: Member) -> bool:
+        return bool(self.context.get("kept_opted_out"))
+
+
 class MemberFieldsMixin(serializers.Serializer):
     """The fields a client may set on a member, all optional."""
 
