@@ -1,7 +1,15 @@
 """A phone's opt-out is final whatever the path (issue 12): which ledger rows speak for a phone
-(members.consent.phones_opt_out_standing), seeding, and the ledger's own key, which SECRET_KEY is not."""
+(members.consent.phones_opt_out_standing), keeping members opted out (members_opt_out_keep), and seeding."""
 
 from __future__ import annotations
+
+import datetime
+import io
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from django_tenants.utils import schema_context
 
 from members.consent import (
     consent_record,
@@ -12,7 +20,9 @@ from members.consent import (
     phone_opt_out_standing,
     phones_opt_out_standing,
 )
+from members.demo import fictional_number
 from members.models import ConsentRecord, Member
+from tests.messaging.webhooks import text, twiml_messages
 from tests.phones import unique_phone
 
 OPT_IN, OPT_OUT = ConsentRecord.Kind.OPT_IN, ConsentRecord.Kind.OPT_OUT
@@ -84,3 +94,26 @@ def test_keeping_a_saved_member_opted_out_writes_their_status(alice_schema):
     assert members_opt_out_keep([member]) == [member]  # kept again, nothing more to write
     assert member_opt_in(member=member, source=Source.SMS_KEYWORD, detail="START")
     assert members_opt_out_keep([member]) == []
+
+
+# --- seeding ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_seeding_adds_a_demo_number_that_texted_stop_opted_out(client, world):
+    """Demo numbers are fictional, but the phone simulator plays them: one that texted STOP before seed_demo
+    reached it is seeded opted out (and so never in an audience)."""
+    with schema_context(world.alice.schema_name):
+        first = Member.objects.count()
+    stopped, seeded = fictional_number(first + 3), fictional_number(first + 4)
+    assert stopped != str(world.alice.phone_number)
+    assert twiml_messages(text(client, world.alice, stopped, "STOP"))
+
+    call_command("seed_demo", "--leader", "alice", "--members", "8", stdout=io.StringIO())
+
+    with schema_context(world.alice.schema_name):
+        member = Member.objects.get(phone=stopped)
+        assert member.status == Member.Status.OPTED_OUT
+        assert timezone.now() - member.opted_out_at < datetime.timedelta(minutes=5)
+        assert not Member.objects.reachable().filter(phone=stopped).exists()
+        assert Member.objects.filter(phone=seeded).exists()
