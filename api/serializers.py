@@ -66,7 +66,7 @@ class TagListField(serializers.ListField):
         return _tags_normalize(super().to_internal_value(data))
 
 
-@extend_schema_field({"type": "string", "enum": ["", *Member.Gender.values]})
+@extend_schema_field(serializers.ChoiceField(choices=Member.Gender.choices, allow_blank=True))
 class GenderField(serializers.CharField):
     """Blank when the member did not say."""
 
@@ -105,6 +105,25 @@ class MemberSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+
+class MemberUpsertedSerializer(MemberSerializer):
+    """The answer to `POST members/`: the member, and whether the phone's opt-out kept them opted out."""
+
+    kept_opted_out = serializers.SerializerMethodField(
+        help_text=(
+            "True when this phone asked to stop (STOP, the carrier, an opt-out or an erasure) and never asked "
+            "to start again: the member is opted out (`status`), whatever consent was sent, and that consent "
+            "was not recorded. Only the phone can opt back in, by texting START."
+        )
+    )
+
+    class Meta(MemberSerializer.Meta):
+        fields = [*MemberSerializer.Meta.fields, "kept_opted_out"]
+        read_only_fields = fields
+
+    def get_kept_opted_out(self, member: Member) -> bool:
+        return bool(self.context.get("kept_opted_out"))
 
 
 class MemberFieldsMixin(serializers.Serializer):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import secrets
 from typing import Any
@@ -15,7 +16,7 @@ from api.webhooks import webhook_secret_new, webhook_url_check
 from common import events
 from leaders.models import Leader
 from members.audience import audience_count
-from members.consent import consent_record, member_opt_out
+from members.consent import consent_record, member_opt_out, members_opt_out_keep
 from members.models import ConsentRecord, Member
 from messaging.broadcasts.compose import broadcast_create, broadcast_send
 from places.gazetteer import resolve_city
@@ -66,12 +67,23 @@ def _place_apply(member: Member, city: str, *, country: str | None) -> None:
     member.place_set(resolve_city(city, country=country) if city else None)
 
 
+@dataclasses.dataclass(frozen=True)
+class MemberUpserted:
+    member: Member
+    created: bool
+    # The phone asked to stop and never asked to start again (members.consent.members_opt_out_keep): the
+    # member is opted out, and the consent the client sent was not recorded.
+    kept_opted_out: bool
+
+
 @transaction.atomic
-def member_upsert(*, leader, data: dict[str, Any], token: ApiToken) -> tuple[Member, bool]:
+def member_upsert(*, leader, data: dict[str, Any], token: ApiToken) -> MemberUpserted:
     """Create the member with this phone (and their consent in the ledger), or update the existing one.
 
-    `data` is validated (MemberCreateSerializer). Returns (member, created). An opted-out member stays opted
-    out: only the member can opt back in, by texting START.
+    `data` is validated (MemberCreateSerializer). A phone that opted out stays opted out, member or not yet
+    (STOP before joining, an erased member's phone): the member is created or kept opted out and the
+    consent sent is not recorded. Only the phone can opt back in, by texting START (or signing up through a
+    link texted to it after it did).
     """
     phone = data["phone"]
     consent = data["consent"]
@@ -88,6 +100,7 @@ def member_upsert(*, leader, data: dict[str, Any], token: ApiToken) -> tuple[Mem
         _place_apply(member, data["city"], country=data.get("phone_country"))
     if data.get("tags"):
         member.tags = list(dict.fromkeys([*member.tags, *data["tags"]]))
+    kept_opted_out = bool(members_opt_out_keep([member]))
     if created:
         try:
             with transaction.atomic():
@@ -95,6 +108,7 @@ def member_upsert(*, leader, data: dict[str, Any], token: ApiToken) -> tuple[Mem
         except IntegrityError:
             # Another request created this phone a moment ago: update that member instead.
             return member_upsert(leader=leader, data=data, token=token)
+    if created and not kept_opted_out:
         consent_record(
             member=member,
             phone=phone,
@@ -104,17 +118,19 @@ def member_upsert(*, leader, data: dict[str, Any], token: ApiToken) -> tuple[Mem
             ip_address=consent.get("ip_address"),
             detail=f"API token {token.display_prefix}… {consent.get('detail', '')}".strip()[:200],
         )
+    if created:
         Leader.count_members_joined(leader.pk)
     else:
         member.save()
     events.emit(events.MEMBER_SAVED, member=member, created=created)
-    return member, created
+    return MemberUpserted(member=member, created=created, kept_opted_out=kept_opted_out)
 
 
 @transaction.atomic
 def member_update(*, member: Member, data: dict[str, Any], token: ApiToken) -> Member:
     """Change a member's fields and tags (validated by MemberUpdateSerializer); `status: opted_out` opts out."""
     member = Member.objects.select_for_update().get(pk=member.pk)
+    members_opt_out_keep([member])
     changed = False
     for field in WRITABLE_FIELDS:
         if field in data and getattr(member, field) != data[field]:

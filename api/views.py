@@ -40,6 +40,7 @@ from api.serializers import (
     MemberCreateSerializer,
     MemberSerializer,
     MemberUpdateSerializer,
+    MemberUpsertedSerializer,
     MessageSerializer,
     ReplySerializer,
     WebhookDeliverySerializer,
@@ -149,18 +150,19 @@ class MemberListView(ApiListView):
         operation_id="members_create",
         summary="Create a member, or update the member with this phone",
         request=MemberCreateSerializer,
-        responses={201: MemberSerializer, 200: MemberSerializer},
+        responses={201: MemberUpsertedSerializer, 200: MemberUpsertedSerializer},
         parameters=[IDEMPOTENCY_PARAMETER],
     )
     @idempotent
     def post(self, request: Request) -> Response:
         serializer = MemberCreateSerializer(data=request.data, context={"leader": self.leader})
         serializer.is_valid(raise_exception=True)
-        member, created = member_upsert(
-            leader=self.leader, data=serializer.validated_data, token=request.auth
-        )
+        upserted = member_upsert(leader=self.leader, data=serializer.validated_data, token=request.auth)
         return Response(
-            MemberSerializer(member).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+            MemberUpsertedSerializer(
+                upserted.member, context={"kept_opted_out": upserted.kept_opted_out}
+            ).data,
+            status=status.HTTP_201_CREATED if upserted.created else status.HTTP_200_OK,
         )
 
 

@@ -321,6 +321,7 @@ def gunicorn_start(*, port: int, auth_token: str, workers: int, worker_class: st
         "DATABASE_URL": database_url(),
         **PRODUCTION_ON_LOOPBACK,
         "SECRET_KEY": settings.SECRET_KEY if not settings.DEBUG else secrets.token_urlsafe(32),
+        "CONSENT_HASH_KEY": settings.CONSENT_HASH_KEY,  # the ledger the server reads is this process's
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "TWILIO_ACCOUNT_SID": BENCH_ACCOUNT_SID,
         "TWILIO_AUTH_TOKEN": auth_token,

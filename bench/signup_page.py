@@ -91,6 +91,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     import requests
+    from django.conf import settings
 
     host, path = _setup()
     port = _free_port()
@@ -98,6 +99,8 @@ def main(argv: list[str] | None = None) -> None:
         **os.environ,
         **PRODUCTION_ON_LOOPBACK,
         "SECRET_KEY": os.environ.get("SECRET_KEY") or "bench-only-secret-key",
+        # The ledger's key the setup hashed with: the server must read the same ledger.
+        "CONSENT_HASH_KEY": settings.CONSENT_HASH_KEY,
     }
     server = subprocess.Popen(
         [

@@ -64,6 +64,17 @@ TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL", "https://api.twilio.com").r
 
 REDIS_URL = env_str("REDIS_URL")
 
+# The consent ledger's own key for its keyed phone hashes (members.consent.phone_hash): a STOP from a phone
+# that is no member is recorded by that hash alone, so changing this key forgets every such opt-out. It is
+# not SECRET_KEY, which may be rotated; it never changes. Required when DEBUG is off; a deployment that ran
+# before it existed sets it to the SECRET_KEY it had (docs/architecture.md, "The consent ledger's key").
+# The development default is the development SECRET_KEY's, so a development database keeps its ledger.
+CONSENT_HASH_KEY = env_str("CONSENT_HASH_KEY") or (DEVELOPMENT_SECRET_KEY if DEBUG else "")
+if not CONSENT_HASH_KEY:
+    fail("CONSENT_HASH_KEY must be set when DEBUG is off (upgrading: set it to your current SECRET_KEY)")
+if not DEBUG and CONSENT_HASH_KEY == DEVELOPMENT_SECRET_KEY:
+    fail("CONSENT_HASH_KEY is the public development key: set a secret one for production")
+
 # --- database -------------------------------------------------------------------------------------------
 EMBEDDED_DATABASE_DIR = Path(env_str("EMBEDDED_DATABASE_DIR") or BASE_DIR / ".data" / "postgres")
 try:

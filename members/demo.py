@@ -16,7 +16,8 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from common.phones import phone_normalize
-from members.models import Member
+from members.consent import phones_opt_out_standing
+from members.models import ConsentRecord, Member
 from places.gazetteer import Place, resolve_city
 
 AREA_CODES = sorted(npa for npa in range(200, 1000) if phone_normalize(f"+1{npa}5550142"))
@@ -176,7 +177,9 @@ def members_seed(*, count: int, start_index: int = 0, seed: int = 2026, batch: i
     """COPY `count` synthetic members into the current schema; returns how many were written.
 
     Run inside the leader's schema_context. Phone numbers continue from start_index, so calling it again
-    with start_index = the number already seeded adds members without collisions.
+    with start_index = the number already seeded adds members without collisions. A number whose opt-out
+    stands in the leader's consent ledger (someone played it in the phone simulator and texted STOP) is
+    seeded opted out, as every path that creates members does (members.consent.members_opt_out_keep).
     """
     rng = random.Random(seed + start_index)
     # Every generated value is free of tabs, newlines and backslashes, so rows are joined without
@@ -196,6 +199,7 @@ def members_seed(*, count: int, start_index: int = 0, seed: int = 2026, batch: i
     table = connection.ops.quote_name("signup_member")
     columns = ", ".join(COLUMNS)
     written = 0
+    stopped = _opt_outs_standing(start_index, count)
     with transaction.atomic():
         # A large load builds the secondary indexes once at the end, several times faster than
         # maintaining nine indexes row by row; the unique phone index stays, so collisions still fail.
@@ -222,8 +226,11 @@ def members_seed(*, count: int, start_index: int = 0, seed: int = 2026, batch: i
                         f"{_ascii(first)}.{_ascii(last)}.{index}@example.org" if rng.random() < 0.85 else ""
                     )
                     opted_out_at = (joined + datetime.timedelta(days=rng.randint(1, 60))).isoformat()
+                    phone = fictional_number(index)
+                    if phone in stopped:
+                        opted_out, opted_out_at = True, stopped[phone].isoformat()
                     lines.append(
-                        f"{fictional_number(index)}\t{first}\t{last}\t{gender}\t{birth.isoformat()}\t{email}\t"
+                        f"{phone}\t{first}\t{last}\t{gender}\t{birth.isoformat()}\t{email}\t"
                         f"{rng.choice(languages)}\t{city_columns}\t{{{','.join(rng.choice(tag_choices))}}}\t"
                         f"{'opted_out' if opted_out else 'subscribed'}\t{opted_out_at if opted_out else NULL}\t"
                         f"{joined.isoformat()}\t{now_text}\n"
@@ -240,6 +247,16 @@ def members_seed(*, count: int, start_index: int = 0, seed: int = 2026, batch: i
 
 
 NULL = "\\N"
+
+
+def _opt_outs_standing(start_index: int, count: int) -> dict:
+    """The numbers about to be seeded whose opt-out stands in this schema's ledger (none in a new demo
+    leader's: then no number is hashed)."""
+    if not ConsentRecord.objects.filter(kind=ConsentRecord.Kind.OPT_OUT).exists():
+        return {}
+    return phones_opt_out_standing(
+        fictional_number(index) for index in range(start_index, start_index + count)
+    )
 
 
 def _ascii(name: str) -> str:

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from common.phones import phone_country, phone_normalize
 from leaders.models import Leader
-from members.consent import consent_records_opt_in
+from members.consent import consent_records_opt_in, members_opt_out_keep
 from members.models import ConsentRecord, Member
 from members.services import MAX_TAGS, tags_parse
 from places.gazetteer import resolve_city
@@ -50,6 +50,8 @@ class ImportReport:
     rows: int = 0
     created: int = 0
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (line, why): already members
+    # (line, why): added opted out, because the phone asked to stop and never asked to start again
+    kept_opted_out: list[tuple[int, str]] = field(default_factory=list)
     errors: list[tuple[int, str]] = field(default_factory=list)  # (line, what is wrong); line 0: the file
 
     @property
@@ -94,7 +96,9 @@ def members_import(
     Each row is checked (phone normalised to E.164 with `default_country`, duplicates in the file, email,
     gender, birth date, language, the leader's accepted countries); numbers that are already members are
     skipped and reported. New members get a consent ledger row (source import) carrying the description
-    of how they consented. Rows are written with bulk_create in batches inside one transaction.
+    of how they consented, except those whose phone asked to stop and never asked to start again: they are
+    added opted out, without that row, and reported (`kept_opted_out`). Rows are written with bulk_create
+    in batches inside one transaction.
     """
     report = ImportReport()
     consent_description = (consent_description or "").strip()
@@ -210,12 +214,24 @@ def members_import(
             report.skipped.append((first_line_of[member.phone], _("already a member: kept as is")))
         else:
             new_members.append(member)
+    # A phone that texted STOP (or was opted out, or erased) and never texted a start word stays opted out:
+    # added, but opted out, with no opt-in recorded over its own word.
+    kept = members_opt_out_keep(new_members)
+    for member in kept:
+        report.kept_opted_out.append(
+            (
+                first_line_of[member.phone],
+                _("this phone asked to stop getting texts: added opted out, until it texts START"),
+            )
+        )
+    report.kept_opted_out.sort()
 
     detail = (getattr(upload, "name", "") or "import")[:200]
     try:
         _import_write(
             leader=leader,
             members=new_members,
+            opted_in=[member for member in new_members if member.is_subscribed],
             consent_description=consent_description,
             detail=detail,
             now=now,
@@ -226,14 +242,16 @@ def members_import(
             (0, _("Someone in the file joined while it was being imported. Import it again."))
         )
         report.skipped.clear()
+        report.kept_opted_out.clear()
         return report
     report.created = len(new_members)
     logger.info(
-        "import into %s by user %s: %d rows, %d created, %d skipped",
+        "import into %s by user %s: %d rows, %d created (%d kept opted out), %d skipped",
         leader.slug,
         getattr(imported_by, "pk", None),
         report.rows,
         report.created,
+        len(report.kept_opted_out),
         len(report.skipped),
     )
     return report
@@ -241,12 +259,21 @@ def members_import(
 
 @transaction.atomic
 def _import_write(
-    *, leader: Leader, members: list[Member], consent_description: str, detail: str, now
+    *,
+    leader: Leader,
+    members: list[Member],
+    opted_in: list[Member],
+    consent_description: str,
+    detail: str,
+    now,
 ) -> None:
+    """Write the new members; an opt-in in the ledger for those in `opted_in` (the others' phones opted
+    out: members_opt_out_keep)."""
     for start in range(0, len(members), IMPORT_BATCH):
-        batch = Member.objects.bulk_create(members[start : start + IMPORT_BATCH])
+        Member.objects.bulk_create(members[start : start + IMPORT_BATCH])
+    for start in range(0, len(opted_in), IMPORT_BATCH):
         consent_records_opt_in(
-            members=batch,
+            members=opted_in[start : start + IMPORT_BATCH],
             source=ConsentRecord.Source.IMPORT,
             text=consent_description,
             detail=detail,

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common import events
-from members.consent import member_opt_out
+from members.consent import member_opt_out, members_opt_out_keep
 from members.models import Member
 
 MAX_TAGS = 20
@@ -25,9 +25,13 @@ def tags_parse(text: str) -> list[str]:
     return list(seen)
 
 
+@transaction.atomic
 def member_tags_set(*, member: Member, tags: list[str]) -> Member:
+    """The console's edit of a member. Like every path that updates a member, it keeps the member opted
+    out when their phone's opt-out stands (members.consent.members_opt_out_keep)."""
     if len(tags) > MAX_TAGS:
         raise ValidationError(_("A member has at most %(count)d tags.") % {"count": MAX_TAGS})
+    members_opt_out_keep([member])
     member.tags = tags
     member.save(update_fields=["tags", "updated_at"])
     return member

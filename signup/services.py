@@ -13,7 +13,7 @@ from django.utils import timezone
 from common import events
 from leaders.models import Leader
 from leaders.services import leader_primary_url
-from members.consent import consent_record
+from members.consent import consent_record, phone_opt_out_standing, text_refusal
 from members.models import ConsentRecord, Member
 from messaging.models import Message
 from messaging.services import text_send
@@ -68,6 +68,19 @@ class SignupLinkUnusableError(Exception):
     """The link was used (a double submit, another tab) or expired between opening the page and submitting."""
 
 
+class SignupLinkStoppedError(SignupLinkUnusableError):
+    """The phone asked to stop after this link was texted to it (signup_link_stopped)."""
+
+
+def signup_link_stopped(token: SignupToken) -> bool:
+    """Whether the phone asked to stop getting texts after this link was issued, and never asked to start
+    again (members.consent.phone_opt_out_standing). Such a link no longer signs anyone up: filling the form
+    would claim a consent the phone withdrew since. A link issued after the opt-out (the phone texted in
+    again) signs up and subscribes, as the phone's own fresh opt-in."""
+    since = phone_opt_out_standing(token.phone)
+    return since is not None and token.created_at <= since
+
+
 @dataclasses.dataclass(frozen=True)
 class SignupDetails:
     """What the fan typed on the signup form, validated (signup.forms.SignupForm)."""
@@ -103,9 +116,13 @@ def member_signup(
     Call inside the leader's schema. In one transaction: claims the link (a conditional UPDATE, so a double
     submit makes one member), creates the member with the link's phone or updates the one already there,
     records the consent that was shown, counts the new member on the leader, and queues the confirmation
-    text (sent after commit). Raises SignupLinkUnusableError when the link was used or expired meanwhile.
+    text (sent after commit). Raises SignupLinkUnusableError when the link was used or expired meanwhile,
+    SignupLinkStoppedError when the phone asked to stop after the link was issued: only a link issued after
+    its opt-out (the phone texted in again) subscribes an opted-out phone again.
     """
 
+    if signup_link_stopped(token):
+        raise SignupLinkStoppedError()
     now = timezone.now()
     claimed = SignupToken.objects.filter(pk=token.pk, used_at__isnull=True, expires_at__gt=now).update(
         used_at=now
@@ -131,7 +148,8 @@ def member_signup(
     if not created:
         for name, value in fields.items():
             setattr(member, name, value)
-        # Filling the form again, with its consent box, is a fresh opt-in for someone who had opted out.
+        # Filling the form again, with its consent box, behind a link issued after the opt-out (checked
+        # above), is a fresh opt-in for someone who had opted out.
         resubscribed = not member.is_subscribed
         if resubscribed:
             member.status = Member.Status.SUBSCRIBED
@@ -171,6 +189,10 @@ def signup_update_link_send(*, leader, token: SignupToken, language: str) -> Non
     """
 
     member = token.member or Member.objects.filter(phone=token.phone).first()
+    if text_refusal(phone=token.phone, member=member, kind=Message.Kind.NOTICE):
+        # No link for a phone that may not be texted (it said STOP): it could not reach the phone, and a link
+        # issued after the opt-out would subscribe it again (signup_link_stopped).
+        return
     with transaction.atomic():
         link = signup_link_issue(leader=leader, phone=token.phone, language=language)
         text_send(

@@ -25,7 +25,13 @@ from members.consent import phone_hash
 from places.gazetteer import is_loaded, preload_in_background, suggest_cities
 from signup.forms import SignupForm
 from signup.models import SignupToken
-from signup.services import SignupLinkUnusableError, member_signup, signup_token_find, signup_update_link_send
+from signup.services import (
+    SignupLinkUnusableError,
+    member_signup,
+    signup_link_stopped,
+    signup_token_find,
+    signup_update_link_send,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -127,7 +133,8 @@ def consent_text(leader) -> str:
 
 
 def _link_problem(request: HttpRequest, token: SignupToken | None, language: str) -> HttpResponse | None:
-    """The page for a link that cannot be used to sign up: unknown (404), expired (410) or used."""
+    """The page for a link that cannot be used to sign up: unknown (404), expired (410), used, or issued
+    before the phone asked to stop (410)."""
     if token is None:
         return _render(request, "signup/link_unknown.html", {}, language=language, status=404)
     if token.used_at is not None:
@@ -139,6 +146,8 @@ def _link_problem(request: HttpRequest, token: SignupToken | None, language: str
         )
     if not token.is_usable():
         return _render(request, "signup/link_expired.html", {}, language=language, status=410)
+    if signup_link_stopped(token):
+        return _render(request, "signup/link_stopped.html", {}, language=language, status=410)
     return None
 
 
@@ -175,7 +184,7 @@ def signup_join(request: HttpRequest, token: str) -> HttpResponse:
                         ip_address=_client_ip(request),
                     )
                 except SignupLinkUnusableError:
-                    # Used (another tab, a double tap) or expired since the page was opened.
+                    # Used (another tab, a double tap), expired or stopped since the page was opened.
                     link.refresh_from_db()
                     return _link_problem(request, link, language) or _render(
                         request, "signup/link_expired.html", {}, language=language, status=410

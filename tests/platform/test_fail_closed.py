@@ -15,7 +15,8 @@ from tests.leaders.test_commands import test_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 STRONG_KEY = "k8Jq2vR0-production-like-secret-key-4f9a1c7e5b3d8a2f6c0e9b7d5a3f1c8e6b4d2a0"
-PRODUCTION = {"SECRET_KEY": STRONG_KEY, "EMAIL_HOST": "smtp.example.org"}
+LEDGER_KEY = "a-ledger-key-of-its-own-0b9f7e5d3c1a8f6e4d2b0a9c7e5f3d1b"
+PRODUCTION = {"SECRET_KEY": STRONG_KEY, "CONSENT_HASH_KEY": LEDGER_KEY, "EMAIL_HOST": "smtp.example.org"}
 
 
 def manage(*args: str, **environment: str) -> subprocess.CompletedProcess:
@@ -23,7 +24,7 @@ def manage(*args: str, **environment: str) -> subprocess.CompletedProcess:
         key: value
         for key, value in os.environ.items()
         # What the test run sets for itself (development, async-unsafe test fixtures) is not a deployment's.
-        if not key.startswith(("DEBUG", "SECRET_KEY", "EMAIL_", "DJANGO_"))
+        if not key.startswith(("DEBUG", "SECRET_KEY", "CONSENT_HASH_KEY", "EMAIL_", "DJANGO_"))
     }
     env.update(DATABASE_URL=test_database_url(), **environment)
     return subprocess.run(
@@ -55,7 +56,12 @@ def setting(name: str, **environment: str) -> str:
         ({}, "SECRET_KEY must be set: this is production unless DEBUG=true"),
         ({"DEBUG": "false"}, "SECRET_KEY must be set"),
         ({"SECRET_KEY": "dev-insecure-secret-key-change-me"}, "public development key"),
-        ({"SECRET_KEY": STRONG_KEY}, "EMAIL_HOST must be set in production"),
+        ({"SECRET_KEY": STRONG_KEY}, "CONSENT_HASH_KEY must be set"),
+        (
+            {"SECRET_KEY": STRONG_KEY, "CONSENT_HASH_KEY": "dev-insecure-secret-key-change-me"},
+            "public development key",
+        ),
+        ({"SECRET_KEY": STRONG_KEY, "CONSENT_HASH_KEY": LEDGER_KEY}, "EMAIL_HOST must be set in production"),
         (
             {**PRODUCTION, "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"},
             "prints or files mail",
@@ -66,6 +72,8 @@ def setting(name: str, **environment: str) -> str:
         "nothing-set",
         "debug-false-no-key",
         "development-key",
+        "no-ledger-key",
+        "development-ledger-key",
         "no-mail-server",
         "console-mail",
         "bad-proxy-header",
