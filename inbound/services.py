@@ -72,7 +72,8 @@ def inbound_sms_receive(*, leader, sms: InboundSms) -> InboundResult:
     never leave a STOP stored but not acted on. A suspended leader's texts are stored and acted on, but the
     answer is recorded as failed and not returned.
     """
-    match = keyword_find(sms.body)
+    # The leader's own stop words come with the cached leader (leaders.routing): no query per text.
+    match = keyword_find(sms.body, leader.stop_words)
     keyword = match.keyword if match else None
     now = timezone.now()
     params = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django_tenants.utils import schema_context
 
+from leaders.models import Leader
 from leaders.routing import leader_cache_clear
 from members.consent import phone_hash, phone_opted_out
 from members.models import ConsentRecord, Member
@@ -460,3 +461,40 @@ def test_a_sentence_with_a_stop_word_is_conversation_for_the_inbox(client, world
         member.refresh_from_db()
         assert member.status == Member.Status.SUBSCRIBED
         assert Conversation.objects.get(phone=member.phone).unread_count == 1
+
+
+@pytest.mark.django_db
+def test_a_member_texting_the_leaders_own_stop_word_is_opted_out(client, world):
+    Leader.objects.filter(pk=world.alice.pk).update(stop_words=["DÉSINSCRIRE", "NO MORE"])
+    leader_cache_clear()
+    member = builders.member(leader=world.alice, language="fr")
+    elsewhere = builders.member(leader=world.bob, phone=member.phone)
+
+    (confirmation,) = twiml_messages(text(client, world.alice, member.phone, " desinscrire! "))
+    to_bob = text(client, world.bob, elsewhere.phone, "desinscrire")
+
+    assert confirmation == auto_text("stop", language="fr", leader=world.alice)
+    with schema_context(world.alice.schema_name):
+        member.refresh_from_db()
+        assert member.status == Member.Status.OPTED_OUT
+        (record,) = ConsentRecord.objects.filter(member=member)
+        assert (record.kind, record.source, record.detail) == ("opt_out", "sms_keyword", "DÉSINSCRIRE")
+    # Another leader's members may text the same word to them: it is conversation there.
+    assert twiml_messages(to_bob) == []
+    with schema_context(world.bob.schema_name):
+        elsewhere.refresh_from_db()
+        assert elsewhere.status == Member.Status.SUBSCRIBED
+
+
+@pytest.mark.django_db
+def test_a_newcomer_texting_the_leaders_own_stop_word_is_opted_out_not_welcomed(client, world):
+    Leader.objects.filter(pk=world.alice.pk).update(stop_words=["NO MORE"])
+    leader_cache_clear()
+    phone = unique_phone()
+
+    (confirmation,) = twiml_messages(text(client, world.alice, phone, "No more"))
+
+    assert confirmation == auto_text("stop", language="en", leader=world.alice)
+    with schema_context(world.alice.schema_name):
+        assert phone_opted_out(phone)
+        assert ConsentRecord.objects.get(phone_hash=phone_hash(phone)).detail == "NO MORE"
