@@ -231,6 +231,11 @@ class LeaderSettingsSerializer(serializers.Serializer):
         child=StrictCharField(), help_text="Countries members may text from; empty: any."
     )
     sending_rate = serializers.IntegerField(help_text="SMS segments per second this number may send.")
+    stop_words = serializers.ListField(
+        child=StrictCharField(),
+        help_text="The leader's own stop words (set in the console), on top of the ones every leader "
+        "honours (STOP, ARRÊT, BAJA, STOPP…). Case and accents are ignored when a text is compared.",
+    )
 
 
 def leader_settings_data(leader) -> dict:
@@ -246,6 +251,7 @@ def leader_settings_data(leader) -> dict:
         "minimum_age": leader.minimum_age,
         "accepted_countries": list(leader.allowed_countries),
         "sending_rate": leader.sending_rate,
+        "stop_words": list(leader.stop_words),
     }
 
 

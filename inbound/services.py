@@ -32,7 +32,7 @@ from messaging.broadcasts.feedback import (
     reply_broadcasts_since,
 )
 from messaging.keyword_replies import keyword_reply_match
-from messaging.keywords import Keyword, keyword_match, language_guess
+from messaging.keywords import Keyword, KeywordMatch, keyword_find, language_guess
 from messaging.models import Conversation, Message, SmsStatus
 from messaging.services import message_status_apply
 from messaging.texts import auto_text
@@ -72,7 +72,9 @@ def inbound_sms_receive(*, leader, sms: InboundSms) -> InboundResult:
     never leave a STOP stored but not acted on. A suspended leader's texts are stored and acted on, but the
     answer is recorded as failed and not returned.
     """
-    keyword = keyword_match(sms.body)
+    # The leader's own stop words come with the cached leader (leaders.routing): no query per text.
+    match = keyword_find(sms.body, leader.stop_words)
+    keyword = match.keyword if match else None
     now = timezone.now()
     params = {
         "phone": sms.from_,
@@ -127,10 +129,10 @@ def inbound_sms_receive(*, leader, sms: InboundSms) -> InboundResult:
         if member_id is None:
             return InboundResult(
                 message_id=message_id,
-                reply=_newcomer_keyword_answer(leader=leader, sms=sms, keyword=keyword, now=now),
+                reply=_newcomer_keyword_answer(leader=leader, sms=sms, match=match, now=now),
             )
         member = Member.objects.get(pk=member_id)
-        reply = _member_keyword_answer(leader=leader, member=member, keyword=keyword)
+        reply = _member_keyword_answer(leader=leader, member=member, match=match)
         if reply is None:
             return InboundResult(message_id=message_id)
         kind, body = reply
@@ -192,30 +194,40 @@ def _keyword_reply_answer(*, leader, sms: InboundSms, member_id: int) -> str | N
         )
 
 
-def _member_keyword_answer(*, leader, member: Member, keyword) -> tuple[str, str] | None:
+def _member_keyword_answer(*, leader, member: Member, match: KeywordMatch) -> tuple[str, str] | None:
+    """A member's STOP, START or HELP acted on; the answer's kind and text, if any.
+
+    A word in one language (BAJA, ARRÊT, توقف) is answered in that language: it is what the fan just wrote,
+    so what they read, whatever language their record holds (often the default English of an import).
+    A word of every language (STOP, HELP) is answered in the member's language. The word goes in the
+    consent ledger's detail."""
+    keyword, language = match.keyword, match.language or member.language
     if keyword == Keyword.STOP:
-        text = auto_text("stop", language=member.language, leader=leader)
+        text = auto_text("stop", language=language, leader=leader)
         # Only the text that changed the status is confirmed: a second STOP gets no second answer.
         # member_opt_out emits MEMBER_OPTED_OUT (the leader's webhook); the broadcast it answers counts it.
-        if member_opt_out(member=member, source="sms_keyword", detail="STOP", text=text):
+        if member_opt_out(member=member, source="sms_keyword", detail=match.word, text=text):
             broadcast_opt_out_count(member_id=member.pk)
             return Message.Kind.KEYWORD, text
         return None
     if keyword == Keyword.START:  # an opted-out member (a subscribed one's START went to the inbox)
-        text = auto_text("start", language=member.language, leader=leader)
-        if member_opt_in(member=member, source="sms_keyword", detail="START", text=text):
+        text = auto_text("start", language=language, leader=leader)
+        if member_opt_in(member=member, source="sms_keyword", detail=match.word, text=text):
             return Message.Kind.KEYWORD, text
         return None
-    return Message.Kind.KEYWORD, auto_text("help", language=member.language, leader=leader)
+    return Message.Kind.KEYWORD, auto_text("help", language=language, leader=leader)
 
 
-def _newcomer_keyword_answer(*, leader, sms: InboundSms, keyword, now) -> str | None:
+def _newcomer_keyword_answer(*, leader, sms: InboundSms, match: KeywordMatch, now) -> str | None:
     """What a phone that is not a member gets for STOP, HELP or START; recorded, and the text to answer.
 
-    A bare keyword says nothing of its language: the answer is in the language of the phone's last signup
-    link (the one their first text was welcomed in), else the leader's."""
+    A word in one language (BAJA, AIDE, توقف) is answered in that language. A word of every language (STOP,
+    HELP) says nothing of it: the answer is in the language of the phone's last signup link (the one their
+    first text was welcomed in), else the leader's."""
+    keyword = match.keyword
     language = (
-        language_guess(sms.body)
+        match.language
+        or language_guess(sms.body)
         or SignupToken.objects.filter(phone=sms.from_)
         .order_by("-created_at")
         .values_list("language", flat=True)
@@ -229,14 +241,22 @@ def _newcomer_keyword_answer(*, leader, sms: InboundSms, keyword, now) -> str | 
         # Honoured before they ever join: recorded against the phone's hash, and no link is sent again.
         text = auto_text("stop", language=language, leader=leader)
         phone_consent_record(
-            phone=sms.from_, kind=ConsentRecord.Kind.OPT_OUT, source="sms_keyword", text=text, detail="STOP"
+            phone=sms.from_,
+            kind=ConsentRecord.Kind.OPT_OUT,
+            source="sms_keyword",
+            text=text,
+            detail=match.word,
         )
     elif keyword == Keyword.HELP:
         text = auto_text("help", language=language, leader=leader)
     elif opted_out:  # START after a STOP: opted in again, and told so
         text = auto_text("start", language=language, leader=leader)
         phone_consent_record(
-            phone=sms.from_, kind=ConsentRecord.Kind.OPT_IN, source="sms_keyword", text=text, detail="START"
+            phone=sms.from_,
+            kind=ConsentRecord.Kind.OPT_IN,
+            source="sms_keyword",
+            text=text,
+            detail=match.word,
         )
     else:  # START from someone who never stopped: as any first text, the welcome and a link
         return _newcomer_welcome(leader=leader, sms=sms, now=now)

@@ -110,6 +110,11 @@ class Leader(TenantMixin):
     approval_threshold = models.PositiveIntegerField(
         default=10_000, help_text="Broadcasts to more members than this need a second teammate's approval."
     )
+    # Words that opt a fan out on top of the ones every leader honours (messaging.keywords), as the console
+    # stores them (messaging.keywords.keyword_clean: upper case, accents kept); matched accents and case
+    # folded. Checked by the console's settings form (at most 20, none a start or help word or a keyword
+    # reply). Read on every inbound text from the cached leader (leaders.routing): no query of their own.
+    stop_words = ArrayField(models.CharField(max_length=30), default=list, blank=True)
 
     # Denormalised counters for the staff admin, so no page loops over schemas.
     member_count = models.PositiveIntegerField(default=0, editable=False)

@@ -1,19 +1,40 @@
-"""Reserved words a fan can text (STOP, START, HELP) and a guess at the language of a text.
+"""Reserved words a fan can text (STOP, START, HELP) in our languages, and a guess at the language of a text.
 
-Pure Python (no Django), called on every inbound text: a few set lookups and one regular expression.
+Pure Python (no Django), called on every inbound text: one fold of a short text and a few dict lookups.
 
-Keyword lists (shared/PRODUCT.md): Twilio's own stop, start and help words, plus Community's REMOVE and
-"OPT OUT" for stopping. Start words stay Twilio's (START, UNSTOP, YES) on purpose: GO, JOIN and RESTART
-are words a fan may well text in a conversation ("Go Maya!", "How do I join?"), and treating one as an
-opt-in would resubscribe someone who asked to stop without their clear intent. STOP must be honoured
-broadly (every variant stops); START must be deliberate.
+Keyword lists (shared/PRODUCT.md, issue 12): Twilio's own stop, start and help words, plus Community's REMOVE
+and "OPT OUT" for stopping, and the words carriers require or fans use in our other languages: Canada's
+French ARRÊT and AIDE (the bilingual words of Canadian carriers' rules), Spanish BAJA, ALTO, CANCELAR and AYUDA, French DÉSABONNER, German STOPP
+and ABMELDEN, Arabic توقف and إلغاء (stop) and مساعدة (help). German HILFE is ours: a help word only sends the
+help text, so it costs nothing to honour. Each leader may add stop words of their own
+(`Leader.stop_words`, checked by the console's settings form); nobody can remove these: they are constants,
+not data.
+
+A keyword is the whole text, never a word in a sentence, as carriers treat it. That is what makes the
+words that also mean something else acceptable: Spanish ALTO ("tall", "high", but also "halt") and BAJA
+("low"), English END or CANCEL, are stop words only when they are all a fan texts. A leader should not ask
+a question whose one-word answer is one of them ("¿Nivel: alto, medio o bajo?" would opt out the "alto"s):
+the console shows the list next to the leader's own.
+
+Start words stay Twilio's (START, UNSTOP, YES), in every language, on purpose: GO, JOIN and RESTART are
+words a fan may well text in a conversation ("Go Maya!", "How do I join?"), and treating one as an opt-in
+would resubscribe someone who asked to stop without their clear intent; every stop and help text tells
+them to answer START. STOP must be honoured broadly (every variant, every language); START must be
+deliberate.
+
+Matching folds what fans vary: case, accents and other marks (ARRÊT = ARRET = arrêt, DÉSABONNER =
+desabonner), full-width letters, the punctuation, symbols and spaces around the word, and in Arabic the
+marks (harakat, shadda), the tatweel (ـ), the hamza on an alef (إلغاء = الغاء), ة written ه and ى written ي.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+import functools
 import re
 import unicodedata
+from collections.abc import Iterable
 
 
 class Keyword(enum.StrEnum):
@@ -22,21 +43,63 @@ class Keyword(enum.StrEnum):
     HELP = "help"
 
 
-STOP_WORDS = frozenset(
-    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE", "REMOVE", "OPT OUT"}
-)
-START_WORDS = frozenset({"START", "UNSTOP", "YES"})
-HELP_WORDS = frozenset({"HELP", "INFO"})
-
-_KEYWORDS: dict[str, Keyword] = {
-    **dict.fromkeys(STOP_WORDS, Keyword.STOP),
-    **dict.fromkeys(START_WORDS, Keyword.START),
-    **dict.fromkeys(HELP_WORDS, Keyword.HELP),
+# By the language a word says (None: used in every language, as STOP and HELP are, so the word says
+# nothing of the fan's language and the answer is in the member's or the leader's).
+STOP_WORDS_BY_LANGUAGE: dict[str | None, tuple[str, ...]] = {
+    None: (
+        "STOP",
+        "STOPALL",
+        "UNSUBSCRIBE",
+        "CANCEL",
+        "END",
+        "QUIT",
+        "OPTOUT",
+        "OPT OUT",
+        "REVOKE",
+        "REMOVE",
+    ),
+    "fr": ("ARRÊT", "DÉSABONNER"),
+    "es": ("BAJA", "ALTO", "CANCELAR"),
+    "de": ("STOPP", "ABMELDEN"),
+    "ar": ("توقف", "إلغاء"),
 }
+HELP_WORDS_BY_LANGUAGE: dict[str | None, tuple[str, ...]] = {
+    None: ("HELP", "INFO"),
+    "fr": ("AIDE",),
+    "es": ("AYUDA",),
+    "de": ("HILFE",),
+    "ar": ("مساعدة",),
+}
+START_WORDS_BY_LANGUAGE: dict[str | None, tuple[str, ...]] = {None: ("START", "UNSTOP", "YES")}
+# Community's other start words: not start words here (see above), but kept from keyword replies and from
+# leaders' stop words, so that they never mean the opposite of what fans of other platforms expect.
+OTHER_START_WORDS = ("GO", "RESTART", "JOIN")
+
+STOP_WORDS = frozenset(word for words in STOP_WORDS_BY_LANGUAGE.values() for word in words)
+START_WORDS = frozenset(word for words in START_WORDS_BY_LANGUAGE.values() for word in words)
+HELP_WORDS = frozenset(word for words in HELP_WORDS_BY_LANGUAGE.values() for word in words)
+
+# A leader's own stop words: at most this many, each at most this long (after keyword_clean).
+LEADER_STOP_WORDS_MAX = 20
+LEADER_STOP_WORD_MAX_LENGTH = 30
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class KeywordMatch:
+    """What a whole text was: the keyword, the word as listed (ARRÊT, BAJA, a leader's own; kept in the
+    consent ledger's detail) and the language that word is in, when it says (BAJA: es; STOP: None)."""
+
+    keyword: Keyword
+    word: str
+    language: str | None = None
+
+
 # Punctuation, symbols and spaces around the word are ignored ("  Stop! ", "STOP.", "¡stop!", "'stop'");
 # inside, any run of spaces, hyphens or underscores counts as one space ("opt-out", "Opt  out").
 _INNER_SEPARATORS = re.compile(r"[\s\-_]+")
-_LONGEST = max(len(word) for word in _KEYWORDS) + 8  # longer texts are conversation, not a keyword
+# Arabic spellings fans use interchangeably: ة (teh marbuta) as ه, ى (alef maksura) as ي; the tatweel
+# (a stretching stroke, ـ) dropped. The hamza and madda on an alef are marks, dropped with the others.
+_ARABIC_FOLD = str.maketrans({"\u0629": "\u0647", "\u0649": "\u064a", "\u0640": None})
 
 
 def _strip_edges(text: str) -> str:
@@ -48,19 +111,103 @@ def _strip_edges(text: str) -> str:
     return text[start:end]
 
 
-def keyword_match(body: str | None) -> Keyword | None:
-    """The reserved word this whole text is, if it is one: case, surrounding whitespace and punctuation
-    ignored. A keyword inside a sentence ("please don't stop") is conversation, as carriers treat it."""
+def keyword_clean(text: str | None) -> str:
+    """A keyword as it is shown and stored: punctuation, symbols and spaces around it dropped, inner
+    spaces, hyphens and underscores one space, upper case ("  opt-out! " → "OPT OUT"); accents kept."""
+    word = _strip_edges(text or "")
+    if not word:
+        return ""
+    return _INNER_SEPARATORS.sub(" ", unicodedata.normalize("NFC", word)).upper()
+
+
+def keyword_fold(text: str | None) -> str:
+    """A keyword as it is compared: keyword_clean, then accents and other marks, invisible format
+    characters and Arabic variants folded (ARRÊT and arret → ARRET; إلغاء and الغاء → الغاء)."""
+    word = _strip_edges(text or "")
+    if not word:
+        return ""
+    word = _INNER_SEPARATORS.sub(" ", word)
+    if not word.isascii():  # the common case costs nothing more
+        word = "".join(
+            c for c in unicodedata.normalize("NFKD", word) if unicodedata.category(c) not in ("Mn", "Cf")
+        ).translate(_ARABIC_FOLD)
+        word = _strip_edges(word)  # a mark left at an edge
+    return word.upper()
+
+
+def _table(words_by_language: dict[str | None, tuple[str, ...]], keyword: Keyword) -> dict[str, KeywordMatch]:
+    return {
+        keyword_fold(word): KeywordMatch(keyword=keyword, word=word, language=language)
+        for language, words in words_by_language.items()
+        for word in words
+    }
+
+
+_KEYWORDS: dict[str, KeywordMatch] = {
+    **_table(STOP_WORDS_BY_LANGUAGE, Keyword.STOP),
+    **_table(START_WORDS_BY_LANGUAGE, Keyword.START),
+    **_table(HELP_WORDS_BY_LANGUAGE, Keyword.HELP),
+}
+_RESERVED: dict[str, Keyword] = {
+    **{folded: match.keyword for folded, match in _KEYWORDS.items()},
+    **{keyword_fold(word): Keyword.START for word in OTHER_START_WORDS},
+}
+# Longer texts are conversation, not a keyword (a few characters of leeway for what edges may hold).
+_LONGEST = max(LEADER_STOP_WORD_MAX_LENGTH, *(len(word) for word in _KEYWORDS)) + 8
+
+
+@functools.lru_cache(maxsize=1024)
+def _leader_words(words: tuple[str, ...]) -> dict[str, KeywordMatch]:
+    """A leader's own stop words by their folded spelling, computed once per list (not once per text)."""
+    table: dict[str, KeywordMatch] = {}
+    for word in words:
+        folded = keyword_fold(word)
+        match = KeywordMatch(keyword=Keyword.STOP, word=word)
+        for spelling in (folded, folded.replace(" ", "")):  # "NO MORE" also as "nomore", as OPT OUT is
+            if spelling:
+                table.setdefault(spelling, match)
+    return table
+
+
+def _lookup(word: str, leader_words: dict[str, KeywordMatch] | None) -> KeywordMatch | None:
+    found = _KEYWORDS.get(word)  # the required words first: a leader's word never changes their meaning
+    if found is None and leader_words:
+        found = leader_words.get(word)
+    return found
+
+
+def keyword_find(body: str | None, leader_stop_words: Iterable[str] = ()) -> KeywordMatch | None:
+    """The reserved word this whole text is, if it is one, with the word and its language; the leader's own
+    stop words (`Leader.stop_words`) count as stop words. Case, accents, surrounding whitespace and
+    punctuation ignored. A keyword inside a sentence ("please don't stop", "alto ahí") is conversation, as
+    carriers treat it."""
     if not body or len(body) > 3 * _LONGEST:
         return None
-    word = _strip_edges(body.strip())
+    word = _strip_edges(body)
     if not word or len(word) > _LONGEST:
         return None
-    word = _INNER_SEPARATORS.sub(" ", word).upper()
-    found = _KEYWORDS.get(word)
-    if found is None and " " in word and word.replace(" ", "") in _KEYWORDS:
-        found = _KEYWORDS[word.replace(" ", "")]  # "OPT OUT" and "OPTOUT", "UN STOP"
+    word = keyword_fold(word)
+    leader_words = _leader_words(tuple(leader_stop_words)) if leader_stop_words else None
+    found = _lookup(word, leader_words)
+    if found is None and " " in word:
+        found = _lookup(word.replace(" ", ""), leader_words)  # "OPT OUT" and "OPTOUT", "UN STOP"
     return found
+
+
+def keyword_match(body: str | None, leader_stop_words: Iterable[str] = ()) -> Keyword | None:
+    """Which reserved word this whole text is (keyword_find's keyword), if it is one."""
+    found = keyword_find(body, leader_stop_words)
+    return found.keyword if found else None
+
+
+def keyword_reserved(text: str | None) -> Keyword | None:
+    """Which kind of reserved word `text` is, in any of our languages, spacing, case and accents ignored
+    (Community's GO, RESTART and JOIN count as start words here): what a leader's keyword reply or stop word
+    may not be."""
+    word = keyword_fold(text)
+    if not word:
+        return None
+    return _RESERVED.get(word) or _RESERVED.get(word.replace(" ", ""))
 
 
 # -- language guess ------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from common.phones import PhoneField
 from members.audience import AudienceError, AudienceFilter
 from members.models import Member
+from messaging.keywords import keyword_reserved
 from messaging.segments import segment_info_for_template
 
 
@@ -531,29 +532,6 @@ class SendingWindow(models.Model):
 
 # --- the leader's keywords ----------------------------------------------------------------------------------
 
-# Reserved by carriers and by the platform's own handling (shared/PRODUCT.md, "Keywords").
-RESERVED_KEYWORDS = frozenset(
-    {
-        "STOP",
-        "STOPALL",
-        "UNSUBSCRIBE",
-        "CANCEL",
-        "END",
-        "QUIT",
-        "OPTOUT",
-        "OPT OUT",
-        "REVOKE",
-        "REMOVE",
-        "START",
-        "UNSTOP",
-        "YES",
-        "GO",
-        "RESTART",
-        "JOIN",
-        "HELP",
-        "INFO",
-    }
-)
 _SPACES = re.compile(r"\s+")
 _EDGE_PUNCTUATION = ".,!?¡¿;:'\"«»()[]"
 
@@ -584,7 +562,9 @@ class KeywordReply(models.Model):
         self.keyword = keyword_normalize(self.keyword)
         if not self.keyword:
             raise ValidationError({"keyword": _("Enter a keyword.")})
-        if self.keyword in RESERVED_KEYWORDS:
+        # Every stop, start and help word in any of our languages, accents and spacing ignored
+        # (messaging.keywords), and Community's GO, RESTART and JOIN.
+        if keyword_reserved(self.keyword):
             raise ValidationError(
                 {"keyword": _("%(keyword)s is reserved (STOP, START, HELP…).") % {"keyword": self.keyword}}
             )

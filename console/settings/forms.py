@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 
 from django import forms
@@ -10,11 +11,28 @@ from django.utils.translation import gettext_lazy as _
 
 from console.members.forms import LANGUAGE_CHOICES
 from leaders.models import Leader
+from messaging.keywords import (
+    LEADER_STOP_WORD_MAX_LENGTH,
+    LEADER_STOP_WORDS_MAX,
+    STOP_WORDS_BY_LANGUAGE,
+    Keyword,
+    keyword_clean,
+    keyword_fold,
+    keyword_reserved,
+)
 from messaging.models import KeywordReply
 
 # Image types the signup page shows, recognised by their first bytes (no image library needed).
 IMAGE_SIGNATURES = ((b"\xff\xd8\xff", ".jpg"), (b"\x89PNG\r\n\x1a\n", ".png"), (b"RIFF", ".webp"))
 MAX_PHOTO_BYTES = 2 * 1024 * 1024
+LEADER_STOP_WORD_MIN_LENGTH = 2
+_WORD_SEPARATORS = re.compile(r"[,;\n]")
+
+
+def _compared(word: str) -> str:
+    """How a leader's stop word and a keyword reply are compared with each other: folded, spaces dropped
+    (the inbound path matches "OPT OUT" as "OPTOUT" too)."""
+    return keyword_fold(word).replace(" ", "")
 
 
 class LeaderSettingsForm(forms.ModelForm):
@@ -31,12 +49,22 @@ class LeaderSettingsForm(forms.ModelForm):
         label=_("Signup page photo"), required=False, help_text=_("JPEG, PNG or WebP, at most 2 MB.")
     )
     remove_photo = forms.BooleanField(label=_("Remove the photo"), required=False)
+    stop_words = forms.CharField(
+        label=_("Your own stop words"),
+        required=False,
+        max_length=1000,
+        help_text=_(
+            "Extra words that opt a fan out, separated by commas (at most 20). "
+            "Case, accents and punctuation are ignored."
+        ),
+    )
 
     class Meta:
         model = Leader
         fields = [
             "welcome_text",
             "help_text",
+            "stop_words",
             "signup_intro",
             "voice_greeting",
             "minimum_age",
@@ -78,6 +106,12 @@ class LeaderSettingsForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance and not self.is_bound:
             self.initial["allowed_countries"] = ", ".join(self.instance.allowed_countries or [])
+            self.initial["stop_words"] = ", ".join(self.instance.stop_words or [])
+
+    @property
+    def required_stop_words(self) -> list[str]:
+        """The words that stop texts for every leader, in every language: shown, never editable."""
+        return [word for words in STOP_WORDS_BY_LANGUAGE.values() for word in words]
 
     def clean_allowed_countries(self) -> list[str]:
         codes = sorted(
@@ -91,6 +125,58 @@ class LeaderSettingsForm(forms.ModelForm):
         if bad:
             raise ValidationError(_("Not country codes: %(codes)s") % {"codes": ", ".join(bad)})
         return codes
+
+    def clean_stop_words(self) -> list[str]:
+        """The leader's own stop words as stored (messaging.keywords.keyword_clean: "désinscrire" →
+        "DÉSINSCRIRE"), in the order typed, repeats (accents and case aside) dropped. Refused: a word
+        too short or too long or without a letter, a word every leader already has, a start or help
+        word in any language, one of the leader's keyword replies, more than LEADER_STOP_WORDS_MAX."""
+        words: dict[str, str] = {}
+        errors: list[ValidationError] = []
+        replies = {_compared(keyword) for keyword in KeywordReply.objects.values_list("keyword", flat=True)}
+        for part in _WORD_SEPARATORS.split(self.cleaned_data["stop_words"]):
+            word = keyword_clean(part)
+            if not word or _compared(word) in words:
+                continue
+            words[_compared(word)] = word
+            values = {"word": word, "max": LEADER_STOP_WORD_MAX_LENGTH}
+            reserved = keyword_reserved(word)
+            if len(word) > LEADER_STOP_WORD_MAX_LENGTH:
+                errors.append(
+                    ValidationError(_("%(word)s is longer than %(max)s characters."), params=values)
+                )
+            elif len(word) < LEADER_STOP_WORD_MIN_LENGTH:
+                errors.append(ValidationError(_("%(word)s is too short to be a stop word."), params=values))
+            elif not any(c.isalpha() for c in word):
+                errors.append(
+                    ValidationError(_("%(word)s is not a word: a stop word has letters."), params=values)
+                )
+            elif reserved == Keyword.STOP:
+                errors.append(ValidationError(_("%(word)s is already a stop word."), params=values))
+            elif reserved == Keyword.HELP:
+                errors.append(
+                    ValidationError(_("%(word)s is a help word: it can't also stop texts."), params=values)
+                )
+            elif reserved == Keyword.START:
+                errors.append(
+                    ValidationError(_("%(word)s is a start word: it can't also stop texts."), params=values)
+                )
+            elif _compared(word) in replies:
+                errors.append(
+                    ValidationError(
+                        _(
+                            "%(word)s is one of your keyword replies: remove that keyword first, or choose another word."
+                        ),
+                        params=values,
+                    )
+                )
+        if len(words) > LEADER_STOP_WORDS_MAX:
+            errors.append(
+                ValidationError(_("At most %(max)s stop words."), params={"max": LEADER_STOP_WORDS_MAX})
+            )
+        if errors:
+            raise ValidationError(errors)
+        return list(words.values())
 
     def clean_time_zone(self) -> str:
         value = self.cleaned_data["time_zone"].strip()
@@ -131,9 +217,36 @@ class LeaderSettingsForm(forms.ModelForm):
         return leader
 
 
+def keyword_replies_listed(leader) -> list[KeywordReply]:
+    """The leader's keyword replies for the settings page, each marked `shadowed` when a text of it would
+    never get the reply: a stop, start or help word (one added to the platform after the keyword was) or
+    one of the leader's own stop words, which the inbound path honours first."""
+    stop_words = {_compared(word) for word in leader.stop_words}
+    keywords = list(KeywordReply.objects.all())
+    for keyword in keywords:
+        keyword.shadowed = bool(keyword_reserved(keyword.keyword)) or _compared(keyword.keyword) in stop_words
+    return keywords
+
+
 class KeywordReplyForm(forms.ModelForm):
+    """A keyword reply; the model refuses every stop, start and help word (KeywordReply.clean), the form
+    also the leader's own stop words, which the inbound path would take first."""
+
     class Meta:
         model = KeywordReply
         fields = ["keyword", "reply", "tag"]
         labels = {"keyword": _("Keyword"), "reply": _("Reply"), "tag": _("Tag given to the member")}
         widgets = {"reply": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, leader=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.leader = leader
+
+    def clean_keyword(self) -> str:
+        keyword = self.cleaned_data["keyword"]
+        stop_words = {_compared(word) for word in (self.leader.stop_words if self.leader else [])}
+        if keyword_clean(keyword) and _compared(keyword) in stop_words:
+            raise ValidationError(
+                _("%(keyword)s is one of your stop words."), params={"keyword": keyword_clean(keyword)}
+            )
+        return keyword

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from console.decorators import owner_required
-from console.settings.forms import KeywordReplyForm, LeaderSettingsForm
+from console.settings.forms import KeywordReplyForm, LeaderSettingsForm, keyword_replies_listed
 from messaging.models import KeywordReply
 
 
@@ -27,7 +27,7 @@ def settings_edit(request: HttpRequest) -> HttpResponse:
         {
             "section": "settings",
             "form": form,
-            "keywords": KeywordReply.objects.all(),
+            "keywords": keyword_replies_listed(leader),
             "keyword_form": KeywordReplyForm(),
         },
         status=400 if form.errors else 200,
@@ -37,7 +37,7 @@ def settings_edit(request: HttpRequest) -> HttpResponse:
 @owner_required
 @require_POST
 def keyword_add(request: HttpRequest) -> HttpResponse:
-    form = KeywordReplyForm(request.POST)
+    form = KeywordReplyForm(request.POST, leader=request.tenant)
     if form.is_valid():
         form.save()
         messages.success(request, _("Keyword added."))
@@ -48,7 +48,7 @@ def keyword_add(request: HttpRequest) -> HttpResponse:
         {
             "section": "settings",
             "form": LeaderSettingsForm(instance=request.tenant),
-            "keywords": KeywordReply.objects.all(),
+            "keywords": keyword_replies_listed(request.tenant),
             "keyword_form": form,
         },
         status=400,

@@ -112,3 +112,113 @@ def test_keywords_of_one_leader_are_not_found_from_another(dana, world):
         KeywordReply.objects.create(keyword="DANA", reply="hi")
     with schema_context(world.alice.schema_name):
         assert keyword_reply_find("dana") is None
+
+
+# -- the leader's own stop words (issue 12) ----------------------------------------------------------------
+
+
+def test_the_owner_adds_stop_words_of_their_own_stored_as_typed_in_capitals(dana):
+    client = client_for(dana, "dora")
+
+    response = client.post(
+        "/settings/", {**VALID, "stop_words": " désinscrire!, No-more ; Desinscrire\nbasta"}
+    )
+
+    assert response.status_code == 302
+    dana.refresh_from_db()
+    assert dana.stop_words == ["DÉSINSCRIRE", "NO MORE", "BASTA"]
+    page = client.get("/settings/").content.decode()
+    assert 'value="DÉSINSCRIRE, NO MORE, BASTA"' in page
+    assert client.post("/settings/", {**VALID, "stop_words": ""}).status_code == 302
+    dana.refresh_from_db()
+    assert dana.stop_words == []
+
+
+def test_the_settings_page_shows_the_required_stop_words_which_cannot_be_removed(dana):
+    page = client_for(dana, "dora").get("/settings/").content.decode()
+
+    required = page.split('id="required-stop-words"')[1].split("</p>")[0]
+    for word in ["STOP", "UNSUBSCRIBE", "ARRÊT", "DÉSABONNER", "BAJA", "ALTO", "STOPP", "ABMELDEN", "توقف"]:
+        assert f"<bdi>{word}</bdi>" in required
+    assert "<input" not in required and "<textarea" not in required
+
+
+@pytest.mark.parametrize(
+    ("words", "message"),
+    [
+        ("arret", "ARRET is already a stop word."),
+        ("Stop", "STOP is already a stop word."),
+        ("الغاء", "is already a stop word."),
+        ("Ayuda", "AYUDA is a help word: it can"),
+        ("info", "INFO is a help word"),
+        ("yes", "YES is a start word: it can"),
+        ("go", "GO is a start word"),
+        ("x", "X is too short to be a stop word."),
+        ("123", "123 is not a word"),
+        ("a" * 31, "is longer than 30 characters."),
+        (", ".join(f"word{n}" for n in range(21)), "At most 20 stop words."),
+    ],
+)
+def test_stop_words_that_would_clash_or_are_not_words_are_refused(dana, words, message):
+    response = client_for(dana, "dora").post("/settings/", {**VALID, "stop_words": words})
+
+    assert response.status_code == 400
+    assert message in response.content.decode().replace("&#x27;", "'")
+    dana.refresh_from_db()
+    assert dana.stop_words == [] and dana.welcome_text == ""
+
+
+def test_twenty_stop_words_are_accepted(dana):
+    words = ", ".join(f"word{n}" for n in range(20))
+
+    assert client_for(dana, "dora").post("/settings/", {**VALID, "stop_words": words}).status_code == 302
+    dana.refresh_from_db()
+    assert len(dana.stop_words) == 20
+
+
+def test_a_stop_word_that_is_one_of_the_leaders_keyword_replies_is_refused_and_the_reverse(dana):
+    client = client_for(dana, "dora")
+    assert (
+        client.post("/settings/keywords/", {"keyword": "Réunion", "reply": "Tonight 7pm"}).status_code == 302
+    )
+
+    clash = client.post("/settings/", {**VALID, "stop_words": "reunion"})
+
+    assert clash.status_code == 400
+    assert "REUNION is one of your keyword replies" in clash.content.decode()
+    assert client.post("/settings/", {**VALID, "stop_words": "no more"}).status_code == 302
+    reverse = client.post("/settings/keywords/", {"keyword": "No-more!", "reply": "x"})
+    assert reverse.status_code == 400
+    assert "NO MORE is one of your stop words." in reverse.content.decode()
+    with schema_context(dana.schema_name):
+        assert list(KeywordReply.objects.values_list("keyword", flat=True)) == ["RÉUNION"]
+
+
+@pytest.mark.parametrize(
+    "keyword", ["arrêt", "ARRET", "désabonner", "baja", "Alto!", "cancelar", "stopp", "abmelden", "توقف",
+                "الغاء", "aide", "ayuda", "hilfe", "مساعدة", "opt-out", "restart"],
+)  # fmt: skip
+def test_every_stop_start_and_help_word_in_any_language_is_refused_as_a_keyword_reply(dana, keyword):
+    response = client_for(dana, "dora").post("/settings/keywords/", {"keyword": keyword, "reply": "x"})
+
+    assert response.status_code == 400 and "is reserved" in response.content.decode()
+    with schema_context(dana.schema_name):
+        assert not KeywordReply.objects.exists()
+
+
+def test_a_keyword_reply_that_became_a_stop_word_is_marked_never_answered(dana):
+    with schema_context(dana.schema_name):
+        KeywordReply.objects.create(keyword="ALTO", reply="Our rally is in Alto Park")  # before issue 12
+        KeywordReply.objects.create(keyword="RALLY", reply="See you at 7pm")
+
+    page = client_for(dana, "dora").get("/settings/").content.decode()
+
+    assert page.count("Never answered: a stop, start or help word.") == 1
+    assert '<td>ALTO<span class="help">Never answered' in page
+
+
+def test_the_stop_words_field_is_translated(dana):
+    page = client_for(dana, "dora").get("/settings/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+
+    assert "Vos propres mots d’arrêt" in page
+    assert "Ceux-ci arrêtent toujours les textos et ne peuvent pas être retirés :" in page

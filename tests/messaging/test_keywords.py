@@ -5,11 +5,19 @@ from __future__ import annotations
 import pytest
 from django_tenants.utils import schema_context
 
+from leaders.models import Leader
 from leaders.routing import leader_cache_clear
-from members.consent import phone_opted_out
+from members.consent import phone_hash, phone_opted_out
 from members.models import ConsentRecord, Member
-from messaging.keywords import Keyword, keyword_match, language_for_country, language_guess
-from messaging.models import Message, SmsStatus
+from messaging.keywords import (
+    STOP_WORDS_BY_LANGUAGE,
+    Keyword,
+    keyword_find,
+    keyword_match,
+    language_for_country,
+    language_guess,
+)
+from messaging.models import Conversation, Message, SmsStatus
 from messaging.segments import segment_info
 from messaging.services import text_send
 from messaging.texts import LANGUAGES, auto_text
@@ -55,6 +63,81 @@ def test_help_words_are_help_and_info(body):
 )  # fmt: skip
 def test_keywords_inside_sentences_and_other_words_are_conversation(body):
     assert keyword_match(body) is None
+
+
+# The words carriers require or fans use in our other languages (issue 12), each with the variants fans
+# type: case, accents, punctuation around, Arabic marks and spellings.
+CARRIER_WORDS = [
+    # (text, keyword, language of the word)
+    ("ARRÊT", Keyword.STOP, "fr"),
+    ("arret", Keyword.STOP, "fr"),
+    (" Arrêt ! ", Keyword.STOP, "fr"),
+    ("ARRET.", Keyword.STOP, "fr"),
+    ("DÉSABONNER", Keyword.STOP, "fr"),
+    ("desabonner", Keyword.STOP, "fr"),
+    ("« Désabonner »", Keyword.STOP, "fr"),
+    ("BAJA", Keyword.STOP, "es"),
+    ("baja", Keyword.STOP, "es"),
+    ("¡Baja!", Keyword.STOP, "es"),
+    ("ALTO", Keyword.STOP, "es"),
+    ("¡alto!", Keyword.STOP, "es"),
+    ("CANCELAR", Keyword.STOP, "es"),
+    ("Cancelar.", Keyword.STOP, "es"),
+    ("STOPP", Keyword.STOP, "de"),
+    ("Stopp!", Keyword.STOP, "de"),
+    ("ABMELDEN", Keyword.STOP, "de"),
+    ("abmelden", Keyword.STOP, "de"),
+    ("توقف", Keyword.STOP, "ar"),
+    ("توقف!", Keyword.STOP, "ar"),
+    ("تـوقـف", Keyword.STOP, "ar"),  # tatweel
+    ("توقّف", Keyword.STOP, "ar"),  # shadda
+    ("إلغاء", Keyword.STOP, "ar"),
+    ("الغاء", Keyword.STOP, "ar"),  # the hamza left off the alef
+    ("إلغاء؟", Keyword.STOP, "ar"),
+    ("AIDE", Keyword.HELP, "fr"),
+    ("aide?", Keyword.HELP, "fr"),
+    ("AYUDA", Keyword.HELP, "es"),
+    ("¿Ayuda?", Keyword.HELP, "es"),
+    ("Hilfe", Keyword.HELP, "de"),
+    ("مساعدة", Keyword.HELP, "ar"),
+    ("مساعده", Keyword.HELP, "ar"),  # ة written ه
+    ("ＳＴＯＰ", Keyword.STOP, None),  # full-width letters
+    ("Stop", Keyword.STOP, None),
+    ("help", Keyword.HELP, None),
+]
+
+
+@pytest.mark.parametrize(("body", "keyword", "language"), CARRIER_WORDS)
+def test_carriers_words_in_every_language_match_whatever_the_case_accents_and_punctuation(
+    body, keyword, language
+):
+    found = keyword_find(body)
+
+    assert (found.keyword, found.language) == (keyword, language)
+    assert keyword_match(body) == keyword
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["alto ahí", "soy muy alto", "Baja California", "arrêt de bus", "ayuda por favor", "aides", "Stopped",
+     "توقف عن الإرسال", "Altos", "hilfreich",
+     # no start word in other languages: an opt-in must be deliberate, and every answer says START
+     "oui", "sí", "ja", "نعم", "alta", "commencer", "go", "join"],
+)  # fmt: skip
+def test_the_new_words_inside_sentences_and_start_words_of_other_languages_are_conversation(body):
+    assert keyword_match(body) is None
+
+
+def test_a_leaders_own_stop_words_match_folded_and_never_change_a_required_word():
+    own = ["DÉSINSCRIRE", "NO MORE"]
+
+    assert keyword_find("desinscrire!", own).keyword == Keyword.STOP
+    assert keyword_find("desinscrire!", own).word == "DÉSINSCRIRE"
+    assert keyword_find("No-more", own).keyword == Keyword.STOP
+    assert keyword_find("nomore", own).keyword == Keyword.STOP
+    assert keyword_find("desinscrire") is None  # another leader's word is conversation
+    assert keyword_find("help", ["HELP"]).keyword == Keyword.HELP
+    assert keyword_find("stop", own).word == "STOP"
 
 
 @pytest.mark.parametrize(
@@ -265,3 +348,153 @@ def test_start_from_a_phone_that_never_stopped_is_a_first_text(client, world):
     (reply,) = twiml_messages(text(client, world.alice, unique_phone(), "START"))
 
     assert "/j/" in reply
+
+
+# -- carriers' words in every language, through the webhook (issue 12) -------------------------------------
+
+# One spelling of each required stop word that is not the listed one (case, accents, punctuation).
+STOP_VARIANTS = {
+    "ARRÊT": "arret!",
+    "DÉSABONNER": "Désabonner",
+    "BAJA": "baja",
+    "ALTO": "¡ALTO!",
+    "CANCELAR": "Cancelar.",
+    "STOPP": "stopp",
+    "ABMELDEN": "Abmelden!",
+    "توقف": "تـوقّف",
+    "إلغاء": "الغاء",
+}
+LANGUAGE_STOP_WORDS = [
+    (word, language) for language, words in STOP_WORDS_BY_LANGUAGE.items() if language for word in words
+]
+
+
+def test_every_stop_word_of_another_language_has_a_variant_tested():
+    assert sorted(STOP_VARIANTS) == sorted(word for word, _language in LANGUAGE_STOP_WORDS)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("word", "language"), LANGUAGE_STOP_WORDS)
+def test_a_newcomers_stop_word_in_any_language_is_honoured_and_answered_in_that_language(
+    client, world, word, language
+):
+    phone = unique_phone()
+
+    (confirmation,) = twiml_messages(text(client, world.alice, phone, STOP_VARIANTS[word]))
+
+    assert confirmation == auto_text("stop", language=language, leader=world.alice)
+    with schema_context(world.alice.schema_name):
+        assert phone_opted_out(phone)
+        record = ConsentRecord.objects.get(phone_hash=phone_hash(phone))
+        assert (record.kind, record.source, record.detail) == ("opt_out", "sms_keyword", word)
+        assert (record.member_id, record.text) == (None, confirmation)
+        assert not SignupToken.objects.filter(phone=phone).exists()  # no welcome link
+
+
+@pytest.mark.django_db
+def test_a_fan_texting_baja_gets_the_spanish_opt_out_confirmation(client, world):
+    phone = unique_phone()
+
+    (confirmation,) = twiml_messages(text(client, world.alice, phone, "BAJA"))
+
+    assert confirmation == auto_text("stop", language="es", leader=world.alice)
+    assert "te has dado de baja" in confirmation
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("body", "language"), [("Baja", "es"), ("arrêt", "fr"), ("Stopp!", "de"), ("إلغاء", "ar")]
+)
+def test_a_members_stop_word_in_a_language_opts_them_out_with_a_confirmation_in_it(
+    client, world, body, language
+):
+    member = builders.member(leader=world.alice)  # English, as imports and the API leave them
+
+    (confirmation,) = twiml_messages(text(client, world.alice, member.phone, body))
+
+    assert confirmation == auto_text("stop", language=language, leader=world.alice)
+    with schema_context(world.alice.schema_name):
+        member.refresh_from_db()
+        assert member.status == Member.Status.OPTED_OUT
+        (record,) = ConsentRecord.objects.filter(member=member)
+        assert (record.kind, record.source, record.text) == ("opt_out", "sms_keyword", confirmation)
+        assert record.detail == keyword_find(body).word
+
+
+@pytest.mark.django_db
+def test_a_members_stop_in_every_language_is_answered_in_the_members_language(client, world):
+    member = builders.member(leader=world.alice, language="de")
+
+    (confirmation,) = twiml_messages(text(client, world.alice, member.phone, "Stop"))
+
+    assert confirmation == auto_text("stop", language="de", leader=world.alice)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("body", "language"), [("AIDE", "fr"), ("¿ayuda?", "es"), ("Hilfe", "de"), ("مساعدة", "ar")]
+)
+def test_help_words_of_every_language_answer_the_help_text_in_it_and_stop_nothing(
+    client, world, body, language
+):
+    member = builders.member(leader=world.alice)
+    phone = unique_phone()
+
+    (to_member,) = twiml_messages(text(client, world.alice, member.phone, body))
+    (to_newcomer,) = twiml_messages(text(client, world.alice, phone, body))
+
+    assert to_member == to_newcomer == auto_text("help", language=language, leader=world.alice)
+    with schema_context(world.alice.schema_name):
+        member.refresh_from_db()
+        assert member.status == Member.Status.SUBSCRIBED
+        assert not phone_opted_out(phone)
+
+
+@pytest.mark.django_db
+def test_a_sentence_with_a_stop_word_is_conversation_for_the_inbox(client, world):
+    member = builders.member(leader=world.alice, language="es")
+
+    response = text(client, world.alice, member.phone, "Soy muy alto, ¿puedo ayudar?")
+
+    assert twiml_messages(response) == []
+    with schema_context(world.alice.schema_name):
+        member.refresh_from_db()
+        assert member.status == Member.Status.SUBSCRIBED
+        assert Conversation.objects.get(phone=member.phone).unread_count == 1
+
+
+@pytest.mark.django_db
+def test_a_member_texting_the_leaders_own_stop_word_is_opted_out(client, world):
+    Leader.objects.filter(pk=world.alice.pk).update(stop_words=["DÉSINSCRIRE", "NO MORE"])
+    leader_cache_clear()
+    member = builders.member(leader=world.alice, language="fr")
+    elsewhere = builders.member(leader=world.bob, phone=member.phone)
+
+    (confirmation,) = twiml_messages(text(client, world.alice, member.phone, " desinscrire! "))
+    to_bob = text(client, world.bob, elsewhere.phone, "desinscrire")
+
+    assert confirmation == auto_text("stop", language="fr", leader=world.alice)
+    with schema_context(world.alice.schema_name):
+        member.refresh_from_db()
+        assert member.status == Member.Status.OPTED_OUT
+        (record,) = ConsentRecord.objects.filter(member=member)
+        assert (record.kind, record.source, record.detail) == ("opt_out", "sms_keyword", "DÉSINSCRIRE")
+    # Another leader's members may text the same word to them: it is conversation there.
+    assert twiml_messages(to_bob) == []
+    with schema_context(world.bob.schema_name):
+        elsewhere.refresh_from_db()
+        assert elsewhere.status == Member.Status.SUBSCRIBED
+
+
+@pytest.mark.django_db
+def test_a_newcomer_texting_the_leaders_own_stop_word_is_opted_out_not_welcomed(client, world):
+    Leader.objects.filter(pk=world.alice.pk).update(stop_words=["NO MORE"])
+    leader_cache_clear()
+    phone = unique_phone()
+
+    (confirmation,) = twiml_messages(text(client, world.alice, phone, "No more"))
+
+    assert confirmation == auto_text("stop", language="en", leader=world.alice)
+    with schema_context(world.alice.schema_name):
+        assert phone_opted_out(phone)
+        assert ConsentRecord.objects.get(phone_hash=phone_hash(phone)).detail == "NO MORE"
