@@ -175,8 +175,9 @@ class Member(models.Model):
 class ConsentRecord(models.Model):
     """The consent ledger: every opt-in and opt-out, with what was shown and where it came from.
 
-    Kept when a member's personal data is erased (member becomes null, the phone is kept hashed), so the
-    platform can still prove why it texted a number.
+    Kept when a member's personal data is erased (the member is then an anonymous tombstone; the phone was
+    only ever kept hashed), so the platform can still prove why it texted a number; the erasure clears the
+    IP address and keeps only the day (members.consent.consent_records_anonymise).
     """
 
     class Kind(models.TextChoices):
