@@ -4,7 +4,6 @@ views: parse, call one selector or service, render. Role checks are the decorato
 from __future__ import annotations
 
 import csv
-import datetime
 from collections.abc import Iterator
 
 from django.contrib import messages
@@ -16,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context
 
+from common.csvcells import csv_cell
 from console.dashboard.selectors import dashboard_stats_forget
 from console.decorators import manager_required
 from console.members import services
@@ -67,20 +67,6 @@ def members(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _csv_safe(value) -> str:
-    """Spreadsheet formulas in a cell would run when the export is opened: quote them."""
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        value = ";".join(value)
-    elif isinstance(value, datetime.datetime | datetime.date):
-        return value.isoformat()
-    text = str(value)
-    if text[:1] in ("=", "-", "@", "\t", "\r") or (text[:1] == "+" and not text[1:].isdecimal()):
-        return "'" + text
-    return text
-
-
 class _Echo:
     def write(self, value: str) -> str:
         return value
@@ -93,7 +79,8 @@ def _export_lines(queryset, schema_name: str) -> Iterator[str]:
     with schema_context(schema_name):
         buffer = []
         for row in selectors.members_export_rows(queryset):
-            buffer.append(writer.writerow([_csv_safe(value) for value in row]))
+            # Every cell through common.csvcells: nothing a spreadsheet would run as a formula.
+            buffer.append(writer.writerow([csv_cell(value) for value in row]))
             if len(buffer) >= 500:
                 yield "".join(buffer)
                 buffer = []

