@@ -1,5 +1,5 @@
-"""Workflows about a member as a person: tags, erasure. (Consent changes are in members.consent, the CSV
-import in members.importing.)"""
+"""Workflows about a member as a person: tags, erasure; and the record of who exported members. (Consent
+changes are in members.consent, the CSV import in members.importing.)"""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from common import events
 from leaders.models import Leader
 from members.consent import consent_records_anonymise, member_opt_out
-from members.models import Member
+from members.models import ExportRecord, Member
 
 MAX_TAGS = 20
 
@@ -94,3 +94,14 @@ def _day_start(moment: datetime.datetime, zone: zoneinfo.ZoneInfo) -> datetime.d
     """Midnight, in `zone`, of the day `moment` falls on there."""
     local = moment.astimezone(zone)
     return datetime.datetime.combine(local.date(), datetime.time(), tzinfo=zone)
+
+
+def export_record_start(*, user, filters: dict, kind: str = ExportRecord.Kind.MEMBERS_CSV) -> ExportRecord:
+    """Record that `user` is exporting members with `filters` (field name -> value as chosen; the caller
+    leaves out anything that is personal data, such as a search text). The row count comes at the end."""
+    return ExportRecord.objects.create(user=user, username=user.get_username(), kind=kind, filters=filters)
+
+
+def export_record_finish(*, record_id: int, row_count: int) -> None:
+    """The export was sent whole, with this many rows."""
+    ExportRecord.objects.filter(pk=record_id).update(row_count=row_count)
