@@ -7,10 +7,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connections
+from django.db.models import Q
 from django.db.models.signals import post_delete, post_migrate, post_save
 
 from api import schema  # noqa: F401 - registers the token scheme with drf-spectacular
-from api.models import IdempotencyKey, WebhookEndpoint, WebhookEvent
+from api.models import IdempotencyKey, WebhookAttempt, WebhookEndpoint, WebhookEvent
 from api.services import member_payload, message_payload
 from api.webhooks import webhook_event_emit, webhook_listeners_clear
 from common import events
@@ -33,11 +34,14 @@ def member_opted_out(*, member, erasing: bool) -> None:
 
 def member_erased(*, member_id: int, phone: str) -> None:
     IdempotencyKey.objects.filter(response_body__phone=phone).delete()
-    erased = {"id": member_id, "erased": True}
-    WebhookEvent.objects.filter(name__startswith="member.", payload__id=member_id).update(payload=erased)
-    WebhookEvent.objects.filter(name=WebhookEvent.Name.MESSAGE_RECEIVED, payload__phone=phone).update(
-        payload={"erased": True}
-    )
+    about_member = WebhookEvent.objects.filter(name__startswith="member.", payload__id=member_id)
+    their_texts = WebhookEvent.objects.filter(name=WebhookEvent.Name.MESSAGE_RECEIVED, payload__phone=phone)
+    # What a receiver answered may echo the payload: the delivery log keeps the status and timing only.
+    WebhookAttempt.objects.filter(
+        Q(delivery__event__in=about_member) | Q(delivery__event__in=their_texts)
+    ).exclude(response_excerpt="").update(response_excerpt="")
+    about_member.update(payload={"id": member_id, "erased": True})
+    their_texts.update(payload={"erased": True})
 
 
 def message_received(*, message_id: int) -> None:

@@ -111,7 +111,7 @@ WELCOME = Statement(
 WITH stopped AS (
     SELECT kind = 'opt_out' AS yes FROM {schema}.signup_consentrecord
     WHERE phone_hash = %(phone_hash)s AND member_id IS NULL
-    ORDER BY created_at DESC, id DESC
+    ORDER BY id DESC  -- the order lines were written: an erasure truncates created_at to the day
     LIMIT 1
 ),
 recent AS (

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from common import events
@@ -152,7 +153,7 @@ def phone_opted_out(phone: str) -> bool:
     not followed by a member-less opt-in)."""
     latest = (
         ConsentRecord.objects.filter(phone_hash=phone_hash(phone), member__isnull=True)
-        .order_by("-created_at", "-pk")
+        .order_by("-pk")  # the order lines were written: erasure truncates created_at
         .values_list("kind", flat=True)
         .first()
     )
@@ -172,7 +173,7 @@ def phones_opt_out_standing(phones: Iterable[str]) -> dict[str, datetime.datetim
     for start in range(0, len(hashes), _HASH_BATCH):
         latest = (
             ConsentRecord.objects.filter(_PHONE_WORDS, phone_hash__in=hashes[start : start + _HASH_BATCH])
-            .order_by("phone_hash", "-created_at", "-pk")
+            .order_by("phone_hash", "-pk")
             .distinct("phone_hash")
             .values_list("phone_hash", "kind", "created_at")
         )
@@ -229,3 +230,20 @@ def text_refusal(*, phone: str, member: Member | None, kind: str = "") -> str:
     if kind != KEYWORD_ANSWER and phone_opted_out(phone):
         return REFUSED_PHONE_OPTED_OUT
     return ""
+
+
+def consent_records_anonymise(*, member_id: int, phone: str, zone: str) -> int:
+    """An erased member's lines of the ledger keep what proves consent (kind, source, the text shown and its
+    version, the keyed phone hash, the day) and lose what could point back at the person: the IP address is
+    cleared, and the time becomes the start of its day in the leader's time zone `zone` (a zone name), so the
+    day the console shows is unchanged but the exact second, which web server or carrier logs could match,
+    is gone. The phone's member-less lines (a STOP before joining) are treated the same way. Lines of a day
+    keep their order by id, which is how the ledger breaks ties (`phone_opted_out`, the inbound welcome).
+    Returns the number of lines changed."""
+    zone = zone or "UTC"
+    return ConsentRecord.objects.filter(
+        Q(member_id=member_id) | Q(phone_hash=phone_hash(phone), member__isnull=True)
+    ).update(
+        ip_address=None,
+        created_at=RawSQL("(date_trunc('day', created_at AT TIME ZONE %s) AT TIME ZONE %s)", (zone, zone)),
+    )

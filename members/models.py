@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
@@ -175,8 +176,9 @@ class Member(models.Model):
 class ConsentRecord(models.Model):
     """The consent ledger: every opt-in and opt-out, with what was shown and where it came from.
 
-    Kept when a member's personal data is erased (member becomes null, the phone is kept hashed), so the
-    platform can still prove why it texted a number.
+    Kept when a member's personal data is erased (the member is then an anonymous tombstone; the phone was
+    only ever kept hashed), so the platform can still prove why it texted a number; the erasure clears the
+    IP address and keeps only the day (members.consent.consent_records_anonymise).
     """
 
     class Kind(models.TextChoices):
@@ -204,3 +206,27 @@ class ConsentRecord(models.Model):
     class Meta:
         db_table = "signup_consentrecord"
         ordering = ["-created_at"]
+
+
+class ExportRecord(models.Model):
+    """Who exported members, when, with which filter and how many rows: shown to the leader's owners.
+
+    The filter is kept as chosen, by field name, except the search text, which may be a name, a number or an
+    email, and is only noted as used. Nothing else about the members exported is kept.
+    """
+
+    class Kind(models.TextChoices):
+        MEMBERS_CSV = "members_csv", "Members (CSV)"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    username = models.CharField(max_length=150)  # kept when the teammate's account goes
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.MEMBERS_CSV)
+    filters = models.JSONField(default=dict, blank=True)
+    row_count = models.PositiveIntegerField(null=True, blank=True)  # None until the whole file was sent
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"export {self.pk} by {self.username}"

@@ -1,5 +1,5 @@
 """Reads on members: the filter (shared by the console's members page, its export and the API), prefix
-search, keyset pages, a member's consent history, export rows.
+search, keyset pages, a member's consent history, export rows, the record of exports.
 
 Everything runs in the current leader's schema. At a million members no read scans the member table more
 than once: the list is keyset-paginated on (joined_at, id) and its search uses prefix indexes
@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from members.audience import AudienceFilter, audience_filter_apply
 from members.consent import phone_hash
-from members.models import ConsentRecord, Member
+from members.models import ConsentRecord, ExportRecord, Member
 
 PAGE_SIZE = 50
 FILTER_KEYS = (
@@ -194,3 +194,8 @@ def members_export_rows(queryset: QuerySet[Member]) -> Iterator[tuple]:
     return (
         queryset.order_by("-joined_at", "-id").values_list(*EXPORT_COLUMNS).iterator(chunk_size=EXPORT_CHUNK)
     )
+
+
+def export_records_recent(limit: int = 100) -> QuerySet[ExportRecord]:
+    """The latest exports, newest first, for the owners' page."""
+    return ExportRecord.objects.order_by("-created_at", "-id")[:limit]

@@ -1,5 +1,5 @@
 """Workflows on texts: the priority lane for one-to-one and automatic texts, a message's delivery status,
-a member's texts erased. The inbound workflow (a fan's text stored and answered, the routing of status
+a member's texts and broadcast deliveries erased. The inbound workflow (a fan's text stored and answered, the routing of status
 callbacks between messages and broadcast deliveries) is the `inbound` interface's (inbound/services.py)."""
 
 from __future__ import annotations
@@ -10,7 +10,14 @@ from django_q.tasks import async_task
 
 from members.consent import member_mark_unreachable, member_opt_out, text_refusal
 from members.models import Member
-from messaging.models import TWILIO_STATUS_MAP, Conversation, Message, SmsStatus, statuses_below
+from messaging.models import (
+    TWILIO_STATUS_MAP,
+    Conversation,
+    DeliveryStatus,
+    Message,
+    SmsStatus,
+    statuses_below,
+)
 from messaging.twilio.errors import TransportError
 
 
@@ -112,3 +119,25 @@ def member_texts_erase(*, member_id: int, phone: str) -> None:
     """A member is erased (common.events.MEMBER_ERASED): their conversation and every text go."""
     Conversation.objects.filter(phone=phone).delete()  # and its messages
     Message.objects.filter(phone=phone).delete()
+
+
+def member_deliveries_erase(*, member_id: int, phone: str) -> None:
+    """A member is erased (common.events.MEMBER_ERASED): their copies of broadcasts go, from every partition
+    of the delivery table, with Twilio's SIDs (Twilio's logs tie a SID to the phone) and times of sending.
+
+    Set-based, over the partitioned table (each partition's key is its unique index on member_id). The
+    broadcasts' counters are stored on the broadcast, so they do not change. A copy still queued is kept: it
+    holds no SID or time, and the dispatcher, which finds the member opted out, marks it skipped and counts
+    it, so a broadcast's counters still add up to its recipients. It is locked until the erasure commits, so
+    no worker claims it meanwhile with the phone the member had; a copy a worker claimed before is deleted
+    (waiting for that claim to commit), so the SID its worker records afterwards finds no row.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM messaging_delivery WHERE member_id = %s AND status = %s FOR UPDATE",
+            [member_id, int(DeliveryStatus.QUEUED)],
+        )
+        cursor.execute(
+            "DELETE FROM messaging_delivery WHERE member_id = %s AND status <> %s",
+            [member_id, int(DeliveryStatus.QUEUED)],
+        )

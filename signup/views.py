@@ -7,6 +7,8 @@ only enhances the city field), every message translated, and never a 500 whateve
 from __future__ import annotations
 
 import datetime
+import hashlib
+import hmac
 import logging
 import zoneinfo
 
@@ -60,6 +62,13 @@ def _client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+def _client_key(request: HttpRequest) -> str:
+    """The client's IP as the rate limits count it: a keyed hash, so the shared cache (a table or Redis)
+    never holds a fan's address, which erasing the fan could not find there."""
+    address = (_client_ip(request) or "").encode()
+    return hmac.new(settings.SECRET_KEY.encode(), address, hashlib.sha256).hexdigest()[:32]
+
+
 # Type-ahead runs on every keystroke, so its limit is counted in this process's memory (no database round
 # trip): each web process allows the full rate, which only bounds the CPU a client can spend on lookups.
 _process_cache = LocMemCache("signup-process", {"TIMEOUT": 300, "OPTIONS": {"MAX_ENTRIES": 20_000}})
@@ -74,7 +83,7 @@ def _over_limit(request: HttpRequest, scope: str, rate: tuple[int, int], *, shar
     """
     limit, window = rate
     bucket = int(timezone.now().timestamp()) // window
-    key = f"signup:rate:{scope}:{request.tenant.schema_name}:{_client_ip(request)}:{bucket}"
+    key = f"signup:rate:{scope}:{request.tenant.schema_name}:{_client_key(request)}:{bucket}"
     counter = cache if shared else _process_cache
     try:
         counter.add(key, 0, timeout=window)

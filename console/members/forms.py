@@ -107,6 +107,34 @@ class MembersFilterForm(forms.Form):
         }
 
 
+def export_filters(form: MembersFilterForm) -> dict[str, str | bool]:
+    """The filter of an export as the teammate chose it, for the record of exports (members.ExportRecord):
+    the fields given, as typed, except the search text (a name, a number or an email), noted only as used."""
+    if not form.is_bound:
+        return {}
+    chosen: dict[str, str | bool] = {}
+    for name in form.fields:
+        value = (form.data.get(name) or "").strip()[:120]
+        if value:
+            chosen[name] = True if name == "q" else value
+    return chosen
+
+
+def export_filters_described(filters: dict) -> list[str]:
+    """An export's recorded filter, one "label: value" per field, in the page's language."""
+    described = []
+    for name, value in filters.items():
+        field = MembersFilterForm.base_fields.get(name)
+        if field is None:
+            continue
+        if name == "q":
+            described.append(str(_("a search (its text is not kept)")))
+            continue
+        choices = {str(key): label for key, label in getattr(field, "choices", None) or []}
+        described.append(f"{field.label}: {choices.get(str(value), value)}")
+    return described
+
+
 class TagsForm(forms.Form):
     tags = forms.CharField(
         label=_("Tags"), required=False, max_length=1000, help_text=_("Separated by commas.")

@@ -7,6 +7,7 @@ from console.members import views
 urlpatterns = [
     path("", views.members, name="members"),
     path("export.csv", views.members_export, name="members_export"),
+    path("exports/", views.members_exports, name="members_exports"),
     path("import/", views.members_import, name="members_import"),
     path("<int:member_id>/", views.member_detail, name="member"),
     path("<int:member_id>/erase/", views.member_erase, name="member_erase"),

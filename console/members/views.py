@@ -1,10 +1,10 @@
-"""The members pages: the list with its filters, CSV export and import, a member's page, erasure. Thin
-views: parse, call one selector or service, render. Role checks are the decorators in console/decorators.py."""
+"""The members pages: the list with its filters, CSV export (and the owners' record of exports) and import,
+a member's page, erasure. Thin views: parse, call one selector or service, render. Role checks are the
+decorators in console/decorators.py."""
 
 from __future__ import annotations
 
 import csv
-import datetime
 from collections.abc import Iterator
 
 from django.contrib import messages
@@ -16,8 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context
 
+from common.csvcells import csv_cell
 from console.dashboard.selectors import dashboard_stats_forget
-from console.decorators import manager_required
+from console.decorators import manager_required, owner_required
 from console.members import services
 from console.members.forms import (
     MEMBER_GENDER_LABELS,
@@ -25,11 +26,13 @@ from console.members.forms import (
     ImportForm,
     MembersFilterForm,
     TagsForm,
+    export_filters,
+    export_filters_described,
 )
 from console.members.selectors import member_messages
 from members import importing, selectors
 from members.models import Member
-from members.services import member_tags_set
+from members.services import export_record_finish, export_record_start, member_tags_set
 
 
 def _filtered_members(request: HttpRequest) -> tuple[MembersFilterForm, object]:
@@ -67,50 +70,52 @@ def members(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _csv_safe(value) -> str:
-    """Spreadsheet formulas in a cell would run when the export is opened: quote them."""
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        value = ";".join(value)
-    elif isinstance(value, datetime.datetime | datetime.date):
-        return value.isoformat()
-    text = str(value)
-    if text[:1] in ("=", "-", "@", "\t", "\r") or (text[:1] == "+" and not text[1:].isdecimal()):
-        return "'" + text
-    return text
-
-
 class _Echo:
     def write(self, value: str) -> str:
         return value
 
 
-def _export_lines(queryset, schema_name: str) -> Iterator[str]:
+def _export_lines(queryset, schema_name: str, record_id: int) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield "\ufeff" + writer.writerow(selectors.EXPORT_COLUMNS)
     # The response is consumed after the view returns: pin the schema for the cursor's whole life.
     with schema_context(schema_name):
         buffer = []
+        count = 0
         for row in selectors.members_export_rows(queryset):
-            buffer.append(writer.writerow([_csv_safe(value) for value in row]))
+            # Every cell through common.csvcells: nothing a spreadsheet would run as a formula.
+            buffer.append(writer.writerow([csv_cell(value) for value in row]))
+            count += 1
             if len(buffer) >= 500:
                 yield "".join(buffer)
                 buffer = []
         if buffer:
             yield "".join(buffer)
+        # Reached only when the whole file went out: a download cut short keeps no row count.
+        export_record_finish(record_id=record_id, row_count=count)
 
 
 @manager_required
 def members_export(request: HttpRequest) -> StreamingHttpResponse:
-    """The current filter as CSV, streamed: rows leave as the server-side cursor reads them."""
-    _form, queryset = _filtered_members(request)
+    """The current filter as CSV, streamed: rows leave as the server-side cursor reads them. Who exported,
+    when and with which filter is recorded first (members.models.ExportRecord), for the owners."""
+    form, queryset = _filtered_members(request)
+    record = export_record_start(user=request.user, filters=export_filters(form))
     filename = f"{request.tenant.slug}-members-{timezone.localdate().isoformat()}.csv"
     response = StreamingHttpResponse(
-        _export_lines(queryset, connection.schema_name), content_type="text/csv; charset=utf-8"
+        _export_lines(queryset, connection.schema_name, record.pk), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+@owner_required
+def members_exports(request: HttpRequest) -> HttpResponse:
+    """The owners' view of who exported members, when, with which filter, and how many rows."""
+    records = [
+        (record, export_filters_described(record.filters)) for record in selectors.export_records_recent()
+    ]
+    return render(request, "console/members_exports.html", {"section": "members", "records": records})
 
 
 @manager_required

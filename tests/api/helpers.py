@@ -31,9 +31,10 @@ class Received:
 
 
 class Receiver:
-    """An HTTP server on loopback that records POSTs and answers with the given statuses in turn."""
+    """An HTTP server on loopback that records POSTs and answers with the given statuses in turn; `echo`:
+    its answer repeats the body it got, as some receivers do (which the delivery log then holds)."""
 
-    def __init__(self, statuses: list[int] | None = None):
+    def __init__(self, statuses: list[int] | None = None, *, echo: bool = False):
         self.requests: list[Received] = []
         self.statuses = list(statuses or [])
         receiver = self
@@ -47,7 +48,7 @@ class Receiver:
                 self.send_response(status)
                 self.send_header("Content-Type", "text/plain")
                 self.end_headers()
-                self.wfile.write(b"ok" if status < 300 else b"not now")
+                self.wfile.write(body if echo else b"ok" if status < 300 else b"not now")
 
             def log_message(self, *args):
                 pass

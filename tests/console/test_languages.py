@@ -15,6 +15,12 @@ HEADINGS = {
         "es": "Importar miembros",
         "ar": "استيراد أعضاء",
     },
+    "/members/exports/": {
+        "fr": "Exports de membres",
+        "de": "Exporte von Mitgliedern",
+        "es": "Exportaciones de miembros",
+        "ar": "عمليات تصدير الأعضاء",
+    },
     "/settings/": {"fr": "Réglages", "de": "Einstellungen", "es": "Configuración", "ar": "الإعدادات"},
     "/team/": {"fr": "Équipe", "de": "Team", "es": "Equipo", "ar": "الفريق"},
     "/password/": {

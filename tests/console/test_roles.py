@@ -7,7 +7,7 @@ import pytest
 from tests.console.conftest import client_for
 
 MANAGER_PAGES = ["/members/", "/members/export.csv", "/members/import/"]
-OWNER_PAGES = ["/settings/", "/team/"]
+OWNER_PAGES = ["/settings/", "/team/", "/members/exports/"]
 
 
 @pytest.mark.parametrize("path", ["/members/", "/settings/", "/team/", "/members/import/", "/password/"])
