@@ -41,16 +41,24 @@ def test_database_url() -> str:
 test_database_url.__test__ = False  # a helper, not a test
 
 
-def manage(*args: str, **kwargs) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DATABASE_URL": test_database_url()}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
+def manage(
+    *args: str, environment: dict[str, str] | None = None, drop: tuple[str, ...] = (), **kwargs
+) -> subprocess.CompletedProcess:
+    """`manage.py` in a subprocess on the test database; `drop`: prefixes of variables of this run to leave
+    out, `environment`: variables to set."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_SETTINGS_MODULE", *drop))
+    }
+    env.update(DATABASE_URL=test_database_url(), **(environment or {}))
+    kwargs.setdefault("timeout", 300)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
         check=False,
         **kwargs,
     )

@@ -4,14 +4,12 @@ be unsafe there, and passes Django's deployment checks once configured. Each cas
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.leaders.test_commands import test_database_url
+from tests.leaders.test_commands import manage as manage_command
 
 ROOT = Path(__file__).resolve().parents[2]
 STRONG_KEY = "k8Jq2vR0-production-like-secret-key-4f9a1c7e5b3d8a2f6c0e9b7d5a3f1c8e6b4d2a0"
@@ -20,22 +18,9 @@ PRODUCTION = {"SECRET_KEY": STRONG_KEY, "CONSENT_HASH_KEY": LEDGER_KEY, "EMAIL_H
 
 
 def manage(*args: str, **environment: str) -> subprocess.CompletedProcess:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        # What the test run sets for itself (development, async-unsafe test fixtures) is not a deployment's.
-        if not key.startswith(("DEBUG", "SECRET_KEY", "CONSENT_HASH_KEY", "EMAIL_", "DJANGO_"))
-    }
-    env.update(DATABASE_URL=test_database_url(), **environment)
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    # What the test run sets for itself (development, async-unsafe test fixtures) is not a deployment's.
+    drop = ("DEBUG", "SECRET_KEY", "CONSENT_HASH_KEY", "EMAIL_", "DJANGO_")
+    return manage_command(*args, environment=environment, drop=drop, timeout=120)
 
 
 def setting(name: str, **environment: str) -> str:
