@@ -15,6 +15,9 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
+# The bench's own ledger key, for the bench process and the production-mode servers it starts alike (the
+# development default is refused in production, and both must hash phones the same way).
+os.environ.setdefault("CONSENT_HASH_KEY", "bench-only-consent-ledger-key")
 BENCH_DATABASE = "community_bench"
 
 
