@@ -100,21 +100,8 @@ def member_opt_out(
 ) -> bool:
     """Stop every text to this member, at once. Returns False when they were already opted out.
     `erasing`: this opt-out starts the member's erasure (members.services.member_erase)."""
-    now = timezone.now()
-    updated = Member.objects.filter(pk=member.pk, status=Member.Status.SUBSCRIBED).update(
-        status=Member.Status.OPTED_OUT, opted_out_at=now, updated_at=now
-    )
-    if not updated:
+    if not _subscription_change(member=member, subscribe=False, source=source, detail=detail, text=text):
         return False
-    member.refresh_from_db(fields=["status", "opted_out_at"])
-    consent_record(
-        member=member,
-        phone=member.phone,
-        kind=ConsentRecord.Kind.OPT_OUT,
-        source=source,
-        detail=detail,
-        text=text,
-    )
     events.emit(events.MEMBER_OPTED_OUT, member=member, erasing=erasing)
     return True
 
@@ -124,22 +111,32 @@ def member_opt_in(
     *, member: Member, source: str, detail: str = "", text: str = "", text_version: str = "", ip_address=None
 ) -> bool:
     """Subscribe an opted-out member again (START). Returns False when they were already subscribed."""
-    updated = Member.objects.filter(pk=member.pk, status=Member.Status.OPTED_OUT).update(
-        status=Member.Status.SUBSCRIBED, opted_out_at=None, updated_at=timezone.now()
-    )
-    if not updated:
-        return False
-    member.refresh_from_db(fields=["status", "opted_out_at"])
-    consent_record(
+    return _subscription_change(
         member=member,
-        phone=member.phone,
-        kind=ConsentRecord.Kind.OPT_IN,
+        subscribe=True,
         source=source,
         detail=detail,
         text=text,
         text_version=text_version,
         ip_address=ip_address,
     )
+
+
+def _subscription_change(*, member: Member, subscribe: bool, **record) -> bool:
+    """Move the member to subscribed or opted out if they are not there yet (one conditional UPDATE, so two
+    racing changes cannot both win), and write the ledger line for it. False when nothing changed."""
+    now = timezone.now()
+    before, after = Member.Status.OPTED_OUT, Member.Status.SUBSCRIBED
+    if not subscribe:
+        before, after = after, before
+    updated = Member.objects.filter(pk=member.pk, status=before).update(
+        status=after, opted_out_at=None if subscribe else now, updated_at=now
+    )
+    if not updated:
+        return False
+    member.refresh_from_db(fields=["status", "opted_out_at"])
+    kind = ConsentRecord.Kind.OPT_IN if subscribe else ConsentRecord.Kind.OPT_OUT
+    consent_record(member=member, phone=member.phone, kind=kind, **record)
     return True
 
 

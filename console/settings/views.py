@@ -13,24 +13,31 @@ from console.settings.forms import KeywordReplyForm, LeaderSettingsForm, keyword
 from messaging.models import KeywordReply
 
 
-@owner_required
-def settings_edit(request: HttpRequest) -> HttpResponse:
-    leader = request.tenant
-    form = LeaderSettingsForm(request.POST or None, request.FILES or None, instance=leader)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("Settings saved."))
-        return redirect("console:settings")
+def _settings_page(
+    request: HttpRequest, *, form: LeaderSettingsForm, keyword_form: KeywordReplyForm, status: int = 200
+) -> HttpResponse:
     return render(
         request,
         "console/settings.html",
         {
             "section": "settings",
             "form": form,
-            "keywords": keyword_replies_listed(leader),
-            "keyword_form": KeywordReplyForm(),
+            "keywords": keyword_replies_listed(request.tenant),
+            "keyword_form": keyword_form,
         },
-        status=400 if form.errors else 200,
+        status=status,
+    )
+
+
+@owner_required
+def settings_edit(request: HttpRequest) -> HttpResponse:
+    form = LeaderSettingsForm(request.POST or None, request.FILES or None, instance=request.tenant)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Settings saved."))
+        return redirect("console:settings")
+    return _settings_page(
+        request, form=form, keyword_form=KeywordReplyForm(), status=400 if form.errors else 200
     )
 
 
@@ -42,16 +49,8 @@ def keyword_add(request: HttpRequest) -> HttpResponse:
         form.save()
         messages.success(request, _("Keyword added."))
         return redirect("console:settings")
-    return render(
-        request,
-        "console/settings.html",
-        {
-            "section": "settings",
-            "form": LeaderSettingsForm(instance=request.tenant),
-            "keywords": keyword_replies_listed(request.tenant),
-            "keyword_form": form,
-        },
-        status=400,
+    return _settings_page(
+        request, form=LeaderSettingsForm(instance=request.tenant), keyword_form=form, status=400
     )
 
 

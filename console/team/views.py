@@ -92,8 +92,7 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
 # --- the team (owner only) -------------------------------------------------------------------------------
 
 
-@owner_required
-def team(request: HttpRequest) -> HttpResponse:
+def _team_page(request: HttpRequest, *, invitation_form: InvitationForm, status: int = 200) -> HttpResponse:
     users = User.objects.order_by("-is_active", "role", "username")
     rows = [
         (user, TeamMemberForm(initial={"role": user.role, "is_active": user.is_active})) for user in users
@@ -101,8 +100,14 @@ def team(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/team.html",
-        {"rows": rows, "invitation_form": InvitationForm(), "section": "team"},
+        {"rows": rows, "invitation_form": invitation_form, "section": "team"},
+        status=status,
     )
+
+
+@owner_required
+def team(request: HttpRequest) -> HttpResponse:
+    return _team_page(request, invitation_form=InvitationForm())
 
 
 @owner_required
@@ -152,16 +157,7 @@ def invitation_send(request: HttpRequest) -> HttpResponse:
             )
             messages.success(request, _("Invitation sent."))
             return redirect("accounts:team")
-    users = User.objects.order_by("-is_active", "role", "username")
-    rows = [
-        (user, TeamMemberForm(initial={"role": user.role, "is_active": user.is_active})) for user in users
-    ]
-    return render(
-        request,
-        "accounts/team.html",
-        {"rows": rows, "invitation_form": form, "section": "team"},
-        status=400,
-    )
+    return _team_page(request, invitation_form=form, status=400)
 
 
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
