@@ -65,6 +65,9 @@
     });
     form.addEventListener("input", function (event) { if (event.target !== body) updateCount(); });
     form.addEventListener("change", function (event) { if (event.target !== body) updateCount(); });
+    // Text already in the box when the script starts (the browser restored it, or it was typed before this
+    // deferred script ran) gets its counts now: no input event will come for it.
+    if (body.value) { updateSegments(); updatePreview(); }
 
     // City type-ahead: the gazetteer's suggestions in a datalist; a chosen one is added to the cities list.
     var search = document.getElementById("city-search");

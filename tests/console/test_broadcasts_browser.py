@@ -47,6 +47,7 @@ def test_olivia_sends_a_broadcast_to_the_women_of_a_city_and_only_they_get_it(
     page.get_by_role("heading", name="Dashboard").wait_for()
     page.get_by_role("navigation", name="Console").get_by_role("link", name="Broadcasts").click()
     page.get_by_role("link", name="New broadcast").click()
+    page.wait_for_load_state("load")  # the composer's deferred script is listening from here on
 
     body = page.get_by_role("textbox", name="Message:")
     body.fill("Hi {first_name}, rally on Saturday “at noon”!")
