@@ -119,7 +119,12 @@ class WebhookDelivery(models.Model):
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # When pending: not to be tried before this (a retry's backoff); past, it is due and waits for a worker
+    # or its leader's turn (api.tasks). None: its first attempt, queued when the event was stored.
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # When a worker claimed it (status sending): a claim older than the attempt's deadline belongs to a worker
+    # that stopped, and the sweep (api.tasks.webhooks_sweep) puts it back.
+    claimed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)
 

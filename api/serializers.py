@@ -13,6 +13,7 @@ from rest_framework import serializers
 from accounts.models import User
 from api.filters import FilterError, _parse_moment, audience_from_api, audience_to_api
 from api.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from api.webhooks import WebhookUrlError, webhook_url_check
 from common.phones import PhoneError, phone_parse
 from members.models import Member
 from messaging.models import Broadcast, Conversation, Message
@@ -340,8 +341,21 @@ class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
         read_only_fields = fields
 
 
+class WebhookUrlField(serializers.URLField):
+    """A URL our workers may call (api.webhooks.webhook_url_check), refused with the reason: a port that
+    cannot be (0, past 65535, not a number), a private address in production, another scheme."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        try:
+            webhook_url_check(value, resolve=False)
+        except WebhookUrlError as exc:
+            raise serializers.ValidationError(str(exc), code="invalid") from None
+        return value
+
+
 class WebhookEndpointCreateSerializer(serializers.Serializer):
-    url = serializers.URLField(max_length=500, help_text="An http(s) URL that accepts POSTed JSON.")
+    url = WebhookUrlField(max_length=500, help_text="An http(s) URL that accepts POSTed JSON.")
     description = StrictCharField(max_length=200, required=False, allow_blank=True)
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=WebhookEvent.Name.choices), min_length=1, max_length=10

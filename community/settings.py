@@ -258,10 +258,25 @@ Q_CLUSTER = {
     # a paced million-member send never delays one-to-one replies (messaging/broadcasts/tasks.py).
     "ALT_CLUSTERS": {
         "broadcasts": {"workers": env_int("Q_BROADCAST_WORKERS", 2), "timeout": 600, "retry": 720},
+        # Outbound webhooks too (Q_CLUSTER_NAME=webhooks manage.py qcluster): a leader's slow receiver holds
+        # only these workers, never the ones that send replies and confirmations (api/tasks.py). More
+        # workers than WEBHOOK_LEADER_CONCURRENCY, so one leader's receivers never hold them all. An attempt
+        # ends by its own deadline; the timeout only catches a worker stuck elsewhere (the sweep retries it).
+        "webhooks": {"workers": env_int("Q_WEBHOOK_WORKERS", 4), "timeout": 60, "retry": 120},
     },
 }
 BROADCAST_CLUSTER = env_str("BROADCAST_CLUSTER", "broadcasts")
 BROADCAST_DISPATCHERS = env_int("BROADCAST_DISPATCHERS", 2)  # dispatch tasks started per broadcast
+WEBHOOK_CLUSTER = env_str("WEBHOOK_CLUSTER", "webhooks")
+# One attempt at a webhook delivery, from resolving the host to the answer's last byte read, in seconds:
+# a receiver that trickles its answer is cut there, and the attempt recorded as a timeout.
+WEBHOOK_ATTEMPT_SECONDS = env_int("WEBHOOK_ATTEMPT_SECONDS", 10)
+# Attempts of one leader's deliveries in flight at once; the others wait their turn.
+WEBHOOK_LEADER_CONCURRENCY = env_int("WEBHOOK_LEADER_CONCURRENCY", 2)
+if not 1 <= WEBHOOK_ATTEMPT_SECONDS <= 40:  # the webhooks cluster's timeout (60 s) must stay above it
+    fail(f"WEBHOOK_ATTEMPT_SECONDS must be from 1 to 40, not {WEBHOOK_ATTEMPT_SECONDS}")
+if WEBHOOK_LEADER_CONCURRENCY < 1:
+    fail(f"WEBHOOK_LEADER_CONCURRENCY must be at least 1, not {WEBHOOK_LEADER_CONCURRENCY}")
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:

@@ -76,12 +76,31 @@ def throwaway_database(live_db):
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def cluster_of(pid: int) -> str | None:
+    """Which queue cluster a child of run_platform is ("default" when no Q_CLUSTER_NAME), None for another
+    command."""
+    with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+        if b"qcluster" not in cmdline.read().split(b"\0"):
+            return None
+    with open(f"/proc/{pid}/environ", "rb") as environ:
+        for item in environ.read().split(b"\0"):
+            if item.startswith(b"Q_CLUSTER_NAME="):
+                return item.split(b"=", 1)[1].decode() or "default"
+    return "default"
+
+
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_run_platform_migrates_seeds_prints_the_logins_serves_both_hosts_and_stops_on_ctrl_c_or_sigterm(
     throwaway_database, stop
 ):
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": throwaway_database, "PYTHONUNBUFFERED": "1", "Q_WORKERS": "1"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": throwaway_database,
+        "PYTHONUNBUFFERED": "1",
+        "Q_WORKERS": "1",
+        "Q_WEBHOOK_WORKERS": "1",
+    }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     process = subprocess.Popen(
         [sys.executable, "manage.py", "run_platform", "--port", str(port), "--members", "50"],
@@ -125,7 +144,10 @@ def test_run_platform_migrates_seeds_prints_the_logins_serves_both_hosts_and_sto
         assert admin.status_code == 200
 
         direct = children_of(process.pid)
-        assert len(direct) == 3  # the web server and the two queue clusters (replies, broadcasts)
+        # The web server and three queue clusters: replies (the default one), broadcasts and webhooks.
+        assert len(direct) == 4
+        clusters = sorted(cluster_of(pid) for pid in direct if cluster_of(pid) is not None)
+        assert clusters == ["broadcasts", "default", "webhooks"]
         # ... and the queue worker's own processes: nothing of the platform may outlive Ctrl-C.
         children = [*direct, *(pid for child in direct for pid in descendants_of(child))]
         process.send_signal(stop)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import http.server
 import re
+import socket
 import threading
 from pathlib import Path
 
@@ -67,3 +69,93 @@ class Receiver:
     def __exit__(self, *exc) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class TricklingReceiver:
+    """A receiver on loopback that answers a byte at a time: it accepts, reads the request, then sends
+    "HTTP/1.1 200 OK…" one byte every `interval` seconds, which no timeout per read ever trips. `answer`
+    is what it trickles; when it has trickled it all, it closes. `release()` makes every connection, and
+    every later one, answer 200 at once. A plain threaded socket server, so that nothing in it waits for a
+    whole request line or answer the way an HTTP library would."""
+
+    PREFIX = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Trickle: "
+    STALL = PREFIX + b"." * 100_000  # a header line that never ends: a day at a byte a second
+
+    def __init__(self, *, interval: float = 1.0, answer: bytes = STALL):
+        self.interval = interval
+        self.answer = answer
+        self.accepted = 0
+        self.open = 0
+        self.most_open = 0
+        self.bytes_sent = 0
+        self.released = threading.Event()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._sockets: list = []
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.2)
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.listener.getsockname()[1]}/hooks/slow"
+
+    def release(self) -> None:
+        self.released.set()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with self._lock:
+                self.accepted += 1
+                self.open += 1
+                self.most_open = max(self.most_open, self.open)
+                self._sockets.append(conn)
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn) -> None:
+        sent = 0
+        try:
+            conn.settimeout(5)
+            request = b""
+            while b"\r\n\r\n" not in request:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                request += chunk
+            while sent < len(self.answer) and not self.released.is_set() and not self._stop.is_set():
+                conn.sendall(self.answer[sent : sent + 1])
+                sent += 1
+                with self._lock:
+                    self.bytes_sent += 1
+                self.released.wait(self.interval)
+            if self.released.is_set() and not self._stop.is_set():
+                if self.answer is self.STALL:  # end the header line, and the answer
+                    conn.sendall(self.PREFIX[sent:] + b"\r\nContent-Length: 2\r\n\r\nok")
+                else:
+                    conn.sendall(self.answer[sent:])
+        except OSError:
+            pass  # the client gave up (its deadline): that is the point
+        finally:
+            with self._lock:
+                self.open -= 1
+            conn.close()
+
+    def __enter__(self) -> TricklingReceiver:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self.listener.close()
+        with self._lock:
+            sockets = list(self._sockets)
+        for conn in sockets:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+        self.thread.join(timeout=5)

@@ -294,7 +294,7 @@ def test_a_broadcast_sent_now_is_queued_sent_and_followed_to_completion_with_a_w
             event = WebhookEvent.objects.get(name="broadcast.completed", payload__id=created["id"])
         assert event.payload["status"] == "completed" and event.payload["sent"] == 4
         assert set(event.payload) == {"id", "status", *stats}  # as docs/api.md describes it
-        run_queued("api.tasks.webhook_deliver")
+        run_queued("api.tasks.webhook_deliver", "webhooks")
     [request] = [r for r in receiver.requests if json.loads(r.body)["type"] == "broadcast.completed"]
     assert json.loads(request.body)["data"]["id"] == created["id"]
     assert endpoint["id"]

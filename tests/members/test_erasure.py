@@ -83,7 +83,9 @@ def _encoded_found(schema_name: str, needles: list[str]) -> dict[str, list[str]]
     with schema_context("public"):
         stored = {
             "sessions": sessions,
-            "queued": [repr(task) for cluster in (None, BROADCAST_CLUSTER) for task in _queued(cluster)],
+            "queued": [
+                repr(task) for cluster in (None, BROADCAST_CLUSTER, "webhooks") for task in _queued(cluster)
+            ],
             "tasks": [repr((t.func, t.args, t.kwargs, t.result)) for t in Task.objects.all()],
             "schedules": [repr((s.func, s.args, s.kwargs)) for s in Schedule.objects.all()],
             "cache": _cache_values(),
@@ -178,7 +180,7 @@ def test_an_erased_member_leaves_nothing_identifying_in_any_table(
                 headers={"Idempotency-Key": "crm-sync-1"},
             )
         assert response.status_code in (200, 201), response.content
-        assert run_queued("api.tasks.webhook_deliver")
+        assert run_queued("api.tasks.webhook_deliver", "webhooks")
         assert len(receiver.requests) >= 3  # member.created, message.received, member.updated
 
         with schema_context(alice.schema_name):
@@ -201,7 +203,7 @@ def test_an_erased_member_leaves_nothing_identifying_in_any_table(
                 assert manager.post(f"/members/{member.pk}/erase/").status_code == 302
             else:
                 assert owner_api.delete(f"/api/v1/members/{member.pk}/").status_code == 204
-        run_queued("api.tasks.webhook_deliver")
+        run_queued("api.tasks.webhook_deliver", "webhooks")
 
     assert _found(alice.schema_name, needles) == {}
     assert _found("public", needles) == {}

@@ -1,4 +1,4 @@
-"""`make run`: migrate, seed the demo leader once, then the web server and the queue worker together."""
+"""`make run`: migrate, seed the demo leader once, then the web server and the queue clusters together."""
 
 from __future__ import annotations
 
@@ -78,6 +78,10 @@ class Command(BaseCommand):
             # Broadcasts have a cluster of their own, so a big one never delays replies (docs/broadcasts.md).
             broadcasts_env = {**os.environ, "Q_CLUSTER_NAME": settings.BROADCAST_CLUSTER}
             children.append(subprocess.Popen([*manage, "qcluster"], env=broadcasts_env, process_group=0))
+            # And webhooks, so a leader's slow receiver never holds the workers that send replies.
+            if settings.WEBHOOK_CLUSTER:
+                webhooks_env = {**os.environ, "Q_CLUSTER_NAME": settings.WEBHOOK_CLUSTER}
+                children.append(subprocess.Popen([*manage, "qcluster"], env=webhooks_env, process_group=0))
             time.sleep(1.5)
             self.stdout.write("\n".join(lines))
             while all(child.poll() is None for child in children):
