@@ -342,6 +342,12 @@ class _DeadlineSocket:
         return io.BufferedReader(_DeadlineReader(self))
 
     def close(self) -> None:
+        # http.client closes its socket as soon as it has the answer's headers when the answer ends with
+        # the connection (a real socket stays open while its makefile() is in use): the answer's body is
+        # still to be read, so the socket is closed by `shut`, once the attempt is over.
+        pass
+
+    def shut(self) -> None:
         self.sock.close()
 
 
@@ -448,6 +454,7 @@ def webhook_post(
             excerpt = response.read(MAX_RESPONSE_EXCERPT)
         finally:
             conn.close()
+            sock.shut()
         return result(status_code, "", excerpt)
     except TimeoutError:
         if status_code is not None:  # it answered in time; only the excerpt for the log was cut

@@ -6,13 +6,31 @@ import contextlib
 import dataclasses
 import http.server
 import re
+import select
 import socket
+import ssl
 import threading
+import time
 from pathlib import Path
 
 from tests.queue import queued_tasks, run_queued  # noqa: F401 - the API tests' queue helpers
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "api.md"
+# A self-signed certificate for "localhost", for receivers that speak TLS (valid until 2126; no secret: it
+# is trusted only by the tests that ask, see `tls_client_context`).
+TLS_CERTIFICATE = Path(__file__).resolve().parent / "tls" / "localhost.pem"
+TLS_KEY = Path(__file__).resolve().parent / "tls" / "localhost.key"
+
+
+def tls_server_context() -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(TLS_CERTIFICATE, TLS_KEY)
+    return context
+
+
+def tls_client_context() -> ssl.SSLContext:
+    """What a client trusting the test certificate (and nothing else) verifies with."""
+    return ssl.create_default_context(cafile=str(TLS_CERTIFICATE))
 
 
 def docs_receiver_namespace() -> dict:
@@ -36,7 +54,7 @@ class Receiver:
     """An HTTP server on loopback that records POSTs and answers with the given statuses in turn; `echo`:
     its answer repeats the body it got, as some receivers do (which the delivery log then holds)."""
 
-    def __init__(self, statuses: list[int] | None = None, *, echo: bool = False):
+    def __init__(self, statuses: list[int] | None = None, *, echo: bool = False, tls: bool = False):
         self.requests: list[Received] = []
         self.statuses = list(statuses or [])
         receiver = self
@@ -56,11 +74,15 @@ class Receiver:
                 pass
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.scheme = "https" if tls else "http"
+        if tls:
+            self.server.socket = tls_server_context().wrap_socket(self.server.socket, server_side=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}/hooks/community"
+        host = "localhost" if self.scheme == "https" else "127.0.0.1"  # the test certificate's name
+        return f"{self.scheme}://{host}:{self.server.server_port}/hooks/community"
 
     def __enter__(self) -> Receiver:
         self.thread.start()
@@ -81,7 +103,7 @@ class TricklingReceiver:
     PREFIX = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Trickle: "
     STALL = PREFIX + b"." * 100_000  # a header line that never ends: a day at a byte a second
 
-    def __init__(self, *, interval: float = 1.0, answer: bytes = STALL):
+    def __init__(self, *, interval: float = 1.0, answer: bytes = STALL, tls: bool = False):
         self.interval = interval
         self.answer = answer
         self.accepted = 0
@@ -94,11 +116,13 @@ class TricklingReceiver:
         self._sockets: list = []
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.listener.settimeout(0.2)
+        self.tls = tls_server_context() if tls else None
         self.thread = threading.Thread(target=self._accept, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.listener.getsockname()[1]}/hooks/slow"
+        port = self.listener.getsockname()[1]
+        return f"https://localhost:{port}/hooks/slow" if self.tls else f"http://127.0.0.1:{port}/hooks/slow"
 
     def release(self) -> None:
         self.released.set()
@@ -122,6 +146,10 @@ class TricklingReceiver:
         sent = 0
         try:
             conn.settimeout(5)
+            if self.tls is not None:
+                conn = self.tls.wrap_socket(conn, server_side=True)
+                with self._lock:
+                    self._sockets.append(conn)  # the one to cut at the end (the plain one is detached)
             request = b""
             while b"\r\n\r\n" not in request:
                 chunk = conn.recv(65536)
@@ -133,7 +161,8 @@ class TricklingReceiver:
                 sent += 1
                 with self._lock:
                     self.bytes_sent += 1
-                self.released.wait(self.interval)
+                if self._peer_gone(conn, self.interval):
+                    return
             if self.released.is_set() and not self._stop.is_set():
                 if self.answer is self.STALL:  # end the header line, and the answer
                     conn.sendall(self.PREFIX[sent:] + b"\r\nContent-Length: 2\r\n\r\nok")
@@ -145,6 +174,25 @@ class TricklingReceiver:
             with self._lock:
                 self.open -= 1
             conn.close()
+
+    def _peer_gone(self, conn, seconds: float) -> bool:
+        """Wait `seconds` (less when released or stopped); whether the client closed meanwhile, so that
+        `open` counts only connections a client still holds."""
+        ends = time.monotonic() + seconds
+        while not self.released.is_set() and not self._stop.is_set():
+            left = ends - time.monotonic()
+            if left <= 0:
+                return False
+            readable, _, _ = select.select([conn], [], [], min(left, 0.05))
+            if readable:  # the rest of the request's body, or the client closing
+                try:
+                    if not conn.recv(65536):
+                        return True
+                except ssl.SSLWantReadError:
+                    continue
+                except OSError:
+                    return True
+        return False
 
     def __enter__(self) -> TricklingReceiver:
         self.thread.start()

@@ -20,6 +20,7 @@ from tests.api.helpers import (
     docs_receiver_namespace,
     queued_tasks,
     run_queued,
+    tls_client_context,
 )
 from tests.phones import unique_phone
 
@@ -218,6 +219,11 @@ def test_a_failed_delivery_is_retried_with_backoff_and_the_event_id_kept(
     )
     log = owner_api.get(f"/api/v1/webhooks/{endpoint['id']}/deliveries/").json()["results"][0]
     assert [a["status_code"] for a in log["attempt_log"]] == [500, 503, 200]
+    with schema_context(world.alice.schema_name):  # what each answer said, kept for the delivery log
+        excerpts = list(
+            WebhookAttempt.objects.filter(delivery=delivery).values_list("response_excerpt", flat=True)
+        )
+    assert excerpts == ["not now", "not now", "ok"]
     assert log["status"] == "succeeded" and log["attempts"] == 3
 
 
@@ -414,3 +420,38 @@ def test_the_sweep_queues_again_what_lost_its_task_and_moves_old_retries_to_the_
     old_retry.refresh_from_db()
     assert old_retry.cluster == "webhooks"
     assert Schedule.objects.filter(name="webhooks-sweep", cluster="webhooks", func="api.tasks.webhooks_sweep")
+
+
+def test_https_receivers_are_verified_and_their_answers_cut_at_the_deadline_too(
+    world, owner_api, settings, monkeypatch
+):
+    from api import webhooks
+
+    settings.WEBHOOK_ATTEMPT_SECONDS = 2
+    with Receiver(tls=True) as receiver:
+        register(owner_api, receiver.url, ["member.updated"])
+        # A certificate nobody vouches for: refused, recorded, retried.
+        untrusted = delivery_of(world.alice)
+        assert webhook_deliver(untrusted.pk, world.alice.schema_name) == "retry"
+        assert receiver.requests == []
+        # Trusted (as a public CA's would be), it is delivered, signed, over TLS to the name in the URL.
+        monkeypatch.setattr(webhooks, "_tls", tls_client_context)
+        trusted = delivery_of(world.alice)
+        assert webhook_deliver(trusted.pk, world.alice.schema_name) == "delivered"
+    [request] = receiver.requests
+    assert request.headers["Host"] == receiver.url.split("/")[2]
+    with schema_context(world.alice.schema_name):
+        refused = WebhookAttempt.objects.get(delivery=untrusted)
+        answered = WebhookAttempt.objects.get(delivery=trusted)
+        WebhookEndpoint.objects.update(is_active=False)
+    assert refused.error.startswith("SSLError: [SSL: CERTIFICATE_VERIFY_FAILED]")
+    assert (answered.status_code, answered.response_excerpt) == (200, "ok")
+
+    answer = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Padding: " + b"." * 60 + b"\r\n\r\nok"
+    with TricklingReceiver(interval=0.2, answer=answer, tls=True) as trickling:
+        register(owner_api, trickling.url, ["member.updated"])
+        delivery = delivery_of(world.alice)
+        assert webhook_deliver(delivery.pk, world.alice.schema_name) == "retry"
+        assert 3 < trickling.bytes_sent < len(answer)
+    with schema_context(world.alice.schema_name):
+        assert WebhookAttempt.objects.get(delivery=delivery).error == "Timeout: no complete answer within 2 s"
