@@ -96,7 +96,7 @@ def counter_lifetimes() -> list[float]:
         return [float(client.ttl(key)) for key in client.scan_iter(match=":1:logins:*")]
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT extract(epoch FROM expires - now()) FROM public.community_cache WHERE cache_key LIKE %s",
+            "SELECT extract(epoch FROM expires - clock_timestamp()) FROM public.community_cache WHERE cache_key LIKE %s",
             [":1:logins:%"],
         )
         return [float(row[0]) for row in cursor.fetchall()]
