@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -351,3 +352,14 @@ if _proxy_ssl_header:
     if not _header.strip() or not _value.strip():
         fail(f"SECURE_PROXY_SSL_HEADER must look like 'X-Forwarded-Proto: https', not {_proxy_ssl_header!r}")
     SECURE_PROXY_SSL_HEADER = ("HTTP_" + _header.strip().upper().replace("-", "_"), _value.strip())
+# The reverse proxies in front of the web processes, as addresses or networks (comma-separated; "unix" for a
+# proxy that reaches gunicorn over a Unix socket, where there is no address). Only a request coming from one
+# of them has its client read from X-Forwarded-For (common.clientip); otherwise that header is whatever the
+# client wrote. Empty: the client is REMOTE_ADDR, and X-Forwarded-For is ignored.
+TRUSTED_PROXIES = [entry.strip() for entry in env_str("TRUSTED_PROXIES").split(",") if entry.strip()]
+for _proxy in TRUSTED_PROXIES:
+    try:
+        if _proxy != "unix":
+            ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        fail(f"TRUSTED_PROXIES must list addresses or networks (10.0.0.0/8, 192.0.2.7, unix), not {_proxy!r}")

@@ -3,12 +3,17 @@
 from django.contrib import admin
 from django.urls import path
 
+from accounts.forms import StaffLoginForm
 from community import views
 from inbound import simulator
 from inbound import views as inbound_views
 
 admin.site.site_header = "community · platform staff"
 admin.site.site_title = "community staff"
+# Staff accounts can do anything to every leader: their login has the console's limits (accounts.logins).
+# The admin offers no password reset (no `admin_password_reset` URL): staff are reset by another staff
+# member, or with `manage.py changepassword`.
+admin.site.login_form = StaffLoginForm
 
 urlpatterns = [
     path("", views.platform_home, name="platform_home"),

@@ -22,6 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from common.clientip import client_ip
 from common.phones import phone_country, phone_mask_for_fan
 from members.consent import phone_hash
 from places.gazetteer import is_loaded, preload_in_background, suggest_cities
@@ -57,15 +58,10 @@ def _limit(name: str):
     return getattr(settings, name, globals()[name])
 
 
-def _client_ip(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR only: trusting X-Forwarded-For is the deployment's proxy's job, or anyone could forge it.
-    return request.META.get("REMOTE_ADDR") or None
-
-
 def _client_key(request: HttpRequest) -> str:
     """The client's IP as the rate limits count it: a keyed hash, so the shared cache (a table or Redis)
     never holds a fan's address, which erasing the fan could not find there."""
-    address = (_client_ip(request) or "").encode()
+    address = (client_ip(request) or "").encode()
     return hmac.new(settings.SECRET_KEY.encode(), address, hashlib.sha256).hexdigest()[:32]
 
 
@@ -190,7 +186,7 @@ def signup_join(request: HttpRequest, token: str) -> HttpResponse:
                         language=language,
                         consent_text=consent_text(leader),
                         consent_version=CONSENT_TEXT_VERSION,
-                        ip_address=_client_ip(request),
+                        ip_address=client_ip(request),
                     )
                 except SignupLinkUnusableError:
                     # Used (another tab, a double tap), expired or stopped since the page was opened.

@@ -1,15 +1,14 @@
-"""Forms of the team's accounts: login (rate-limited), invitations, roles, password reset by email."""
+"""Forms of the team's accounts: login and password reset (both limited), invitations, roles."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import LimitedAuthenticationForm, LimitedPasswordResetForm
 from accounts.models import User
-from console.team import services
 
 ROLE_CHOICES = [
     (User.Role.OWNER, _("Owner: everything, including the team and settings")),
@@ -18,35 +17,13 @@ ROLE_CHOICES = [
 ]
 
 
-def client_ip(request) -> str | None:
-    # REMOTE_ADDR only: X-Forwarded-For is whatever the client says unless a trusted proxy rewrites it.
-    return request.META.get("REMOTE_ADDR") if request is not None else None
+class LoginForm(LimitedAuthenticationForm):
+    """Django's login form with the limits every login form has (accounts.logins)."""
 
 
-class LoginForm(AuthenticationForm):
-    """Django's login form, refusing a username or address after too many failures."""
-
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "throttled": _("Too many failed attempts. Wait 15 minutes and try again."),
-    }
-
-    def clean(self):
-        username = self.cleaned_data.get("username") or ""
-        ip = client_ip(self.request)
-        if services.login_is_throttled(username=username, ip=ip):
-            raise ValidationError(self.error_messages["throttled"], code="throttled")
-        try:
-            cleaned = super().clean()
-        except ValidationError:
-            services.login_failure_record(username=username, ip=ip)
-            raise
-        services.login_failures_clear(username=username)
-        return cleaned
-
-
-class LeaderPasswordResetForm(PasswordResetForm):
-    """Reset emails whose link points at the leader's own host, never at whatever Host the request had."""
+class LeaderPasswordResetForm(LimitedPasswordResetForm):
+    """Reset emails whose link points at the leader's own host, never at whatever Host the request had; limited
+    per address and per account like every reset form (accounts.logins)."""
 
     def save(self, *, base_url: str, **kwargs):  # type: ignore[override]
         kwargs.setdefault("extra_email_context", {})["base_url"] = base_url

@@ -1,4 +1,5 @@
-"""Workflows on team accounts, run by the console's team pages: failed-login limits, invitations, roles.
+"""Workflows on team accounts, run by the console's team pages: invitations, roles. (Login and password-reset
+limits are every login form's, in accounts.logins.)
 
 Every function runs in the current leader's schema (the request's tenant): team accounts live there, so a
 user of one leader is simply absent from another leader's schema.
@@ -6,58 +7,17 @@ user of one leader is simply absent from another leader's schema.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 from django.core import signing
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 
-# Failed logins: after this many failures in the window, that username (on this leader) or that IP
-# address is refused until the window ends. Per IP is looser, as an office shares one address.
-LOGIN_FAILURES_PER_USERNAME = 5
-LOGIN_FAILURES_PER_IP = 20
-LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
-
 INVITATION_MAX_AGE_SECONDS = 7 * 24 * 3600
 _INVITATION_SALT = "accounts.invitation"
-
-
-def _key(kind: str, value: str) -> str:
-    # Hashed: usernames and addresses stay out of the cache table in clear, and keys stay short.
-    digest = hashlib.sha256(f"{connection.schema_name}:{value}".encode()).hexdigest()[:32]
-    return f"login-failures:{kind}:{digest}"
-
-
-def _keys(*, username: str, ip: str | None) -> list[tuple[str, int]]:
-    keys = [(_key("user", (username or "").strip().lower()), LOGIN_FAILURES_PER_USERNAME)]
-    if ip:
-        keys.append((_key("ip", ip), LOGIN_FAILURES_PER_IP))
-    return keys
-
-
-def login_is_throttled(*, username: str, ip: str | None) -> bool:
-    """True when this username or this address has failed too often in the last window."""
-    return any((cache.get(key) or 0) >= limit for key, limit in _keys(username=username, ip=ip))
-
-
-def login_failure_record(*, username: str, ip: str | None) -> None:
-    for key, _limit in _keys(username=username, ip=ip):
-        # add() starts the window only on the first failure; incr() keeps its expiry.
-        if not cache.add(key, 1, LOGIN_FAILURE_WINDOW_SECONDS):
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.add(key, 1, LOGIN_FAILURE_WINDOW_SECONDS)
-
-
-def login_failures_clear(*, username: str) -> None:
-    """A successful login forgives that username's failures (not the address's)."""
-    cache.delete(_key("user", (username or "").strip().lower()))
 
 
 # --- invitations -----------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Team accounts: per-leader logins, rate limits, password reset links, invitations, roles."""
+"""Team accounts: per-leader logins, password reset links, invitations, roles. (Login and reset limits:
+tests/platform/test_logins.py.)"""
 
 from __future__ import annotations
 
@@ -50,34 +51,6 @@ def test_a_session_from_bobs_host_does_not_open_alices_console(db, world):
 def test_staff_of_the_platform_cannot_log_into_a_leaders_console(db, world):
     response = client_for(world.alice).post("/login/", {"username": "carol", "password": TEAM_PASSWORD})
     assert response.status_code == 200
-
-
-def test_five_failed_logins_lock_that_username_even_with_the_right_password(db, world):
-    client = client_for(world.alice)
-    for _ in range(5):
-        assert client.post("/login/", {"username": "mark", "password": "wrong"}).status_code == 200
-    response = client.post("/login/", {"username": "mark", "password": TEAM_PASSWORD})
-    assert response.status_code == 200
-    assert "Too many failed attempts" in response.content.decode()
-    # Another teammate on the same address is not locked out yet.
-    assert client.post("/login/", {"username": "olivia", "password": TEAM_PASSWORD}).status_code == 302
-
-
-def test_failed_logins_from_one_address_are_limited_across_usernames(db, world):
-    client = client_for(world.alice)
-    for number in range(services.LOGIN_FAILURES_PER_IP):
-        client.post("/login/", {"username": f"nobody{number}", "password": "wrong"})
-    response = client.post("/login/", {"username": "olivia", "password": TEAM_PASSWORD})
-    assert "Too many failed attempts" in response.content.decode()
-
-
-def test_failures_on_one_leader_do_not_lock_the_same_username_on_another(db, world):
-    with schema_context(world.alice.schema_name):
-        for _ in range(5):
-            services.login_failure_record(username="bruno", ip=None)
-        assert services.login_is_throttled(username="bruno", ip=None)
-    with schema_context(world.bob.schema_name):
-        assert not services.login_is_throttled(username="bruno", ip=None)
 
 
 def test_the_password_reset_email_links_to_the_leaders_host(db, world, settings):
