@@ -25,7 +25,12 @@ class ApiToken(models.Model):
     token_hash = models.CharField(max_length=64, unique=True)
     # The first characters of the raw token ("cmt_AbC1"), so a teammate can tell their tokens apart.
     display_prefix = models.CharField(max_length=12)
+    # The owner who created it in the console; empty for tokens made by the command line.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
+    # Written by the API's authentication at most once a minute per token (api/authentication.py).
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 

@@ -31,15 +31,20 @@ def api_token_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def api_token_create(*, user, name: str) -> tuple[ApiToken, str]:
+def api_token_create(*, user, name: str, created_by=None) -> tuple[ApiToken, str]:
     """A new token acting as `user` (with their role); returns it and the raw token, which is never stored.
 
-    Call inside the leader's schema. The caller (console, command) shows the raw token once.
+    Call inside the leader's schema. The caller (the owners' token page, the command) shows the raw token
+    once; `created_by` is the owner who made it there (none from the command line).
     """
     name = (name or "").strip()[:80] or "API token"
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=user, name=name, token_hash=api_token_hash(raw), display_prefix=raw[: len(TOKEN_PREFIX) + 4]
+        user=user,
+        name=name,
+        token_hash=api_token_hash(raw),
+        display_prefix=raw[: len(TOKEN_PREFIX) + 4],
+        created_by=created_by,
     )
     return token, raw
 

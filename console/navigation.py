@@ -29,6 +29,8 @@ NAV_ITEMS = (
     NavItem(_("Inbox"), "inbox", ANSWER, "inbox"),
     NavItem(_("Settings"), "console:settings", OWNER, "settings"),
     NavItem(_("Team"), "accounts:team", OWNER, "team"),
+    # Served by the api app (api/pages.py): named here by URL only, as the console may not import the api.
+    NavItem(_("API tokens"), "api_tokens", OWNER, "api_tokens"),
 )
 
 

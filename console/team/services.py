@@ -7,70 +7,80 @@ user of one leader is simply absent from another leader's schema.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-
-INVITATION_MAX_AGE_SECONDS = 7 * 24 * 3600
-_INVITATION_SALT = "accounts.invitation"
-
+from console.models import Invitation, invitation_token_hash
 
 # --- invitations -----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Invitation:
-    email: str
-    role: str
-    invited_by: int
-
-
-def _invitation_salt() -> str:
-    # The schema is part of the salt: a link made for one leader is worthless on another's host.
-    return f"{_INVITATION_SALT}:{connection.schema_name}"
-
-
-def invitation_token_make(*, email: str, role: str, invited_by: User) -> str:
-    """A signed, expiring token for an invitation link. Nothing is stored until the invitee accepts."""
+def invitation_create(*, email: str, role: str, invited_by: User) -> tuple[Invitation, str]:
+    """A stored invitation and the raw token for its link (only its hash is kept). Inviting an address again
+    withdraws its earlier pending invitation, so one address has one working link at a time."""
     if role not in User.Role.values:
         raise ValidationError(_("Choose a role."))
+    if not (invited_by.is_active and invited_by.is_owner):
+        raise ValidationError(_("Only an owner can invite."))
     email = User.objects.normalize_email(email).strip()
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError(_("Someone on the team already uses this email address."))
-    return signing.dumps({"e": email, "r": role, "by": invited_by.pk}, salt=_invitation_salt(), compress=True)
+    with transaction.atomic():
+        Invitation.objects.filter(email__iexact=email).revoke()
+        return Invitation.issue(email=email, role=role, invited_by=invited_by)
 
 
 def invitation_read(token: str) -> Invitation:
-    """The invitation behind a token; ValidationError when it is forged, expired or already used."""
-    try:
-        data = signing.loads(token, salt=_invitation_salt(), max_age=INVITATION_MAX_AGE_SECONDS)
-    except signing.SignatureExpired:
-        raise ValidationError(_("This invitation has expired. Ask for a new one.")) from None
-    except signing.BadSignature:
-        raise ValidationError(_("This invitation link is not valid.")) from None
-    invitation = Invitation(email=data["e"], role=data["r"], invited_by=data["by"])
+    """The invitation behind a link's token; ValidationError saying why when it cannot be accepted."""
+    invitation = (
+        Invitation.objects.select_related("invited_by")
+        .filter(token_hash=invitation_token_hash(token or ""))
+        .first()
+    )
+    if invitation is None:
+        # Unknown here: forged, mistyped, from before invitations were stored, or another leader's.
+        raise ValidationError(_("This invitation link is not valid."))
+    refusal = invitation.refusal()
+    if refusal is not None:
+        raise ValidationError(refusal.label)
     if User.objects.filter(email__iexact=invitation.email).exists():
-        raise ValidationError(_("This invitation has already been used."))
+        raise ValidationError(Invitation.Refusal.ACCEPTED.label)
     return invitation
 
 
 @transaction.atomic
 def invitation_accept(*, token: str, username: str, password: str) -> User:
-    """Create the invitee's account with the invited role. The token works once: the email is then taken."""
+    """Create the invitee's account with the invited role, once, if the invitation still holds."""
     invitation = invitation_read(token)
+    # Lock the inviter's row, which team_member_update locks too (it locks every owner) before it demotes or
+    # deactivates them: an acceptance either sees the change or happens before it, never half of each.
+    inviter = User.objects.select_for_update().get(pk=invitation.invited_by_id)
+    invitation.invited_by = inviter
+    refusal = invitation.refusal()
+    if refusal is not None:
+        raise ValidationError(refusal.label)
     username = (username or "").strip()
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationError({"username": [_("This username is taken.")]})
+    if not invitation.accept():  # a second submit of the same link, or a revoke just before
+        raise ValidationError(Invitation.Refusal.ACCEPTED.label)
     user = User(username=username, email=invitation.email, role=invitation.role)
     user.set_password(password)
     user.full_clean(exclude=["password"])
     user.save()
     return user
+
+
+def invitation_revoke(*, invitation: Invitation) -> bool:
+    """Withdraw an invitation (an owner, from the team page). False when it was no longer pending."""
+    return invitation.revoke()
+
+
+def invitations_pending() -> list[Invitation]:
+    """The invitations the owners see on the team page, newest first."""
+    return list(Invitation.objects.pending().select_related("invited_by"))
 
 
 # --- the team --------------------------------------------------------------------------------------------
@@ -98,4 +108,7 @@ def team_member_update(*, actor: User, user: User, role: str, is_active: bool) -
     user.role = role
     user.is_active = is_active
     user.save(update_fields=["role", "is_active"])
+    if role != User.Role.OWNER or not is_active:
+        # Only active owners invite: their links stop working with that power (acceptance checks it too).
+        Invitation.objects.filter(invited_by=user).revoke()
     return user

@@ -25,5 +25,6 @@ urlpatterns = [
     path("team/", views.team, name="team"),
     path("team/<int:user_id>/", views.team_member_update, name="team_member_update"),
     path("team/invite/", views.invitation_send, name="invitation_send"),
+    path("team/invitations/<int:invitation_id>/revoke/", views.invitation_revoke, name="invitation_revoke"),
     path("join-team/<str:token>/", views.invitation_accept, name="invitation_accept"),
 ]

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from console.decorators import owner_required
+from console.models import Invitation
 from console.team import services
 from console.team.forms import (
     InvitationAcceptForm,
@@ -100,7 +101,12 @@ def _team_page(request: HttpRequest, *, invitation_form: InvitationForm, status:
     return render(
         request,
         "accounts/team.html",
-        {"rows": rows, "invitation_form": invitation_form, "section": "team"},
+        {
+            "rows": rows,
+            "invitation_form": invitation_form,
+            "invitations": services.invitations_pending(),
+            "section": "team",
+        },
         status=status,
     )
 
@@ -138,7 +144,7 @@ def invitation_send(request: HttpRequest) -> HttpResponse:
     form = InvitationForm(request.POST)
     if form.is_valid():
         try:
-            token = services.invitation_token_make(
+            invitation, token = services.invitation_create(
                 email=form.cleaned_data["email"], role=form.cleaned_data["role"], invited_by=request.user
             )
         except ValidationError as exc:
@@ -153,18 +159,36 @@ def invitation_send(request: HttpRequest) -> HttpResponse:
                 _("Join %(name)s's team") % {"name": request.tenant.name},
                 body,
                 None,
-                [form.cleaned_data["email"]],
+                [invitation.email],
             )
             messages.success(request, _("Invitation sent."))
             return redirect("accounts:team")
     return _team_page(request, invitation_form=form, status=400)
 
 
+@owner_required
+@require_POST
+def invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    invitation = get_object_or_404(Invitation, pk=invitation_id)
+    if services.invitation_revoke(invitation=invitation):
+        # Masked: messages travel in a cookie.
+        messages.success(
+            request, _("The invitation to %(email)s is withdrawn.") % {"email": invitation.email_masked}
+        )
+    else:
+        messages.error(request, _("This invitation was already used or withdrawn."))
+    return redirect("accounts:team")
+
+
+def _invitation_invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    return render(request, "accounts/invitation_invalid.html", {"error": exc.messages[0]}, status=400)
+
+
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     try:
         invitation = services.invitation_read(token)
     except ValidationError as exc:
-        return render(request, "accounts/invitation_invalid.html", {"error": exc.messages[0]}, status=400)
+        return _invitation_invalid(request, exc)
     form = InvitationAcceptForm(request.POST or None, email=invitation.email)
     if request.method == "POST" and form.is_valid():
         try:
@@ -174,6 +198,8 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
                 password=form.cleaned_data["password1"],
             )
         except ValidationError as exc:
+            if not hasattr(exc, "error_dict"):  # the invitation stopped holding since the page was shown
+                return _invitation_invalid(request, exc)
             form.add_error(None, exc)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")

@@ -1,17 +1,16 @@
-"""Team accounts: per-leader logins, password reset links, invitations, roles. (Login and reset limits:
-tests/platform/test_logins.py.)"""
+"""Team accounts: per-leader logins, password reset links, roles. (Login and reset limits:
+tests/platform/test_logins.py; invitations: test_invitations.py.)"""
 
 from __future__ import annotations
 
 import re
 
 import pytest
-from django.core import mail, signing
+from django.core import mail
 from django.core.cache import cache
 from django_tenants.utils import schema_context
 
 from accounts.models import User
-from console.team import services
 from tests.conftest import TEAM_PASSWORD
 from tests.console.conftest import client_for
 
@@ -75,49 +74,6 @@ def test_the_password_reset_email_links_to_the_leaders_host(db, world, settings)
     assert client.post("/login/", {"username": "olivia", "password": "a-new-pass-word-9"}).status_code == 302
 
 
-def test_the_owner_invites_a_teammate_who_chooses_a_username_and_password(olivia, world):
-    response = olivia.post("/team/invite/", {"email": "nina@example.org", "role": "responder"})
-    assert response.status_code == 302
-    assert mail.outbox[0].to == ["nina@example.org"]
-    link = re.search(r"http://\S+", mail.outbox[0].body).group(0)
-    assert link.startswith("http://alice.localhost:8000/join-team/")
-    invitee = client_for(world.alice)
-    path = link.removeprefix("http://alice.localhost:8000")
-    assert "nina@example.org" in invitee.get(path).content.decode()
-    response = invitee.post(
-        path, {"username": "nina", "password1": "nina-pass-word-7", "password2": "nina-pass-word-7"}
-    )
-    assert response.status_code == 302
-    with schema_context(world.alice.schema_name):
-        nina = User.objects.get(username="nina")
-        assert nina.role == "responder" and nina.email == "nina@example.org"
-    assert invitee.get("/members/").status_code == 403  # a responder, logged in
-    # The link works once.
-    assert client_for(world.alice).get(path).status_code == 400
-
-
-def test_an_invitation_for_alice_is_worthless_on_bobs_host(db, world):
-    with schema_context(world.alice.schema_name):
-        olivia = User.objects.get(username="olivia")
-        token = services.invitation_token_make(email="x@example.org", role="manager", invited_by=olivia)
-    assert client_for(world.bob).get(f"/join-team/{token}/").status_code == 400
-    assert client_for(world.alice).get(f"/join-team/{token}/").status_code == 200
-
-
-def test_an_expired_invitation_is_refused_with_a_clear_message(db, world, monkeypatch):
-    with schema_context(world.alice.schema_name):
-        olivia = User.objects.get(username="olivia")
-        token = services.invitation_token_make(email="late@example.org", role="manager", invited_by=olivia)
-    monkeypatch.setattr(services, "INVITATION_MAX_AGE_SECONDS", -1)
-    response = client_for(world.alice).get(f"/join-team/{token}/")
-    assert response.status_code == 400 and "expired" in response.content.decode()
-
-
-def test_a_tampered_invitation_is_refused(db, world):
-    token = signing.dumps({"e": "x@example.org", "r": "owner", "by": 1}, salt="wrong", compress=True)
-    assert client_for(world.alice).get(f"/join-team/{token}/").status_code == 400
-
-
 def test_the_owner_changes_a_role_and_deactivates_a_teammate(olivia, world):
     with schema_context(world.alice.schema_name):
         mark_id = User.objects.get(username="mark").pk
@@ -163,15 +119,6 @@ def test_a_teammate_changes_their_password(mark, world):
         .status_code
         == 302
     )
-
-
-def test_inviting_an_address_already_on_the_team_is_refused(olivia, world):
-    with schema_context(world.alice.schema_name):
-        User.objects.filter(username="rita").update(email="rita@example.org")
-    response = olivia.post("/team/invite/", {"email": "RITA@example.org", "role": "manager"})
-    assert response.status_code == 400
-    assert "already uses this email" in response.content.decode()
-    assert mail.outbox == []
 
 
 def test_logging_out_needs_a_post(olivia):
