@@ -1,15 +1,18 @@
-"""Member filters: one definition of "which members" for the members listing, the audience preview and
-broadcasts.
+"""Member filters in the API: the broadcasts' filter language (`members.audience`, docs/broadcasts.md), the
+one the console and `manage.py broadcast` speak, in JSON bodies (audience preview, broadcasts) and in the
+members listing's query string.
 
-The API's filter keys (place_ids, regions, countries, genders, age_min, age_max, languages, tags,
-joined_after, joined_before) become a `members.audience.AudienceFilter`, the broadcast engine's own,
-so a listing with these keys selects exactly the members a broadcast with the same filter would reach (less
-the opted-out and unreachable, whom a broadcast never reaches). `tags` matches any of the tags
-(the audience's `tags_any`). The listing adds two keys of its own, `status` and `q`.
+Its keys are `members.audience.FILTER_KEYS` (`place_ids`, `cities`, `regions`, `countries`, `near`,
+`genders`, `age_min`, `age_max`, `languages`, `joined_after`, `joined_before`, `tags_any`, `tags_all`),
+plus `tags`, the API's earlier name for `tags_any`. Whatever the spelling, the values are checked and
+understood in one place, `AudienceFilter.from_dict`: this module only reads a query string into that
+JSON form (lists comma-separated or repeated; `near` as `near[km]=30&near[city]=Ottawa`), and names the key
+a refusal is about. The listing adds two keys of its own, `status` and `q`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from typing import Any
 
@@ -18,20 +21,19 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from common.phones import PhoneError, phone_parse
-from members.audience import AudienceFilter, audience_filter_apply
+from members.audience import FILTER_KEYS, NEAR_KEYS, AudienceError, AudienceFilter, audience_filter_apply
 from members.models import Member
-from messaging.models import BroadcastError
 
-LIST_KEYS = ("place_ids", "regions", "countries", "genders", "languages", "tags")
-AUDIENCE_KEYS = (*LIST_KEYS, "age_min", "age_max", "joined_after", "joined_before")
+ALIASES = {"tags": "tags_any"}  # the API's earlier names, still accepted
+AUDIENCE_KEYS = (*FILTER_KEYS, *ALIASES)
+# In a query string, lists are comma-separated or repeated; a city is repeated only, since it may carry its
+# country after a comma (`cities=Laval, CA`).
+LIST_KEYS = ("place_ids", "regions", "countries", "genders", "languages", "tags_any", "tags_all", "tags")
+REPEATED_KEYS = ("cities",)
+SCALAR_KEYS = ("age_min", "age_max", "joined_after", "joined_before")
 MAX_LIST_ITEMS = 100
 MAX_TEXT = 120
-MAX_AGE = 130  # the audience filter's bound
-MAX_PLACE_ID = 2**31 - 1
-
-# The API's names for the audience filter's keys, where they differ.
-_TO_AUDIENCE = {"tags": "tags_any"}
-_FROM_AUDIENCE = {value: key for key, value in _TO_AUDIENCE.items()}
+EMPTY = "Give a value, or leave the parameter out."
 
 
 class FilterError(ValueError):
@@ -42,134 +44,148 @@ class FilterError(ValueError):
         self.fields = fields
 
 
-def _error_key(message: str) -> str:
-    """The API key a one-line BroadcastError is about ("age_min is above age_max." → age_min)."""
-    names = sorted((*AUDIENCE_KEYS, *_FROM_AUDIENCE), key=len, reverse=True)
+def _error_key(error: AudienceError, given: set[str]) -> str:
+    """The key an AudienceError is about ("age_min is above age_max." → age_min), in the client's spelling
+    (`tags` when it sent `tags`)."""
+    message = str(error)
+    names = sorted(FILTER_KEYS, key=len, reverse=True)
     found = [(message.find(name), name) for name in names if name in message]
-    if not found:
-        return "filter"
+    if error.key or not found:
+        return error.key or "filter"
     name = min(found)[1]
-    return _FROM_AUDIENCE.get(name, name)
+    for alias, canonical in ALIASES.items():
+        if canonical == name and alias in given:
+            return alias
+    return name
 
 
 def audience_from_api(filters: dict[str, Any] | None) -> AudienceFilter:
-    """The audience filter for the API's filter keys; FilterError ({key: message}) when not valid.
+    """The audience filter of the API's filter keys; FilterError ({key: message}) when not valid.
 
-    Keys other than AUDIENCE_KEYS (the listing's `status` and `q`) are ignored here.
+    Keys other than AUDIENCE_KEYS (the listing's `status` and `q`, the serializer's own) are ignored here.
     """
-    data = {
-        _TO_AUDIENCE.get(key, key): value
-        for key, value in (filters or {}).items()
-        if key in AUDIENCE_KEYS and value not in (None, "", [])
-    }
-    for key in ("joined_after", "joined_before"):
-        if isinstance(data.get(key), datetime.datetime):
-            data[key] = data[key].isoformat()
+    data: dict[str, Any] = {}
+    for key, value in (filters or {}).items():
+        if key not in AUDIENCE_KEYS or value in (None, "", []):
+            continue
+        if isinstance(value, datetime.datetime):
+            value = value.isoformat()
+        key = ALIASES.get(key, key)
+        data[key] = [*data[key], *value] if key in data and isinstance(value, list) else value
     try:
         return AudienceFilter.from_dict(data)
-    except BroadcastError as exc:
-        raise FilterError({_error_key(str(exc)): str(exc)}) from None
+    except AudienceError as exc:
+        raise FilterError({_error_key(exc, set(filters or {})): str(exc)}) from None
 
 
-def audience_to_api(stored: dict[str, Any] | None) -> dict[str, Any]:
-    """A stored audience filter (`Broadcast.filters`) in the API's key names."""
-    return {_FROM_AUDIENCE.get(key, key): value for key, value in (stored or {}).items()}
+@dataclasses.dataclass(frozen=True)
+class MemberQuery:
+    """The members listing's filter: an audience (as a broadcast would select), a status and a search."""
+
+    audience: AudienceFilter
+    status: str = ""
+    q: str = ""
 
 
-def members_filter(filters: dict[str, Any], queryset: QuerySet[Member] | None = None) -> QuerySet[Member]:
-    """Members matching every given criterion (an empty or missing key does not filter).
-
-    The audience keys are applied by the broadcast engine's selector (lists match any of their values;
-    ages are whole years today, and members without a birth date never match an age filter). `status` and
-    `q` (a phone number, exact, or part of a name or email) are the listing's own. FilterError when a value
-    is not valid.
-    """
+def members_filter(query: MemberQuery, queryset: QuerySet[Member] | None = None) -> QuerySet[Member]:
+    """Members matching every given criterion. The audience goes through the broadcast engine's selector
+    (lists match any of their values; ages are whole years today, and members without a birth date never
+    match an age filter); `status` and `q` (a phone number, exact, or part of a name or email) are the
+    listing's own."""
     qs = Member.objects.all() if queryset is None else queryset
-    qs = audience_filter_apply(qs, audience_from_api(filters))
-    if filters.get("status"):
-        qs = qs.filter(status=filters["status"])
-    if filters.get("q"):
-        q = filters["q"]
+    qs = audience_filter_apply(qs, query.audience)
+    if query.status:
+        qs = qs.filter(status=query.status)
+    if query.q:
         try:
-            phone, _country = phone_parse(q) if q.startswith("+") else ("", None)
+            phone, _country = phone_parse(query.q) if query.q.startswith("+") else ("", None)
         except PhoneError:
             phone = ""
         if phone:
             qs = qs.filter(phone=phone)
         else:
-            qs = qs.filter(Q(first_name__icontains=q) | Q(last_name__icontains=q) | Q(email__icontains=q))
+            qs = qs.filter(
+                Q(first_name__icontains=query.q)
+                | Q(last_name__icontains=query.q)
+                | Q(email__icontains=query.q)
+            )
     return qs
 
 
-def _clean_text(value: str) -> str:
-    return value.replace("\x00", "").strip()
+def _values(params, key: str) -> list[str]:
+    raw = params.getlist(key) if hasattr(params, "getlist") else params.get(key) or []
+    return [raw] if isinstance(raw, str) else list(raw)
 
 
-def member_filters_parse(params) -> dict[str, Any]:
-    """The filters of a query string (`?countries=US,CA&age_min=18`), validated; FilterError otherwise.
+def _text_problem(value: str) -> str | None:
+    """Why one value of the query string is not usable text; None when it is."""
+    if len(value) > MAX_TEXT:
+        return f"At most {MAX_TEXT} characters."
+    if "\x00" in value:
+        return "Null characters are not allowed."
+    return None
 
-    Lists are comma-separated, or the parameter repeated.
+
+def member_query_parse(params) -> MemberQuery:
+    """The members listing's filter from a query string (`?countries=US,CA&age_min=18&near[km]=30&near[city]
+    =Ottawa`); FilterError ({key: message}) when not valid. An empty search (`q=`) filters nothing; an
+    empty list, number, date or status (`countries=`) is refused, as the OpenAPI document says: a parameter
+    left out is the way to say "any".
+
+    Reads the query string into the filter's JSON form, values as sent; `AudienceFilter.from_dict` checks
+    and understands them.
     """
     errors: dict[str, str] = {}
-    filters: dict[str, Any] = {}
-    for key in LIST_KEYS:
-        raw = params.getlist(key) if hasattr(params, "getlist") else params.get(key) or []
-        if isinstance(raw, str):
-            raw = [raw]
-        values = [_clean_text(v) for item in raw for v in item.split(",")]
-        values = [v for v in values if v]
-        if not values:
+    data: dict[str, Any] = {}
+    for key in (*LIST_KEYS, *REPEATED_KEYS):
+        items = _values(params, key)
+        if "" in items:
+            errors[key] = EMPTY
             continue
-        if len(values) > MAX_LIST_ITEMS or any(len(v) > MAX_TEXT for v in values):
-            errors[key] = f"At most {MAX_LIST_ITEMS} values of at most {MAX_TEXT} characters."
-            continue
-        if key == "place_ids":
-            if not all(v.isdecimal() and int(v) <= MAX_PLACE_ID for v in values):
-                errors[key] = "Place ids are whole numbers (GeoNames ids)."
-                continue
-            values = [int(v) for v in values]
-        elif key == "countries" and not all(len(v) == 2 and v.isascii() and v.isalpha() for v in values):
-            errors[key] = "Countries are two-letter ISO codes (US, CA)."
-            continue
-        elif key == "genders" and not set(values) <= set(Member.Gender.values):
-            errors[key] = "Genders are among: " + ", ".join(Member.Gender.values) + "."
-            continue
-        filters[key] = values
-    for key in ("age_min", "age_max"):
-        raw = _clean_text(params.get(key) or "")
-        if raw:
-            if not raw.isdecimal() or int(raw) > MAX_AGE:
-                errors[key] = f"A whole number of years from 0 to {MAX_AGE}."
+        if key in LIST_KEYS:
+            items = [part for item in items for part in item.split(",")]
+        problems = [_text_problem(item) or ("" if item.strip() else "A value is empty.") for item in items]
+        if len(items) > MAX_LIST_ITEMS:
+            errors[key] = f"At most {MAX_LIST_ITEMS} values."
+        elif any(problems):
+            errors[key] = next(problem for problem in problems if problem)
+        elif items:
+            data[key] = items
+    for key in SCALAR_KEYS:
+        value = params.get(key) or ""
+        if _text_problem(value):
+            errors[key] = _text_problem(value)
+        elif value:
+            data[key] = value
+        elif key in params:
+            errors[key] = EMPTY
+    near = {}
+    for name in params:
+        if name.startswith("near[") and name.endswith("]"):
+            part, value = name[5:-1], params.get(name) or ""
+            if part not in NEAR_KEYS:
+                errors["near"] = f"near takes {', '.join(f'near[{key}]' for key in NEAR_KEYS)}."
+            elif _text_problem(value):
+                errors["near"] = _text_problem(value)
+            elif value:
+                near[part] = value
             else:
-                filters[key] = int(raw)
-    for key in ("joined_after", "joined_before"):
-        raw = _clean_text(params.get(key) or "")
-        if raw:
-            value = _parse_moment(raw)
-            if value is None:
-                errors[key] = "An ISO 8601 date or date and time (2026-05-01 or 2026-05-01T09:00:00Z)."
-            else:
-                filters[key] = value
-    status = _clean_text(params.get("status") or "")
-    if status:
-        if status not in Member.Status.values:
-            errors["status"] = "One of: " + ", ".join(Member.Status.values) + "."
-        else:
-            filters["status"] = status
-    q = _clean_text(params.get("q") or "")
-    if q:
-        if len(q) > MAX_TEXT:
-            errors["q"] = f"At most {MAX_TEXT} characters."
-        else:
-            filters["q"] = q
-    if "age_min" in filters and "age_max" in filters and filters["age_min"] > filters["age_max"]:
-        errors["age_min"] = "age_min is above age_max."
+                errors["near"] = EMPTY
+    if near:
+        data["near"] = near
+    status = params.get("status") or ""
+    if "status" in params and status not in Member.Status.values:
+        errors["status"] = "One of: " + ", ".join(Member.Status.values) + "."
+    q = params.get("q") or ""
+    if _text_problem(q):
+        errors["q"] = _text_problem(q)
     if errors:
         raise FilterError(errors)
-    return filters
+    return MemberQuery(audience=audience_from_api(data), status=status, q=q.strip())
 
 
-def _parse_moment(raw: str) -> datetime.datetime | None:
+def moment_parse(raw: str) -> datetime.datetime | None:
+    """An ISO 8601 date (midnight UTC) or date and time (UTC when it has no zone); None when it is not one."""
     try:
         moment = parse_datetime(raw)
         if moment is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -21,6 +22,10 @@ from api.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
+# 1 to 255 printable ASCII characters, not starting or ending with a space (HTTP would strip it): a UUID, or
+# "import-2026-04-30-row-1". The OpenAPI document states this same pattern (api/views.py).
+KEY_PATTERN = rf"^[\x21-\x7e](?:[\x20-\x7e]{{0,{MAX_KEY_LENGTH - 2}}}[\x21-\x7e])?$"
+_KEY = re.compile(KEY_PATTERN)
 
 
 class KeyReused(Unprocessable):
@@ -51,10 +56,10 @@ def idempotent(handler):
         key = request.headers.get(HEADER)
         if key is None:
             return handler(view, request, *args, **kwargs)
-        key = key.strip()
-        if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        if not _KEY.fullmatch(key):
             raise BadRequest(
-                f"An Idempotency-Key is 1 to {MAX_KEY_LENGTH} printable characters.",
+                f"An Idempotency-Key is 1 to {MAX_KEY_LENGTH} printable ASCII characters, not starting or "
+                "ending with a space.",
                 code="invalid_idempotency_key",
             )
         token = request.auth

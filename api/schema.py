@@ -5,7 +5,7 @@ from __future__ import annotations
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 
-from api.serializers import ErrorSerializer
+from api.serializers import NO_NULL, ErrorSerializer
 
 ERROR_DESCRIPTIONS = {
     "400": "Bad input: malformed JSON, invalid fields (`fields` says which), a bad cursor or filter.",
@@ -61,6 +61,27 @@ class ApiAutoSchema(AutoSchema):
                 response["description"] = ERROR_DESCRIPTIONS[code]
                 responses[code] = response
         return responses
+
+    def _map_serializer(self, serializer, direction, bypass_extensions=False):
+        """What a serializer declares beyond its fields (`schema_extra`, `schema_properties`): closed
+        objects, "one of these keys", an exclusive minimum."""
+        schema = super()._map_serializer(serializer, direction, bypass_extensions)
+        if direction == "request":
+            schema.update(getattr(serializer, "schema_extra", {}))
+            for name, extra in getattr(serializer, "schema_properties", {}).items():
+                schema.get("properties", {}).get(name, {}).update(extra)
+        return schema
+
+    def _insert_field_validators(self, field, schema):
+        """Free text a request sends says it takes no null character: DRF refuses them (PostgreSQL cannot
+        store them), so a schema without it would promise what the API refuses."""
+        super()._insert_field_validators(field, schema)
+        if (
+            not field.read_only
+            and schema.get("type") == "string"
+            and not {"pattern", "enum", "format"} & set(schema)
+        ):
+            schema["pattern"] = NO_NULL
 
     def get_tags(self) -> list[str]:
         parts = [p for p in self.path.split("/") if p and not p.startswith("{")]

@@ -5,16 +5,18 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import User
-from api.filters import FilterError, _parse_moment, audience_from_api, audience_to_api
+from api.filters import FilterError, audience_from_api, moment_parse
 from api.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from api.webhooks import WebhookUrlError, webhook_url_check
 from common.phones import PhoneError, phone_parse
+from members import audience as audiences
 from members.models import Member
 from messaging.models import Broadcast, Conversation, Message
 
@@ -30,6 +32,59 @@ class StrictCharField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON number: "18" and true are not ages (DRF would quietly take them)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, (int, float)):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictFloatField(serializers.FloatField):
+    """A JSON number, not a string or a boolean."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, (int, float)):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+# What "blank" means, said once for the check and for the OpenAPI pattern: every character Python's
+# str.strip() removes (which DRF trims) and every one JSON Schema's `\s` matches, so the schema and the API
+# agree on which text has something visible in it.
+BLANK_CHARACTERS = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+# No null character anywhere (DRF refuses them: PostgreSQL cannot store them) and at least one visible one.
+VISIBLE_TEXT = RegexValidator(
+    rf"^[^\x00]*[^\x00{BLANK_CHARACTERS}][^\x00]*$", "Write some visible text.", code="blank"
+)
+NO_NULL = r"^[^\u0000]*$"
+COUNTRY_CODE = RegexValidator(r"^[A-Za-z]{2}$", "Use a two-letter country code (US, CA…).", code="invalid")
+
+
+@extend_schema_field(
+    {"anyOf": [{"type": "string", "format": "ipv4"}, {"type": "string", "format": "ipv6"}], "nullable": True}
+)
+class IPAddressField(serializers.IPAddressField):
+    """An IPv4 or IPv6 address (DRF's own field documents it as any string)."""
+
+
+class TextField(StrictCharField):
+    """Text a request must give, with something visible in it (the schema's pattern says the same)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.append(VISIBLE_TEXT)
+
+
+class CountryField(StrictCharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_length", 2)
+        kwargs.setdefault("max_length", 2)
+        super().__init__(**kwargs)
+        self.validators.append(COUNTRY_CODE)
 
 
 # --- errors ---------------------------------------------------------------------------------------------
@@ -57,7 +112,7 @@ def _tags_normalize(values: list[str]) -> list[str]:
 
 
 class TagListField(serializers.ListField):
-    child = StrictCharField(max_length=MAX_TAG_LENGTH, allow_blank=False, trim_whitespace=True)
+    child = TextField(max_length=MAX_TAG_LENGTH, trim_whitespace=True)
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", MAX_TAGS)
@@ -157,22 +212,18 @@ class MemberFieldsMixin(serializers.Serializer):
 
 
 class ConsentSerializer(serializers.Serializer):
-    text = StrictCharField(
+    text = TextField(
         max_length=2000, help_text="What the person agreed to, word for word, and where (form, event…)."
     )
     detail = StrictCharField(
         max_length=150, required=False, allow_blank=True, help_text="Where consent was collected."
     )
-    ip_address = serializers.IPAddressField(required=False, allow_null=True)
+    ip_address = IPAddressField(required=False, allow_null=True)
 
 
 class MemberCreateSerializer(MemberFieldsMixin):
-    phone = StrictCharField(
-        max_length=40, help_text="E.164 (+12025550142), or a national format with `country`."
-    )
-    country = StrictCharField(
-        max_length=2,
-        min_length=2,
+    phone = TextField(max_length=40, help_text="E.164 (+12025550142), or a national format with `country`.")
+    country = CountryField(
         required=False,
         help_text="ISO country code for a phone number written without +country code (US, CA…).",
     )
@@ -184,8 +235,6 @@ class MemberCreateSerializer(MemberFieldsMixin):
     def validate(self, attrs: dict) -> dict:
         leader = self.context["leader"]
         country = attrs.pop("country", None)
-        if country is not None and not country.isalpha():
-            raise serializers.ValidationError({"country": ["Use a two-letter country code (US, CA…)."]})
         try:
             attrs["phone"], phone_country = phone_parse(attrs["phone"], country=country)
         except PhoneError as exc:
@@ -320,7 +369,7 @@ class ConversationDetailSerializer(ConversationSerializer):
 
 
 class ReplySerializer(serializers.Serializer):
-    body = StrictCharField(max_length=400, help_text="At most 400 characters (3 to 6 SMS segments).")
+    body = TextField(max_length=400, help_text="At most 400 characters (3 to 6 SMS segments).")
 
 
 # --- webhooks -------------------------------------------------------------------------------------------
@@ -391,7 +440,12 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
 
 
 # --- audience and broadcasts ----------------------------------------------------------------------------
-@extend_schema_field({"type": "string", "format": "date-time"})
+@extend_schema_field(
+    {
+        "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}],
+        "description": "A date (midnight UTC) or a date and time; a time without a zone is read as UTC.",
+    }
+)
 class MomentField(serializers.Field):
     """An ISO 8601 date (midnight UTC) or date and time; a time without a zone is UTC."""
 
@@ -400,7 +454,7 @@ class MomentField(serializers.Field):
     }
 
     def to_internal_value(self, data):
-        moment = _parse_moment(data) if isinstance(data, str) and len(data) <= 64 else None
+        moment = moment_parse(data) if isinstance(data, str) and len(data) <= 64 else None
         if moment is None:
             self.fail("invalid")
         return moment
@@ -428,63 +482,98 @@ class ZonedDateTimeField(serializers.Field):
         if timezone.is_naive(moment):
             self.fail("naive")
         try:
-            moment.astimezone(datetime.UTC)
+            # In UTC: PostgreSQL refuses offsets past ±15:59, which ISO 8601 (and Python) allow.
+            return moment.astimezone(datetime.UTC)
         except OverflowError:
             self.fail("invalid")
-        return moment
 
     def to_representation(self, value):
         return serializers.DateTimeField().to_representation(value)
 
 
+def _texts(help_text: str, **kwargs) -> serializers.ListField:
+    return serializers.ListField(
+        child=TextField(max_length=120), max_length=100, required=False, help_text=help_text, **kwargs
+    )
+
+
+def _place_id(**kwargs) -> StrictIntegerField:
+    return StrictIntegerField(min_value=0, max_value=audiences.MAX_PLACE_ID, **kwargs)
+
+
+def _age(help_text: str) -> StrictIntegerField:
+    return StrictIntegerField(min_value=0, max_value=audiences.MAX_AGE, required=False, help_text=help_text)
+
+
+class NearSerializer(serializers.Serializer):
+    """Within `km` of a place: a city by name, a GeoNames id, or coordinates (docs/broadcasts.md)."""
+
+    city = TextField(max_length=120, required=False, help_text="A city's name, as the gazetteer knows it.")
+    place_id = _place_id(required=False, help_text="A GeoNames id; wins over `city`.")
+    lat = StrictFloatField(min_value=-90, max_value=90, required=False, help_text="Latitude, with `lon`.")
+    lon = StrictFloatField(min_value=-180, max_value=180, required=False, help_text="Longitude, with `lat`.")
+    km = StrictFloatField(max_value=audiences.MAX_RADIUS_KM, help_text="The radius, above 0.")
+    # The schema's words for what the fields cannot say one by one (api/schema.py adds them).
+    schema_extra = {
+        "additionalProperties": False,
+        "anyOf": [{"required": ["city"]}, {"required": ["place_id"]}, {"required": ["lat", "lon"]}],
+    }
+    schema_properties = {"km": {"exclusiveMinimum": True, "minimum": 0}}
+
+    def to_internal_value(self, data):
+        _refuse_unknown_keys(data, self.fields, "Unknown; near takes")
+        values = super().to_internal_value(data)
+        if not values.get("km", 0) > 0:
+            raise serializers.ValidationError({"km": ["The radius is above 0 km."]})
+        return values
+
+
+def _refuse_unknown_keys(data, fields, message: str) -> None:
+    # An unknown key is a mistake to point out, never a criterion quietly dropped (everyone would match).
+    unknown = sorted(map(str, set(data) - set(fields))) if isinstance(data, dict) else []
+    if unknown:
+        raise serializers.ValidationError({unknown[0][:60]: [f"{message} {', '.join(fields)}."]})
+
+
 class AudienceFilterSerializer(serializers.Serializer):
-    """Who: every key optional, `{}` is every member a broadcast may reach (subscribed and reachable).
-    Keys combine with AND; the values of one list with OR. The same keys filter GET /members/."""
+    """Who: the broadcasts' filter language (docs/broadcasts.md), the console's and `manage.py broadcast`'s.
+    Every key optional, `{}` is every member a broadcast may reach (subscribed and reachable). Keys combine
+    with AND; the values of one list with OR. The same keys filter GET /members/. This serializer checks
+    the JSON types and bounds; what the values mean (cities, places, age ranges) is checked by the broadcast
+    engine's own `AudienceFilter.from_dict`."""
 
     place_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=0, max_value=2**31 - 1),
-        max_length=100,
-        required=False,
-        help_text="GeoNames ids of members' cities.",
+        child=_place_id(), max_length=100, required=False, help_text="GeoNames ids of members' cities."
     )
-    regions = serializers.ListField(
-        child=StrictCharField(max_length=120), max_length=100, required=False, help_text="Region names."
-    )
+    cities = _texts('City names, resolved to GeoNames ids with the gazetteer ("Montréal", "Laval, CA").')
+    regions = _texts("Region names (Quebec, California).")
     countries = serializers.ListField(
-        child=StrictCharField(min_length=2, max_length=2),
-        max_length=100,
-        required=False,
-        help_text="ISO country codes (US, CA).",
+        child=CountryField(), max_length=100, required=False, help_text="ISO country codes (US, CA)."
     )
+    near = NearSerializer(required=False, help_text="Members within `km` of a place.")
     genders = serializers.ListField(
         child=serializers.ChoiceField(choices=Member.Gender.choices), max_length=10, required=False
     )
-    age_min = serializers.IntegerField(min_value=0, max_value=130, required=False)
-    age_max = serializers.IntegerField(min_value=0, max_value=130, required=False)
-    languages = serializers.ListField(
-        child=StrictCharField(max_length=12), max_length=100, required=False, help_text="Language codes."
-    )
-    tags = serializers.ListField(
-        child=StrictCharField(max_length=120),
-        max_length=100,
-        required=False,
-        help_text="Members with any of these tags.",
-    )
+    age_min = _age("Aged at least this many whole years today (members without a birth date never match).")
+    age_max = _age("Aged at most this many whole years today; not below `age_min`.")
+    languages = _texts("Language codes (en, fr).")
     joined_after = MomentField(required=False, help_text="Joined at or after (a date is midnight UTC).")
     joined_before = MomentField(required=False, help_text="Joined before.")
+    tags_any = _texts("Members with any of these tags.")
+    tags_all = _texts("Members with all of these tags.")
+    tags = _texts("The API's earlier name for `tags_any`, still accepted.")
+    schema_extra = {"additionalProperties": False}
 
     def to_internal_value(self, data):
-        # An unknown key is a mistake to point out, never a filter quietly dropped (everyone would match).
-        unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []
-        if unknown:
-            raise serializers.ValidationError(
-                {str(unknown[0])[:60]: [f"Unknown filter; known: {', '.join(self.fields)}."]}
-            )
+        _refuse_unknown_keys(data, self.fields, "Unknown filter; known:")
         return super().to_internal_value(data)
 
     def validate(self, attrs):
+        filters = {key: value for key, value in attrs.items() if key != "near"}
+        if attrs.get("near"):
+            filters["near"] = dict(attrs["near"])
         try:
-            attrs["audience"] = audience_from_api(attrs)
+            attrs["audience"] = audience_from_api(filters)
         except FilterError as exc:
             raise serializers.ValidationError({k: [v] for k, v in exc.fields.items()}) from None
         return attrs
@@ -527,7 +616,7 @@ class AudiencePreviewSerializer(serializers.Serializer):
 
 
 class BroadcastCreateSerializer(serializers.Serializer):
-    body = StrictCharField(max_length=400, trim_whitespace=False, help_text=BODY_HELP)
+    body = TextField(max_length=400, trim_whitespace=False, help_text=BODY_HELP)
     filter = AudienceFilterSerializer(required=False)
     send_at = ZonedDateTimeField(
         required=False,
@@ -582,7 +671,7 @@ def broadcast_data(broadcast, progress: dict | None = None) -> dict:
         "id": broadcast.pk,
         "status": broadcast.status,
         "body": broadcast.body,
-        "filter": audience_to_api(broadcast.filters),
+        "filter": broadcast.filters,
         "encoding": broadcast.encoding,
         "segments_per_message": broadcast.segments,
         "send_at": broadcast.send_at,

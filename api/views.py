@@ -3,10 +3,11 @@ envelope by api.errors.exception_handler."""
 
 from __future__ import annotations
 
+import re
+
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 from rest_framework import generics, serializers, status
@@ -17,8 +18,10 @@ from rest_framework.views import APIView
 from api import permissions as roles
 from api.authentication import ApiTokenAuthentication
 from api.errors import Conflict
-from api.filters import FilterError, audience_to_api, member_filters_parse, members_filter
+from api.filters import MAX_LIST_ITEMS, MAX_TEXT, FilterError, member_query_parse, members_filter
 from api.idempotency import HEADER as IDEMPOTENCY_HEADER
+from api.idempotency import KEY_PATTERN as IDEMPOTENCY_KEY_PATTERN
+from api.idempotency import MAX_KEY_LENGTH as IDEMPOTENCY_KEY_LENGTH
 from api.idempotency import idempotent
 from api.models import WebhookDelivery, WebhookEndpoint
 from api.pagination import (
@@ -30,6 +33,10 @@ from api.pagination import (
 )
 from api.permissions import HasRole
 from api.serializers import (
+    BLANK_CHARACTERS,
+    COUNTRY_CODE,
+    NO_NULL,
+    VISIBLE_TEXT,
     AudiencePreviewRequestSerializer,
     AudiencePreviewSerializer,
     BroadcastCreateSerializer,
@@ -60,6 +67,7 @@ from api.services import (
 )
 from api.throttling import TokenRateThrottle
 from api.webhooks import WebhookUrlError
+from members import audience as audiences
 from members.audience import AudienceFilter
 from members.consent import text_refusal
 from members.models import REFUSED_UNREACHABLE, ConsentRecord, Member
@@ -71,23 +79,124 @@ from messaging.services import text_send
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     IDEMPOTENCY_HEADER,
-    OpenApiTypes.STR,
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": IDEMPOTENCY_KEY_LENGTH,
+        "pattern": IDEMPOTENCY_KEY_PATTERN,
+    },
     OpenApiParameter.HEADER,
     required=False,
-    description="Retrying with the same key returns the first answer instead of acting twice (24 hours).",
+    description="Retrying with the same key returns the first answer instead of acting twice (24 hours). "
+    "1 to 255 printable ASCII characters (a UUID is ideal).",
 )
 
 
-def _list_parameter(name: str, description: str, item=OpenApiTypes.STR) -> OpenApiParameter:
+def _list_parameter(
+    name: str, description: str, item: dict | None = None, *, explode=False
+) -> OpenApiParameter:
+    """A list in the query string: comma-separated (`explode=False`, so no value holds a comma), or the
+    parameter repeated."""
+    no = r"\x00" if explode else r"\x00,"
+    item = item or {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": MAX_TEXT,
+        "pattern": rf"^[^{no}]*[^{no}{BLANK_CHARACTERS}][^{no}]*$",
+    }
     return OpenApiParameter(
         name,
-        {"type": "array", "items": {"type": "integer" if item == OpenApiTypes.INT else "string"}},
+        {"type": "array", "items": item, "minItems": 1, "maxItems": MAX_LIST_ITEMS},
         OpenApiParameter.QUERY,
         required=False,
         style="form",
-        explode=False,
-        description=description + " Comma-separated; matches any of them.",
+        explode=explode,
+        description=description
+        + (" Repeat the parameter" if explode else " Comma-separated")
+        + "; matches any of them.",
     )
+
+
+def _moment_parameter(name: str, description: str) -> OpenApiParameter:
+    return OpenApiParameter(
+        name,
+        {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]},
+        required=False,
+        description=description + " A date is midnight UTC; a time without a zone is UTC.",
+    )
+
+
+_AGE = {"type": "integer", "minimum": 0, "maximum": audiences.MAX_AGE}
+_PLACE_ID = {"type": "integer", "minimum": 0, "maximum": audiences.MAX_PLACE_ID}
+# The members listing's filters: the broadcasts' filter language (docs/broadcasts.md) in a query string.
+MEMBER_FILTER_PARAMETERS = [
+    _list_parameter("place_ids", "GeoNames ids of members' cities.", _PLACE_ID),
+    _list_parameter("cities", 'City names ("Montréal", "Laval, CA").', explode=True),
+    _list_parameter("regions", "Region names (Quebec, California)."),
+    _list_parameter(
+        "countries",
+        "ISO country codes (US, CA).",
+        {"type": "string", "pattern": COUNTRY_CODE.regex.pattern, "minLength": 2, "maxLength": 2},
+    ),
+    OpenApiParameter(
+        "near",
+        {
+            "type": "object",
+            "properties": {
+                "city": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": MAX_TEXT,
+                    "pattern": VISIBLE_TEXT.regex.pattern,
+                },
+                "place_id": _PLACE_ID,
+                "lat": {"type": "number", "minimum": -90, "maximum": 90},
+                "lon": {"type": "number", "minimum": -180, "maximum": 180},
+                "km": {
+                    "type": "number",
+                    "exclusiveMinimum": True,
+                    "minimum": 0,
+                    "maximum": audiences.MAX_RADIUS_KM,
+                },
+            },
+            "required": ["km"],
+            "additionalProperties": False,
+            "anyOf": [{"required": ["city"]}, {"required": ["place_id"]}, {"required": ["lat", "lon"]}],
+        },
+        OpenApiParameter.QUERY,
+        required=False,
+        style="deepObject",
+        explode=True,
+        description="Members within `km` of a place: `near[km]=30&near[city]=Ottawa`, or `near[place_id]=…`, "
+        "or `near[lat]=…&near[lon]=…`.",
+    ),
+    _list_parameter(
+        "genders",
+        "female, male, non_binary, another, undisclosed.",
+        {"type": "string", "enum": Member.Gender.values},
+    ),
+    _list_parameter("languages", "Language codes (en, fr, es, de, ar)."),
+    _list_parameter("tags_any", "Members with any of these tags."),
+    _list_parameter("tags_all", "Members with all of these tags."),
+    _list_parameter("tags", "The earlier name of `tags_any`, still accepted."),
+    OpenApiParameter("age_min", _AGE, required=False, description="Aged at least this many whole years."),
+    OpenApiParameter(
+        "age_max", _AGE, required=False, description="Aged at most this many; not below `age_min`."
+    ),
+    _moment_parameter("joined_after", "Joined at or after."),
+    _moment_parameter("joined_before", "Joined before."),
+    OpenApiParameter("status", {"type": "string", "enum": Member.Status.values}, required=False),
+    OpenApiParameter(
+        "q",
+        {"type": "string", "maxLength": MAX_TEXT, "pattern": NO_NULL},
+        required=False,
+        description="A phone (E.164, exact) or part of a name or email. The platform's access logs mask "
+        "numbers and emails in query strings; a proxy in front of it keeps its own logs.",
+    ),
+]
+
+
+ASSIGNED_ID = "[0-9]{1,18}"  # a teammate's id: ASCII digits, within PostgreSQL's bigint
 
 
 class ApiView(APIView):
@@ -113,8 +222,8 @@ class MemberListView(ApiListView):
 
     def get_queryset(self) -> QuerySet[Member]:
         try:
-            filters = member_filters_parse(self.request.query_params)
-            return members_filter(filters, Member.objects.exclude(phone__startswith=Member.ERASED_PREFIX))
+            query = member_query_parse(self.request.query_params)
+            return members_filter(query, Member.objects.exclude(phone__startswith=Member.ERASED_PREFIX))
         except FilterError as exc:
             raise serializers.ValidationError({k: [v] for k, v in exc.fields.items()}) from None
 
@@ -122,25 +231,7 @@ class MemberListView(ApiListView):
         operation_id="members_list",
         summary="List members",
         responses=MemberSerializer(many=True),
-        parameters=[
-            _list_parameter("place_ids", "GeoNames ids of members' cities.", OpenApiTypes.INT),
-            _list_parameter("regions", "Region names (Quebec, California)."),
-            _list_parameter("countries", "ISO country codes (US, CA)."),
-            _list_parameter("genders", "female, male, non_binary, another, undisclosed."),
-            _list_parameter("languages", "Language codes (en, fr, es, de, ar)."),
-            _list_parameter("tags", "Tags."),
-            OpenApiParameter("age_min", {"type": "integer", "minimum": 0, "maximum": 150}, required=False),
-            OpenApiParameter("age_max", {"type": "integer", "minimum": 0, "maximum": 150}, required=False),
-            OpenApiParameter("joined_after", OpenApiTypes.DATETIME, required=False),
-            OpenApiParameter("joined_before", OpenApiTypes.DATETIME, required=False),
-            OpenApiParameter("status", {"type": "string", "enum": Member.Status.values}, required=False),
-            OpenApiParameter(
-                "q",
-                OpenApiTypes.STR,
-                required=False,
-                description="A phone (E.164) or part of a name or email.",
-            ),
-        ],
+        parameters=MEMBER_FILTER_PARAMETERS,
     )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
@@ -214,24 +305,24 @@ class ConversationListView(ApiListView):
         errors: dict[str, list[str]] = {}
         qs = Conversation.objects.select_related("assigned_to")
         conversation_status = params.get("status")
-        if conversation_status:
+        if conversation_status is not None:
             if conversation_status not in Conversation.Status.values:
                 errors["status"] = ["One of: " + ", ".join(Conversation.Status.values) + "."]
             else:
                 qs = qs.filter(status=conversation_status)
         unread = params.get("unread")
-        if unread:
+        if unread is not None:
             if unread not in ("true", "false"):
                 errors["unread"] = ["true or false."]
             else:
                 qs = qs.filter(unread_count__gt=0) if unread == "true" else qs.filter(unread_count=0)
         assigned = params.get("assigned")
-        if assigned:
+        if assigned is not None:
             if assigned == "me":
                 qs = qs.filter(assigned_to=self.request.user)
             elif assigned == "none":
                 qs = qs.filter(assigned_to__isnull=True)
-            elif assigned.isdecimal() and int(assigned) < 2**63:
+            elif re.fullmatch(ASSIGNED_ID, assigned):
                 qs = qs.filter(assigned_to_id=int(assigned))
             else:
                 errors["assigned"] = ["me, none, or a teammate's id."]
@@ -250,7 +341,7 @@ class ConversationListView(ApiListView):
             OpenApiParameter("unread", {"type": "string", "enum": ["true", "false"]}, required=False),
             OpenApiParameter(
                 "assigned",
-                OpenApiTypes.STR,
+                {"type": "string", "pattern": f"^(me|none|{ASSIGNED_ID})$"},
                 required=False,
                 description="`me`, `none`, or a teammate's id.",
             ),
@@ -446,7 +537,7 @@ class AudiencePreviewView(ApiView):
             }
         data = {
             "count": preview["count"],
-            "filter": audience_to_api(preview["filters"]),
+            "filter": preview["filters"],
             "approval_threshold": self.leader.approval_threshold,
             "approval_required": preview["count"] > self.leader.approval_threshold,
             "cost": cost,

@@ -8,7 +8,8 @@ Members who opted out or are unreachable are never in an audience, whatever the 
 JSON form (every key optional; ``{}`` is everyone reachable):
 
     {"place_ids": [6077243], "cities": ["Montréal", "Laval, CA"], "regions": ["Quebec"],
-     "countries": ["CA"], "near": {"place_id": 6077243, "km": 30} | {"lat": 45.5, "lon": -73.6, "km": 30},
+     "countries": ["CA"],
+     "near": {"place_id": 6077243, "km": 30} | {"city": "Ottawa", "km": 30} | {"lat": 45.5, "lon": -73.6, "km": 30},
      "genders": ["female"], "age_min": 18, "age_max": 34, "languages": ["fr"],
      "joined_after": "2026-01-01", "joined_before": "2026-06-30T12:00:00Z",
      "tags_any": ["volunteer"], "tags_all": ["donor", "2026"]}
@@ -34,13 +35,21 @@ from places import gazetteer as places
 
 
 class AudienceError(ValueError):
-    """An audience filter that is not valid; the message says why, in one line."""
+    """An audience filter that is not valid; the message says why, in one line, and names the criterion
+    (or `key` does, when the message cannot)."""
+
+    def __init__(self, message: str, *, key: str | None = None):
+        super().__init__(message)
+        self.key = key
 
 
 EARTH_RADIUS_KM = 6371.0088  # the mean radius places.gazetteer.distance_km uses
 KM_PER_DEGREE_LATITUDE = math.pi * EARTH_RADIUS_KM / 180
 MAX_RADIUS_KM = 2000
 MAX_VALUES = 500  # per list criterion: a filter, not a mailing list
+MAX_AGE = 130
+MAX_PLACE_ID = 2**31 - 1  # GeoNames ids fit PostgreSQL's integer
+NEAR_KEYS = ("city", "place_id", "lat", "lon", "km")
 FILTER_KEYS = (
     "place_ids",
     "cities",
@@ -92,14 +101,17 @@ class AudienceFilter:
             raise AudienceError("The audience filter must be a JSON object.")
         unknown = sorted(set(data) - set(FILTER_KEYS))
         if unknown:
-            raise AudienceError(f"Unknown filter {unknown[0]!r}; known: {', '.join(FILTER_KEYS)}.")
+            raise AudienceError(
+                f"Unknown filter {str(unknown[0])[:60]!r}; known: {', '.join(FILTER_KEYS)}.",
+                key=str(unknown[0])[:60],
+            )
 
-        place_ids = [_int(value, "place_ids") for value in _list(data, "place_ids")]
+        place_ids = [_place_id(value, "place_ids") for value in _list(data, "place_ids")]
         for name in _list(data, "cities"):
             city, _, country = str(name).rpartition(",") if "," in str(name) else (str(name), "", "")
             place = places.resolve_city(city.strip(), country=country.strip().upper() or None)
             if place is None:
-                raise AudienceError(f"No city called {name!r} in the gazetteer.")
+                raise AudienceError(f"No city called {name!r} in the gazetteer.", key="cities")
             place_ids.append(place.geoname_id)
 
         near = None
@@ -109,15 +121,17 @@ class AudienceFilter:
         genders = [str(value) for value in _list(data, "genders")]
         for gender in genders:
             if gender not in Member.Gender.values:
-                raise AudienceError(f"Unknown gender {gender!r}; known: {', '.join(Member.Gender.values)}.")
+                raise AudienceError(
+                    f"Unknown gender {gender!r}; known: {', '.join(Member.Gender.values)}.", key="genders"
+                )
         age_min = _age(data.get("age_min"), "age_min")
         age_max = _age(data.get("age_max"), "age_max")
         if age_min is not None and age_max is not None and age_min > age_max:
             raise AudienceError("age_min is above age_max.")
         countries = [str(value).upper() for value in _list(data, "countries")]
         for country in countries:
-            if len(country) != 2 or not country.isalpha():
-                raise AudienceError(f"{country!r} is not a two-letter country code.")
+            if len(country) != 2 or not (country.isascii() and country.isalpha()):
+                raise AudienceError(f"{country!r} is not a two-letter country code.", key="countries")
         joined_after = _moment(data.get("joined_after"), "joined_after")
         joined_before = _moment(data.get("joined_before"), "joined_before")
         return cls(
@@ -173,12 +187,19 @@ def _int(value: Any, key: str) -> int:
     return int(value)
 
 
+def _place_id(value: Any, key: str) -> int:
+    place_id = _int(value, key)
+    if place_id > MAX_PLACE_ID:
+        raise AudienceError(f"{key} takes GeoNames ids, at most {MAX_PLACE_ID}.")
+    return place_id
+
+
 def _age(value: Any, key: str) -> int | None:
     if value in (None, ""):
         return None
     age = _int(value, key)
-    if not 0 <= age <= 130:
-        raise AudienceError(f"{key} must be between 0 and 130.")
+    if not 0 <= age <= MAX_AGE:
+        raise AudienceError(f"{key} must be between 0 and {MAX_AGE}.")
     return age
 
 
@@ -186,15 +207,24 @@ def _moment(value: Any, key: str) -> datetime.datetime | None:
     if value in (None, ""):
         return None
     text = str(value)
-    moment = parse_datetime(text)
+    try:
+        moment = parse_datetime(text)
+        if moment is None:
+            day = parse_date(text)
+            moment = datetime.datetime.combine(day, datetime.time()) if day is not None else None
+        if moment is not None and timezone.is_naive(moment):
+            moment = timezone.make_aware(moment, datetime.UTC)
+    except (ValueError, OverflowError):  # well formed but no such day (2026-02-30), or out of range
+        moment = None
     if moment is None:
-        day = parse_date(text)
-        if day is None:
-            raise AudienceError(f"{key} must be a date (2026-05-01) or a date and time in ISO 8601.")
-        moment = datetime.datetime.combine(day, datetime.time())
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, datetime.UTC)
-    return moment
+        raise AudienceError(f"{key} must be a date (2026-05-01) or a date and time in ISO 8601.")
+    try:
+        # In UTC: PostgreSQL refuses offsets past ±15:59, which ISO 8601 (and Python) allow.
+        return moment.astimezone(datetime.UTC)
+    except OverflowError:  # past year 9999 or before year 1 in UTC: the first or last moment there is
+        return (datetime.datetime.max if moment.year > 1 else datetime.datetime.min).replace(
+            tzinfo=datetime.UTC
+        )
 
 
 def _near(value: Any) -> Near:
@@ -202,6 +232,9 @@ def _near(value: Any) -> Near:
         raise AudienceError(
             'near must be like {"place_id": 6077243, "km": 30} or {"lat": …, "lon": …, "km": …}.'
         )
+    unknown = sorted(set(value) - set(NEAR_KEYS))
+    if unknown:
+        raise AudienceError(f"near takes {', '.join(NEAR_KEYS)}, not {str(unknown[0])[:40]!r}.")
     try:
         km = float(value.get("km"))
     except (TypeError, ValueError):
@@ -210,7 +243,7 @@ def _near(value: Any) -> Near:
         raise AudienceError(f"near.km must be above 0 and at most {MAX_RADIUS_KM}.")
     if value.get("place_id") is not None or value.get("city"):
         if value.get("place_id") is not None:
-            place = places.get_place(_int(value["place_id"], "near.place_id"))
+            place = places.get_place(_place_id(value["place_id"], "near.place_id"))
         else:
             place = places.resolve_city(str(value["city"]))
         if place is None:

@@ -10,8 +10,9 @@ from collections.abc import Iterator
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context
@@ -19,7 +20,7 @@ from django_tenants.utils import schema_context
 from common.csvcells import csv_cell
 from console.dashboard.selectors import dashboard_stats_forget
 from console.decorators import manager_required, owner_required
-from console.members import services
+from console.members import searches, services
 from console.members.forms import (
     MEMBER_GENDER_LABELS,
     MEMBER_STATUS_LABELS,
@@ -36,13 +37,51 @@ from members.services import export_record_finish, export_record_start, member_t
 
 
 def _filtered_members(request: HttpRequest) -> tuple[MembersFilterForm, object]:
-    form = MembersFilterForm(request.GET or None)
+    """The filter of the query string, its search text read back from the session (console/members/
+    searches.py); an unknown search id is an error on the search box and matches nobody."""
+    data = request.GET.copy() if request.GET else None
+    search_id = data.pop(searches.PARAMETER, [""])[-1] if data is not None else ""
+    text = searches.search_recall(request.session, search_id) if search_id else None
+    if text is not None:
+        data["q"] = text
+    form = MembersFilterForm(data)
     queryset = Member.objects.all()
-    if form.is_bound and form.is_valid():
+    valid = form.is_valid() if form.is_bound else False
+    if valid and search_id and text is None:
+        form.add_error("q", _("This search is no longer available: search again."))
+        valid = False
+    if valid:
         queryset = selectors.members_filter(queryset, form.to_filters())
     elif form.is_bound:
         queryset = Member.objects.none()
     return form, queryset
+
+
+def _search_out_of_url(request: HttpRequest) -> HttpResponse | None:
+    """A URL that carries the search text itself (an old link, a bookmark, a hand-typed `?q=`): the same
+    page with the text moved into the session, so it is not left in the address bar and history."""
+    if "q" not in request.GET:
+        return None
+    query = request.GET.copy()
+    text = query.pop("q")[-1].strip()
+    query.pop(searches.PARAMETER, None)
+    if text:
+        query[searches.PARAMETER] = searches.search_remember(request.session, text)
+    return redirect(f"{request.path}?{query.urlencode()}" if query else request.path)
+
+
+def _search_submitted(request: HttpRequest, form: MembersFilterForm) -> HttpResponse:
+    """The filters a teammate submitted (POST) as the list's URL: the filters as typed, the search text
+    as the id of its copy in the session."""
+    query = QueryDict(mutable=True)
+    for name in form.fields:
+        value = (request.POST.get(name) or "").strip()
+        if value and name != "q":
+            query[name] = value
+    if form.cleaned_data.get("q"):
+        query[searches.PARAMETER] = searches.search_remember(request.session, form.cleaned_data["q"])
+    url = reverse("console:members")
+    return redirect(f"{url}?{query.urlencode()}" if query else url)
 
 
 def _query_without(request: HttpRequest, *names: str) -> str:
@@ -54,7 +93,19 @@ def _query_without(request: HttpRequest, *names: str) -> str:
 
 @manager_required
 def members(request: HttpRequest) -> HttpResponse:
-    form, queryset = _filtered_members(request)
+    """The list. Its search and filters are submitted by POST and redirect to the list's URL, which holds
+    no search text (console/members/searches.py)."""
+    status = 200
+    if request.method == "POST":
+        form = MembersFilterForm(request.POST)
+        if form.is_valid():
+            return _search_submitted(request, form)
+        queryset, status = Member.objects.none(), 400
+    else:
+        moved = _search_out_of_url(request)
+        if moved is not None:
+            return moved
+        form, queryset = _filtered_members(request)
     page = selectors.members_page(queryset, after=request.GET.get("after") or None)
     return render(
         request,
@@ -67,6 +118,7 @@ def members(request: HttpRequest) -> HttpResponse:
             "is_first_page": not request.GET.get("after"),
             "status_labels": MEMBER_STATUS_LABELS,
         },
+        status=status,
     )
 
 
@@ -99,6 +151,9 @@ def _export_lines(queryset, schema_name: str, record_id: int) -> Iterator[str]:
 def members_export(request: HttpRequest) -> StreamingHttpResponse:
     """The current filter as CSV, streamed: rows leave as the server-side cursor reads them. Who exported,
     when and with which filter is recorded first (members.models.ExportRecord), for the owners."""
+    moved = _search_out_of_url(request)
+    if moved is not None:
+        return moved
     form, queryset = _filtered_members(request)
     record = export_record_start(user=request.user, filters=export_filters(form))
     filename = f"{request.tenant.slug}-members-{timezone.localdate().isoformat()}.csv"

@@ -74,7 +74,8 @@ def test_a_manager_previews_a_segment_and_its_cost(world, fast_alice, manager_ap
     assert response.status_code == 200, response.content
     preview = response.json()
     assert preview["count"] == 3  # the opted-out woman is never in an audience
-    assert preview["filter"] == {"genders": ["female"], "tags": [tag]}
+    # The filter as the broadcast engine stores it: `tags` is the API's earlier name for `tags_any`.
+    assert preview["filter"] == {"genders": ["female"], "tags_any": [tag]}
     assert preview["approval_required"] is False
     cost = preview["cost"]
     assert (cost["recipients"], cost["encoding"], cost["segments_per_message"]) == (3, "UCS-2", 1)
@@ -105,7 +106,7 @@ def test_the_preview_the_members_listing_and_a_broadcast_select_the_same_members
         created = manager_api.post(
             "/api/v1/broadcasts/", {"body": "Hello", "filter": criteria, "send_at": in_an_hour()}
         ).json()
-    assert created["filter"] == {"age_max": 30, "countries": ["US"], "tags": [tag]}
+    assert created["filter"] == {"age_max": 30, "countries": ["US"], "tags_any": [tag]}
     with schema_context(world.alice.schema_name):
         from members.audience import audience_members
 
@@ -200,7 +201,12 @@ def test_another_leaders_token_and_broadcasts_stay_out_of_reach(
         ({"body": "   "}, "body"),
         ({"body": 42}, "body"),
         ({"body": "x" * 401}, "body"),
-        ({"body": "hi", "filter": {"cities": ["Montréal"]}}, "filter.cities"),
+        ({"body": "hi", "filter": {"cities": ["Nowhereville Qqq"]}}, "filter.cities"),
+        ({"body": "hi", "filter": {"near": {"city": "Montréal"}}}, "filter.near.km"),
+        ({"body": "hi", "filter": {"near": {"km": 0, "city": "Montréal"}}}, "filter.near.km"),
+        ({"body": "hi", "filter": {"near": {"km": 30}}}, "filter.near"),
+        ({"body": "hi", "filter": {"near": {"km": 30, "town": "Montréal"}}}, "filter.near.town"),
+        ({"body": "hi", "filter": {"near": {"km": "30", "city": "Montréal"}}}, "filter.near.km"),
         ({"body": "hi", "filter": {"place_ids": ["montreal"]}}, "filter.place_ids.0"),
         ({"body": "hi", "send_at": "2020-01-01T09:00:00Z"}, "send_at"),
         ({"body": "hi", "send_at": "2999-01-01T09:00:00"}, "send_at"),

@@ -176,13 +176,21 @@ def test_a_failed_request_does_not_burn_its_key(owner_api):
     assert fixed.status_code == 201
 
 
-@pytest.mark.parametrize("key", ["", "x" * 256, "tab\tkey"])
+@pytest.mark.parametrize("key", ["", "x" * 256, "tab\tkey", " padded", "padded ", "clé"])
 def test_a_bad_idempotency_key_is_a_400(owner_api, key):
     response = owner_api.post(
         "/api/v1/members/", {"phone": unique_phone(), "consent": consent()}, headers={"Idempotency-Key": key}
     )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_idempotency_key"
+
+
+@pytest.mark.parametrize("key", ["x" * 255, "a", "import 2026-04-30 row 1", "~!@#$%^&*()"])
+def test_every_idempotency_key_the_schema_allows_is_taken(owner_api, key):
+    response = owner_api.post(
+        "/api/v1/members/", {"phone": unique_phone(), "consent": consent()}, headers={"Idempotency-Key": key}
+    )
+    assert response.status_code == 201, response.content
 
 
 # --- errors ---------------------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ def test_olivia_logs_in_filters_members_and_exports_them(live_db, live_app, worl
     rows.first.wait_for()
     assert rows.count() == 3
     assert marker in rows.first.inner_text()
+    assert marker not in page.url and "search=" in page.url  # the search text stays out of the address bar
 
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Export these members (CSV)").click()

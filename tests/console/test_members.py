@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime
+import html
+import re
+from urllib.parse import unquote
 
 from django.db import transaction
 from django.utils import timezone
@@ -133,6 +136,56 @@ def test_the_members_page_lists_filters_and_pages(dana):
     assert "Fan59" not in bad.content.decode()
     unknown_city = client.get("/members/", {"city": "Nowhereville Qqq"}).content.decode()
     assert "No city by this name" in unknown_city
+
+
+def _links(page: str) -> list[str]:
+    return [unquote(html.unescape(link)) for link in re.findall(r'(?:href|action)="([^"]*)"', page)]
+
+
+def test_a_search_by_number_or_email_is_posted_and_no_url_of_the_list_holds_it(dana):
+    with schema_context(dana.schema_name):
+        fan = builders.member(first_name="Nadia", email="nadia.search@example.org", language="fr")
+        builders.member(first_name="Otto", language="fr")
+    client = client_for(dana, "dmitri")
+    assert re.search(r'<form method="post"[^>]*role="search"', client.get("/members/").content.decode())
+    national = fan.phone[2:]  # +1 and the ten digits a teammate may type
+    for text in (fan.phone, national, "nadia.search@"):
+        submitted = client.post("/members/", {"q": text, "language": "fr", "gender": ""})
+        assert submitted.status_code == 302
+        location = submitted["Location"]
+        assert location.startswith("/members/?") and "language=fr" in location
+        listing = client.get(location)
+        page = listing.content.decode()
+        assert listing.status_code == 200 and f"/members/{fan.pk}/" in page and "Otto" not in page
+        assert 'value="' + html.escape(text) + '"' in page  # the box still shows what was searched
+        for link in [location, *_links(page)]:
+            assert national not in link and "nadia" not in link, link
+        export = re.search(r'href="(/members/export\.csv\?[^"]+)"', page).group(1)
+        rows = client.get(html.unescape(export)).getvalue().decode().splitlines()
+        assert len(rows) == 2 and fan.phone in rows[1]
+
+    # The id means nothing in another teammate's session: nobody is listed, and nobody exported.
+    other = client_for(dana, "dora")
+    elsewhere = other.get(location).content.decode()
+    assert "This search is no longer available" in elsewhere and f"/members/{fan.pk}/" not in elsewhere
+    assert len(other.get(html.unescape(export)).getvalue().decode().splitlines()) == 1
+
+
+def test_a_url_holding_the_search_text_is_moved_out_of_the_address_bar(dana):
+    with schema_context(dana.schema_name):
+        fan = builders.member(first_name="Ines")
+    client = client_for(dana, "dmitri")
+    for path in ("/members/", "/members/export.csv"):
+        moved = client.get(path, {"q": fan.phone, "status": "subscribed"})
+        assert moved.status_code == 302 and fan.phone[2:] not in moved["Location"]
+        assert moved["Location"].startswith(path + "?") and "status=subscribed" in moved["Location"]
+    page = client.get(client.get("/members/", {"q": fan.phone})["Location"]).content.decode()
+    assert f"/members/{fan.pk}/" in page
+
+
+def test_filters_that_do_not_hold_together_are_answered_on_the_page(dana):
+    response = client_for(dana, "dmitri").post("/members/", {"q": "5550", "age_min": "40", "age_max": "20"})
+    assert response.status_code == 400 and "below the lowest" in response.content.decode()
 
 
 def test_member_detail_shows_profile_consent_and_the_whole_conversation(dana):
