@@ -434,7 +434,10 @@ class AudienceFilterSerializer(serializers.Serializer):
         help_text="GeoNames ids of members' cities.",
     )
     regions = serializers.ListField(
-        child=StrictCharField(max_length=120), max_length=100, required=False, help_text="Region names."
+        child=StrictCharField(max_length=120),
+        max_length=100,
+        required=False,
+        help_text="Region names in any country, any case or accents (Quebec, Tokyo, jalisco).",
     )
     countries = serializers.ListField(
         child=StrictCharField(min_length=2, max_length=2),

@@ -124,7 +124,9 @@ class MemberListView(ApiListView):
         responses=MemberSerializer(many=True),
         parameters=[
             _list_parameter("place_ids", "GeoNames ids of members' cities.", OpenApiTypes.INT),
-            _list_parameter("regions", "Region names (Quebec, California)."),
+            _list_parameter(
+                "regions", "Region names in any country, any case or accents (Quebec, Tokyo, jalisco)."
+            ),
             _list_parameter("countries", "ISO country codes (US, CA)."),
             _list_parameter("genders", "female, male, non_binary, another, undisclosed."),
             _list_parameter("languages", "Language codes (en, fr, es, de, ar)."),
