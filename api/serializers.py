@@ -546,7 +546,7 @@ class AudienceFilterSerializer(serializers.Serializer):
         child=_place_id(), max_length=100, required=False, help_text="GeoNames ids of members' cities."
     )
     cities = _texts('City names, resolved to GeoNames ids with the gazetteer ("Montréal", "Laval, CA").')
-    regions = _texts("Region names (Quebec, California).")
+    regions = _texts("Region names in any country, any case or accents (Quebec, Tokyo, jalisco).")
     countries = serializers.ListField(
         child=CountryField(), max_length=100, required=False, help_text="ISO country codes (US, CA)."
     )

@@ -132,7 +132,7 @@ _PLACE_ID = {"type": "integer", "minimum": 0, "maximum": audiences.MAX_PLACE_ID}
 MEMBER_FILTER_PARAMETERS = [
     _list_parameter("place_ids", "GeoNames ids of members' cities.", _PLACE_ID),
     _list_parameter("cities", 'City names ("Montréal", "Laval, CA").', explode=True),
-    _list_parameter("regions", "Region names (Quebec, California)."),
+    _list_parameter("regions", "Region names in any country, any case or accents (Quebec, Tokyo, jalisco)."),
     _list_parameter(
         "countries",
         "ISO country codes (US, CA).",

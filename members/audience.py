@@ -15,7 +15,9 @@ JSON form (every key optional; ``{}`` is everyone reachable):
      "tags_any": ["volunteer"], "tags_all": ["donor", "2026"]}
 
 City names are resolved with the gazetteer (``places.gazetteer``) when the filter is built and stored as
-place ids, so a filter means the same thing tomorrow.
+place ids, so a filter means the same thing tomorrow. Region names are matched as cities are, whatever their
+case and accents ("jalisco", "Québec", "QC"), and stored as the gazetteer's names of those regions
+(``region_names_for``), the names members carry: "Tokyo", "Jalisco", "Quebec".
 """
 
 from __future__ import annotations
@@ -93,8 +95,13 @@ class AudienceFilter:
     tags_all: tuple[str, ...] = ()
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> AudienceFilter:
-        """Validate the JSON form; raises AudienceError with a one-line reason."""
+    def from_dict(cls, data: dict[str, Any] | None, *, stored: bool = False) -> AudienceFilter:
+        """Validate the JSON form; raises AudienceError with a one-line reason.
+
+        `stored`: `data` was stored on a broadcast, checked then. A region name the gazetteer does not know
+        (stored before region names were checked) is kept as written, matching members whose region is
+        exactly that, rather than refused: a scheduled broadcast still goes out.
+        """
 
         data = data or {}
         if not isinstance(data, dict):
@@ -107,6 +114,15 @@ class AudienceFilter:
             )
 
         place_ids = [_place_id(value, "place_ids") for value in _list(data, "place_ids")]
+        regions: set[str] = set()
+        for name in _list(data, "regions"):
+            names = places.region_names_for(str(name))
+            if names:
+                regions.update(names)
+            elif stored:
+                regions.add(str(name))
+            else:
+                raise AudienceError(f"regions takes region names, and no region is called {str(name)!r}.")
         for name in _list(data, "cities"):
             city, _, country = str(name).rpartition(",") if "," in str(name) else (str(name), "", "")
             place = places.resolve_city(city.strip(), country=country.strip().upper() or None)
@@ -136,7 +152,7 @@ class AudienceFilter:
         joined_before = _moment(data.get("joined_before"), "joined_before")
         return cls(
             place_ids=tuple(sorted(set(place_ids))),
-            regions=tuple(sorted({str(value) for value in _list(data, "regions")})),
+            regions=tuple(sorted(regions)),
             countries=tuple(sorted(set(countries))),
             near=near,
             genders=tuple(sorted(set(genders))),

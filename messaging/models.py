@@ -282,6 +282,12 @@ class Broadcast(models.Model):
         broadcast.save()
         return broadcast
 
+    def audience(self) -> AudienceFilter:
+        """Who this broadcast goes to, read from its stored filter (checked when it was stored): a region name
+        the gazetteer does not know, stored before region names were checked, matches as written rather than
+        stopping the broadcast."""
+        return AudienceFilter.from_dict(self.filters or {}, stored=True)
+
     # -- transitions: conditional UPDATEs, so two processes never both make the same one -------------------
 
     def _move(self, sources: tuple[str, ...], target: str, **fields) -> bool:

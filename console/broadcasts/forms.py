@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from console.members.forms import DATE_INPUT, GENDER_CHOICES, LANGUAGE_CHOICES, audience_ranges_check
 from members.services import tags_parse
 from messaging.models import Broadcast
-from places.gazetteer import resolve_city
+from places.gazetteer import region_names_for, resolve_city
 
 WHEN_CHOICES = [("now", _("Send now")), ("later", _("Schedule"))]
 MAX_CITIES = 50
@@ -125,6 +125,9 @@ class BroadcastForm(forms.Form):
                 else:
                     near = {"place_id": place.geoname_id, "km": cleaned["near_km"]}
         cleaned["near"] = near
+        for name in _split(cleaned.get("regions") or ""):
+            if not region_names_for(name):
+                self.add_error("regions", _("No region called “%(name)s” is known.") % {"name": name})
         countries = [code.upper() for code in _split(cleaned.get("countries") or "")]
         if any(len(code) != 2 or not code.isalpha() for code in countries):
             self.add_error("countries", _("Use two-letter country codes, like CA."))

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from leaders.models import validate_country_code
 from members.services import tags_parse
-from places.gazetteer import resolve_city
+from places.gazetteer import region_names_for, resolve_city
 
 GENDER_CHOICES = [
     ("female", _("Female")),
@@ -68,6 +68,12 @@ class MembersFilterForm(forms.Form):
                 validate_country_code(value)
             except ValidationError:
                 raise ValidationError(_("Use a two-letter country code, like CA.")) from None
+        return value
+
+    def clean_region(self) -> str:
+        value = self.cleaned_data["region"].strip()
+        if value and not region_names_for(value):
+            raise ValidationError(_("No region by this name is known."))
         return value
 
     def clean(self):

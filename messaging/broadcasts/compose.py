@@ -115,7 +115,7 @@ def broadcast_submit(*, leader, broadcast: Broadcast) -> Broadcast:
     The audience is counted now; the count the author confirmed may be a little older.
     """
     on = timezone.now().astimezone(leader.zone).date()
-    recipients = audience_count(broadcast.filters, on=on)
+    recipients = audience_count(broadcast.audience(), on=on)
     if broadcast_needs_approval(leader=leader, recipients=recipients):
         broadcast.request_approval()
         return broadcast

@@ -58,7 +58,7 @@ def broadcast_queue(*, leader, broadcast: Broadcast, now: datetime.datetime | No
             broadcast.mark_failed("leader suspended")
             return 0
         local_day = now.astimezone(leader.zone).date()
-        members = audience_members(broadcast.filters, on=local_day).values("id", "time_zone")
+        members = audience_members(broadcast.audience(), on=local_day).values("id", "time_zone")
         select_sql, select_params = members.query.sql_with_params()
         params: dict[str, Any] = {
             "broadcast": broadcast.pk,

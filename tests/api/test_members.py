@@ -221,6 +221,46 @@ def test_filters_select_members_by_every_key(world, owner_api):
     assert ids(joined_after="2000-01-01") == {young["id"], old["id"]}
 
 
+def test_the_regions_filter_finds_members_by_region_name_in_any_country(world, owner_api):
+    tag = f"t{uuid.uuid4().hex[:12]}"
+    jalisco = create(owner_api, tags=[tag], city="Guadalajara, Jalisco")
+    nuevo_leon = create(owner_api, tags=[tag], city="Monterrey, Mexico")
+    tokyo = create(owner_api, tags=[tag], city="Tokyo")
+    maharashtra = create(owner_api, tags=[tag], city="Mumbai")
+    quebec = create(owner_api, tags=[tag], city="Montréal")
+    assert [m["region"] for m in (jalisco, nuevo_leon, tokyo, maharashtra, quebec)] == [
+        "Jalisco",
+        "Nuevo León",
+        "Tokyo",
+        "Maharashtra",
+        "Quebec",
+    ]
+
+    def ids(**params):
+        response = owner_api.get("/api/v1/members/", {"tags": tag, "limit": 200, **params})
+        assert response.status_code == 200, response.content
+        return {m["id"] for m in response.json()["results"]}
+
+    assert ids() == {m["id"] for m in (jalisco, nuevo_leon, tokyo, maharashtra, quebec)}
+    for spelling in ("Jalisco", "jalisco", " JALISCO "):
+        assert ids(regions=spelling) == {jalisco["id"]}
+    assert ids(regions="tokyo") == {tokyo["id"]}
+    assert ids(regions="Maharashtra,nuevo leon") == {maharashtra["id"], nuevo_leon["id"]}
+    assert ids(regions="Québec") == ids(regions="QC") == {quebec["id"]}
+    preview = owner_api.post("/api/v1/audience/preview/", {"filter": {"tags": [tag], "regions": ["jalisco"]}})
+    assert preview.status_code == 200, preview.content
+    assert preview.json()["count"] == 1
+
+    for response, field in (
+        (owner_api.get("/api/v1/members/", {"regions": "Jaliscoo"}), "regions"),
+        (owner_api.post("/api/v1/audience/preview/", {"filter": {"regions": ["40"]}}), "filter.regions"),
+    ):
+        assert response.status_code == 400, response.content
+        error = response.json()["error"]
+        assert error["code"] == "invalid" and field in error["fields"], error
+        assert "no region is called" in error["fields"][field][0]
+
+
 @pytest.mark.parametrize(
     "params",
     [

@@ -12,7 +12,7 @@ from members.models import Member
 from messaging.models import Broadcast
 from tests import builders
 from tests.console.conftest import client_for
-from tests.places import PARIS
+from tests.places import GUADALAJARA, MONTERREY, MUMBAI, PARIS, TOKYO
 
 
 def compose_data(tag: str, **fields) -> dict:
@@ -105,6 +105,23 @@ def test_the_count_endpoint_counts_exactly_the_matching_members(olivia, in_alice
     assert data["segments_per_message"] == 1 and data["total_segments"] == 2
     near = olivia.get("/broadcasts/new/count.json", {"tags_all": tag, "near_place": "Laval", "near_km": "40"})
     assert near.json()["count"] == 3  # the three reachable Montréal members
+
+
+def test_the_composer_counts_and_refuses_regions_by_name_in_any_country(olivia, in_alice):
+    tag = builders.new_tag()
+    for place in (GUADALAJARA, GUADALAJARA, MONTERREY, TOKYO, MUMBAI):
+        builders.fan(tag=tag, place=place)
+
+    def count(regions: str):
+        return olivia.get("/broadcasts/new/count.json", {"tags_all": tag, "regions": regions})
+
+    assert count("jalisco").json()["count"] == 2
+    assert count("Tokyo, maharashtra").json()["count"] == 2
+    unknown = count("Jalisco, Atlantis")
+    assert unknown.status_code == 400
+    assert unknown.json()["fields"]["regions"] == ["No region called “Atlantis” is known."]
+    review = olivia.post("/broadcasts/new/", compose_data("x", regions="Atlantis", step="review"))
+    assert "No region called “Atlantis” is known." in review.content.decode()
 
 
 def test_the_count_endpoint_answers_bad_filters_with_a_json_error(olivia, in_alice):

@@ -20,7 +20,7 @@ from messaging.models import Conversation, Message
 from signup.models import SignupToken
 from tests import builders
 from tests.console.conftest import client_for
-from tests.places import CHICAGO, MONTREAL
+from tests.places import CHICAGO, GUADALAJARA, MONTERREY, MONTREAL, MUMBAI, TOKYO
 
 BASE = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
 
@@ -186,6 +186,30 @@ def test_a_url_holding_the_search_text_is_moved_out_of_the_address_bar(dana):
 def test_filters_that_do_not_hold_together_are_answered_on_the_page(dana):
     response = client_for(dana, "dmitri").post("/members/", {"q": "5550", "age_min": "40", "age_max": "20"})
     assert response.status_code == 400 and "below the lowest" in response.content.decode()
+
+
+def test_the_members_page_filters_by_region_name_in_any_country(dana):
+    with schema_context(dana.schema_name):
+        for place in (GUADALAJARA, MONTERREY, TOKYO, MUMBAI, MONTREAL):
+            builders.fan(place=place, first_name=f"Fan of {place.name}")
+    client = client_for(dana, "dmitri")
+
+    def names(region: str) -> set[str]:
+        page = client.get("/members/", {"region": region}).content.decode()
+        return {
+            name
+            for name in ("Guadalajara", "Monterrey", "Tokyo", "Mumbai", "Montréal")
+            if f"Fan of {name}" in page
+        }
+
+    assert names("jalisco") == {"Guadalajara"}
+    assert names("Tokyo") == {"Tokyo"}
+    assert names("MAHARASHTRA") == {"Mumbai"}
+    assert names("nuevo leon") == {"Monterrey"}
+    unknown = client.get("/members/", {"region": "Jaliscoo"})
+    assert unknown.status_code == 200
+    assert "No region by this name is known." in unknown.content.decode()
+    assert "Fan of" not in unknown.content.decode()
 
 
 def test_member_detail_shows_profile_consent_and_the_whole_conversation(dana):

