@@ -48,6 +48,7 @@ RULES_NO_SCHEMA_STATES = {
     "age_min": "not above age_max",
     "cities": "cities the gazetteer knows",
     "near": "a place the gazetteer knows",
+    "regions": "region names the gazetteer knows",
 }
 # Error codes of the same kind: a cursor is valid only as the API wrote it (signed); an Idempotency-Key
 # already used for another request (the fuzzer draws the same keys again) is refused for what came before.
