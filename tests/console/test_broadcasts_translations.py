@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import ast
-import re
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 
-from tests.signup.test_translations import TRANSLATED_LANGUAGES, po_entries
+from tests.signup.test_translations import TRANSLATED_LANGUAGES, marked_strings, po_entries
 
 BASE = Path(settings.BASE_DIR)
 CODE = [
@@ -29,24 +27,10 @@ TEMPLATES = [
     "templates/console/_phone_preview.html",
     "templates/console/_recent_broadcasts.html",
 ]
-FUNCTIONS = {"_", "gettext", "gettext_lazy", "ngettext"}
 
 
 def broadcast_strings() -> set[str]:
-    found: set[str] = set()
-    for name in CODE:
-        for node in ast.walk(ast.parse((BASE / name).read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in FUNCTIONS:
-                texts = [arg.value for arg in node.args if isinstance(arg, ast.Constant)]
-                if texts and isinstance(texts[0], str):
-                    found.add(texts[0])
-    for name in TEMPLATES:
-        source = (BASE / name).read_text(encoding="utf-8")
-        found |= set(re.findall(r'{% translate "([^"]+)"', source))
-        found |= set(re.findall(r"{% translate '([^']+)'", source))
-        for body in re.findall(r"{% blocktranslate[^%]*%}(.*?){% endblocktranslate %}", source, re.S):
-            found.add(re.sub(r"{{ (\w+) }}", r"%(\1)s", body))
-    return found
+    return marked_strings(code=CODE, templates=TEMPLATES)
 
 
 def test_the_broadcast_pages_mark_their_strings():

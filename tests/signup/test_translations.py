@@ -54,6 +54,29 @@ def po_entries(language: str) -> dict[tuple[str | None, str], str]:
     return entries
 
 
+def marked_strings(*, code: list[str], templates: list[str]) -> set[str]:
+    """The msgids a set of modules and templates mark (no contexts): the console pages' translation tests."""
+    found: set[str] = set()
+    for name in code:
+        for node in ast.walk(ast.parse((BASE / name).read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in {
+                "_",
+                "gettext",
+                "gettext_lazy",
+                "ngettext",
+            }:
+                texts = [arg.value for arg in node.args if isinstance(arg, ast.Constant)]
+                if texts and isinstance(texts[0], str):
+                    found.add(texts[0])
+    for name in templates:
+        source = (BASE / name).read_text(encoding="utf-8")
+        found |= set(re.findall(r'{% translate "([^"]+)"', source))
+        found |= set(re.findall(r"{% translate '([^']+)'", source))
+        for body in re.findall(r"{% blocktranslate[^%]*%}(.*?){% endblocktranslate %}", source, re.S):
+            found.add(re.sub(r"{{ (\w+) }}", r"%(\1)s", body))
+    return found
+
+
 def strings_in_code() -> set[tuple[str | None, str]]:
     """Every (context, message) the signup app's Python and templates mark for translation."""
     found: set[tuple[str | None, str]] = set()
