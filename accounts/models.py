@@ -19,6 +19,9 @@ class User(AbstractUser):
 
     # Blank for platform staff in the public schema.
     role = models.CharField(max_length=16, choices=Role.choices, blank=True)
+    # How the teammate signs replies when the leader signs them ("Dr. Amina Diallo, MP"); the full name
+    # when blank.
+    display_name = models.CharField(max_length=80, blank=True)
 
     class Meta:
         db_table = "accounts_user"

@@ -113,9 +113,11 @@ TENANT_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "accounts",
+    "topics",
     "members",
     "signup",
     "messaging",
+    "triage",
     "console",
     "api",
 ]

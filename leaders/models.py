@@ -110,6 +110,13 @@ class Leader(TenantMixin):
     approval_threshold = models.PositiveIntegerField(
         default=10_000, help_text="Broadcasts to more members than this need a second teammate's approval."
     )
+    # Triage (the triage app): below this confidence a text stays unsorted rather than guessed; None is
+    # triage.DEFAULT_THRESHOLD.
+    triage_threshold = models.FloatField(null=True, blank=True)
+    # Replies end with "— <teammate's display name>".
+    sign_replies = models.BooleanField(default=False)
+    # Responders always see phone numbers masked (•••• 0142); the owner decides for managers.
+    managers_see_phones = models.BooleanField(default=True)
     # Words that opt a fan out on top of the ones every leader honours (messaging.keywords), as the console
     # stores them (messaging.keywords.keyword_clean: upper case, accents kept); matched accents and case
     # folded. Checked by the console's settings form (at most 20, none a start or help word or a keyword

@@ -14,6 +14,7 @@ from django.db.models.functions import Reverse, Upper
 from django.utils import timezone
 
 from common.phones import PhoneField
+from topics.models import Topic
 
 # The kind of text that may still reach a member who opted out: the answer to their own keyword (the STOP
 # confirmation itself, HELP). It is messaging.models.Message.Kind.KEYWORD's value.
@@ -171,6 +172,23 @@ class Member(models.Model):
             return None
         before_birthday = (day.month, day.day) < (self.birth_date.month, self.birth_date.day)
         return day.year - self.birth_date.year - before_birthday
+
+
+class MemberTopic(models.Model):
+    """A topic a member wrote about (triage labels their texts): what "wrote about topic X" selects in an
+    audience, without the audience reading a million messages. Kept up to date by triage, in batches."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="topic_rows", db_index=False)
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="+")
+    texts = models.PositiveIntegerField(default=0)
+    first_at = models.DateTimeField(default=timezone.now)
+    last_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["member", "topic"], name="members_membertopic_uniq"),
+        ]
+        indexes = [models.Index(fields=["topic", "last_at"])]
 
 
 class ConsentRecord(models.Model):

@@ -87,6 +87,9 @@ class Conversation(models.Model):
     last_message_at = models.DateTimeField(default=timezone.now)
     last_message_preview = models.CharField(max_length=120, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # When the fan's oldest unanswered text must be answered by (the routing rule's response-time target);
+    # cleared by a teammate's reply or by marking the conversation done. Past it, the conversation is overdue.
+    reply_due_at = models.DateTimeField(null=True, blank=True)
 
     # Every inbound text updates its conversation, and every index here is written each time (the sort key
     # last_message_at is in most of them, so no update is HOT): only the indexes a query needs. The unique
@@ -97,6 +100,11 @@ class Conversation(models.Model):
             models.Index(fields=["-last_message_at"]),
             models.Index(fields=["status", "-last_message_at"]),
             models.Index(fields=["assigned_to", "-last_message_at"]),
+            models.Index(
+                fields=["reply_due_at"],
+                name="messaging_conversation_due",
+                condition=models.Q(reply_due_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.recorder import MigrationRecorder
 from django_tenants.utils import schema_context
 
 from leaders.migrating import leader_schemas_missing
@@ -17,6 +19,7 @@ from tests.leaders.test_platform_migrate import platform_migrate
 from tests.phones import unique_phone
 
 MIGRATION = ("members", "0004_region_names")
+BEFORE = ("members", "0003_exportrecord")
 
 # (country, region as stored before) -> region after the migration
 STORED = {
@@ -56,13 +59,10 @@ def test_members_stored_with_a_region_code_get_its_name_in_every_leader_by_repla
                 builders.member(country=country, region=region).pk: expected
                 for (country, region), expected in STORED.items()
             }
-        # The leader as it was before this release: without the migration.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f'DELETE FROM "{leader.schema_name}".django_migrations WHERE app = %s AND name = %s',
-                MIGRATION,
-            )
-            assert cursor.rowcount == 1
+        # The leader as it was before this release: without the migration, nor any that came after it.
+        with schema_context(leader.schema_name):
+            MigrationExecutor(connection).migrate([BEFORE])
+            assert MIGRATION not in MigrationRecorder(connection).applied_migrations()
     assert set(leader_schemas_missing()) == {leader.schema_name for leader in leaders}
 
     result = platform_migrate(None, "--parallel", "2", "--verbosity", "2")
