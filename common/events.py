@@ -21,8 +21,22 @@ MEMBER_OPTED_OUT = "member.opted_out"  # member, erasing: bool (the opt-out that
 MEMBER_ERASED = "member.erased"  # member_id, phone: the handlers delete or scrub what they hold of them
 MESSAGE_RECEIVED = "message.received"  # message_id: a member's text, stored and filed
 BROADCAST_COMPLETED = "broadcast.completed"  # broadcast: every delivery has an outcome
+MESSAGES_TRIAGED = "messages.triaged"  # message_ids: list[int], labelled by one triage batch
+# conversation_id, by_user_id (None for an automatic close): a teammate replied, or marked it done. Its
+# fan's texts are answered: no longer open in the triage matrix, no longer due.
+CONVERSATION_ANSWERED = "conversation.answered"
 
-EVENTS = frozenset({MEMBER_SAVED, MEMBER_OPTED_OUT, MEMBER_ERASED, MESSAGE_RECEIVED, BROADCAST_COMPLETED})
+EVENTS = frozenset(
+    {
+        MEMBER_SAVED,
+        MEMBER_OPTED_OUT,
+        MEMBER_ERASED,
+        MESSAGE_RECEIVED,
+        BROADCAST_COMPLETED,
+        MESSAGES_TRIAGED,
+        CONVERSATION_ANSWERED,
+    }
+)
 
 _handlers: dict[str, list[Handler]] = {name: [] for name in EVENTS}
 
