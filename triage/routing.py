@@ -40,13 +40,13 @@ WHERE conversation_id = ANY(%s) AND direction = 'out' AND sent_by_id IS NOT NULL
 GROUP BY conversation_id
 """
 
-# Each candidate's open conversations and when one of them was last routed: the load, and the tie-break
-# (the longest without a new conversation goes first). Along the (assigned_to, -last_message_at) index.
+# Each candidate's open conversations (the load), along the (assigned_to, -last_message_at) index, and when
+# routing last gave them one (the tie-break: the longest without goes first), along triage_route_assignee.
 _LOADS_SQL = """
-SELECT c.assigned_to_id, count(*), max(r.routed_at)
-FROM messaging_conversation c LEFT JOIN triage_route r ON r.conversation_id = c.id
-WHERE c.assigned_to_id = ANY(%s) AND c.status = 'open'
-GROUP BY c.assigned_to_id
+SELECT u.id,
+    (SELECT count(*) FROM messaging_conversation c WHERE c.assigned_to_id = u.id AND c.status = 'open'),
+    (SELECT max(r.routed_at) FROM triage_route r WHERE r.assigned_to_id = u.id)
+FROM unnest(%s::bigint[]) AS u(id)
 """
 
 _CANDIDATES_SQL = """
@@ -163,15 +163,30 @@ def conversations_route(*, labels: Sequence) -> None:
                 ],
             )
         now = timezone.now()
-        Route.objects.bulk_create(
-            [
-                Route(conversation_id=p.conversation_id, team_id=p.rule.team_id, rule=p.rule, routed_at=now)
-                for p in plans
-            ],
-            update_conflicts=True,
-            unique_fields=["conversation"],
-            update_fields=["team", "rule", "routed_at"],
-        )
+        given = [plan for plan in plans if plan.conversation_id in assignees]
+        kept = [plan for plan in plans if plan.conversation_id not in assignees]
+        # A conversation given to someone now records who and when (the next tie-break reads it); one that
+        # keeps its teammate only records the team and rule it matched, so its teammate's turn is not spent.
+        for batch, fields in (
+            (given, ["team", "rule", "routed_at", "assigned_to"]),
+            (kept, ["team", "rule"]),
+        ):
+            if batch:
+                Route.objects.bulk_create(
+                    [
+                        Route(
+                            conversation_id=plan.conversation_id,
+                            team_id=plan.rule.team_id,
+                            rule=plan.rule,
+                            routed_at=now,
+                            assigned_to_id=assignees.get(plan.conversation_id),
+                        )
+                        for plan in batch
+                    ],
+                    update_conflicts=True,
+                    unique_fields=["conversation"],
+                    update_fields=fields,
+                )
 
 
 def _assignees(plans: list[_Plan]) -> dict[int, int]:
