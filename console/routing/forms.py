@@ -24,7 +24,10 @@ class TeamForm(forms.Form):
         queryset=get_user_model().objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"invalid_choice": _("Choose teammates from the list.")},
+        error_messages={
+            "invalid_choice": _("Choose teammates from the list."),
+            "invalid_pk_value": _("Choose teammates from the list."),
+        },
     )
 
     def __init__(self, *args, **kwargs):
