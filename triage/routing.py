@@ -132,18 +132,12 @@ def conversations_route(*, labels: Sequence) -> None:
                 ),
                 key=lambda label: label.received_at,
             )
-            rule = next(
-                (
-                    found
-                    for label in waiting
-                    if (
-                        found := rule_for(
-                            rules, topic_id=label.topic_id, country=label.country, region=label.region
-                        )
-                    )
-                ),
-                None,
-            )
+            # The stretch's first text that some rule matches decides the team.
+            rule = None
+            for label in waiting:
+                rule = rule_for(rules, topic_id=label.topic_id, country=label.country, region=label.region)
+                if rule is not None:
+                    break
             if rule is None:
                 continue
             due = None
