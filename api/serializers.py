@@ -369,6 +369,8 @@ class ConversationDetailSerializer(ConversationSerializer):
 
 
 class ReplySerializer(serializers.Serializer):
+    MAX_SIGNED = 400  # the body with the teammate's signature, when the leader signs replies
+
     body = TextField(max_length=400, help_text="At most 400 characters (3 to 6 SMS segments).")
 
 

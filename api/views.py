@@ -75,7 +75,7 @@ from members.services import member_erase
 from messaging.broadcasts.compose import broadcast_cancel, broadcast_preview
 from messaging.broadcasts.selectors import broadcast_progress
 from messaging.models import Broadcast, BroadcastError, Conversation, Message
-from messaging.services import text_send
+from messaging.services import reply_signature, text_send
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     IDEMPOTENCY_HEADER,
@@ -393,6 +393,11 @@ class ConversationMessagesView(ApiListView):
         serializer = ReplySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         body = serializer.validated_data["body"]
+        # Signed by the token's teammate when the leader signs replies; the limit is on what the fan gets.
+        if len(body + reply_signature(leader=self.leader, user=request.user)) > ReplySerializer.MAX_SIGNED:
+            raise serializers.ValidationError(
+                {"body": [f"With your signature the reply is over {ReplySerializer.MAX_SIGNED} characters."]}
+            )
         member = conversation.member or Member.objects.filter(phone=conversation.phone).first()
         refusal = text_refusal(phone=conversation.phone, member=member)
         if refusal == REFUSED_UNREACHABLE:

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("signup.urls")),
     path("", include("console.team.urls")),
     path("inbox/", include("console.inbox.urls")),
+    path("routing/", include("console.routing.urls")),
     # The owners' API token page: the api app's (its table and workflow), in the console's layout.
     path("settings/api-tokens/", include("api.pages_urls")),
     # The console at the root: "/" is the dashboard for the team, "text to join" for anyone else.

@@ -8,6 +8,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from common import events
 from members.consent import member_mark_unreachable, member_opt_out, text_refusal
 from members.models import Member
 from messaging.models import (
@@ -55,6 +56,9 @@ def text_send(
     now = timezone.now()
     if member is None:
         member = Member.objects.filter(phone=phone).first()
+    teammate_reply = sent_by is not None and kind == Message.Kind.CONVERSATION
+    if teammate_reply:
+        body += reply_signature(leader=leader, user=sent_by)
     if to_opted_out:
         kind = Message.Kind.KEYWORD  # the worker lets only keyword answers reach an opted-out member
     message = Message(
@@ -81,7 +85,28 @@ def text_send(
         )
     if message.status == SmsStatus.QUEUED:
         _enqueue_send(message)
+        if teammate_reply and conversation is not None:
+            conversation_answered(conversation=conversation, by_user_id=sent_by.pk)
     return message
+
+
+def reply_signature(*, leader, user) -> str:
+    """What ends a teammate's reply when the leader signs replies: a new line, then "— <display name>"; the
+    full name when the teammate set none, and nothing rather than a username (a login name is no way to
+    sign a letter). Replies through the API are signed by the token's teammate: the token acts as them."""
+    if not getattr(leader, "sign_replies", False) or user is None:
+        return ""
+    name = " ".join((user.display_name or user.get_full_name() or "").split())
+    return f"\n— {name}" if name else ""
+
+
+def conversation_answered(*, conversation: Conversation, by_user_id: int | None) -> None:
+    """The team answered the fan (a reply went out, or the conversation was marked done): nothing is due
+    any more, and the layers above hear of it (common.events.CONVERSATION_ANSWERED: triage closes the
+    fan's texts in its matrix). One conditional UPDATE; the event is emitted every time."""
+    Conversation.objects.filter(pk=conversation.pk, reply_due_at__isnull=False).update(reply_due_at=None)
+    conversation.reply_due_at = None
+    events.emit(events.CONVERSATION_ANSWERED, conversation_id=conversation.pk, by_user_id=by_user_id)
 
 
 # -- status callbacks ---------------------------------------------------------------------------------------

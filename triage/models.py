@@ -173,6 +173,23 @@ class Route(models.Model):
     team = models.ForeignKey(Team, null=True, on_delete=models.SET_NULL, related_name="+")
     rule = models.ForeignKey(Rule, null=True, on_delete=models.SET_NULL, related_name="+")
     routed_at = models.DateTimeField(default=timezone.now)
+    # Who routing gave it to (None: it had a teammate already, or the team had no one active). Its latest
+    # routed_at per teammate breaks ties between equally loaded teammates (triage.routing).
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # Meta.indexes: (assigned_to, -routed_at)
+    )
 
     class Meta:
-        indexes = [models.Index(fields=["team"])]
+        indexes = [
+            models.Index(fields=["team"]),
+            models.Index(
+                fields=["assigned_to", "-routed_at"],
+                name="triage_route_assignee",
+                condition=models.Q(assigned_to__isnull=False),
+            ),
+        ]

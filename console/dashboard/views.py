@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from console.broadcasts.selectors import recent_broadcasts
 from console.dashboard import charts, selectors
 from console.decorators import teammate_required
+from console.inbox.selectors import conversations_overdue_count
 from console.members.forms import MEMBER_GENDER_LABELS
 from messaging.models import Conversation
 
@@ -38,4 +39,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         )
     else:
         context["unread_conversations"] = Conversation.objects.filter(unread_count__gt=0).count()
+    # Live, not from the cached stats: a conversation turns overdue by the minute.
+    context["overdue_conversations"] = conversations_overdue_count()
     return render(request, "console/dashboard.html", context)

@@ -18,6 +18,8 @@ class InboxFilterForm(forms.Form):
             ("open", _("All open")),
             ("unread", _("Unread")),
             ("mine", _("Assigned to me")),
+            ("teams", _("Assigned to my teams")),
+            ("overdue", _("Overdue")),
             ("done", _("Done")),
         ],
     )

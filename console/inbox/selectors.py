@@ -33,7 +33,7 @@ SELECT recent.conversation_id FROM (
 ) AS recent
 WHERE recent.conversation_id IS NOT NULL AND recent.body ILIKE %s
 """
-FOLDERS = ("open", "unread", "mine", "done")
+FOLDERS = ("open", "unread", "mine", "teams", "overdue", "done")
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,11 @@ def conversations_filter(inbox_filter: InboxFilter, *, user) -> QuerySet[Convers
         queryset = queryset.filter(unread_count__gt=0)
     elif folder == "mine":
         queryset = queryset.filter(status=Conversation.Status.OPEN, assigned_to=user)
+    elif folder == "teams":
+        # Routed to a team the teammate is in (triage.routing), whoever of the team has it.
+        queryset = queryset.filter(status=Conversation.Status.OPEN, route__team__users=user)
+    elif folder == "overdue":
+        queryset = queryset.filter(reply_due_at__lt=timezone.now())
     elif folder == "done":
         queryset = queryset.filter(status=Conversation.Status.DONE)
     else:
@@ -119,6 +124,12 @@ def thread_messages(conversation: Conversation) -> list[Message]:
         .order_by("-created_at", "-id")[:THREAD_LIMIT]
     )
     return newest[::-1]
+
+
+def conversations_overdue_count() -> int:
+    """Conversations past their reply time: an index-only count over the partial index on reply_due_at
+    (messaging_conversation_due), which holds only the conversations waiting for a reply."""
+    return Conversation.objects.filter(reply_due_at__lt=timezone.now()).count()
 
 
 def team_users() -> QuerySet:

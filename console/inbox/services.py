@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 from members.consent import text_refusal
 from members.models import REFUSED_OPTED_OUT, REFUSED_PHONE_OPTED_OUT, REFUSED_UNREACHABLE
 from messaging.models import Conversation, Message
-from messaging.services import text_send
+from messaging.services import conversation_answered, reply_signature, text_send
 
 REPLY_MAX_LENGTH = 400  # segments.MAX_BODY_LENGTH: at most 3 GSM-7 or 7 UCS-2 segments
 
@@ -34,10 +34,12 @@ def conversation_reply(*, leader, conversation: Conversation, body: str, user) -
     body = (body or "").strip()
     if not body:
         raise ValidationError(_("Write a reply first."))
-    if len(body) > REPLY_MAX_LENGTH:
+    # The signature text_send adds counts: the fan gets (and pays segments for) the signed text.
+    length = len(body + reply_signature(leader=leader, user=user))
+    if length > REPLY_MAX_LENGTH:
         raise ValidationError(
             _("The reply is %(length)d characters long; the limit is %(limit)d.")
-            % {"length": len(body), "limit": REPLY_MAX_LENGTH}
+            % {"length": length, "limit": REPLY_MAX_LENGTH}
         )
     if not leader.is_active:
         raise ValidationError(_("This community is suspended: no texts are sent."))
@@ -62,11 +64,16 @@ def conversation_assign(*, conversation: Conversation, user) -> None:
     conversation.assigned_to = user
 
 
-def conversation_close(*, conversation: Conversation) -> None:
-    """Done: out of the open folders until the fan writes again (an inbound text reopens it)."""
-    Conversation.objects.filter(pk=conversation.pk).update(status=Conversation.Status.DONE, unread_count=0)
-    conversation.status = Conversation.Status.DONE
-    conversation.unread_count = 0
+def conversation_close(*, conversation: Conversation, user=None) -> None:
+    """Done: out of the open folders until the fan writes again (an inbound text reopens it). The fan is
+    answered as far as the team is concerned: nothing stays due."""
+    with transaction.atomic():
+        Conversation.objects.filter(pk=conversation.pk).update(
+            status=Conversation.Status.DONE, unread_count=0
+        )
+        conversation.status = Conversation.Status.DONE
+        conversation.unread_count = 0
+        conversation_answered(conversation=conversation, by_user_id=user.pk if user is not None else None)
 
 
 def conversation_reopen(*, conversation: Conversation) -> None:

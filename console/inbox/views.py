@@ -16,6 +16,7 @@ from console.inbox.forms import AssignForm, CannedReplyForm, InboxFilterForm, Re
 from console.models import CannedReply
 from messaging.models import Conversation
 from messaging.segments import segment_info
+from messaging.services import reply_signature
 
 
 @teammate_required
@@ -31,7 +32,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("after", None)
     folders = []
+    overdue = selectors.conversations_overdue_count()
     for value, label in form.fields["folder"].choices:
+        if value == "overdue":
+            label = _("Overdue (%(count)s)") % {"count": overdue}
         link = request.GET.copy()
         link.pop("after", None)
         link["folder"] = value
@@ -64,7 +68,9 @@ def _thread(request: HttpRequest, conversation: Conversation, *, reply_form=None
                 initial["body"] = found.body
         reply_form = ReplyForm(initial=initial)
     body = reply_form.data.get("body") if reply_form.is_bound else reply_form.initial.get("body", "")
-    info = segment_info(body or "")
+    signature = reply_signature(leader=request.tenant, user=request.user)
+    body = (body or "") + signature
+    info = segment_info(body)
     return render(
         request,
         "console/inbox_thread.html",
@@ -77,8 +83,9 @@ def _thread(request: HttpRequest, conversation: Conversation, *, reply_form=None
                 initial={"user": conversation.assigned_to_id}, users=selectors.team_users()
             ),
             "canned": canned,
-            "count": {"characters": len(body or ""), "segments": info.segments, "encoding": info.encoding},
+            "count": {"characters": len(body), "segments": info.segments, "encoding": info.encoding},
             "limit": services.REPLY_MAX_LENGTH,
+            "signature": signature.strip(),
         },
         status=status,
     )
@@ -136,7 +143,7 @@ def inbox_status(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conversation = _conversation(conversation_id)
     action = request.POST.get("action")
     if action == "done":
-        services.conversation_close(conversation=conversation)
+        services.conversation_close(conversation=conversation, user=request.user)
         messages.success(request, _("Marked as done."))
         return redirect(reverse("inbox"))
     if action == "reopen":
@@ -152,6 +159,8 @@ def inbox_status(request: HttpRequest, conversation_id: int) -> HttpResponse:
 def inbox_segments(request: HttpRequest) -> JsonResponse:
     """The live count under the reply box: characters, segments, encoding."""
     text = request.GET.get("text", "")[: services.REPLY_MAX_LENGTH * 4]
+    # Counted as the fan gets it: with the teammate's signature when the leader signs replies.
+    text += reply_signature(leader=request.tenant, user=request.user)
     info = segment_info(text)
     return JsonResponse(
         {

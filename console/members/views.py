@@ -5,6 +5,7 @@ decorators in console/decorators.py."""
 from __future__ import annotations
 
 import csv
+import functools
 from collections.abc import Iterator
 
 from django.contrib import messages
@@ -18,8 +19,10 @@ from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context
 
 from common.csvcells import csv_cell
+from common.phones import phone_normalize
 from console.dashboard.selectors import dashboard_stats_forget
 from console.decorators import manager_required, owner_required
+from console.masking import phone_for, phones_visible
 from console.members import searches, services
 from console.members.forms import (
     MEMBER_GENDER_LABELS,
@@ -51,10 +54,25 @@ def _filtered_members(request: HttpRequest) -> tuple[MembersFilterForm, object]:
         form.add_error("q", _("This search is no longer available: search again."))
         valid = False
     if valid:
-        queryset = selectors.members_filter(queryset, form.to_filters())
+        filters = form.to_filters()
+        if not phones_visible(request.user, request.tenant):
+            queryset, filters = _masked_phone_search(request, queryset, filters)
+        queryset = selectors.members_filter(queryset, filters)
     elif form.is_bound:
         queryset = Member.objects.none()
     return form, queryset
+
+
+def _masked_phone_search(request: HttpRequest, queryset, filters: dict):
+    """For a reader who sees numbers masked, a search that is a phone number finds that exact number only:
+    matching its first or last digits would let them read a hidden number one guess at a time."""
+    text = (filters.get("q") or "").strip()
+    if not text or not set(text) <= set("+0123456789 -().") or not any(ch.isdigit() for ch in text):
+        return queryset, filters
+    countries = request.tenant.allowed_countries or [None]
+    number = phone_normalize(text, country=countries[0])
+    filters = {**filters, "q": ""}
+    return (queryset.filter(phone=number) if number else queryset.none()), filters
 
 
 def _search_out_of_url(request: HttpRequest) -> HttpResponse | None:
@@ -127,14 +145,17 @@ class _Echo:
         return value
 
 
-def _export_lines(queryset, schema_name: str, record_id: int) -> Iterator[str]:
+def _export_lines(queryset, schema_name: str, record_id: int, *, mask=None) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield "\ufeff" + writer.writerow(selectors.EXPORT_COLUMNS)
     # The response is consumed after the view returns: pin the schema for the cursor's whole life.
     with schema_context(schema_name):
         buffer = []
         count = 0
+        phone_at = selectors.EXPORT_COLUMNS.index("phone")
         for row in selectors.members_export_rows(queryset):
+            if mask is not None:  # a reader who sees numbers masked gets them masked in the file too
+                row = (*row[:phone_at], mask(row[phone_at]), *row[phone_at + 1 :])
             # Every cell through common.csvcells: nothing a spreadsheet would run as a formula.
             buffer.append(writer.writerow([csv_cell(value) for value in row]))
             count += 1
@@ -158,7 +179,15 @@ def members_export(request: HttpRequest) -> StreamingHttpResponse:
     record = export_record_start(user=request.user, filters=export_filters(form))
     filename = f"{request.tenant.slug}-members-{timezone.localdate().isoformat()}.csv"
     response = StreamingHttpResponse(
-        _export_lines(queryset, connection.schema_name, record.pk), content_type="text/csv; charset=utf-8"
+        _export_lines(
+            queryset,
+            connection.schema_name,
+            record.pk,
+            mask=None
+            if phones_visible(request.user, request.tenant)
+            else functools.partial(phone_for, request.user, request.tenant),
+        ),
+        content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

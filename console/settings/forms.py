@@ -74,6 +74,8 @@ class LeaderSettingsForm(forms.ModelForm):
             "time_zone",
             "default_language",
             "approval_threshold",
+            "sign_replies",
+            "managers_see_phones",
         ]
         labels = {
             "welcome_text": _("Welcome reply"),
@@ -84,6 +86,8 @@ class LeaderSettingsForm(forms.ModelForm):
             "quiet_hours_start": _("Quiet hours start"),
             "quiet_hours_end": _("Quiet hours end"),
             "approval_threshold": _("Approval threshold"),
+            "sign_replies": _("Sign the team's replies"),
+            "managers_see_phones": _("Managers see phone numbers"),
         }
         help_texts = {
             "welcome_text": _("The first answer to a new fan. Empty: the platform's text in their language."),
@@ -91,6 +95,12 @@ class LeaderSettingsForm(forms.ModelForm):
             "voice_greeting": _("What callers to the number hear."),
             "approval_threshold": _(
                 "Broadcasts to more members than this need a second teammate's approval."
+            ),
+            "sign_replies": _(
+                "Each reply ends with “— ” and the teammate's display name (or full name, if they set none)."
+            ),
+            "managers_see_phones": _(
+                "Off: managers see numbers masked (•••• 0142), as responders always do. Owners see them in full."
             ),
         }
         widgets = {

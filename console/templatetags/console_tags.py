@@ -1,6 +1,9 @@
 from django import template
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from common.phones import phone_mask_for_fan
+from console.masking import phone_for_request
 from console.members.forms import MEMBER_GENDER_LABELS, MEMBER_STATUS_LABELS
 
 register = template.Library()
@@ -35,3 +38,28 @@ _LABELS = {
 def label(value: str, kind: str) -> str:
     """The translated label of a stored choice: {{ member.status|label:"status" }}."""
     return _LABELS.get(kind, {}).get(value, value)
+
+
+@register.simple_tag(takes_context=True)
+def phone(context, number) -> str:
+    """A phone number as the reader may see it (console/masking.py): {% phone conversation.phone %}."""
+    request = context.get("request")
+    return (
+        phone_for_request(request, number) if request is not None else phone_mask_for_fan(str(number or ""))
+    )
+
+
+@register.simple_tag
+def overdue_by(due) -> str:
+    """ "Overdue by 2 h" for a reply time in the past, "" otherwise: {% overdue_by c.reply_due_at as late %}."""
+    if due is None:
+        return ""
+    late = timezone.now() - due
+    if late.total_seconds() <= 0:
+        return ""
+    minutes = int(late.total_seconds() // 60)
+    if minutes < 60:
+        return _("Overdue by %(n)d min") % {"n": max(minutes, 1)}
+    if minutes < 48 * 60:
+        return _("Overdue by %(n)d h") % {"n": minutes // 60}
+    return _("Overdue by %(n)d d") % {"n": minutes // (24 * 60)}
