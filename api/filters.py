@@ -232,7 +232,8 @@ class TriageQuery:
 
     def label_q(self, prefix: str = "") -> Q:
         """The condition on a label, its fields reached through `prefix` ("label__" from a message)."""
-        q = Q()
+        # A text not triaged yet has no label: the join's NULLs must not read as "no topic".
+        q = Q(**{f"{prefix}pk__isnull": False}) if prefix else Q()
         if self.topic == UNSORTED:
             q &= Q(**{f"{prefix}topic__isnull": True})
         elif self.topic is not None:
