@@ -27,7 +27,7 @@ def _ids(api: Api, own: set[int], **params) -> list[int]:
 
 
 @pytest.fixture
-def texts(world):
+def texts(world, db):
     """Alice's texts: two on health (one in Jalisco, in Spanish), one unsorted in Quebec, one not triaged
     yet, and a reply; a day apart, oldest first."""
     with schema_context(world.alice.schema_name):
