@@ -5,6 +5,8 @@ costs the same few queries however many texts it holds."""
 from __future__ import annotations
 
 import datetime
+import json
+import re
 
 import pytest
 from django.db import connection
@@ -233,3 +235,30 @@ def test_a_page_of_fifty_texts_costs_no_more_queries_than_a_page_of_five(world, 
         sql for sql in many if "messaging_message" in sql or "triage_label" in sql or "topics_topic" in sql
     ]
     assert len(reads) == 1, reads
+
+
+def test_the_schema_states_the_message_filters_and_triage_fields(world, db):
+    response = Api(world.alice, None).get("/api/v1/schema/", {"format": "json"})
+    schema = json.loads(response.content)
+    listing = schema["paths"]["/api/v1/messages/"]["get"]
+    parameters = {p["name"]: p["schema"] for p in listing["parameters"]}
+    assert parameters["direction"]["enum"] == ["inbound", "outbound", "in", "out"]
+    assert re.fullmatch(parameters["topic"]["pattern"], "unsorted")
+    assert re.fullmatch(parameters["topic"]["pattern"], "12")
+    assert not re.fullmatch(parameters["topic"]["pattern"], "health")
+    assert parameters["country"]["pattern"] == "^[A-Za-z]{2}$"
+    assert parameters["region"]["maxLength"] == 120
+    assert {"received_after", "received_before", "language", "cursor", "limit"} <= set(parameters)
+    conversations = schema["paths"]["/api/v1/conversations/"]["get"]
+    assert {"topic", "region", "country", "language", "overdue"} <= {
+        p["name"] for p in conversations["parameters"]
+    }
+    message = schema["components"]["schemas"]["Message"]["properties"]
+    assert {"language", "topic", "topic_confidence", "place", "triaged_at"} <= set(message)
+    assert message["topic"]["nullable"] and message["place"]["nullable"]
+    assert set(schema["components"]["schemas"]["Place"]["properties"]) == {
+        "city",
+        "region",
+        "country",
+        "source",
+    }

@@ -4,6 +4,7 @@ rules (the console's), by owners and managers; read by every teammate; never see
 from __future__ import annotations
 
 import datetime
+import json
 import uuid
 
 import pytest
@@ -191,3 +192,20 @@ def test_a_retried_create_with_its_idempotency_key_makes_one_topic(world, owner_
     assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
     with schema_context(world.alice.schema_name):
         assert Topic.objects.filter(name=name).count() == 1
+
+
+def test_the_schema_states_the_topics_constraints(world, db):
+    response = Api(world.alice, None).get("/api/v1/schema/", {"format": "json"})
+    schema = json.loads(response.content)
+    write = schema["components"]["schemas"]["TopicWriteRequest"]
+    assert write["required"] == ["name"]
+    properties = write["properties"]
+    assert (properties["name"]["minLength"], properties["name"]["maxLength"]) == (1, 60)
+    assert (properties["examples"]["maxItems"], properties["examples"]["items"]["maxLength"]) == (20, 400)
+    assert (properties["keywords"]["maxItems"], properties["keywords"]["items"]["maxLength"]) == (20, 40)
+    assert (properties["position"]["minimum"], properties["position"]["maximum"]) == (0, 32767)
+    assert "required" not in schema["components"]["schemas"]["PatchedTopicWriteRequest"]
+    topics = schema["paths"]["/api/v1/topics/"]
+    assert "409" in topics["post"]["responses"]
+    assert set(schema["paths"]["/api/v1/topics/{id}/"]) == {"get", "put", "patch", "delete"}
+    assert "texts_7d" in schema["components"]["schemas"]["Topic"]["properties"]
