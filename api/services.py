@@ -196,8 +196,11 @@ def topic_save(*, topic: Topic, data: dict[str, Any]) -> Topic:
         topic.full_clean()
     except ValidationError as exc:
         fields = exc.message_dict
-        if adding and NON_FIELD_ERRORS in fields:
-            raise TopicLimitError(" ".join(fields[NON_FIELD_ERRORS])) from None
+        general = fields.pop(NON_FIELD_ERRORS, [])
+        if general and adding and Topic.objects.count() >= MAX_TOPICS:  # the console's creation won a race
+            raise TopicLimitError(" ".join(general)) from None
+        if general:  # the model's only other rule beyond its fields: the case-blind unique name
+            fields.setdefault("name", general)
         raise TopicInvalidError(fields) from None
     try:
         with transaction.atomic():

@@ -209,3 +209,33 @@ def test_the_schema_states_the_topics_constraints(world, db):
     assert "409" in topics["post"]["responses"]
     assert set(schema["paths"]["/api/v1/topics/{id}/"]) == {"get", "put", "patch", "delete"}
     assert "texts_7d" in schema["components"]["schemas"]["Topic"]["properties"]
+
+
+def test_concurrent_creations_never_make_a_fifty_first_topic(world, live_db, live_app):
+    """Over real HTTP, in parallel, with 49 topics: one creation wins the last place, the others are 409."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    raw = token_for(world.alice, "olivia", name="topics race")
+    host = world.alice.get_primary_domain().domain
+    with schema_context(world.alice.schema_name):
+        mine = [builders.topic().pk for _ in range(MAX_TOPICS - 1 - Topic.objects.count())]
+    try:
+
+        def post(i: int):
+            return live_app.http(
+                "POST",
+                "/api/v1/topics/",
+                host=host,
+                json={"name": _name(f"Race {i}")},
+                headers={"Authorization": f"Bearer {raw}"},
+            )
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            responses = list(pool.map(post, range(4)))
+        mine += [r.json()["id"] for r in responses if r.status_code == 201]
+        assert sorted(r.status_code for r in responses) == [201, 409, 409, 409]
+        with schema_context(world.alice.schema_name):
+            assert Topic.objects.count() == MAX_TOPICS
+    finally:
+        with schema_context(world.alice.schema_name):
+            Topic.objects.filter(pk__in=mine).delete()
