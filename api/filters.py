@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import re
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -23,6 +24,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from common.phones import PhoneError, phone_parse
 from members.audience import FILTER_KEYS, NEAR_KEYS, AudienceError, AudienceFilter, audience_filter_apply
 from members.models import Member
+from places.gazetteer import region_names_for
 
 ALIASES = {"tags": "tags_any"}  # the API's earlier names, still accepted
 AUDIENCE_KEYS = (*FILTER_KEYS, *ALIASES)
@@ -198,3 +200,118 @@ def moment_parse(raw: str) -> datetime.datetime | None:
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment, datetime.UTC)
     return moment
+
+
+# --- triage filters: messages and conversations ------------------------------------------------------------
+TOPIC_PATTERN = r"^(unsorted|[0-9]{1,9})$"  # a topic's id (PostgreSQL's integer), or `unsorted`
+LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}$"
+COUNTRY_PATTERN = r"^[A-Za-z]{2}$"
+DIRECTIONS = {"inbound": "in", "outbound": "out", "in": "in", "out": "out"}
+UNSORTED = "unsorted"
+
+
+@dataclasses.dataclass(frozen=True)
+class TriageQuery:
+    """What the messages and conversations listings filter on from a text's triage (triage.Label): its
+    topic (an id, or UNSORTED), language, region (the names it may mean) and country; and, for messages,
+    their direction and time of arrival."""
+
+    topic: int | str | None = None
+    language: str = ""
+    regions: tuple[str, ...] = ()
+    country: str = ""
+    direction: str = ""
+    received_after: datetime.datetime | None = None
+    received_before: datetime.datetime | None = None
+    overdue: bool | None = None
+
+    @property
+    def labelled(self) -> bool:
+        """Whether the query is about labels at all (a message without one never matches it)."""
+        return self.topic is not None or bool(self.language or self.regions or self.country)
+
+    def label_q(self, prefix: str = "") -> Q:
+        """The condition on a label, its fields reached through `prefix` ("label__" from a message)."""
+        # A text not triaged yet has no label: the join's NULLs must not read as "no topic".
+        q = Q(**{f"{prefix}pk__isnull": False}) if prefix else Q()
+        if self.topic == UNSORTED:
+            q &= Q(**{f"{prefix}topic__isnull": True})
+        elif self.topic is not None:
+            q &= Q(**{f"{prefix}topic_id": self.topic})
+        if self.language:
+            q &= Q(**{f"{prefix}language": self.language})
+        if self.regions:
+            q &= Q(**{f"{prefix}region__in": self.regions})
+        if self.country:
+            q &= Q(**{f"{prefix}country": self.country})
+        return q
+
+
+def _moment_utc(raw: str) -> datetime.datetime | None:
+    moment = moment_parse(raw) if len(raw) <= 64 else None
+    try:
+        # In UTC: PostgreSQL refuses offsets past ±15:59, which ISO 8601 (and Python) allow.
+        return moment.astimezone(datetime.UTC) if moment is not None else None
+    except OverflowError:
+        return None
+
+
+def triage_query_parse(params, *, keys: tuple[str, ...]) -> TriageQuery:
+    """The triage filters among `keys` from a query string; FilterError ({key: message}) for each bad one.
+
+    `topic`: a topic's id or `unsorted` (triaged, no topic); `language`: a code (`es`); `region`: a region's
+    name, matched as the audience filters match it (any case or accents: `jalisco`, `QC`), or as written
+    when the gazetteer knows no such region (the carrier's and the phone's region names); `country`: two
+    letters; `direction`: inbound or outbound (in, out); `received_after`/`received_before`: an ISO 8601 date
+    (midnight UTC) or date and time (UTC without a zone); `overdue`: true or false. A parameter left out
+    means "any"; an empty one is refused, as in the members listing.
+    """
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    for key in keys:
+        if key not in params:
+            continue
+        raw = params.get(key) or ""
+        problem = _text_problem(raw)
+        if problem:
+            errors[key] = problem
+            continue
+        if not raw.strip():
+            errors[key] = EMPTY
+            continue
+        if key == "topic":
+            if re.fullmatch(TOPIC_PATTERN, raw):
+                values["topic"] = raw if raw == UNSORTED else int(raw)
+            else:
+                errors[key] = "A topic's id, or unsorted."
+        elif key == "language":
+            if re.fullmatch(LANGUAGE_PATTERN, raw):
+                values["language"] = raw.lower()
+            else:
+                errors[key] = "A language code of 2 or 3 letters (en, fr, es)."
+        elif key == "region":
+            values["regions"] = tuple(sorted({*region_names_for(raw), raw}))
+        elif key == "country":
+            if re.fullmatch(COUNTRY_PATTERN, raw):
+                values["country"] = raw.upper()
+            else:
+                errors[key] = "A two-letter country code (MX, CA)."
+        elif key == "direction":
+            if raw in DIRECTIONS:
+                values["direction"] = DIRECTIONS[raw]
+            else:
+                errors[key] = "inbound or outbound."
+        elif key in ("received_after", "received_before"):
+            moment = _moment_utc(raw)
+            if moment is None:
+                errors[key] = "An ISO 8601 date or date and time (2026-05-01 or 2026-05-01T09:00:00Z)."
+            else:
+                values[key] = moment
+        elif key == "overdue":
+            if raw in ("true", "false"):
+                values["overdue"] = raw == "true"
+            else:
+                errors[key] = "true or false."
+    if errors:
+        raise FilterError(errors)
+    return TriageQuery(**values)

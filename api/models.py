@@ -70,6 +70,7 @@ class WebhookEvent(models.Model):
         MEMBER_UPDATED = "member.updated", "Member updated"
         MEMBER_OPTED_OUT = "member.opted_out", "Member opted out"
         MESSAGE_RECEIVED = "message.received", "Message received"
+        MESSAGE_TRIAGED = "message.triaged", "Message triaged"
         BROADCAST_COMPLETED = "broadcast.completed", "Broadcast completed"
 
     event_id = models.CharField(max_length=40, unique=True)

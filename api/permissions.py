@@ -10,9 +10,11 @@ OWNER = User.Role.OWNER
 MANAGER = User.Role.MANAGER
 RESPONDER = User.Role.RESPONDER
 
-# The API's areas and the roles allowed in each (owner: all; manager: members, broadcasts, conversations;
-# responder: conversations only).
+# The API's areas and the roles allowed in each (owner: all; manager: members, broadcasts, conversations,
+# topics; responder: conversations and messages, and reading the topics they are filtered by).
 MEMBERS = frozenset({OWNER, MANAGER})
+TOPICS = frozenset({OWNER, MANAGER})
+TOPICS_READ = frozenset({OWNER, MANAGER, RESPONDER})
 BROADCASTS = frozenset({OWNER, MANAGER})
 CONVERSATIONS = frozenset({OWNER, MANAGER, RESPONDER})
 SETTINGS = frozenset({OWNER})

@@ -12,11 +12,11 @@ from django.db.models.signals import post_delete, post_migrate, post_save
 
 from api import schema  # noqa: F401 - registers the token scheme with drf-spectacular
 from api.models import IdempotencyKey, WebhookAttempt, WebhookEndpoint, WebhookEvent
+from api.selectors import messages_with_triage
 from api.services import member_payload, message_payload
-from api.webhooks import webhook_event_emit, webhook_listeners_clear
+from api.webhooks import webhook_event_emit, webhook_events_emit, webhook_listeners_clear
 from common import events
 from messaging.broadcasts.selectors import broadcast_progress
-from messaging.models import Message
 
 
 def member_saved(*, member, created: bool) -> None:
@@ -35,7 +35,9 @@ def member_opted_out(*, member, erasing: bool) -> None:
 def member_erased(*, member_id: int, phone: str) -> None:
     IdempotencyKey.objects.filter(response_body__phone=phone).delete()
     about_member = WebhookEvent.objects.filter(name__startswith="member.", payload__id=member_id)
-    their_texts = WebhookEvent.objects.filter(name=WebhookEvent.Name.MESSAGE_RECEIVED, payload__phone=phone)
+    their_texts = WebhookEvent.objects.filter(
+        name__in=[WebhookEvent.Name.MESSAGE_RECEIVED, WebhookEvent.Name.MESSAGE_TRIAGED], payload__phone=phone
+    )
     # What a receiver answered may echo the payload: the delivery log keeps the status and timing only.
     WebhookAttempt.objects.filter(
         Q(delivery__event__in=about_member) | Q(delivery__event__in=their_texts)
@@ -48,8 +50,20 @@ def message_received(*, message_id: int) -> None:
     # A function, not the payload: the inbound hot path pays no query while no receiver listens.
     webhook_event_emit(
         name=WebhookEvent.Name.MESSAGE_RECEIVED,
-        payload=lambda: message_payload(Message.objects.get(pk=message_id)),
+        payload=lambda: message_payload(messages_with_triage().get(pk=message_id)),
     )
+
+
+def messages_triaged(*, message_ids: list[int]) -> None:
+    """One `message.triaged` event per text of a triage batch, with its label: every text read in one query,
+    and none at all while no receiver listens (the batch's transaction pays only the listeners' cache)."""
+
+    def payloads() -> list[dict]:
+        texts = messages_with_triage().filter(pk__in=list(message_ids)).order_by("pk")
+        return [message_payload(message) for message in texts]
+
+    if message_ids:
+        webhook_events_emit(name=WebhookEvent.Name.MESSAGE_TRIAGED, payloads=payloads)
 
 
 def broadcast_completed(*, broadcast) -> None:
@@ -80,3 +94,4 @@ def connect(app_config) -> None:
     events.subscribe(events.MEMBER_ERASED, member_erased)
     events.subscribe(events.MESSAGE_RECEIVED, message_received)
     events.subscribe(events.BROADCAST_COMPLETED, broadcast_completed)
+    events.subscribe(events.MESSAGES_TRIAGED, messages_triaged)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.validators import RegexValidator
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -19,6 +20,8 @@ from common.phones import PhoneError, phone_parse
 from members import audience as audiences
 from members.models import Member
 from messaging.models import Broadcast, Conversation, Message
+from topics.models import MAX_EXAMPLE_LENGTH, MAX_EXAMPLES, MAX_KEYWORDS, Topic
+from triage.models import Label, PlaceSource
 
 LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
 MAX_TAGS = 100
@@ -313,8 +316,57 @@ class TeammateSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class TopicRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class PlaceSerializer(serializers.Serializer):
+    city = serializers.CharField(help_text="Blank when only the region or country is known.")
+    region = serializers.CharField(
+        help_text="A first-level region's name (Jalisco, Quebec); blank if unknown."
+    )
+    country = serializers.CharField(help_text="ISO country code; blank if unknown.")
+    source = serializers.ChoiceField(
+        choices=[choice for choice in PlaceSource.values if choice],
+        help_text="Where the place came from: `member` (the member's city), `carrier` (the carrier's "
+        "FromCity/FromState), `phone` (the number's region), `text` (a place named in the text).",
+    )
+
+
+def message_label(message: Message) -> Label | None:
+    """The message's triage, when it has one. Only a fan's texts are triaged: a reply never costs a query;
+    querysets that list texts `select_related("label__topic")`, so a page costs no query per text."""
+    if message.direction != Message.Direction.INBOUND:
+        return None
+    try:
+        return message.label
+    except ObjectDoesNotExist:
+        return None
+
+
 class MessageSerializer(serializers.ModelSerializer):
+    """A text as the API shows it, with its triage (null until triage has read it: `triaged_at`)."""
+
     sent_by = TeammateSerializer(read_only=True, allow_null=True)
+    language = serializers.SerializerMethodField(
+        help_text="ISO 639-1 code of the text's language, as triage detected it; null until triaged, or "
+        "when it could not be told."
+    )
+    topic = serializers.SerializerMethodField(
+        help_text="The topic triage (or a teammate) sorted the text into; null when not triaged yet or "
+        "unsorted (`triaged_at` tells which)."
+    )
+    topic_confidence = serializers.SerializerMethodField(
+        help_text="The classifier's confidence in its best topic, 0 to 1 (kept when below the leader's "
+        "threshold, which leaves the text unsorted); null until triaged."
+    )
+    place = serializers.SerializerMethodField(
+        help_text="Where the sender is; null when unknown or not triaged."
+    )
+    triaged_at = serializers.SerializerMethodField(
+        help_text="When triage labelled the text; null until then."
+    )
 
     class Meta:
         model = Message
@@ -332,8 +384,47 @@ class MessageSerializer(serializers.ModelSerializer):
             "sent_by",
             "created_at",
             "sent_at",
+            "language",
+            "topic",
+            "topic_confidence",
+            "place",
+            "triaged_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_language(self, message: Message) -> str | None:
+        label = message_label(message)
+        return (label.language or None) if label else None
+
+    @extend_schema_field(TopicRefSerializer(allow_null=True))
+    def get_topic(self, message: Message) -> dict | None:
+        label = message_label(message)
+        if label is None or label.topic is None:
+            return None
+        return {"id": label.topic.pk, "name": label.topic.name}
+
+    @extend_schema_field({"type": "number", "format": "double", "minimum": 0, "maximum": 1, "nullable": True})
+    def get_topic_confidence(self, message: Message) -> float | None:
+        label = message_label(message)
+        return None if label is None else min(max(float(label.confidence), 0.0), 1.0)
+
+    @extend_schema_field(PlaceSerializer(allow_null=True))
+    def get_place(self, message: Message) -> dict | None:
+        label = message_label(message)
+        if label is None or not (label.place_source and (label.city or label.region or label.country)):
+            return None
+        return {
+            "city": label.city,
+            "region": label.region,
+            "country": label.country,
+            "source": label.place_source,
+        }
+
+    @extend_schema_field({"type": "string", "format": "date-time", "nullable": True})
+    def get_triaged_at(self, message: Message) -> str | None:
+        label = message_label(message)
+        return None if label is None else serializers.DateTimeField().to_representation(label.triaged_at)
 
 
 class ConversationSerializer(serializers.ModelSerializer):
@@ -364,7 +455,8 @@ class ConversationDetailSerializer(ConversationSerializer):
 
     @extend_schema_field(MessageSerializer(many=True))
     def get_messages(self, conversation: Conversation) -> list[dict]:
-        latest = list(conversation.messages.select_related("sent_by").order_by("-created_at", "-id")[:50])
+        messages = conversation.messages.select_related("sent_by", "label__topic")
+        latest = list(messages.order_by("-created_at", "-id")[:50])
         return MessageSerializer(reversed(latest), many=True).data
 
 
@@ -372,6 +464,65 @@ class ReplySerializer(serializers.Serializer):
     MAX_SIGNED = 400  # the body with the teammate's signature, when the leader signs replies
 
     body = TextField(max_length=400, help_text="At most 400 characters (3 to 6 SMS segments).")
+
+
+# --- topics ---------------------------------------------------------------------------------------------
+class TopicSerializer(serializers.ModelSerializer):
+    examples = serializers.ListField(child=serializers.CharField())
+    keywords = serializers.ListField(child=serializers.CharField())
+    texts_7d = serializers.SerializerMethodField(
+        help_text="Texts triage sorted into this topic over the last 7 days (from the matrix's counters)."
+    )
+
+    class Meta:
+        model = Topic
+        fields = [
+            "id",
+            "name",
+            "description",
+            "examples",
+            "keywords",
+            "position",
+            "texts_7d",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_texts_7d(self, topic: Topic) -> int:
+        return int(self.context.get("texts_7d", {}).get(topic.pk, 0))
+
+
+class TopicWriteSerializer(serializers.Serializer):
+    """A topic's fields. `PATCH` changes those given; `POST` and `PUT` set them all (`name` required, the
+    others empty when left out). Spacing is tidied and keywords lower-cased and deduplicated, as the console
+    does: both save through the model's own checks (topics.models.Topic.clean)."""
+
+    name = TextField(
+        max_length=Topic._meta.get_field("name").max_length, help_text="Unique, whatever the case."
+    )
+    description = StrictCharField(
+        max_length=Topic._meta.get_field("description").max_length, required=False, allow_blank=True
+    )
+    examples = serializers.ListField(
+        child=TextField(max_length=MAX_EXAMPLE_LENGTH),
+        max_length=MAX_EXAMPLES,
+        required=False,
+        help_text="Texts about the topic as fans write them, in any language: what triage learns it from.",
+    )
+    keywords = serializers.ListField(
+        child=TextField(max_length=Topic._meta.get_field("keywords").base_field.max_length),
+        max_length=MAX_KEYWORDS,
+        required=False,
+        help_text="Words that settle a text's topic when they appear in it.",
+    )
+    position = StrictIntegerField(
+        min_value=0, max_value=32767, required=False, help_text="The topic's rank in lists (lowest first)."
+    )
+
+    def full_data(self) -> dict:
+        """The validated fields, with every one left out at its empty value (POST and PUT)."""
+        return {"description": "", "examples": [], "keywords": [], "position": 0, **self.validated_data}
 
 
 # --- webhooks -------------------------------------------------------------------------------------------

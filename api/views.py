@@ -18,7 +18,17 @@ from rest_framework.views import APIView
 from api import permissions as roles
 from api.authentication import ApiTokenAuthentication
 from api.errors import Conflict
-from api.filters import MAX_LIST_ITEMS, MAX_TEXT, FilterError, member_query_parse, members_filter
+from api.filters import (
+    COUNTRY_PATTERN,
+    LANGUAGE_PATTERN,
+    MAX_LIST_ITEMS,
+    MAX_TEXT,
+    TOPIC_PATTERN,
+    FilterError,
+    member_query_parse,
+    members_filter,
+    triage_query_parse,
+)
 from api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from api.idempotency import KEY_PATTERN as IDEMPOTENCY_KEY_PATTERN
 from api.idempotency import MAX_KEY_LENGTH as IDEMPOTENCY_KEY_LENGTH
@@ -32,6 +42,13 @@ from api.pagination import (
     MessagePagination,
 )
 from api.permissions import HasRole
+from api.selectors import (
+    conversations_triage_filter,
+    messages_filter,
+    messages_with_triage,
+    topics_listed,
+    topics_texts_since,
+)
 from api.serializers import (
     BLANK_CHARACTERS,
     COUNTRY_CODE,
@@ -50,6 +67,8 @@ from api.serializers import (
     MemberUpsertedSerializer,
     MessageSerializer,
     ReplySerializer,
+    TopicSerializer,
+    TopicWriteSerializer,
     WebhookDeliverySerializer,
     WebhookEndpointCreatedSerializer,
     WebhookEndpointCreateSerializer,
@@ -59,9 +78,13 @@ from api.serializers import (
 )
 from api.services import (
     BroadcastRefusedError,
+    TopicInvalidError,
+    TopicLimitError,
     broadcast_api_create,
     member_update,
     member_upsert,
+    topic_delete,
+    topic_save,
     webhook_endpoint_create,
     webhook_endpoint_delete,
 )
@@ -76,6 +99,7 @@ from messaging.broadcasts.compose import broadcast_cancel, broadcast_preview
 from messaging.broadcasts.selectors import broadcast_progress
 from messaging.models import Broadcast, BroadcastError, Conversation, Message
 from messaging.services import reply_signature, text_send
+from topics.models import MAX_TOPICS, Topic
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     IDEMPOTENCY_HEADER,
@@ -197,6 +221,66 @@ MEMBER_FILTER_PARAMETERS = [
 
 
 ASSIGNED_ID = "[0-9]{1,18}"  # a teammate's id: ASCII digits, within PostgreSQL's bigint
+
+_TOPIC_PARAMETER = OpenApiParameter(
+    "topic",
+    {"type": "string", "pattern": TOPIC_PATTERN},
+    required=False,
+    description="A topic's id, or `unsorted`: triaged texts that got no topic. An id that is none of the "
+    "leader's topics matches nothing.",
+)
+_REGION_DESCRIPTION = (
+    "A first-level region's name as `place.region` shows it (Jalisco, Quebec), in any case or accents "
+    "(`jalisco`, `Québec`, `QC`)."
+)
+_TRIAGE_FILTERS = [
+    _TOPIC_PARAMETER,
+    OpenApiParameter(
+        "language",
+        {"type": "string", "pattern": LANGUAGE_PATTERN},
+        required=False,
+        description="The language triage detected: an ISO 639-1 code (en, fr, es, de, ar).",
+    ),
+    OpenApiParameter(
+        "region",
+        {"type": "string", "minLength": 1, "maxLength": MAX_TEXT, "pattern": VISIBLE_TEXT.regex.pattern},
+        required=False,
+        description=_REGION_DESCRIPTION,
+    ),
+    OpenApiParameter(
+        "country",
+        {"type": "string", "pattern": COUNTRY_PATTERN},
+        required=False,
+        description="The sender's country, two letters (MX, CA).",
+    ),
+]
+# Each listing's filters on the triage of texts (triage.Label): a message by its own label, a conversation
+# when one of its texts' labels matches.
+TRIAGE_PARAMETERS = {
+    "message": [
+        OpenApiParameter(
+            "direction",
+            {"type": "string", "enum": ["inbound", "outbound", "in", "out"]},
+            required=False,
+            description="`inbound` (`in`): fans' texts; `outbound` (`out`): the team's replies and "
+            "automatic answers.",
+        ),
+        *_TRIAGE_FILTERS,
+        _moment_parameter("received_after", "Stored at or after."),
+        _moment_parameter("received_before", "Stored before."),
+    ],
+    "conversation": _TRIAGE_FILTERS,
+}
+MESSAGE_TRIAGE_KEYS = (
+    "direction",
+    "topic",
+    "language",
+    "region",
+    "country",
+    "received_after",
+    "received_before",
+)
+CONVERSATION_TRIAGE_KEYS = ("topic", "language", "region", "country", "overdue")
 
 
 class ApiView(APIView):
@@ -326,6 +410,10 @@ class ConversationListView(ApiListView):
                 qs = qs.filter(assigned_to_id=int(assigned))
             else:
                 errors["assigned"] = ["me, none, or a teammate's id."]
+        try:
+            qs = conversations_triage_filter(qs, triage_query_parse(params, keys=CONVERSATION_TRIAGE_KEYS))
+        except FilterError as exc:
+            errors.update({k: [v] for k, v in exc.fields.items()})
         if errors:
             raise serializers.ValidationError(errors)
         return qs
@@ -333,6 +421,8 @@ class ConversationListView(ApiListView):
     @extend_schema(
         operation_id="conversations_list",
         summary="List conversations, latest first",
+        description="`topic`, `language`, `region` and `country` select the conversations one of whose "
+        "triaged texts matches them all.",
         responses=ConversationSerializer(many=True),
         parameters=[
             OpenApiParameter(
@@ -344,6 +434,14 @@ class ConversationListView(ApiListView):
                 {"type": "string", "pattern": f"^(me|none|{ASSIGNED_ID})$"},
                 required=False,
                 description="`me`, `none`, or a teammate's id.",
+            ),
+            *TRIAGE_PARAMETERS["conversation"],
+            OpenApiParameter(
+                "overdue",
+                {"type": "string", "enum": ["true", "false"]},
+                required=False,
+                description="`true`: a reply was due (the routing rule's response-time target) and is late; "
+                "`false`: the others.",
             ),
         ],
     )
@@ -377,7 +475,7 @@ class ConversationMessagesView(ApiListView):
     )
     def get(self, request: Request, pk: int) -> Response:
         conversation = get_object_or_404(Conversation, pk=pk)
-        page = self.paginate_queryset(conversation.messages.select_related("sent_by"))
+        page = self.paginate_queryset(messages_with_triage().filter(conversation=conversation))
         return self.get_paginated_response(MessageSerializer(page, many=True).data)
 
     @extend_schema(
@@ -416,6 +514,126 @@ class ConversationMessagesView(ApiListView):
             sent_by=request.user,
         )
         return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+
+# --- messages -------------------------------------------------------------------------------------------
+class MessageListView(ApiListView):
+    allowed_roles = roles.CONVERSATIONS
+    pagination_class = MessagePagination
+    serializer_class = MessageSerializer
+
+    def get_queryset(self) -> QuerySet[Message]:
+        try:
+            return messages_filter(triage_query_parse(self.request.query_params, keys=MESSAGE_TRIAGE_KEYS))
+        except FilterError as exc:
+            raise serializers.ValidationError({k: [v] for k, v in exc.fields.items()}) from None
+
+    @extend_schema(
+        operation_id="messages_list",
+        summary="List texts, newest first, with their triage",
+        description="Every filter combines with AND. `topic`, `language`, `region` and `country` match a "
+        "fan's text by its triage: a text not triaged yet matches none of them.",
+        responses=MessageSerializer(many=True),
+        parameters=TRIAGE_PARAMETERS["message"],
+    )
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(MessageSerializer(page, many=True).data)
+
+
+class MessageDetailView(ApiView):
+    allowed_roles = roles.CONVERSATIONS
+
+    @extend_schema(
+        operation_id="messages_retrieve", summary="Get a text with its triage", responses=MessageSerializer
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(MessageSerializer(get_object_or_404(messages_with_triage(), pk=pk)).data)
+
+
+# --- topics ---------------------------------------------------------------------------------------------
+class _TopicsView(ApiView):
+    """Every teammate reads the topics (the conversation and message filters name them); owners and
+    managers change them, as in the console."""
+
+    @property
+    def allowed_roles(self) -> frozenset[str]:
+        return roles.TOPICS_READ if self.request.method in ("GET", "HEAD", "OPTIONS") else roles.TOPICS
+
+    def topic_data(self, topics: list[Topic]) -> list[dict] | dict:
+        context = {"texts_7d": topics_texts_since([topic.pk for topic in topics], days=7)}
+        return TopicSerializer(topics, many=True, context=context).data
+
+    def save(self, topic: Topic, data: dict) -> Topic:
+        try:
+            return topic_save(topic=topic, data=data)
+        except TopicLimitError as exc:
+            raise Conflict(str(exc), code="too_many_topics") from None
+        except TopicInvalidError as exc:
+            raise serializers.ValidationError(exc.fields) from None
+
+
+class TopicListView(_TopicsView):
+    @extend_schema(
+        operation_id="topics_list",
+        summary="List the leader's topics, in their order",
+        responses=TopicSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        return Response(self.topic_data(list(topics_listed())))
+
+    @extend_schema(
+        operation_id="topics_create",
+        summary=f"Create a topic (at most {MAX_TOPICS})",
+        request=TopicWriteSerializer,
+        responses={201: TopicSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        serializer = TopicWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        topic = self.save(Topic(), serializer.full_data())
+        return Response(self.topic_data([topic])[0], status=status.HTTP_201_CREATED)
+
+
+class TopicDetailView(_TopicsView):
+    @extend_schema(operation_id="topics_retrieve", summary="Get a topic", responses=TopicSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(self.topic_data([get_object_or_404(Topic, pk=pk)])[0])
+
+    @extend_schema(
+        operation_id="topics_update",
+        summary="Change some of a topic's fields",
+        request=TopicWriteSerializer(partial=True),
+        responses=TopicSerializer,
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        topic = get_object_or_404(Topic, pk=pk)
+        serializer = TopicWriteSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        return Response(self.topic_data([self.save(topic, serializer.validated_data)])[0])
+
+    @extend_schema(
+        operation_id="topics_replace",
+        summary="Replace a topic's fields (those left out are emptied)",
+        request=TopicWriteSerializer,
+        responses=TopicSerializer,
+    )
+    def put(self, request: Request, pk: int) -> Response:
+        topic = get_object_or_404(Topic, pk=pk)
+        serializer = TopicWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return Response(self.topic_data([self.save(topic, serializer.full_data())])[0])
+
+    @extend_schema(
+        operation_id="topics_delete",
+        summary="Delete a topic: its texts stay, unsorted",
+        responses={204: None},
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        topic_delete(topic=get_object_or_404(Topic, pk=pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # --- settings -------------------------------------------------------------------------------------------

@@ -255,6 +255,39 @@ def webhook_event_emit(
     return event
 
 
+def webhook_events_emit(*, name: str, payloads: Callable[[], list[dict[str, Any]]]) -> list[WebhookEvent]:
+    """`webhook_event_emit` for many events of one kind at once (a triage batch's texts): one event per
+    payload, the listeners read once, the events and their deliveries written in two INSERTs, queued when
+    the transaction commits. `payloads` is called only when some endpoint listens, so a batch nobody
+    listens to costs no query; it should build every payload with one query, not one per event."""
+    if name not in WebhookEvent.Name.values:
+        raise ValueError(f"unknown webhook event {name!r}")
+    if name not in _events_listened():
+        return []
+    endpoint_ids = list(
+        WebhookEndpoint.objects.filter(is_active=True, events__contains=[name]).values_list("pk", flat=True)
+    )
+    if not endpoint_ids:
+        return []
+    # Round-trip through JSON now, so what is stored is exactly what every attempt will send.
+    stored = [json.loads(json.dumps(payload, cls=DjangoJSONEncoder)) for payload in payloads()]
+    if not stored:
+        return []
+    events = WebhookEvent.objects.bulk_create(
+        WebhookEvent(event_id="evt_" + secrets.token_hex(12), name=name, payload=payload)
+        for payload in stored
+    )
+    deliveries = WebhookDelivery.objects.bulk_create(
+        WebhookDelivery(event=event, endpoint_id=endpoint_id)
+        for event in events
+        for endpoint_id in endpoint_ids
+    )
+    schema_name = connection.schema_name
+    delivery_ids = [delivery.pk for delivery in deliveries]
+    transaction.on_commit(lambda: _enqueue(delivery_ids, schema_name))
+    return events
+
+
 def _enqueue(delivery_ids: list[int], schema_name: str) -> None:
     webhooks_sweep_ensure()
     webhook_deliveries_enqueue(delivery_ids, schema_name)

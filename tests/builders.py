@@ -19,6 +19,8 @@ from messaging.models import Broadcast, Conversation, Delivery, Message, SmsStat
 from places.gazetteer import Place
 from tests.phones import unique_phone
 from tests.places import MONTREAL
+from topics.models import Topic
+from triage.models import Label
 
 FAN_BIRTH_DATE = datetime.date(1990, 5, 17)
 
@@ -112,3 +114,19 @@ def message(
 def new_tag(prefix: str = "t") -> str:
     """A tag no other test uses: a test tags its own members with it, so its audience is only them."""
     return prefix + uuid.uuid4().hex[:10]
+
+
+def topic(*, leader=None, name: str | None = None, **fields) -> Topic:
+    """A leader's topic, named uniquely unless a name is given."""
+    with _schema(leader):
+        return Topic.objects.create(name=name or f"Topic {uuid.uuid4().hex[:8]}", **fields)
+
+
+def label(*, leader=None, message: Message, **fields) -> Label:
+    """A fan's text as triage labels it (triage.Label): no topic, no place and language unknown unless
+    `fields` say otherwise; its conversation and arrival time are the message's."""
+    fields.setdefault("conversation_id", message.conversation_id)
+    fields.setdefault("member_id", message.member_id)
+    fields.setdefault("received_at", message.created_at)
+    with _schema(leader):
+        return Label.objects.create(message=message, **fields)
