@@ -1,0 +1,132 @@
+"""How well triage sorts fans' texts: the evaluation set's test part, scored once, and the sorting speed.
+
+    python -m bench triage_quality        (or: python bench/triage_quality.py [--part test] [--seconds 10])
+
+The classifier is built from the eight topics of tests/data/triage/examples.json (a name, a description and 10
+English examples each, no keywords, no corrections), as a new leader's would be. On the test part of
+tests/data/triage/texts.jsonl (never looked at while tuning) it prints, per language and overall:
+- accuracy: the best topic against the label, over the texts whose label is a topic (threshold aside);
+- at the default threshold (triage.models.DEFAULT_THRESHOLD): precision (labels given that are right, over
+  every text, those labelled "none" included) and coverage (the share of texts given a label);
+- language detection: the detected language against the text's main language.
+Then texts/s for language and topic together on one core (one process, one BLAS thread), in batches of 200.
+Targets (issue 13): accuracy ≥ 0.80 in each language, precision ≥ 0.90, coverage ≥ 0.70, ≥ 1,500 texts/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import ROOT, django_setup  # noqa: E402
+
+DATA = ROOT / "tests" / "data" / "triage"
+LANGUAGES = ("en", "fr", "es", "ar", "de")
+
+
+@dataclass(frozen=True)
+class Scores:
+    texts: int
+    accuracy: float  # best topic right, over texts whose label is a topic
+    precision: float  # labels given at the threshold that are right
+    coverage: float  # texts given a label at the threshold
+    language_accuracy: float
+
+
+def evalset_load(part: str):
+    """(topics, topic id by label, rows of the part): topic ids are 1.. in the file's order."""
+    from triage.classifier import TopicSpec
+
+    seeds = json.loads((DATA / "examples.json").read_text(encoding="utf-8"))["topics"]
+    ids = {topic["id"]: number for number, topic in enumerate(seeds, start=1)}
+    topics = [
+        TopicSpec(ids[t["id"]], t["name"], t.get("description", ""), tuple(t["examples"]), ()) for t in seeds
+    ]
+    with (DATA / "texts.jsonl").open(encoding="utf-8") as lines:
+        rows = [row for row in map(json.loads, filter(str.strip, lines)) if row["part"] == part]
+    return topics, ids, rows
+
+
+def scores_measure(rows: Sequence[dict], verdicts, languages: Sequence[str], ids: dict[str, int]) -> Scores:
+    topical = [(row, v) for row, v in zip(rows, verdicts, strict=True) if row["label"] in ids]
+    given = [(row, v) for row, v in zip(rows, verdicts, strict=True) if v.topic_id is not None]
+    return Scores(
+        texts=len(rows),
+        accuracy=sum(v.best_topic_id == ids[row["label"]] for row, v in topical) / max(len(topical), 1),
+        precision=sum(v.topic_id == ids.get(row["label"]) for row, v in given) / max(len(given), 1),
+        coverage=len(given) / max(len(rows), 1),
+        language_accuracy=sum(d == row["language"] for row, d in zip(rows, languages, strict=True))
+        / max(len(rows), 1),
+    )
+
+
+def quality_measure(part: str, threshold: float) -> dict[str, Scores]:
+    """Scores per language and "all" on one part of the evaluation set."""
+    from triage.classifier import Classifier
+    from triage.language import languages_detect
+
+    topics, ids, rows = evalset_load(part)
+    classifier = Classifier(topics=topics)
+    texts = [row["text"] for row in rows]
+    verdicts = classifier.classify(texts, threshold=threshold)
+    languages = languages_detect(texts)
+    results = {}
+    for language in (*LANGUAGES, "all"):
+        picked = [i for i, row in enumerate(rows) if language == "all" or row["language"] == language]
+        results[language] = scores_measure(
+            [rows[i] for i in picked], [verdicts[i] for i in picked], [languages[i] for i in picked], ids
+        )
+    return results
+
+
+def throughput_measure(part: str, seconds: float, batch: int = 200) -> float:
+    """Texts/s for language and topic together, on the part's texts repeated."""
+    from triage.classifier import Classifier
+    from triage.language import languages_detect
+
+    topics, _, rows = evalset_load(part)
+    classifier = Classifier(topics=topics)
+    texts = [row["text"] for row in rows] * (batch // max(len(rows), 1) + 1)
+    texts = texts[:batch]
+    classifier.classify(texts, threshold=0.5)  # loads the encoder and the language model
+    languages_detect(texts)
+    done, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        classifier.classify(texts, threshold=0.5)
+        languages_detect(texts)
+        done += len(texts)
+    return done / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--part", default="test", choices=("test", "tuning"))
+    parser.add_argument("--seconds", type=float, default=10.0, help="how long the speed is measured")
+    args = parser.parse_args()
+    django_setup()
+    from triage.models import DEFAULT_THRESHOLD
+
+    results = quality_measure(args.part, DEFAULT_THRESHOLD)
+    print(f"triage quality on the {args.part} part, examples in English only, threshold {DEFAULT_THRESHOLD}")
+    print(
+        f"  {'language':<9}{'texts':>6}{'accuracy':>10}{'precision':>11}{'coverage':>10}{'language id':>13}"
+    )
+    for language, s in results.items():
+        print(
+            f"  {language:<9}{s.texts:>6}{s.accuracy:>10.3f}{s.precision:>11.3f}{s.coverage:>10.3f}"
+            f"{s.language_accuracy:>13.3f}"
+        )
+    print("  targets: accuracy ≥ 0.80 in each language, precision ≥ 0.90, coverage ≥ 0.70")
+    rate = throughput_measure(args.part, args.seconds)
+    print(f"language + topic on one core: {rate:,.0f} texts/s (target ≥ 1,500)")
+
+
+if __name__ == "__main__":
+    main()
