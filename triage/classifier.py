@@ -37,7 +37,7 @@ NEAREST = 3
 CORRECTION_DISCOUNT = 0.05
 # Confidence: logistic of (best score, lead over the runner-up topic, lead over "not any topic"), fitted on
 # the evaluation set's tuning part (never its test part).
-CALIBRATION = (4.0, 12.0, 6.0, -2.0)
+CALIBRATION = (3.77, 4.74, 8.4, -1.17)
 # A keyword settles the topic with this confidence (two topics' keywords in one text: the better scored of
 # the two, with less).
 KEYWORD_CONFIDENCE = 0.95
@@ -63,7 +63,12 @@ NOTHING_EXAMPLES = (
     "🙏🙏",
     "lol",
     "who is this?",
+    "is this really you?",
+    "sorry, wrong number",
     "please call me",
+    "haha 😂",
+    "you won a free prize, click this link",
+    "earn money fast from home, click here",
     "bonjour",
     "merci beaucoup, on vous aime",
     "hola",
@@ -72,6 +77,21 @@ NOTHING_EXAMPLES = (
     "السلام عليكم",
     "شكرا جزيلا",
 )
+
+# A description lists a topic's subjects ("Hospitals, doctors, medicines and care."): each one alone is a
+# short anchor the encoder matches across languages (measured: +2 points of accuracy on the tuning texts).
+_TERMS_SPLIT = re.compile(r"[,;.:/()]|\s(?:and|or|et|ou|y|o|und|oder|e)\s", re.IGNORECASE)
+
+
+def description_terms(description: str) -> list[str]:
+    terms = [term.strip() for term in _TERMS_SPLIT.split(description)]
+    terms = [term for term in terms if letters_any(term)]
+    return terms if len(terms) > 1 else []  # one term is the description itself, already a seed
+
+
+def letters_any(text: str) -> bool:
+    return any(char.isalpha() for char in text)
+
 
 # A word character or not, after folding: keywords match whole words ("bus" is not in "business").
 _FOLD_DROP = re.compile(r"[\u0300-\u036f\u064b-\u065f\u0670\u0640]")  # accents, Arabic harakat and tatweel
@@ -201,6 +221,7 @@ class Classifier:
         corrected: list[bool] = []
         for k, topic in enumerate(self.topics):
             seeds = [f"{topic.name}: {topic.description}" if topic.description else topic.name]
+            seeds += description_terms(topic.description)
             seeds += [e for e in topic.examples if e.strip()]
             texts += seeds
             owners += [k] * len(seeds)
@@ -257,7 +278,7 @@ class Classifier:
             if matched:
                 k = max(matched, key=lambda j: topic_scores[i, j])
                 confidence = KEYWORD_CONFIDENCE if len(matched) == 1 else KEYWORDS_CLASH_CONFIDENCE
-            elif not any(char.isalpha() for char in text):
+            elif not letters_any(text):
                 confidence = 0.0  # emoji, digits, punctuation: no subject to tell
             best_id = self.topic_ids[k]
             verdicts.append(Verdict(best_id if confidence >= threshold else None, confidence, best_id))
