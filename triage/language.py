@@ -4,6 +4,7 @@ language and topic"): as accurate on short, misspelled and mixed texts, and five
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Sequence
 
@@ -27,6 +28,9 @@ MIN_LETTERS = 4
 # The model's normalised probability below which its answer is a guess ("hmm", "xD"): the text has no language.
 MIN_CONFIDENCE = 0.3
 
+# Links and handles say nothing of the language and tip short texts into the wrong one.
+_NOISE = re.compile(r"https?://\S+|www\.\S+|\b\S+\.(?:com|ly|me|org|net|io)/\S*|[@#]\w+")
+
 _identifier: LanguageIdentifier | None = None
 _lock = threading.Lock()
 
@@ -49,10 +53,10 @@ def letters_count(text: str) -> int:
 
 def language_detect(text: str) -> str:
     """ISO 639-1 code of the text's language, "" when it cannot be told."""
+    text = _NOISE.sub(" ", text)
     if letters_count(text) < MIN_LETTERS:
         return ""
-    # The model's answer is shaped by the letters, not by digits, emoji or links; a text in capitals is lowered
-    # by the model itself.
+    # A text in capitals is lowered by the model itself.
     language, confidence = identifier().classify(text)
     return language if confidence >= MIN_CONFIDENCE else ""
 
