@@ -104,6 +104,11 @@ def text_fold(text: str) -> str:
     return " ".join(_FOLD_DROP.sub("", decomposed).split())
 
 
+def duplicate_key(text: str) -> str:
+    """The same text for leave-one-out: a copy that differs in case, accents, spacing, punctuation or emoji."""
+    return "".join(char for char in text_fold(text) if char.isalnum())
+
+
 def keyword_pattern(keywords: Sequence[str]) -> re.Pattern[str] | None:
     folded = sorted({text_fold(k) for k in keywords if text_fold(k)}, key=len, reverse=True)
     if not folded:
@@ -301,7 +306,7 @@ def holdout_accuracy(
     A text corrected into a topic is right when given that topic; one marked unsorted, when left unsorted.
 
     One classifier is built with every correction; for each corrected text, the examples with the same text
-    (itself and any copy the team corrected too) are masked out of its similarities, which is exactly the
+    (itself, any copy the team corrected too, a seed example it repeats) are masked out of its similarities, which is exactly the
     classifier built without them, with no text encoded twice."""
     if not corrections:
         return None, 0
@@ -313,9 +318,9 @@ def holdout_accuracy(
     texts = [text for text, _ in judged]
     vectors = texts_embed_cached(texts)
     similarities = vectors @ classifier.examples.T
-    folded_examples = np.asarray([text_fold(t) for t in classifier.example_texts], dtype=object)
+    keys = np.asarray([duplicate_key(t) for t in classifier.example_texts], dtype=object)
     for i, text in enumerate(texts):
-        similarities[i, folded_examples == text_fold(text)] = -math.inf
+        similarities[i, keys == duplicate_key(text)] = -math.inf
     verdicts = classifier.verdicts(texts, classifier.scores(similarities), threshold)
     right = sum(verdict.topic_id == topic_id for verdict, (_, topic_id) in zip(verdicts, judged, strict=True))
     return right / len(judged), len(judged)

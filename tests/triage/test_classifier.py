@@ -170,6 +170,10 @@ def test_holdout_accuracy_judges_each_correction_without_it():
     assert accuracy == 0.75
     kept = Classifier(topics=topics(), corrections=[*plain, odd]).classify([odd[0]], threshold=0.0)[0]
     assert kept.best_topic_id == SCHOOLS
+    # A copy of it corrected too (a copy-paste campaign) is the same text: neither learns from the other.
+    copy = ("The new BUS line to the hospital is great!! 👍", SCHOOLS)
+    accuracy, judged = holdout_accuracy(topics=topics(), corrections=[*plain, odd, copy], threshold=0.0)
+    assert (accuracy, judged) == (0.6, 5)
 
 
 def test_holdout_accuracy_counts_an_unsorted_correction_right_when_left_unsorted():
