@@ -294,8 +294,13 @@ class Classifier:
             return []
         if not self.topics:
             return [Verdict(None, 0.0, None) for _ in texts]
-        similarities = texts_embed(texts) @ self.examples.T
-        return self.verdicts(texts, self.scores(similarities), threshold)
+        # A copy-paste campaign sends one text thousands of times: each distinct text is encoded once.
+        distinct = list(dict.fromkeys(texts))
+        similarities = texts_embed(distinct) @ self.examples.T
+        verdicts = dict(
+            zip(distinct, self.verdicts(distinct, self.scores(similarities), threshold), strict=True)
+        )
+        return [verdicts[text] for text in texts]
 
 
 def holdout_accuracy(

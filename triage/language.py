@@ -63,4 +63,5 @@ def language_detect(text: str) -> str:
 
 def languages_detect(texts: Sequence[str]) -> list[str]:
     """ISO 639-1 code of each text's language, "" when it cannot be told (an emoji, "ok")."""
-    return [language_detect(text) for text in texts]
+    languages = {text: language_detect(text) for text in dict.fromkeys(texts)}  # a campaign's copies once
+    return [languages[text] for text in texts]
