@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 # The languages a text can be given. Restricting the model is what makes it reliable on three-word texts: over
-# its 97 languages "te amo presidente" or "grasias por todo" land on Galician, Latin or Catalan. The sentence
-# encoder's own languages (a topic is only understood in those), then widely spoken ones with their own script
-# (nothing of theirs is mistaken for a Latin-script text) and a few large Latin-script ones.
+# its 97 languages "felicidades!!" is Galician and "thank u sir" Croatian. The sentence encoder's own languages
+# (a topic is only understood in those), then widely spoken ones with their own script (nothing of theirs is
+# mistaken for a Latin-script text) and a few large Latin-script ones.
 LANGUAGES = (
     # the multilingual sentence encoder's
     "ar", "de", "en", "es", "fr", "it", "ja", "ko", "nl", "pl", "pt", "ru", "th", "tr", "zh",
