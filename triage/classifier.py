@@ -247,6 +247,13 @@ class Classifier:
         self.examples = texts_embed_cached(texts) if self.topics else np.zeros((0, DIMENSIONS), np.float32)
         self.keyword_patterns = tuple(keyword_pattern(t.keywords) for t in self.topics)
 
+    def keywords_match(self, text: str) -> list[int]:
+        """The columns of the topics whose keywords the text contains."""
+        if not any(self.keyword_patterns):
+            return []
+        folded = text_fold(text)
+        return [k for k, pattern in enumerate(self.keyword_patterns) if pattern and pattern.search(folded)]
+
     def scores(self, similarities: np.ndarray) -> np.ndarray:
         """(texts, topics + 1) scores from the texts' similarity to every example; the last column is "not any
         topic". An example masked out (similarity -inf) does not count."""
@@ -278,8 +285,7 @@ class Classifier:
         verdicts = []
         for i, text in enumerate(texts):
             k, confidence = int(order[i, 0]), float(confidences[i])
-            folded = text_fold(text)
-            matched = [j for j, p in enumerate(self.keyword_patterns) if p is not None and p.search(folded)]
+            matched = self.keywords_match(text)
             if matched:
                 k = max(matched, key=lambda j: topic_scores[i, j])
                 confidence = KEYWORD_CONFIDENCE if len(matched) == 1 else KEYWORDS_CLASH_CONFIDENCE
