@@ -5,10 +5,10 @@ How it decides (figures and the reasons in docs/architecture.md, "Triage: langua
 - every text becomes a 512-number meaning vector from the multilingual Universal Sentence Encoder (offline, in
   numpy), so an English example also stands for its French, Spanish, Arabic or German paraphrases;
 - a topic's score for a text is the mean similarity of the text to the topic's closest examples (its name and
-  description, its example messages, the texts the team corrected into it); the team's corrections weigh more
-  than the seed examples, since they are the leader's fans' own words;
+  description, each term of the description, its example messages, the texts the team corrected into it);
+  the closest correction also scores its topic alone, since corrections are the leader's fans' own words;
 - "not any topic" has examples too: a built-in set of what fans send that is about nothing (greetings, thanks,
-  love, emoji, rally questions, in many languages) and the texts the team marked unsorted;
+  love, emoji, rally questions, spam, in several languages) and the texts the team marked unsorted;
 - the confidence is a calibrated probability that the best topic is right, from how high the best score is
   and how far ahead it is of the runner-up and of "not any topic";
 - a topic keyword present in the text settles it (word boundaries, case and accents folded).
@@ -36,7 +36,7 @@ NEAREST = 3
 # loose resemblance does not outweigh a topic's several close examples).
 CORRECTION_DISCOUNT = 0.05
 # Confidence: logistic of (best score, lead over the runner-up topic, lead over "not any topic"), fitted on
-# the evaluation set's tuning part (never its test part).
+# the evaluation set's tuning part and on development texts (never on the evaluation set's test part).
 CALIBRATION = (3.77, 4.74, 8.4, -1.17)
 # A keyword settles the topic with this confidence (two topics' keywords in one text: the better scored of
 # the two, with less).
@@ -44,7 +44,7 @@ KEYWORD_CONFIDENCE = 0.95
 KEYWORDS_CLASH_CONFIDENCE = 0.75
 
 # What fans send that is about no topic: it gives "not any topic" a place in the meaning space before the team
-# marks any text unsorted. Written for the product (not taken from any evaluation text).
+# marks any text unsorted. Written for the product, not copied from the evaluation set.
 NOTHING_EXAMPLES = (
     "hi",
     "hello!",
@@ -234,7 +234,6 @@ class Classifier:
         texts += NOTHING_EXAMPLES
         owners += [nothing] * len(NOTHING_EXAMPLES)
         corrected += [False] * len(NOTHING_EXAMPLES)
-        self.corrections_start = len(texts)
         for text, topic_id in self.corrections:
             if topic_id is not None and topic_id not in column:
                 continue  # a correction to a topic since deleted teaches nothing
