@@ -16,7 +16,7 @@ from messaging.models import Conversation, Message
 from topics.models import Topic
 
 # Below this confidence a text stays unsorted rather than guessed (Leader.triage_threshold overrides it).
-DEFAULT_THRESHOLD = 0.5
+DEFAULT_THRESHOLD = 0.7
 
 
 class PlaceSource(models.TextChoices):
