@@ -38,7 +38,8 @@ class TopicForm(forms.Form):
 
     def __init__(self, *args, instance: Topic | None = None, **kwargs):
         self.instance = instance or Topic()
-        if instance is not None and not kwargs.get("data") and not args:
+        data = args[0] if args else kwargs.get("data")
+        if instance is not None and data is None:
             kwargs["initial"] = {
                 "name": instance.name,
                 "description": instance.description,
