@@ -52,7 +52,7 @@ class CellFilterForm(forms.Form):
 
     topic = forms.ChoiceField(label=_("Topic"), required=False)
     region = forms.CharField(label=_("Region"), required=False, max_length=120)
-    language = forms.CharField(label=_("Language"), required=False, max_length=8)
+    language = forms.CharField(label=_("Language of the text"), required=False, max_length=8)
     since = forms.DateTimeField(label=_("From"), required=False, input_formats=DATETIME_FORMATS)
     until = forms.DateTimeField(label=_("Until"), required=False, input_formats=DATETIME_FORMATS)
 
