@@ -57,7 +57,12 @@ PAGES = {
         "es": "Aún no hay correcciones",
         "ar": "لا توجد تصحيحات بعد",
     },
-    "/topics/new/": {"fr": "Mots-clés", "de": "Stichwörter", "es": "Palabras clave", "ar": "الكلمات المفتاحية"},
+    "/topics/new/": {
+        "fr": "Mots-clés",
+        "de": "Stichwörter",
+        "es": "Palabras clave",
+        "ar": "الكلمات المفتاحية",
+    },
     "/inbox/": {
         "fr": "La file des textos non classés",
         "de": "Die Warteschlange der unsortierten Texte",

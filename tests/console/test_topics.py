@@ -9,8 +9,8 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from leaders.models import Leader
-from topics.models import MAX_TOPICS, Topic
 from tests import builders
+from topics.models import MAX_TOPICS, Topic
 
 
 def _names(leader) -> list[str]:
