@@ -3,6 +3,8 @@ classifier's accuracy on the team's corrections, and the confidence a text needs
 
 from __future__ import annotations
 
+from collections import Counter
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,12 +27,14 @@ def _threshold(leader) -> float:
 def _page(request: HttpRequest, *, threshold_form: ThresholdForm | None = None, status: int = 200):
     topics = list(Topic.objects.all())
     week = selectors.topic_texts_since()
+    corrections = selectors.corrections()
+    moved_to = Counter(topic_id for _text, topic_id in corrections)
     for topic in topics:
         topic.week_texts = week.get(topic.pk, 0)
+        topic.corrected = moved_to.get(topic.pk, 0)
+    # One figure for the leader: each corrected text judged by a classifier that learnt from all the others.
     accuracy, corrected = holdout_accuracy(
-        topics=selectors.topic_specs(),
-        corrections=selectors.corrections(),
-        threshold=_threshold(request.tenant),
+        topics=selectors.topic_specs(), corrections=corrections, threshold=_threshold(request.tenant)
     )
     return render(
         request,
@@ -39,6 +43,7 @@ def _page(request: HttpRequest, *, threshold_form: ThresholdForm | None = None, 
             "section": "topics",
             "topics": topics,
             "unsorted_week": week.get(selectors.UNSORTED, 0),
+            "unsorted_corrected": moved_to.get(None, 0),
             "accuracy": None if accuracy is None else f"{round(accuracy * 100)}%",
             "corrected": corrected,
             "max_topics": MAX_TOPICS,

@@ -112,6 +112,11 @@ def test_olivia_defines_a_topic_reads_its_cell_moves_a_text_and_segments_its_wri
 
 
 def test_the_matrix_in_arabic_reads_right_to_left(live_db, live_app, world, page, cleanup):
+    marker = "صحة" + uuid.uuid4().hex[:4]
+    with schema_context(world.alice.schema_name):
+        topic = builders.topic(name=marker)
+        cleanup["topics"].append(topic)
+        builders.count(topic_id=topic.pk, region="Jalisco", language="ar", texts=3, open=3)
     _login(page, live_app, world, "rita")
     page.get_by_label("Language").select_option("ar")
     page.get_by_role("button", name="Change").click()
@@ -120,3 +125,7 @@ def test_the_matrix_in_arabic_reads_right_to_left(live_db, live_app, world, page
     page.get_by_role("heading", name="الاستماع").wait_for()
     direction = page.locator("table.matrix").evaluate("t => getComputedStyle(t).direction")
     assert direction == "rtl"
+    # The topic's row starts on the right: its name's cell lies right of its count.
+    name_box = page.get_by_role("rowheader", name=marker).bounding_box()
+    count_box = page.get_by_role("link", name=f"{marker} × Jalisco: 3").bounding_box()
+    assert name_box["x"] > count_box["x"]

@@ -146,6 +146,7 @@ def test_the_accuracy_on_the_teams_corrections_is_shown(mark, world, monkeypatch
         builders.label(message=builders.message(body="not corrected"), topic=health)
     page = mark.get("/topics/").content.decode()
     assert "Accuracy: 75% · 3 corrected texts" in page
+    assert f'data-corrected="{health.pk}">1<' in page and f'data-corrected="{jobs.pk}">1<' in page
     assert sorted(seen["corrections"], key=str) == sorted(
         [("no doctor here", health.pk), ("la fábrica cerró", jobs.pk), ("hi", None)], key=str
     )
