@@ -16,6 +16,7 @@ from console.decorators import MANAGER, manager_required, teammate_required, use
 from console.inbox import selectors, services
 from console.inbox.forms import AssignForm, CannedReplyForm, InboxFilterForm, LabelMoveForm, ReplyForm
 from console.listening.forms import UNSORTED_VALUE, cell_query
+from console.listening.names import language_name
 from console.models import CannedReply
 from messaging.models import Conversation, Message
 from messaging.segments import segment_info
@@ -121,6 +122,7 @@ def _thread_triage(thread: list[Message]) -> list[Topic]:
         message.triage = label
         if label is not None:
             label.confidence_percent = f"{round(label.confidence * 100)}%"
+            label.language_text = language_name(label.language) if label.language else ""
             label.place_text = ", ".join(part for part in (label.city, label.region, label.country) if part)
             label.source_text = place_source_label(label.place_source)
     return list(Topic.objects.all()) if labels else []

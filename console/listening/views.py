@@ -9,24 +9,17 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 
 from console.decorators import MANAGER, manager_required, teammate_required, user_may
 from console.listening.forms import CellFilterForm, MatrixForm, SegmentForm, cell_query
+from console.listening.names import language_name
 from topics.models import Topic
 from triage import selectors
 from triage.segments import SegmentError, segment_from_cell
 from triage.selectors import UNSORTED, Cell
 
 POLL_SECONDS = 5
-
-
-def language_name(code: str) -> str:
-    try:
-        return get_language_info(code)["name_translated"]
-    except KeyError:
-        return code
 
 
 def column_label(axis: str, key: str | None) -> str:

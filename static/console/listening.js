@@ -5,6 +5,8 @@
   if (!box || !window.fetch) return;
   var every = (parseInt(box.getAttribute("data-poll"), 10) || 5) * 1000;
   var refresh = function () {
+    // A tab in the background asks for nothing; it catches up when shown again.
+    if (document.hidden) { setTimeout(refresh, every); return; }
     var url = new URL(window.location.href);
     url.searchParams.set("partial", "1");
     fetch(url.toString(), { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })

@@ -89,7 +89,7 @@ def test_each_text_shows_how_it_was_sorted(rita, world):
         place_source="phone",
     )
     page = rita.get(f"/inbox/{talk.pk}/").content.decode()
-    assert "Topic: Health" in page and "Confidence: 83%" in page and "Language: es" in page
+    assert "Topic: Health" in page and "Confidence: 83%" in page and "Language: Spanish" in page
     assert "Place: Guadalajara, Jalisco, MX (from the phone number)" in page
 
     talk2, _text2, _label2 = _thread_with_label(world, topic=None, confidence=0.31)
