@@ -3,9 +3,11 @@ classifier's accuracy on the team's corrections, and the confidence a text needs
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -24,6 +26,24 @@ def _threshold(leader) -> float:
     return DEFAULT_THRESHOLD if leader.triage_threshold is None else leader.triage_threshold
 
 
+ACCURACY_CACHE_SECONDS = 24 * 3600
+
+
+def _accuracy(leader, corrections: list[tuple[str, int | None]]) -> tuple[float | None, int]:
+    """One figure for the leader: each corrected text judged by a classifier that learnt from all the
+    others. Leave-one-out costs a classifier run per corrected text, so the figure is kept until the
+    topics, the corrections or the threshold change (the key is a digest of all three)."""
+    specs = selectors.topic_specs()
+    threshold = _threshold(leader)
+    digest = hashlib.sha256(repr((specs, corrections, threshold)).encode()).hexdigest()
+    key = f"topics-accuracy:{leader.schema_name}:{digest}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = holdout_accuracy(topics=specs, corrections=corrections, threshold=threshold)
+        cache.set(key, cached, ACCURACY_CACHE_SECONDS)
+    return tuple(cached)
+
+
 def _page(request: HttpRequest, *, threshold_form: ThresholdForm | None = None, status: int = 200):
     topics = list(Topic.objects.all())
     week = selectors.topic_texts_since()
@@ -32,10 +52,7 @@ def _page(request: HttpRequest, *, threshold_form: ThresholdForm | None = None, 
     for topic in topics:
         topic.week_texts = week.get(topic.pk, 0)
         topic.corrected = moved_to.get(topic.pk, 0)
-    # One figure for the leader: each corrected text judged by a classifier that learnt from all the others.
-    accuracy, corrected = holdout_accuracy(
-        topics=selectors.topic_specs(), corrections=corrections, threshold=_threshold(request.tenant)
-    )
+    accuracy, corrected = _accuracy(request.tenant, corrections)
     return render(
         request,
         "console/topics/topics.html",

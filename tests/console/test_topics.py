@@ -128,10 +128,10 @@ def test_the_page_counts_this_weeks_texts_from_the_counters(mark, world):
 
 
 def test_the_accuracy_on_the_teams_corrections_is_shown(mark, world, monkeypatch):
-    seen = {}
+    seen = {"calls": 0}
 
     def accuracy(*, topics, corrections, threshold):
-        seen.update(topics=topics, corrections=corrections, threshold=threshold)
+        seen.update(topics=topics, corrections=corrections, threshold=threshold, calls=seen["calls"] + 1)
         return 0.75, len(corrections)
 
     monkeypatch.setattr("console.topics.views.holdout_accuracy", accuracy)
@@ -153,6 +153,16 @@ def test_the_accuracy_on_the_teams_corrections_is_shown(mark, world, monkeypatch
     assert [spec.name for spec in seen["topics"]] == ["Health", "Jobs"]
     assert seen["topics"][0].examples == ("my clinic closed",)
     assert seen["threshold"] == 0.5
+    # Leave-one-out is costly: the figure is kept until the topics, corrections or threshold change.
+    assert seen["calls"] == 1
+    mark.get("/topics/")
+    assert seen["calls"] == 1
+    with schema_context(world.alice.schema_name):
+        label = builders.label(message=builders.message(body="otra vez"), topic=health)
+        label.topic, label.corrected_at = jobs, timezone.now()
+        label.save()
+    assert "Accuracy: 75% · 4 corrected texts" in mark.get("/topics/").content.decode()
+    assert seen["calls"] == 2
 
 
 def test_another_leaders_topics_never_show(olivia, world):
