@@ -1,5 +1,6 @@
-"""The console's pages named in the `console` namespace: the dashboard at "/", members, settings. The inbox,
-broadcasts and team pages keep the names they always had (community/urls_tenant.py includes them)."""
+"""The console's pages named in the `console` namespace: the dashboard at "/", members, settings, topics,
+listening. The inbox, broadcasts and team pages keep the names they always had (community/urls_tenant.py
+includes them)."""
 
 from django.urls import include, path
 
@@ -9,4 +10,6 @@ urlpatterns = [
     path("", include("console.dashboard.urls")),
     path("members/", include("console.members.urls")),
     path("settings/", include("console.settings.urls")),
+    path("topics/", include("console.topics.urls")),
+    path("listening/", include("console.listening.urls")),
 ]

@@ -12,7 +12,10 @@ JSON form (every key optional; ``{}`` is everyone reachable):
      "near": {"place_id": 6077243, "km": 30} | {"city": "Ottawa", "km": 30} | {"lat": 45.5, "lon": -73.6, "km": 30},
      "genders": ["female"], "age_min": 18, "age_max": 34, "languages": ["fr"],
      "joined_after": "2026-01-01", "joined_before": "2026-06-30T12:00:00Z",
-     "tags_any": ["volunteer"], "tags_all": ["donor", "2026"]}
+     "tags_any": ["volunteer"], "tags_all": ["donor", "2026"], "wrote_about": [3, 7]}
+
+``wrote_about`` takes topic ids (topics.Topic): members who wrote about any of them, as triage recorded it in
+members.MemberTopic, read with EXISTS along its (member, topic) unique index.
 
 City names are resolved with the gazetteer (``places.gazetteer``) when the filter is built and stored as
 place ids, so a filter means the same thing tomorrow. Region names are matched as cities are, whatever their
@@ -27,13 +30,14 @@ import datetime
 import math
 from typing import Any
 
-from django.db.models import BooleanField, Q, QuerySet
+from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from members.models import Member
+from members.models import Member, MemberTopic
 from places import gazetteer as places
+from topics.models import Topic
 
 
 class AudienceError(ValueError):
@@ -66,6 +70,7 @@ FILTER_KEYS = (
     "joined_before",
     "tags_any",
     "tags_all",
+    "wrote_about",
 )
 
 
@@ -93,6 +98,7 @@ class AudienceFilter:
     joined_before: datetime.datetime | None = None
     tags_any: tuple[str, ...] = ()
     tags_all: tuple[str, ...] = ()
+    wrote_about: tuple[int, ...] = ()  # topic ids
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None, *, stored: bool = False) -> AudienceFilter:
@@ -150,6 +156,13 @@ class AudienceFilter:
                 raise AudienceError(f"{country!r} is not a two-letter country code.", key="countries")
         joined_after = _moment(data.get("joined_after"), "joined_after")
         joined_before = _moment(data.get("joined_before"), "joined_before")
+        wrote_about = sorted({_topic_id(value) for value in _list(data, "wrote_about")})
+        if wrote_about and not stored:
+            # A topic deleted after the filter was stored selects no one (its MemberTopic rows went with it).
+            known = set(Topic.objects.filter(pk__in=wrote_about).values_list("pk", flat=True))
+            missing = [topic_id for topic_id in wrote_about if topic_id not in known]
+            if missing:
+                raise AudienceError(f"wrote_about: no topic with id {missing[0]}.", key="wrote_about")
         return cls(
             place_ids=tuple(sorted(set(place_ids))),
             regions=tuple(sorted(regions)),
@@ -163,6 +176,7 @@ class AudienceFilter:
             joined_before=joined_before,
             tags_any=tuple(sorted({str(value) for value in _list(data, "tags_any")})),
             tags_all=tuple(sorted({str(value) for value in _list(data, "tags_all")})),
+            wrote_about=tuple(wrote_about),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -201,6 +215,13 @@ def _int(value: Any, key: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdecimal():
         raise AudienceError(f"{key} takes whole numbers, not {value!r}.")
     return int(value)
+
+
+def _topic_id(value: Any) -> int:
+    topic_id = _int(value, "wrote_about")
+    if not 0 < topic_id <= MAX_PLACE_ID:
+        raise AudienceError("wrote_about takes topic ids.", key="wrote_about")
+    return topic_id
 
 
 def _place_id(value: Any, key: str) -> int:
@@ -380,6 +401,9 @@ def audience_filter_apply(
         queryset = queryset.filter(tags__overlap=list(audience.tags_any))  # && : GIN
     if audience.tags_all:
         queryset = queryset.filter(tags__contains=list(audience.tags_all))  # @> : GIN
+    if audience.wrote_about:
+        wrote = MemberTopic.objects.filter(member_id=OuterRef("pk"), topic_id__in=audience.wrote_about)
+        queryset = queryset.filter(Exists(wrote))
     return queryset
 
 

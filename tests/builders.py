@@ -20,7 +20,7 @@ from places.gazetteer import Place
 from tests.phones import unique_phone
 from tests.places import MONTREAL
 from topics.models import Topic
-from triage.models import Label
+from triage.models import Count, Label
 
 FAN_BIRTH_DATE = datetime.date(1990, 5, 17)
 
@@ -117,16 +117,25 @@ def new_tag(prefix: str = "t") -> str:
 
 
 def topic(*, leader=None, name: str | None = None, **fields) -> Topic:
-    """A leader's topic, named uniquely unless a name is given."""
+    """A leader's topic (a fresh name unless given), last in order."""
+    fields.setdefault("position", 0)
     with _schema(leader):
-        return Topic.objects.create(name=name or f"Topic {uuid.uuid4().hex[:8]}", **fields)
+        return Topic.objects.create(name=name or "topic " + uuid.uuid4().hex[:8], **fields)
 
 
-def label(*, leader=None, message: Message, **fields) -> Label:
-    """A fan's text as triage labels it (triage.Label): no topic, no place and language unknown unless
-    `fields` say otherwise; its conversation and arrival time are the message's."""
+def label(*, leader=None, message: Message, topic: Topic | None = None, **fields) -> Label:
+    """What triage would write for an inbound text: its topic (None: unsorted), language and place; the
+    conversation, member and arrival copied from the message."""
     fields.setdefault("conversation_id", message.conversation_id)
     fields.setdefault("member_id", message.member_id)
     fields.setdefault("received_at", message.created_at)
+    fields.setdefault("confidence", 0.9 if topic is not None else 0.2)
     with _schema(leader):
-        return Label.objects.create(message=message, **fields)
+        return Label.objects.create(message=message, topic=topic, **fields)
+
+
+def count(*, leader=None, hour: datetime.datetime | None = None, topic_id: int = 0, **fields) -> Count:
+    """A matrix counter row (topic_id 0: unsorted), for the hour of `hour` (default: this hour)."""
+    hour = (hour or timezone.now()).replace(minute=0, second=0, microsecond=0)
+    with _schema(leader):
+        return Count.objects.create(hour=hour, topic_id=topic_id, **fields)

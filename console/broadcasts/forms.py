@@ -14,6 +14,7 @@ from console.members.forms import DATE_INPUT, GENDER_CHOICES, LANGUAGE_CHOICES, 
 from members.services import tags_parse
 from messaging.models import Broadcast
 from places.gazetteer import region_names_for, resolve_city
+from topics.models import Topic
 
 WHEN_CHOICES = [("now", _("Send now")), ("later", _("Schedule"))]
 MAX_CITIES = 50
@@ -67,6 +68,12 @@ class BroadcastForm(forms.Form):
     tags_all = forms.CharField(
         label=_("Has all of the tags"), required=False, max_length=1000, help_text=_("Separated by commas.")
     )
+    wrote_about = forms.MultipleChoiceField(
+        label=_("Wrote about topic"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Members who wrote about any of these topics."),
+    )
     when = forms.ChoiceField(
         label=_("When"), choices=WHEN_CHOICES, initial="now", widget=forms.RadioSelect, required=False
     )
@@ -89,6 +96,9 @@ class BroadcastForm(forms.Form):
         # Let the writer go over the limit and see the counter say so, rather than the browser cutting text.
         self.fields["body"].widget.attrs.pop("maxlength", None)
         self.fields["send_at"].help_text = _("In your time zone (%(zone)s).") % {"zone": leader.time_zone}
+        self.fields["wrote_about"].choices = [
+            (str(pk), name) for pk, name in Topic.objects.values_list("pk", "name")
+        ]
 
     def clean_body(self) -> str:
         body = self.cleaned_data["body"].replace("\r\n", "\n")
@@ -169,6 +179,7 @@ class BroadcastForm(forms.Form):
             else None,
             "tags_any": tags_parse(data.get("tags_any") or ""),
             "tags_all": tags_parse(data.get("tags_all") or ""),
+            "wrote_about": [int(pk) for pk in data.get("wrote_about") or []],
         }
         if data.get("near"):
             filters["near"] = data["near"]

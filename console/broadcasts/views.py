@@ -96,12 +96,26 @@ def _sample(body: str) -> str:
     return render_template(body, values={"first_name": _("Maya"), "name": _("Maya"), "city": ""})
 
 
+# The audience fields a link may fill in (a segment made in listening opens the composer with its tag).
+PRESET_FIELDS = ("tags_any", "tags_all", "regions", "countries")
+
+
+def _audience_initial(request: HttpRequest) -> dict[str, Any]:
+    initial: dict[str, Any] = {
+        name: request.GET[name][:1000] for name in PRESET_FIELDS if request.GET.get(name)
+    }
+    wrote_about = [value for value in request.GET.getlist("wrote_about") if value.isdecimal()]
+    if wrote_about:
+        initial["wrote_about"] = wrote_about
+    return initial
+
+
 @manager_required
 def broadcast_new(request: HttpRequest) -> HttpResponse:
     """Compose → review (confirm page) → confirm. Each step re-posts the whole form, nothing is stored
     before the confirmation."""
     if request.method != "POST":
-        return _compose(request, BroadcastForm(leader=request.tenant))
+        return _compose(request, BroadcastForm(leader=request.tenant, initial=_audience_initial(request)))
     form = BroadcastForm(request.POST, leader=request.tenant)
     if not form.is_valid():
         return _compose(request, form)

@@ -11,11 +11,12 @@ import datetime
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from messaging.models import Conversation, Message
+from triage.selectors import Cell, cell_labels
 
 PAGE_SIZE = 30
 THREAD_LIMIT = 500  # the newest texts of a thread shown at once; older ones stay on the member's page
@@ -33,7 +34,7 @@ SELECT recent.conversation_id FROM (
 ) AS recent
 WHERE recent.conversation_id IS NOT NULL AND recent.body ILIKE %s
 """
-FOLDERS = ("open", "unread", "mine", "teams", "overdue", "done")
+FOLDERS = ("open", "unread", "mine", "teams", "overdue", "done", "all")
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class InboxFilter:
     city: str = ""
     tag: str = ""
     q: str = ""
+    # Triage's filter (a matrix cell): a conversation matches when one of its labelled texts does.
+    cell: Cell = Cell()
 
 
 def conversations_filter(inbox_filter: InboxFilter, *, user) -> QuerySet[Conversation]:
@@ -58,6 +61,8 @@ def conversations_filter(inbox_filter: InboxFilter, *, user) -> QuerySet[Convers
         queryset = queryset.filter(reply_due_at__lt=timezone.now())
     elif folder == "done":
         queryset = queryset.filter(status=Conversation.Status.DONE)
+    elif folder == "all":
+        pass
     else:
         queryset = queryset.filter(status=Conversation.Status.OPEN)
     if inbox_filter.city:
@@ -71,6 +76,11 @@ def conversations_filter(inbox_filter: InboxFilter, *, user) -> QuerySet[Convers
         # Constant SQL; the words are a bound parameter.
         matching = RawSQL(_SEARCH_SQL, (since, SEARCH_MAX_TEXTS, f"%{words}%"))  # noqa: S611
         queryset = queryset.filter(last_message_at__gte=since, pk__in=matching)
+    if not inbox_filter.cell.is_any:
+        # EXISTS per conversation along the labels' (conversation, open) index: the list's keyset walk stays
+        # the plan, each conversation checked by an index probe.
+        labels = cell_labels(inbox_filter.cell).filter(conversation_id=OuterRef("pk"))
+        queryset = queryset.filter(Exists(labels))
     return queryset
 
 

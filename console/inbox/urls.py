@@ -13,4 +13,9 @@ urlpatterns = [
     path("<int:conversation_id>/reply/", views.inbox_reply, name="inbox_reply"),
     path("<int:conversation_id>/assign/", views.inbox_assign, name="inbox_assign"),
     path("<int:conversation_id>/status/", views.inbox_status, name="inbox_status"),
+    path(
+        "<int:conversation_id>/texts/<int:message_id>/topic/",
+        views.inbox_label_move,
+        name="inbox_label_move",
+    ),
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -10,22 +12,34 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from console.decorators import manager_required, teammate_required
+from console.decorators import MANAGER, manager_required, teammate_required, user_may
 from console.inbox import selectors, services
-from console.inbox.forms import AssignForm, CannedReplyForm, InboxFilterForm, ReplyForm
+from console.inbox.forms import AssignForm, CannedReplyForm, InboxFilterForm, LabelMoveForm, ReplyForm
+from console.listening.forms import UNSORTED_VALUE, cell_query
+from console.listening.names import language_name
 from console.models import CannedReply
-from messaging.models import Conversation
+from messaging.models import Conversation, Message
 from messaging.segments import segment_info
 from messaging.services import reply_signature
+from topics.models import Topic
+from triage import selectors as triage_selectors
+from triage.models import Label, PlaceSource
+from triage.services import label_move
 
 
 @teammate_required
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
     form = InboxFilterForm(request.GET)
+    segment_link = None
     if form.is_valid():
-        queryset = selectors.conversations_filter(form.to_filter(), user=request.user)
+        inbox_filter = form.to_filter()
+        queryset = selectors.conversations_filter(inbox_filter, user=request.user)
         folder = form.cleaned_data.get("folder") or "open"
+        if not inbox_filter.cell.is_any and user_may(request.user, MANAGER):
+            segment_link = (
+                f"{reverse('console:listening_segment')}?{urlencode(cell_query(inbox_filter.cell))}"
+            )
     else:
         queryset, folder = Conversation.objects.none(), "open"
     page = selectors.conversations_page(queryset, after=request.GET.get("after"))
@@ -52,6 +66,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "folders": folders,
             "query": query.urlencode(),
             "is_first_page": "after" not in request.GET,
+            "segment_link": segment_link,
         },
         status=200 if form.is_valid() else 400,
     )
@@ -69,26 +84,55 @@ def _thread(request: HttpRequest, conversation: Conversation, *, reply_form=None
         reply_form = ReplyForm(initial=initial)
     body = reply_form.data.get("body") if reply_form.is_bound else reply_form.initial.get("body", "")
     signature = reply_signature(leader=request.tenant, user=request.user)
-    body = (body or "") + signature
-    info = segment_info(body)
+    signed = (body or "") + signature
+    info = segment_info(signed)
+    thread = selectors.thread_messages(conversation)
+    topics = _thread_triage(thread)
     return render(
         request,
         "console/inbox_thread.html",
         {
             "section": "inbox",
             "conversation": conversation,
-            "thread": selectors.thread_messages(conversation),
+            "thread": thread,
+            "topics": topics,
+            "unsorted_value": UNSORTED_VALUE,
             "reply_form": reply_form,
             "assign_form": AssignForm(
                 initial={"user": conversation.assigned_to_id}, users=selectors.team_users()
             ),
             "canned": canned,
-            "count": {"characters": len(body), "segments": info.segments, "encoding": info.encoding},
+            "count": {"characters": len(signed), "segments": info.segments, "encoding": info.encoding},
             "limit": services.REPLY_MAX_LENGTH,
             "signature": signature.strip(),
         },
         status=status,
     )
+
+
+def place_source_label(source: str) -> str:
+    return {
+        PlaceSource.MEMBER: _("the member's city"),
+        PlaceSource.CARRIER: _("the carrier"),
+        PlaceSource.PHONE: _("the phone number"),
+        PlaceSource.TEXT: _("named in the text"),
+    }.get(source, "")
+
+
+def _thread_triage(thread: list[Message]) -> list[Topic]:
+    """Each fan's text gets `triage`: its label (topic or unsorted, confidence, language, place and where
+    the place came from), or None before triage reached it. Returns the topics a text can move to."""
+    inbound = [message.pk for message in thread if message.direction == Message.Direction.INBOUND]
+    labels = triage_selectors.labels_by_message(inbound)
+    for message in thread:
+        label = labels.get(message.pk)
+        message.triage = label
+        if label is not None:
+            label.confidence_percent = f"{round(label.confidence * 100)}%"
+            label.language_text = language_name(label.language) if label.language else ""
+            label.place_text = ", ".join(part for part in (label.city, label.region, label.country) if part)
+            label.source_text = place_source_label(label.place_source)
+    return list(Topic.objects.all()) if labels else []
 
 
 def _conversation(pk: int) -> Conversation:
@@ -194,3 +238,27 @@ def canned_reply_delete(request: HttpRequest, canned_id: int) -> HttpResponse:
     CannedReply.objects.filter(pk=canned_id).delete()
     messages.success(request, _("Canned reply removed."))
     return redirect("inbox_canned")
+
+
+@teammate_required
+@require_POST
+def inbox_label_move(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
+    """A teammate says what a fan's text is about (another topic, or unsorted): the text becomes an example
+    for the leader's classifier, and the thread shows the new topic at once."""
+    conversation = _conversation(conversation_id)
+    label = get_object_or_404(
+        Label.objects.select_related("message"), message_id=message_id, message__phone=conversation.phone
+    )
+    form = LabelMoveForm(request.POST, topics=Topic.objects.all())
+    if not form.is_valid():
+        messages.error(request, _("Choose a topic from the list."))
+        return redirect("inbox_thread", conversation_id=conversation.pk)
+    topic = form.chosen_topic()
+    label_move(label=label, topic=topic, by=request.user)
+    if topic is None:
+        messages.success(request, _("The text is now unsorted."))
+    else:
+        messages.success(request, _("The text is now about “%(topic)s”.") % {"topic": topic.name})
+    return redirect(
+        f"{reverse('inbox_thread', kwargs={'conversation_id': conversation.pk})}#text-{message_id}"
+    )

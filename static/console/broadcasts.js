@@ -68,6 +68,8 @@
     // Text already in the box when the script starts (the browser restored it, or it was typed before this
     // deferred script ran) gets its counts now: no input event will come for it.
     if (body.value) { updateSegments(); updatePreview(); }
+    // An audience filled in by a link (a segment made in listening): count it at once.
+    if (form.hasAttribute("data-preset")) updateCount();
 
     // City type-ahead: the gazetteer's suggestions in a datalist; a chosen one is added to the cities list.
     var search = document.getElementById("city-search");
