@@ -7,8 +7,7 @@ import hashlib
 import secrets
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from api.models import TOKEN_PREFIX, ApiToken, WebhookEndpoint
@@ -21,8 +20,6 @@ from members.consent import consent_record, member_opt_out, members_opt_out_keep
 from members.models import ConsentRecord, Member
 from messaging.broadcasts.compose import broadcast_create, broadcast_send
 from places.gazetteer import resolve_city
-from topics.models import MAX_TOPICS, Topic
-from triage.models import Count
 
 # Fields a client may write; everything else about a member is derived or owned by the platform.
 WRITABLE_FIELDS = ("first_name", "last_name", "gender", "birth_date", "email", "language")
@@ -162,72 +159,6 @@ def member_update(*, member: Member, data: dict[str, Any], token: ApiToken) -> M
             member=member, source=ConsentRecord.Source.API, detail=f"API token {token.display_prefix}…"
         )
     return member
-
-
-# --- topics ---------------------------------------------------------------------------------------------
-class TopicLimitError(Exception):
-    """A leader already has MAX_TOPICS topics."""
-
-
-class TopicInvalidError(Exception):
-    """The model refused the topic: {field: [messages]}."""
-
-    def __init__(self, fields: dict[str, list[str]]):
-        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in fields.items()))
-        self.fields = fields
-
-
-@transaction.atomic
-def topic_save(*, topic: Topic, data: dict[str, Any]) -> Topic:
-    """Create or change a topic with `data` (validated by TopicWriteSerializer), through the model's own
-    checks (Topic.clean: tidy spacing, keywords, at most MAX_TOPICS, a name unique whatever its case), the
-    ones the console's form runs. TopicLimitError when a new topic would be one too many; TopicInvalidError
-    naming the field otherwise."""
-    adding = topic._state.adding
-    if adding:
-        # Creations one at a time, so two at once cannot both be the 50th. In this leader's schema only.
-        with connection.cursor() as cursor:
-            cursor.execute(f"LOCK TABLE {Topic._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
-        if Topic.objects.count() >= MAX_TOPICS:
-            raise TopicLimitError(f"A leader has at most {MAX_TOPICS} topics.")
-    for field, value in data.items():
-        setattr(topic, field, value)
-    try:
-        topic.full_clean()
-    except ValidationError as exc:
-        fields = exc.message_dict
-        general = fields.pop(NON_FIELD_ERRORS, [])
-        if general and adding and Topic.objects.count() >= MAX_TOPICS:  # the console's creation won a race
-            raise TopicLimitError(" ".join(general)) from None
-        if general:  # the model's only other rule beyond its fields: the case-blind unique name
-            fields.setdefault("name", general)
-        raise TopicInvalidError(fields) from None
-    try:
-        with transaction.atomic():
-            topic.save()
-    except IntegrityError:  # the same name saved by the console a moment ago
-        raise TopicInvalidError({"name": ["A topic with this name already exists."]}) from None
-    return topic
-
-
-@transaction.atomic
-def topic_delete(*, topic: Topic) -> None:
-    """Delete a topic. Its texts stay, unsorted (triage.Label.topic is SET NULL), and the matrix's counters
-    move them to the unsorted row (topic 0), so the matrix and the labels keep telling the same story; the
-    routing rules of that topic go with it."""
-    table = Count._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            INSERT INTO {table} (hour, topic_id, country, region, language, texts, open)
-            SELECT hour, 0, country, region, language, texts, open FROM {table} WHERE topic_id = %s
-            ON CONFLICT (hour, topic_id, country, region, language) DO UPDATE
-            SET texts = {table}.texts + EXCLUDED.texts, open = {table}.open + EXCLUDED.open
-            """,
-            [topic.pk],
-        )
-    Count.objects.filter(topic_id=topic.pk).delete()
-    topic.delete()
 
 
 # --- webhook endpoints ----------------------------------------------------------------------------------

@@ -78,13 +78,9 @@ from api.serializers import (
 )
 from api.services import (
     BroadcastRefusedError,
-    TopicInvalidError,
-    TopicLimitError,
     broadcast_api_create,
     member_update,
     member_upsert,
-    topic_delete,
-    topic_save,
     webhook_endpoint_create,
     webhook_endpoint_delete,
 )
@@ -100,6 +96,7 @@ from messaging.broadcasts.selectors import broadcast_progress
 from messaging.models import Broadcast, BroadcastError, Conversation, Message
 from messaging.services import reply_signature, text_send
 from topics.models import MAX_TOPICS, Topic
+from triage.topics import TopicInvalidError, TopicLimitError, topic_delete, topic_save
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     IDEMPOTENCY_HEADER,

@@ -14,10 +14,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from console.decorators import manager_required
-from console.topics import services
 from console.topics.forms import ThresholdForm, TopicForm
 from topics.models import MAX_TOPICS, Topic
 from triage import selectors
+from triage import topics as topics_workflows
 from triage.classifier import holdout_accuracy
 from triage.models import DEFAULT_THRESHOLD
 
@@ -81,9 +81,13 @@ def _edit(request: HttpRequest, topic: Topic | None) -> HttpResponse:
     form = TopicForm(request.POST or None, instance=topic)
     if request.method == "POST" and form.is_valid():
         try:
-            saved = services.topic_save(topic=form.instance)
-        except services.TopicNameTakenError:
-            form.add_error("name", _("A topic with this name already exists."))
+            saved = topics_workflows.topic_save(topic=form.instance)
+        except topics_workflows.TopicLimitError as error:
+            form.add_error(None, str(error))
+        except topics_workflows.TopicInvalidError as error:
+            for field, problems in error.fields.items():
+                for problem in problems:
+                    form.add_error(field if field in form.fields else None, problem)
         else:
             messages.success(request, _("Topic “%(name)s” saved.") % {"name": saved.name})
             return redirect("console:topics")
@@ -110,7 +114,7 @@ def topic_delete(request: HttpRequest, topic_id: int) -> HttpResponse:
     """GET asks for confirmation; POST deletes."""
     topic = get_object_or_404(Topic, pk=topic_id)
     if request.method == "POST":
-        services.topic_delete(topic=topic)
+        topics_workflows.topic_delete(topic=topic)
         messages.success(request, _("Topic “%(name)s” deleted.") % {"name": topic.name})
         return redirect("console:topics")
     return render(request, "console/topics/topic_delete.html", {"section": "topics", "topic": topic})
@@ -124,7 +128,7 @@ def topic_move(request: HttpRequest, topic_id: int) -> HttpResponse:
     if step is None:
         messages.error(request, _("Move a topic up or down."))
     else:
-        services.topic_move(topic=topic, step=step)
+        topics_workflows.topic_move(topic=topic, step=step)
     return redirect("console:topics")
 
 
@@ -134,6 +138,6 @@ def topics_threshold(request: HttpRequest) -> HttpResponse:
     form = ThresholdForm(request.POST)
     if not form.is_valid():
         return _page(request, threshold_form=form, status=400)
-    services.threshold_set(leader=request.tenant, threshold=form.cleaned_data["threshold"])
+    topics_workflows.threshold_set(leader=request.tenant, threshold=form.cleaned_data["threshold"])
     messages.success(request, _("Threshold saved."))
     return redirect("console:topics")
