@@ -10,11 +10,12 @@ from accounts.models import User
 from leaders.models import Leader
 from tests import builders
 from tests.api.conftest import Api, token_for
-from tests.queue import run_queued
+from tests.queue import queue_clear, run_queued
 
 
 @pytest.fixture
 def signing(world, db):
+    queue_clear()  # sends other tests left queued: each test here counts its own
     Leader.objects.filter(pk=world.alice.pk).update(sign_replies=True)
     with schema_context(world.alice.schema_name):
         User.objects.filter(username="rita").update(display_name="Dr. Amina Diallo, MP", first_name="Rita")
