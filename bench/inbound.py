@@ -269,7 +269,7 @@ def texts_clear() -> None:
 
     with schema_context(BENCH_SCHEMA), connection.cursor() as cursor:
         cursor.execute(
-            "TRUNCATE messaging_message, messaging_conversation, signup_signuptoken, signup_consentrecord"
+            "TRUNCATE messaging_message, messaging_conversation, signup_signuptoken, signup_consentrecord CASCADE"
         )
     connection.set_schema_to_public()
 
