@@ -323,7 +323,7 @@ def texts_insert(schema_name: str, count: int, *, hours: float = 48.0) -> float:
                 SELECT (row_number() OVER (ORDER BY m.id)) - 1 AS idx, m.id, m.phone, c.id AS conversation_id
                 FROM signup_member AS m JOIN messaging_conversation AS c ON c.member_id = m.id
             ),
-            fan_count AS (SELECT GREATEST(count(*), 1) AS n FROM fans)
+            fan_count AS (SELECT GREATEST(count(*), 1) AS total FROM fans)
             INSERT INTO messaging_message (member_id, conversation_id, phone, direction, kind, body, status,
                 failure_reason, attempts, created_at, updated_at)
             SELECT f.id, f.conversation_id,
@@ -338,9 +338,9 @@ def texts_insert(schema_name: str, count: int, *, hours: float = 48.0) -> float:
                 now() - %(hours)s * interval '1 hour' + (n::float8 / %(count)s) * %(hours)s * interval '1 hour'
                     - interval '1 minute',
                 now()
-            FROM generate_series(1, %(count)s) AS n
+            FROM generate_series(1::bigint, %(count)s::bigint) AS s(n)
             CROSS JOIN fan_count
-            LEFT JOIN fans AS f ON n %% 3 = 0 AND f.idx = (n / 3) %% fan_count.n
+            LEFT JOIN fans AS f ON n %% 3 = 0 AND f.idx = (n / 3) %% fan_count.total
             """,
             {
                 "prefixes": list(PREFIXES),
@@ -352,6 +352,18 @@ def texts_insert(schema_name: str, count: int, *, hours: float = 48.0) -> float:
         )
     connection.set_schema_to_public()
     return time.perf_counter() - started
+
+
+def texts_distinct(schema_name: str) -> tuple[int, int]:
+    """(inbound texts, distinct bodies among them): what the classifier had to read at least once."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT count(*), count(DISTINCT lower(body)) FROM "{schema_name}".messaging_message '
+            "WHERE direction = 'in'"
+        )
+        return cursor.fetchone()
 
 
 def labels_count(schema_name: str) -> int:
@@ -399,7 +411,9 @@ def server_env(extra: dict[str, str] | None = None) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "community.settings",
         "DATABASE_URL": database_url(),
         **PRODUCTION_ON_LOOPBACK,
-        "SECRET_KEY": settings.SECRET_KEY if not settings.DEBUG else "bench-" + secrets.token_urlsafe(32),
+        # The bench's own key (main() sets it): queued tasks are signed with it, by this process and gunicorn
+        # alike, and the triage cluster must read them.
+        "SECRET_KEY": settings.SECRET_KEY,
         "CONSENT_HASH_KEY": settings.CONSENT_HASH_KEY,
         "LOG_LEVEL": "WARNING",
         **(extra or {}),
@@ -539,6 +553,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from bench import BENCH_DATABASE, django_setup
 
+    os.environ["SECRET_KEY"] = "bench-triage-" + secrets.token_urlsafe(32)
     django_setup(os.environ.get("TRIAGE_BENCH_DATABASE", BENCH_DATABASE))
     print("preparing the bench leader…", flush=True)
     leader = leader_prepare()
@@ -557,8 +572,10 @@ def main(argv: list[str] | None = None) -> None:
         texts_insert(schema, texts)
         run_queue(schema)
         elapsed, done = labels_wait(schema, int(texts * 0.999), timeout=1800)
+        total, distinct = texts_distinct(schema)
         print(
-            f"throughput: {done:,} texts triaged end to end in {elapsed:.1f} s = {done / elapsed:,.0f} texts/s"
+            f"throughput: {done:,} texts ({distinct:,} distinct) triaged end to end in {elapsed:.1f} s = "
+            f"{done / elapsed:,.0f} texts/s"
             f"   target ≥ 500 texts/s [{'met' if done / elapsed >= 500 else 'NOT met'}]",
             flush=True,
         )
@@ -566,7 +583,11 @@ def main(argv: list[str] | None = None) -> None:
         # 3. replay
         texts_clear(schema)
         insert_seconds = texts_insert(schema, replay)
-        print(f"replay: {replay:,} texts inserted with SQL in {insert_seconds:.1f} s", flush=True)
+        total, distinct = texts_distinct(schema)
+        print(
+            f"replay: {replay:,} texts ({distinct:,} distinct) inserted with SQL in {insert_seconds:.1f} s",
+            flush=True,
+        )
         run_queue(schema)
         goal = sample if sample and sample < replay else int(replay * 0.999)
         elapsed, done = labels_wait(schema, goal, timeout=7200)
