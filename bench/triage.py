@@ -199,6 +199,18 @@ SUFFIXES = (
     " in Guadalajara", " en Monterrey", " in Vancouver", " à Lyon", " in Berlin", " en Jalisco", " a Toronto",
     " since 3 days", " depuis 2 semaines", " desde hace un mes", " seit Wochen", " ...", " 🙏🙏 gracias",
 )  # fmt: skip
+# What fans add about themselves: with the phrases and tails above, nearly every text is one of its own, as
+# fans' texts are (a text the classifier has seen is not classified again: repeats would flatter the figures).
+TAILS = (
+    "", "I am a nurse", "soy maestra", "je suis retraité", "ich bin Student", "I vote for you",
+    "my kids are 5 and 8", "mis hijos no pueden estudiar", "on habite en banlieue", "wir wohnen am Stadtrand",
+    "since last year", "desde 2019", "depuis l'an dernier", "seit 2020", "help us", "ayúdenos",
+    "aidez-nous", "helft uns", "please answer", "conteste por favor", "répondez svp", "bitte antworten",
+    "my name is Ana", "me llamo José", "je m'appelle Karim", "ich heiße Jonas", "we are tired", "estamos cansados",
+    "on en a marre", "wir sind müde", "God bless", "Dios los bendiga", "vote 2027", "our barrio", "mi colonia",
+    "notre quartier", "unser Viertel", "every day", "todos los días", "tous les jours", "jeden Tag",
+    "my grandmother", "mi abuela", "ma grand-mère", "meine Oma", "in the north", "en el sur", "dans l'est",
+)  # fmt: skip
 CAMPAIGN = (
     "STOP the new highway through our park!!! 🌳 Save our water",
     "Fund our hospitals NOW. No more waiting lists. #HealthForAll",
@@ -332,7 +344,8 @@ def texts_insert(schema_name: str, count: int, *, hours: float = 48.0) -> float:
                 'in', 'conversation',
                 CASE WHEN n %% 10 = 0 THEN (%(campaign)s::text[])[1 + (n / 10) %% cardinality(%(campaign)s::text[])]
                     ELSE (%(bodies)s::text[])[1 + (n * 104729) %% cardinality(%(bodies)s::text[])]
-                        || CASE WHEN n %% 3 = 1 THEN ' ' || (n %% 97)::text ELSE '' END
+                        || ' ' || (%(tails)s::text[])[1 + (n * 31) %% cardinality(%(tails)s::text[])]
+                        || CASE WHEN n %% 4 = 1 THEN ' ' || (n %% 997)::text ELSE '' END
                 END,
                 'received', '', 0,
                 now() - %(hours)s * interval '1 hour' + (n::float8 / %(count)s) * %(hours)s * interval '1 hour'
@@ -346,6 +359,7 @@ def texts_insert(schema_name: str, count: int, *, hours: float = 48.0) -> float:
                 "prefixes": list(PREFIXES),
                 "campaign": list(CAMPAIGN),
                 "bodies": bodies,
+                "tails": list(TAILS),
                 "count": count,
                 "hours": hours,
             },
