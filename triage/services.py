@@ -18,6 +18,7 @@ import threading
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -323,6 +324,19 @@ def _classify(
     return [memo[(key, threshold)] for key in prints]
 
 
+_pool: ThreadPoolExecutor | None = None
+
+
+def _classifying_pool() -> ThreadPoolExecutor:
+    """One thread per process that runs the classifier beside the batch's other steps (no database)."""
+    global _pool
+    if _pool is None:
+        with _classifiers_lock:
+            if _pool is None:
+                _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="triage-classify")
+    return _pool
+
+
 # -- one batch -----------------------------------------------------------------------------------------------
 
 GROUPS_UPSERT = """
@@ -394,26 +408,32 @@ def texts_triage(*, leader: Leader, texts: Sequence[Text], classifier: Classifie
         return []
     classifier = classifier or classifier_for(schema_name)
     bodies = [t.body for t in texts]
-    languages = languages_detect(bodies)
     prints = [duplicates.fingerprint(body) for body in bodies]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT fingerprint FROM triage_duplicategroup WHERE fingerprint = ANY(%s)", [list(set(prints))]
-        )
-        known = {row[0] for row in cursor.fetchall()}
-    _, groups = duplicates.groups_assign(schema_name=schema_name, texts=bodies, known=known)
     threshold = leader.triage_threshold if leader.triage_threshold is not None else DEFAULT_THRESHOLD
-    verdicts = _classify(schema_name, classifier, bodies, prints, threshold)
-    members = _member_places({t.member_id for t in texts if t.member_id is not None})
-    places = [
-        place_find(
-            member=members.get(t.member_id) if t.member_id is not None else None,
-            details=t.details,
-            phone=t.phone,
-            text=t.body,
-        )
-        for t in texts
-    ]
+    # The encoder spends its time in numpy, which lets go of the GIL: the rest of the batch (language, copies,
+    # places: plain Python) runs meanwhile on this thread.
+    classifying = _classifying_pool().submit(_classify, schema_name, classifier, bodies, prints, threshold)
+    try:
+        languages = languages_detect(bodies)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT fingerprint FROM triage_duplicategroup WHERE fingerprint = ANY(%s)",
+                [list(set(prints))],
+            )
+            known = {row[0] for row in cursor.fetchall()}
+        _, groups = duplicates.groups_assign(schema_name=schema_name, texts=bodies, known=known)
+        members = _member_places({t.member_id for t in texts if t.member_id is not None})
+        places = [
+            place_find(
+                member=members.get(t.member_id) if t.member_id is not None else None,
+                details=t.details,
+                phone=t.phone,
+                text=t.body,
+            )
+            for t in texts
+        ]
+    finally:
+        verdicts = classifying.result()
 
     # The groups' rows, one per group of the batch: first text, topic, count, times.
     group_rows: dict[str, list] = {}

@@ -204,17 +204,25 @@ def test_a_move_to_another_leaders_topic_is_refused(world, topics):
         assert Label.objects.get(pk=message.pk).corrected_at is None
 
 
-def test_copies_are_grouped_with_a_count(client, world, topics):
-    bodies = ["Fund our hospitals NOW!!! 🙏", "fund our hospitals now", "Fund our hospitals now.", "hi"]
+def test_exact_and_near_copies_are_grouped_with_a_count(client, world, topics):
+    bodies = [
+        "Fund our hospitals NOW!!! No more waiting lists for our families 🙏",
+        "fund our hospitals now, no more waiting lists for our families",
+        "Fund our hospitals now: no more waiting list for our families!",  # a word changed: a near copy
+        "hi",
+    ]
     phones = [unique_phone() for _ in bodies]
     for phone, body in zip(phones, bodies, strict=True):
         text(client, world.alice, phone, body)
+    drain()
+    text(client, world.alice, unique_phone(), bodies[2])  # a copy of the near copy, in a later batch
     drain()
 
     groups = [labels_of(world.alice, phone)[0].duplicates_id for phone in phones]
     assert groups[0] == groups[1] == groups[2] != groups[3]
     with schema_context(world.alice.schema_name):
-        assert DuplicateGroup.objects.get(pk=groups[0]).count == 3
+        assert DuplicateGroup.objects.get(pk=groups[0]).count == 4
+        assert Label.objects.filter(duplicates_id=groups[0]).count() == 4
         assert DuplicateGroup.objects.get(pk=groups[3]).count == 1
 
 
