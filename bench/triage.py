@@ -458,7 +458,7 @@ def process_stop(process: subprocess.Popen) -> None:
 
 def warm_up(schema_name: str) -> None:
     """Each worker loads the encoder, the language model and the gazetteer once: not the figures' part."""
-    for _ in range(3):
+    for _ in range(2):
         before = labels_count(schema_name)
         texts_insert(schema_name, 300)
         run_queue(schema_name)
@@ -561,10 +561,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     quick = args.quick
     texts = args.texts or (5_000 if quick else 30_000)
-    sample = args.replay_sample if args.replay_sample is not None else (10_000 if quick else 0)
-    replay = args.replay if not quick or args.replay != 1_000_000 else 200_000
-    rate_seconds = args.rate_seconds or (20.0 if quick else 60.0)
-    inbound_seconds = args.seconds or (8.0 if quick else 15.0)
+    sample = args.replay_sample if args.replay_sample is not None else (6_000 if quick else 0)
+    replay = args.replay if not quick or args.replay != 1_000_000 else 100_000
+    rate_seconds = args.rate_seconds or (15.0 if quick else 60.0)
+    inbound_seconds = args.seconds or (6.0 if quick else 15.0)
 
     from bench import BENCH_DATABASE, django_setup
 
