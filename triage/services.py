@@ -319,9 +319,12 @@ def _classify(
         fresh = classifier.classify(list(missing.values()), threshold=threshold)
         for key, verdict in zip(missing, fresh, strict=True):
             memo[(key, threshold)] = verdict
-        while len(memo) > VERDICT_CACHE:
-            memo.popitem(last=False)
-    return [memo[(key, threshold)] for key in prints]
+    verdicts = [memo[(key, threshold)] for key in prints]
+    for key in prints:  # recently seen, kept longest
+        memo.move_to_end((key, threshold))
+    while len(memo) > VERDICT_CACHE:
+        memo.popitem(last=False)
+    return verdicts
 
 
 _pool: ThreadPoolExecutor | None = None

@@ -298,3 +298,18 @@ def test_a_lost_run_is_queued_again_by_the_sweep(world):
 
     assert services.triage_sweep() == 1
     assert [task["args"] for task in queued_tasks(TRIAGE)] == [(schema,)]
+
+
+def test_a_full_verdict_cache_never_loses_the_verdicts_of_the_batch_at_hand(world, topics, monkeypatch):
+    """The per-leader memo of verdicts is bounded: filling it with a batch's new texts must not drop a copy's
+    verdict that the same batch needs (found by the million-text replay)."""
+    monkeypatch.setattr(services, "VERDICT_CACHE", 2)
+    schema = world.alice.schema_name
+    with schema_context(schema):
+        builders.message(body="no water since monday")
+        builders.message(body="the hospital is closed")
+        services.triage_run(schema_name=schema)
+        copy = builders.message(body="The hospital is closed!")
+        others = [builders.message(body="thieves on our street"), builders.message(body="rent is too high")]
+        services.triage_run(schema_name=schema)
+        assert Label.objects.filter(pk__in=[copy.pk, *(m.pk for m in others)]).count() == 3
