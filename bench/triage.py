@@ -560,11 +560,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=2, help="triage cluster workers")
     args = parser.parse_args(argv)
     quick = args.quick
-    texts = args.texts or (5_000 if quick else 30_000)
+    texts = args.texts or (4_000 if quick else 30_000)
     sample = args.replay_sample if args.replay_sample is not None else (6_000 if quick else 0)
     replay = args.replay if not quick or args.replay != 1_000_000 else 100_000
-    rate_seconds = args.rate_seconds or (15.0 if quick else 60.0)
-    inbound_seconds = args.seconds or (6.0 if quick else 15.0)
+    rate_seconds = args.rate_seconds or (12.0 if quick else 60.0)
+    inbound_seconds = args.seconds or (5.0 if quick else 15.0)
 
     from bench import BENCH_DATABASE, django_setup
 

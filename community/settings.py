@@ -276,7 +276,7 @@ BROADCAST_DISPATCHERS = env_int("BROADCAST_DISPATCHERS", 2)  # dispatch tasks st
 WEBHOOK_CLUSTER = env_str("WEBHOOK_CLUSTER", "webhooks")
 TRIAGE_CLUSTER = env_str("TRIAGE_CLUSTER", "triage")
 # How much lower the triage workers' CPU priority is (os.nice): the webhook and the replies go first.
-TRIAGE_NICE = env_int("TRIAGE_NICE", 10)
+TRIAGE_NICE = env_int("TRIAGE_NICE", 19)
 # One attempt at a webhook delivery, from resolving the host to the answer's last byte read, in seconds:
 # a receiver that trickles its answer is cut there, and the attempt recorded as a timeout.
 WEBHOOK_ATTEMPT_SECONDS = env_int("WEBHOOK_ATTEMPT_SECONDS", 10)

@@ -25,7 +25,7 @@ def _yield_the_cpu() -> None:
     # Only in the triage cluster's own workers: never a process that also sends replies (triage queued to the
     # default cluster, TRIAGE_CLUSTER empty) or one that runs a task inline (tests).
     cluster = getattr(settings, "TRIAGE_CLUSTER", "")
-    increment = int(getattr(settings, "TRIAGE_NICE", 10))
+    increment = int(getattr(settings, "TRIAGE_NICE", 19))
     if cluster and cluster == Conf.CLUSTER_NAME and increment > 0 and hasattr(os, "nice"):
         os.nice(increment)
 
