@@ -269,7 +269,7 @@ def texts_clear() -> None:
 
     with schema_context(BENCH_SCHEMA), connection.cursor() as cursor:
         cursor.execute(
-            "TRUNCATE messaging_message, messaging_conversation, signup_signuptoken, signup_consentrecord"
+            "TRUNCATE messaging_message, messaging_conversation, signup_signuptoken, signup_consentrecord CASCADE"
         )
     connection.set_schema_to_public()
 
@@ -310,7 +310,15 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def gunicorn_start(*, port: int, auth_token: str, workers: int, worker_class: str, threads: int):
+def gunicorn_start(
+    *,
+    port: int,
+    auth_token: str,
+    workers: int,
+    worker_class: str,
+    threads: int,
+    secret_key: str | None = None,
+):
     from django.conf import settings
 
     from bench import PRODUCTION_ON_LOOPBACK
@@ -320,7 +328,9 @@ def gunicorn_start(*, port: int, auth_token: str, workers: int, worker_class: st
         "DJANGO_SETTINGS_MODULE": "community.settings",
         "DATABASE_URL": database_url(),
         **PRODUCTION_ON_LOOPBACK,
-        "SECRET_KEY": settings.SECRET_KEY if not settings.DEBUG else secrets.token_urlsafe(32),
+        # `secret_key`: the one of queue workers that must read the tasks the server queues (bench/triage.py).
+        "SECRET_KEY": secret_key
+        or (settings.SECRET_KEY if not settings.DEBUG else secrets.token_urlsafe(32)),
         "CONSENT_HASH_KEY": settings.CONSENT_HASH_KEY,  # the ledger the server reads is this process's
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "TWILIO_ACCOUNT_SID": BENCH_ACCOUNT_SID,

@@ -266,11 +266,17 @@ Q_CLUSTER = {
         # workers than WEBHOOK_LEADER_CONCURRENCY, so one leader's receivers never hold them all. An attempt
         # ends by its own deadline; the timeout only catches a worker stuck elsewhere (the sweep retries it).
         "webhooks": {"workers": env_int("Q_WEBHOOK_WORKERS", 4), "timeout": 60, "retry": 120},
+        # Triage too (Q_CLUSTER_NAME=triage manage.py qcluster): sorting a burst of texts is CPU work that must
+        # never delay replies or broadcasts (triage/tasks.py). A run gives its worker back after 20 s.
+        "triage": {"workers": env_int("Q_TRIAGE_WORKERS", 2), "timeout": 120, "retry": 180},
     },
 }
 BROADCAST_CLUSTER = env_str("BROADCAST_CLUSTER", "broadcasts")
 BROADCAST_DISPATCHERS = env_int("BROADCAST_DISPATCHERS", 2)  # dispatch tasks started per broadcast
 WEBHOOK_CLUSTER = env_str("WEBHOOK_CLUSTER", "webhooks")
+TRIAGE_CLUSTER = env_str("TRIAGE_CLUSTER", "triage")
+# How much lower the triage workers' CPU priority is (os.nice): the webhook and the replies go first.
+TRIAGE_NICE = env_int("TRIAGE_NICE", 19)
 # One attempt at a webhook delivery, from resolving the host to the answer's last byte read, in seconds:
 # a receiver that trickles its answer is cut there, and the attempt recorded as a timeout.
 WEBHOOK_ATTEMPT_SECONDS = env_int("WEBHOOK_ATTEMPT_SECONDS", 10)

@@ -38,6 +38,7 @@ from messaging.services import message_status_apply
 from messaging.texts import auto_text
 from signup.models import SignupToken
 from signup.services import SIGNUP_LINK_LIFETIME, signup_link_new, token_hash
+from triage.services import triage_kick
 
 RESEND_LINK_AFTER = datetime.timedelta(minutes=5)
 
@@ -96,6 +97,8 @@ def inbound_sms_receive(*, leader, sms: InboundSms) -> InboundResult:
         message_id, conversation_id, member_id, member_status, recent = prepared_fetchone(sql, params)
         if message_id is None:
             return InboundResult(message_id=None)
+        # Triage sorts the text later, on its own workers; this costs a statement at most twice a second.
+        triage_kick(schema_name=leader.schema_name)
         if member_id is None:
             return InboundResult(
                 message_id=message_id, reply=_newcomer_welcome(leader=leader, sms=sms, now=now)

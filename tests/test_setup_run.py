@@ -144,10 +144,10 @@ def test_run_platform_migrates_seeds_prints_the_logins_serves_both_hosts_and_sto
         assert admin.status_code == 200
 
         direct = children_of(process.pid)
-        # The web server and three queue clusters: replies (the default one), broadcasts and webhooks.
-        assert len(direct) == 4
+        # The web server and four queue clusters: replies (the default one), broadcasts, webhooks, triage.
+        assert len(direct) == 5
         clusters = sorted(cluster_of(pid) for pid in direct if cluster_of(pid) is not None)
-        assert clusters == ["broadcasts", "default", "webhooks"]
+        assert clusters == ["broadcasts", "default", "triage", "webhooks"]
         # ... and the queue worker's own processes: nothing of the platform may outlive Ctrl-C.
         children = [*direct, *(pid for child in direct for pid in descendants_of(child))]
         process.send_signal(stop)

@@ -82,6 +82,10 @@ class Command(BaseCommand):
             if settings.WEBHOOK_CLUSTER:
                 webhooks_env = {**os.environ, "Q_CLUSTER_NAME": settings.WEBHOOK_CLUSTER}
                 children.append(subprocess.Popen([*manage, "qcluster"], env=webhooks_env, process_group=0))
+            # And triage, whose CPU-heavy sorting of inbound texts never holds the others' workers.
+            if settings.TRIAGE_CLUSTER:
+                triage_env = {**os.environ, "Q_CLUSTER_NAME": settings.TRIAGE_CLUSTER}
+                children.append(subprocess.Popen([*manage, "qcluster"], env=triage_env, process_group=0))
             time.sleep(1.5)
             self.stdout.write("\n".join(lines))
             while all(child.poll() is None for child in children):
