@@ -176,7 +176,12 @@ def carrier_place(details: dict | None, country: str) -> Whereabouts | None:
     """Twilio's FromCity / FromState / FromCountry (US and Canadian numbers mostly), when they tell."""
     if not details:
         return None
-    country = (details.get("FromCountry") or country or "").strip().upper()[:2]
+    told = (details.get("FromCountry") or "").strip().upper()[:2]
+    if told and country and told != country:
+        # The carrier's idea of the sender's country contradicts the number's own (a ported or roaming
+        # number, a gateway's defaults): its city and state are not about this sender either.
+        return None
+    country = (told or country or "").strip().upper()[:2]
     city_text = (details.get("FromCity") or "").strip()
     state = (details.get("FromState") or "").strip()
     region = region_in(country, state) if state else ""

@@ -177,7 +177,7 @@ def test_a_segment_tags_every_member_who_wrote_in_the_cell(mark, world):
     assert len(updates) == 1 and "triage_label" in updates[0]  # one UPDATE … SELECT, no loop
     assert response.status_code == 302
     done = mark.get(response["Location"]).content.decode()
-    assert "3 members who wrote here carry the tag “jalisco water” (3 just got it)." in done
+    assert "Members who wrote here and carry the tag “jalisco water”: 3. Newly tagged: 3." in done
     preview = html.unescape(
         re.search(r'<a class="button" href="([^"]+)">Preview a broadcast to them', done).group(1)
     )

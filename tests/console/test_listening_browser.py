@@ -81,7 +81,7 @@ def test_olivia_defines_a_topic_reads_its_cell_moves_a_text_and_segments_its_wri
     page.get_by_role("heading", name="Make a segment").wait_for()
     page.get_by_label("Tag name").fill(tag)
     page.get_by_role("button", name="Tag them").click()
-    page.get_by_text(f"2 members who wrote here carry the tag “{tag}” (2 just got it).").wait_for()
+    page.get_by_text(f"Members who wrote here and carry the tag “{tag}”: 2. Newly tagged: 2.").wait_for()
     with schema_context(world.alice.schema_name):
         assert set(Member.objects.filter(tags__contains=[tag]).values_list("pk", flat=True)) == {
             fan.pk for fan in fans

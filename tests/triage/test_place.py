@@ -33,6 +33,17 @@ def test_then_the_carriers_city_and_state():
     assert (state_only.region, state_only.source) == ("New York", PlaceSource.CARRIER)
 
 
+def test_a_carrier_place_in_another_country_than_the_numbers_is_not_the_senders():
+    # Twilio's defaults (or a roaming number) say Washington, DC; the number is from Guadalajara.
+    found = place_find(
+        member=None,
+        details={"FromCity": "WASHINGTON", "FromState": "DC", "FromCountry": "US"},
+        phone=GUADALAJARA_PHONE,
+        text="",
+    )
+    assert found == Whereabouts("MX", "Jalisco", "Guadalajara", PlaceSource.PHONE)
+
+
 def test_then_the_phone_numbers_region_from_the_geocoder():
     assert place_find(
         member=None, details=None, phone=GUADALAJARA_PHONE, text="agua en Monterrey"
