@@ -149,7 +149,9 @@ def listening_segment(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("Members who wrote here and carry the tag “%(tag)s”: %(members)d. Newly tagged: %(tagged)d.")
+                _(
+                    "Members who wrote here and carry the tag “%(tag)s”: %(members)d. Newly tagged: %(tagged)d."
+                )
                 % {"members": segment.members, "tag": segment.tag, "tagged": segment.tagged},
             )
             query = urlencode({**cell_query(cell), "made": segment.tag})
