@@ -16,7 +16,7 @@ from accounts.models import User
 from api.filters import FilterError, audience_from_api, moment_parse
 from api.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from api.webhooks import WebhookUrlError, webhook_url_check
-from common.phones import PhoneError, phone_parse
+from common.phones import PhoneError, phone_mask_for_fan, phone_parse
 from members import audience as audiences
 from members.models import Member
 from messaging.models import Broadcast, Conversation, Message
@@ -345,7 +345,26 @@ def message_label(message: Message) -> Label | None:
         return None
 
 
-class MessageSerializer(serializers.ModelSerializer):
+class PhoneMaskedForReaderMixin:
+    """A reader through the API sees fans' numbers as they would in the console (Leader.phones_visible_to):
+    a responder's token, or a manager's when the owner hid numbers from managers, reads "•••• 0142". Webhook
+    payloads (built without a request) go to the leader's own systems and carry numbers in full."""
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        leader = getattr(request, "tenant", None)
+        if (
+            request is not None
+            and leader is not None
+            and data.get("phone")
+            and not leader.phones_visible_to(getattr(request, "user", None))
+        ):
+            data["phone"] = phone_mask_for_fan(str(data["phone"]))
+        return data
+
+
+class MessageSerializer(PhoneMaskedForReaderMixin, serializers.ModelSerializer):
     """A text as the API shows it, with its triage (null until triage has read it: `triaged_at`)."""
 
     sent_by = TeammateSerializer(read_only=True, allow_null=True)
@@ -427,7 +446,7 @@ class MessageSerializer(serializers.ModelSerializer):
         return None if label is None else serializers.DateTimeField().to_representation(label.triaged_at)
 
 
-class ConversationSerializer(serializers.ModelSerializer):
+class ConversationSerializer(PhoneMaskedForReaderMixin, serializers.ModelSerializer):
     assigned_to = TeammateSerializer(read_only=True, allow_null=True)
 
     class Meta:
@@ -457,7 +476,7 @@ class ConversationDetailSerializer(ConversationSerializer):
     def get_messages(self, conversation: Conversation) -> list[dict]:
         messages = conversation.messages.select_related("sent_by", "label__topic")
         latest = list(messages.order_by("-created_at", "-id")[:50])
-        return MessageSerializer(reversed(latest), many=True).data
+        return MessageSerializer(reversed(latest), many=True, context=self.context).data
 
 
 class ReplySerializer(serializers.Serializer):

@@ -290,6 +290,10 @@ class ApiView(APIView):
     def leader(self):
         return self.request.tenant
 
+    def get_serializer_context(self) -> dict:
+        # The reader: serializers show fans' numbers as this teammate may read them.
+        return {"request": self.request, "view": self}
+
 
 class ApiListView(ApiView, generics.GenericAPIView):
     pass
@@ -444,7 +448,9 @@ class ConversationListView(ApiListView):
     )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(ConversationSerializer(page, many=True).data)
+        return self.get_paginated_response(
+            ConversationSerializer(page, many=True, context=self.get_serializer_context()).data
+        )
 
 
 class ConversationDetailView(ApiView):
@@ -457,7 +463,9 @@ class ConversationDetailView(ApiView):
     )
     def get(self, request: Request, pk: int) -> Response:
         conversation = get_object_or_404(Conversation.objects.select_related("assigned_to"), pk=pk)
-        return Response(ConversationDetailSerializer(conversation).data)
+        return Response(
+            ConversationDetailSerializer(conversation, context=self.get_serializer_context()).data
+        )
 
 
 class ConversationMessagesView(ApiListView):
@@ -473,7 +481,9 @@ class ConversationMessagesView(ApiListView):
     def get(self, request: Request, pk: int) -> Response:
         conversation = get_object_or_404(Conversation, pk=pk)
         page = self.paginate_queryset(messages_with_triage().filter(conversation=conversation))
-        return self.get_paginated_response(MessageSerializer(page, many=True).data)
+        return self.get_paginated_response(
+            MessageSerializer(page, many=True, context=self.get_serializer_context()).data
+        )
 
     @extend_schema(
         operation_id="conversations_reply",
@@ -510,7 +520,10 @@ class ConversationMessagesView(ApiListView):
             conversation=conversation,
             sent_by=request.user,
         )
-        return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+        return Response(
+            MessageSerializer(message, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 # --- messages -------------------------------------------------------------------------------------------
@@ -535,7 +548,9 @@ class MessageListView(ApiListView):
     )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(MessageSerializer(page, many=True).data)
+        return self.get_paginated_response(
+            MessageSerializer(page, many=True, context=self.get_serializer_context()).data
+        )
 
 
 class MessageDetailView(ApiView):
@@ -545,7 +560,11 @@ class MessageDetailView(ApiView):
         operation_id="messages_retrieve", summary="Get a text with its triage", responses=MessageSerializer
     )
     def get(self, request: Request, pk: int) -> Response:
-        return Response(MessageSerializer(get_object_or_404(messages_with_triage(), pk=pk)).data)
+        return Response(
+            MessageSerializer(
+                get_object_or_404(messages_with_triage(), pk=pk), context=self.get_serializer_context()
+            ).data
+        )
 
 
 # --- topics ---------------------------------------------------------------------------------------------

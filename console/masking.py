@@ -1,5 +1,6 @@
-"""Who reads phone numbers in full. Every page, export and title of the console shows a number through
-`phone_for` (templates: `{% phone number %}` from console_tags), so the rule lives here alone.
+"""Phone numbers as a console reader may see them. Every page, export and title of the console shows a number
+through `phone_for` (templates: `{% phone number %}` from console_tags); the rule itself is
+`Leader.phones_visible_to`, which the API's serializers follow too.
 
 Owners always see numbers in full; responders never do (they answer texts: the thread is what they need, and
 a number copied out of the console is a fan's privacy gone); managers do unless the owner turned it off
@@ -17,13 +18,7 @@ from common.phones import phone_mask_for_fan
 
 
 def phones_visible(user, leader) -> bool:
-    if user is None or not getattr(user, "is_authenticated", False):
-        return False
-    if user.is_owner:
-        return True
-    if user.role == user.Role.MANAGER:
-        return bool(getattr(leader, "managers_see_phones", False))
-    return False
+    return leader is not None and leader.phones_visible_to(user)
 
 
 def phone_for(user, leader, phone: str) -> str:

@@ -186,6 +186,18 @@ class Leader(TenantMixin):
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             return zoneinfo.ZoneInfo("UTC")
 
+    def phones_visible_to(self, user) -> bool:
+        """Whether this teammate reads fans' numbers in full, in the console and through their API token.
+        Owners always do; responders never (they answer texts: the thread is what they need, and a number
+        copied out is a fan's privacy gone); managers unless the owner turned it off."""
+        if user is None or not getattr(user, "is_authenticated", False):
+            return False
+        if user.is_owner:
+            return True
+        if user.role == user.Role.MANAGER:
+            return bool(self.managers_see_phones)
+        return False
+
     def accepts_country(self, country_code: str | None) -> bool:
         return not self.allowed_countries or (country_code or "").upper() in self.allowed_countries
 

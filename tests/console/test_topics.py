@@ -11,6 +11,7 @@ from django_tenants.utils import schema_context
 from leaders.models import Leader
 from tests import builders
 from topics.models import MAX_TOPICS, Topic
+from triage.models import DEFAULT_THRESHOLD
 
 
 def _names(leader) -> list[str]:
@@ -105,7 +106,7 @@ def test_the_fifty_first_topic_is_refused(olivia, world):
 
 def test_the_threshold_is_saved_on_the_leader_and_checked(olivia, world):
     page = olivia.get("/topics/").content.decode()
-    assert 'value="0.5"' in page and "The default is 0.5." in page
+    assert f'value="{DEFAULT_THRESHOLD}"' in page and f"The default is {DEFAULT_THRESHOLD}." in page
     assert olivia.post("/topics/threshold/", {"threshold": "0.72"}).status_code == 302
     assert Leader.objects.get(pk=world.alice.pk).triage_threshold == 0.72
     for bad in ("1.5", "-0.1", "lots", ""):
@@ -152,7 +153,7 @@ def test_the_accuracy_on_the_teams_corrections_is_shown(mark, world, monkeypatch
     )
     assert [spec.name for spec in seen["topics"]] == ["Health", "Jobs"]
     assert seen["topics"][0].examples == ("my clinic closed",)
-    assert seen["threshold"] == 0.5
+    assert seen["threshold"] == DEFAULT_THRESHOLD
     # Leave-one-out is costly: the figure is kept until the topics, corrections or threshold change.
     assert seen["calls"] == 1
     mark.get("/topics/")
