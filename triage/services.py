@@ -50,6 +50,8 @@ SWEEP_SCHEDULE_NAME = "triage-sweep"
 KICK_INTERVAL = 0.5  # seconds between two kicks of one leader's triage by one process
 BATCH_SIZE = 500  # texts triaged and written together
 RUN_SECONDS = 20.0  # a run gives its worker back after this long, and queues itself again, behind others
+# A text triaged more than this long after it arrived sets off no `messages.triaged` event (a replay).
+LIVE_EVENT_WINDOW = datetime.timedelta(hours=1)
 LAST_LOOK_SECONDS = 1.0  # a run looks once more after this long: texts whose kick was throttled
 # The cursor passes only texts this old: a text's id is taken when its INSERT starts and it is seen when it
 # commits, so a younger id may still have an older neighbour on its way.
@@ -517,7 +519,13 @@ def texts_triage(*, leader: Leader, texts: Sequence[Text], classifier: Classifie
     ]
     if labels:
         conversations_route(labels=labels)
-        events.emit(events.MESSAGES_TRIAGED, message_ids=[label.message_id for label in labels])
+        # Texts stored long before triage saw them (a replay of a leader's history, a backlog after an
+        # outage) are labelled quietly: receivers of `message.triaged` follow texts as they arrive, and a
+        # million events for last year's texts would bury the ones that matter.
+        live_since = timezone.now() - LIVE_EVENT_WINDOW
+        live = [label.message_id for label in labels if label.received_at >= live_since]
+        if live:
+            events.emit(events.MESSAGES_TRIAGED, message_ids=live)
     return [label.message_id for label in labels]
 
 

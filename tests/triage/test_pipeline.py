@@ -313,3 +313,25 @@ def test_a_full_verdict_cache_never_loses_the_verdicts_of_the_batch_at_hand(worl
         others = [builders.message(body="thieves on our street"), builders.message(body="rent is too high")]
         services.triage_run(schema_name=schema)
         assert Label.objects.filter(pk__in=[copy.pk, *(m.pk for m in others)]).count() == 3
+
+
+def test_texts_of_a_replay_are_labelled_without_a_triaged_event_and_new_ones_with_one(world, topics):
+    """Receivers of message.triaged follow texts as they arrive: a text stored long before triage saw it (a
+    replay of the leader's history) is labelled quietly."""
+    seen: list[int] = []
+
+    def record(*, message_ids):
+        seen.extend(message_ids)
+
+    events.subscribe(events.MESSAGES_TRIAGED, record)
+    try:
+        with schema_context(world.alice.schema_name):
+            old = builders.message(
+                body="no water since monday", created_at=timezone.now() - datetime.timedelta(days=2)
+            )
+            new = builders.message(body="no water since tuesday")
+            services.triage_run(schema_name=world.alice.schema_name)
+            assert Label.objects.filter(pk__in=[old.pk, new.pk]).count() == 2
+    finally:
+        events.unsubscribe(events.MESSAGES_TRIAGED, record)
+    assert new.pk in seen and old.pk not in seen
