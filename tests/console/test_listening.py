@@ -189,7 +189,7 @@ def test_a_segment_tags_every_member_who_wrote_in_the_cell(mark, world):
         assert Member.objects.get(pk=writers[0].pk).tags == ["old", "jalisco water"]
     # Again: nothing changes.
     again = mark.get(mark.post(segment_link, {"tag": "jalisco water"})["Location"]).content.decode()
-    assert "(0 just got it)" in again
+    assert "Newly tagged: 0." in again
 
     composer = mark.get(preview).content.decode()
     assert re.search(r'name="tags_any" value="jalisco water"', composer)
