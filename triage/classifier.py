@@ -170,11 +170,18 @@ def encoder():
     return _encoder
 
 
+# The encoder's cost grows with a text's length; what a fan's text is about is in its first few sentences.
+# Longer texts (a pasted letter, 1,600 characters of WhatsApp) are read up to here, so one of them costs a few
+# short ones, not fifty.
+MAX_ENCODED_CHARACTERS = 500
+
+
 def texts_embed(texts: Sequence[str]) -> np.ndarray:
     """(len(texts), 512) unit vectors, in one encoder call."""
     if not texts:
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
-    return np.asarray(encoder().encode(list(texts)), dtype=np.float32)
+    clipped = [text[:MAX_ENCODED_CHARACTERS] for text in texts]
+    return np.asarray(encoder().encode(clipped), dtype=np.float32)
 
 
 def texts_embed_cached(texts: Sequence[str]) -> np.ndarray:

@@ -7,6 +7,7 @@ import pickle
 
 import pytest
 
+from triage import classifier as classifier_module
 from triage.classifier import Classifier, TopicSpec, Verdict, holdout_accuracy, text_fold
 from triage.language import languages_detect
 from triage.models import DEFAULT_THRESHOLD
@@ -132,6 +133,27 @@ def test_a_1600_character_text_is_classified():
     ]
     (verdict,) = Classifier(topics=topics()).classify([text], threshold=DEFAULT_THRESHOLD)
     assert verdict.topic_id == TRANSPORT
+
+
+def test_a_long_text_is_read_for_its_opening_and_costs_no_more_than_that(monkeypatch):
+    """What a fan's text is about is in its first sentences: a pasted letter is encoded up to
+    MAX_ENCODED_CHARACTERS, so one costs a few short texts, not fifty."""
+    seen: list[int] = []
+    real = classifier_module.encoder()
+
+    class Measuring:
+        def encode(self, texts):
+            seen.extend(len(text) for text in texts)
+            return real.encode(texts)
+
+    monkeypatch.setattr(classifier_module, "encoder", lambda: Measuring())
+    opening = ("The bus from our village to the city is always late and the road is full of potholes. " * 6)[
+        :500
+    ]
+    text = opening + " Also the clinic closed and there is no doctor left." * 30
+    (verdict,) = Classifier(topics=topics()).classify([text], threshold=DEFAULT_THRESHOLD)
+    assert verdict.topic_id == TRANSPORT
+    assert max(seen) <= classifier_module.MAX_ENCODED_CHARACTERS
 
 
 def test_a_leader_without_topics_leaves_every_text_unsorted():
