@@ -19,7 +19,7 @@ from topics.models import MAX_TOPICS, Topic
 from triage import selectors
 from triage import topics as topics_workflows
 from triage.classifier import holdout_accuracy
-from triage.models import DEFAULT_THRESHOLD
+from triage.models import DEFAULT_THRESHOLD, Rule
 
 
 def _threshold(leader) -> float:
@@ -117,7 +117,10 @@ def topic_delete(request: HttpRequest, topic_id: int) -> HttpResponse:
         topics_workflows.topic_delete(topic=topic)
         messages.success(request, _("Topic “%(name)s” deleted.") % {"name": topic.name})
         return redirect("console:topics")
-    return render(request, "console/topics/topic_delete.html", {"section": "topics", "topic": topic})
+    rules = Rule.objects.filter(topic=topic).count()
+    return render(
+        request, "console/topics/topic_delete.html", {"section": "topics", "topic": topic, "rules": rules}
+    )
 
 
 @manager_required

@@ -11,7 +11,7 @@ from django_tenants.utils import schema_context
 from leaders.models import Leader
 from tests import builders
 from topics.models import MAX_TOPICS, Topic
-from triage.models import DEFAULT_THRESHOLD
+from triage.models import DEFAULT_THRESHOLD, Rule, Team
 
 
 def _names(leader) -> list[str]:
@@ -174,3 +174,20 @@ def test_another_leaders_topics_never_show(olivia, world):
     assert olivia.get(f"/topics/{secret.pk}/").status_code == 404
     assert olivia.post(f"/topics/{secret.pk}/delete/").status_code == 404
     assert "Bob's secret topic" in _names(world.bob)
+
+
+def test_the_delete_page_says_which_routing_rules_go_with_the_topic(mark, world):
+    with schema_context(world.alice.schema_name):
+        topic = builders.topic(name="Housing")
+        team = Team.objects.create(name="Housing desk")
+        Rule.objects.create(topic=topic, team=team, response_minutes=60)
+        Rule.objects.create(topic=topic, team=team, country="CA", region="Quebec")
+        quiet = builders.topic(name="Roads")
+    page = mark.get(f"/topics/{topic.pk}/delete/").content.decode()
+    assert "Routing rules that name this topic, deleted with it: 2." in page
+    assert (
+        "Routing rules that name this topic" not in mark.get(f"/topics/{quiet.pk}/delete/").content.decode()
+    )
+    assert mark.post(f"/topics/{topic.pk}/delete/").status_code == 302
+    with schema_context(world.alice.schema_name):
+        assert not Rule.objects.filter(team=team).exists()
