@@ -3,6 +3,7 @@ the leader's table, forty thousand copies are one group with their count."""
 
 from __future__ import annotations
 
+import os
 import uuid
 
 import pytest
@@ -73,3 +74,26 @@ def test_forty_thousand_copies_are_one_group_with_their_count(world):
         (group,) = DuplicateGroup.objects.all()
         assert group.count == 40_000
         assert Label.objects.filter(duplicates=group).count() == 40_000
+
+
+def test_signatures_are_the_same_in_every_process():
+    """Python salts its string hash per process: signatures built on it grouped near copies differently
+    from one run to the next. Two processes with different salts give the same signature."""
+    import subprocess
+    import sys
+
+    code = (
+        "from triage.duplicates import signatures, text_fold;"
+        "print(signatures([text_fold('Please fund the public hospital in Guadalajara now')]).tobytes().hex())"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert len(outputs) == 1 and outputs.pop().strip()
