@@ -4,7 +4,8 @@
 
 The classifier is built from the eight topics of tests/data/triage/examples.json (a name, a description and 10
 English examples each, no keywords, no corrections), as a new leader's would be. On the test part of
-tests/data/triage/texts.jsonl (never looked at while tuning) it prints, per language and overall:
+tests/data/triage/texts.jsonl (never looked at while tuning; --part tuning or development for the texts
+that may be) it prints, per language and overall:
 - accuracy: the best topic against the label, over the texts whose label is a topic (threshold aside);
 - at the default threshold (triage.models.DEFAULT_THRESHOLD): precision (labels given that are right, over
   every text, those labelled "none" included) and coverage (the share of texts given a label);
@@ -51,7 +52,8 @@ def evalset_load(part: str):
     topics = [
         TopicSpec(ids[t["id"]], t["name"], t.get("description", ""), tuple(t["examples"]), ()) for t in seeds
     ]
-    with (DATA / "texts.jsonl").open(encoding="utf-8") as lines:
+    source = DATA / ("development.jsonl" if part == "development" else "texts.jsonl")
+    with source.open(encoding="utf-8") as lines:
         rows = [row for row in map(json.loads, filter(str.strip, lines)) if row["part"] == part]
     return topics, ids, rows
 
@@ -114,13 +116,14 @@ def throughput_measure(part: str, seconds: float, batch: int = 200) -> tuple[flo
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--part", default="test", choices=("test", "tuning"))
+    parser.add_argument("--part", default="test", choices=("test", "tuning", "development"))
     parser.add_argument("--seconds", type=float, default=10.0, help="how long the speed is measured")
     args = parser.parse_args()
     django_setup()
     from triage.models import DEFAULT_THRESHOLD
 
-    other = "tuning" if args.part == "test" else "test"
+    # What the classifier learns as corrections: never the test part when another part is measured.
+    other = {"test": "tuning", "tuning": "development", "development": "tuning"}[args.part]
     for learnt, title in (
         (None, "examples in English only"),
         (other, f"and the {other} part's texts as the team's corrections"),

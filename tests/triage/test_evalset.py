@@ -134,3 +134,21 @@ def test_examples_are_the_eight_topics_with_ten_english_texts_each():
 def test_no_example_is_also_an_evaluation_text():
     seeds = {text for topic in examples()["topics"] for text in topic["examples"]}
     assert seeds.isdisjoint(row["text"] for row in texts())
+
+
+def development() -> list[dict]:
+    with (DATA / "development.jsonl").open(encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines if line.strip()]
+
+
+def test_the_development_set_has_90_labelled_texts_a_language_and_no_test_text_of_substance():
+    rows = development()
+    assert all(set(row) == FIELDS for row in rows)
+    assert {row["part"] for row in rows} == {"development"}
+    assert {row["label"] for row in rows} <= set(LABELS)
+    assert len({row["id"] for row in rows}) == len(rows)
+    assert Counter(row["language"] for row in rows) == dict.fromkeys(LANGUAGES, 90)
+    # Written blind to the evaluation set: only a few words of greeting ("ok", "merci") may coincide.
+    evaluation = {row["text"].strip().casefold() for row in texts()}
+    repeated = [row for row in rows if row["text"].strip().casefold() in evaluation]
+    assert all(len(row["text"]) <= 12 and row["label"] == "none" for row in repeated), repeated
