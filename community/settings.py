@@ -118,6 +118,7 @@ TENANT_APPS = [
     "signup",
     "messaging",
     "triage",
+    "surveys",
     "console",
     "api",
 ]

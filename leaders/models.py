@@ -117,6 +117,13 @@ class Leader(TenantMixin):
     sign_replies = models.BooleanField(default=False)
     # Responders always see phone numbers masked (•••• 0142); the owner decides for managers.
     managers_see_phones = models.BooleanField(default=True)
+    # Interests (issue 14). At most this many broadcasts reach one member in any 7 days, across broadcasts;
+    # those over it are skipped and counted (Broadcast.capped_count), never queued for later. 0: no cap.
+    announcement_cap = models.PositiveSmallIntegerField(default=0)
+    # A pilot: membership limited to these regions (gazetteer region names, as Member.region stores them), on
+    # top of allowed_countries. A fan texting from elsewhere is told "not there yet" and waitlisted
+    # (members.WaitlistEntry). Empty: no pilot, every region of the allowed countries.
+    pilot_regions = ArrayField(models.CharField(max_length=120), default=list, blank=True)
     # Words that opt a fan out on top of the ones every leader honours (messaging.keywords), as the console
     # stores them (messaging.keywords.keyword_clean: upper case, accents kept); matched accents and case
     # folded. Checked by the console's settings form (at most 20, none a start or help word or a keyword

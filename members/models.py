@@ -191,6 +191,91 @@ class MemberTopic(models.Model):
         indexes = [models.Index(fields=["topic", "last_at"])]
 
 
+class MemberInterest(models.Model):
+    """A topic a member follows, or left (issue 14): announcements on a topic go to its followers only.
+
+    Consent-like: once the member left a topic ("STOP HOUSING"), only the member can follow it again (a
+    survey answer, "JOIN HOUSING", the signup form); a teammate, the API or an import cannot. The row is
+    kept when they leave, so that rule holds and the console can say when they left."""
+
+    class Source(models.TextChoices):
+        SURVEY = "survey", "Survey answer"
+        KEYWORD = "keyword", "Text keyword"
+        SIGNUP = "signup", "Signup form"
+        API = "api", "API"
+        CONSOLE = "console", "Console"
+        IMPORT = "import", "Import"
+
+    # What the member said themselves: the only sources that may follow a topic they left.
+    MEMBER_SOURCES = frozenset({Source.SURVEY, Source.KEYWORD, Source.SIGNUP})
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="interest_rows", db_index=False)
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="+")
+    following = models.BooleanField(default=True)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    followed_at = models.DateTimeField(default=timezone.now)
+    left_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["member", "topic"], name="members_memberinterest_uniq"),
+        ]
+        # "follows topic X" in an audience: the followers of a topic, by an index that holds only them.
+        indexes = [
+            models.Index(
+                fields=["topic", "member"],
+                name="members_interest_following",
+                condition=models.Q(following=True),
+            )
+        ]
+
+    def may_follow(self, source: str) -> bool:
+        """Whether `source` may (re)start following: anyone for a topic never left, the member alone after."""
+        return self.left_at is None or source in self.MEMBER_SOURCES
+
+
+class MemberAnswer(models.Model):
+    """A member's latest answer to one survey question, as audiences read it ("answered 2 to question 7"):
+    kept by the surveys app beside its full record (surveys.Answer), like MemberTopic for triage, so the
+    audience filter needs no import of a feature. `question_id` is surveys.Question's id (no foreign key:
+    members sits below surveys)."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="answer_rows", db_index=False)
+    question_id = models.PositiveIntegerField()
+    choices = ArrayField(models.PositiveSmallIntegerField(), default=list, blank=True)  # choice positions
+    value = models.CharField(max_length=200, blank=True)  # a number, yes/no or free text, normalised
+    answered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["member", "question_id"], name="members_memberanswer_uniq"),
+        ]
+        indexes = [models.Index(fields=["question_id", "member"], name="members_answer_question")]
+
+
+class WaitlistEntry(models.Model):
+    """A phone that texted from outside the leader's pilot regions (Leader.pilot_regions): told "we're not
+    there yet" and invited (a signup link, once) when its region opens. Not a member: no consent was given
+    to anything but that one invitation, and an opted-out phone (the consent ledger) is never invited."""
+
+    phone = PhoneField(unique=True)
+    country = models.CharField(max_length=2, blank=True)
+    region = models.CharField(max_length=120, blank=True)  # a gazetteer region name, or "" when unknown
+    language = models.CharField(max_length=8, default="en")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_text_at = models.DateTimeField(default=timezone.now)
+    invited_at = models.DateTimeField(null=True, blank=True)  # the invitation went (exactly once)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["country", "region"],
+                name="members_waitlist_region",
+                condition=models.Q(invited_at__isnull=True),
+            )
+        ]
+
+
 class ConsentRecord(models.Model):
     """The consent ledger: every opt-in and opt-out, with what was shown and where it came from.
 

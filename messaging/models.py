@@ -236,6 +236,7 @@ class Broadcast(models.Model):
     undelivered_count = models.PositiveIntegerField(default=0)  # sent, then failed at the carrier
     skipped_count = models.PositiveIntegerField(default=0)  # opted out/unreachable before their turn
     cancelled_count = models.PositiveIntegerField(default=0)  # never sent because of a cancellation
+    capped_count = models.PositiveIntegerField(default=0)  # over the leader's announcement cap: not sent
     opt_out_count = models.PositiveIntegerField(default=0)  # STOP replies and carrier 21610 it caused
     reply_count = models.PositiveIntegerField(default=0)  # members who texted back within a day
 

@@ -1,0 +1,180 @@
+"""Surveys (issue 14): a leader's questions, sent to members one at a time as a conversation, and their
+answers. A choice may make the member follow a topic (members.MemberInterest) or carry a tag; each answer is
+also kept as members.MemberAnswer, which is what audiences read ("answered 2 to question 7").
+
+A member has at most one run of a survey, ever (exactly once, whatever triggers it twice), and at most one
+active run at a time (their next reply answers it). Texts are per language: {"en": "...", "fr": "..."}; the
+member's language, else the leader's default language, else the first one written."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from members.models import Member
+from topics.models import Topic
+
+DEFAULT_WINDOW_HOURS = 24
+MAX_WINDOW_HOURS = 7 * 24
+MAX_QUESTIONS = 10
+MAX_CHOICES = 12
+MAX_QUESTION_LENGTH = 320  # characters, options listed after it included, in any one language
+
+
+def text_for(texts: dict[str, str], language: str, default_language: str) -> str:
+    """The text of a {language: text} dict in the member's language, else the leader's, else any."""
+    for candidate in (language, default_language):
+        if texts.get(candidate):
+            return texts[candidate]
+    return next((value for value in texts.values() if value), "")
+
+
+class Survey(models.Model):
+    class Trigger(models.TextChoices):
+        MANUAL = "manual", "Sent to a segment"
+        AFTER_SIGNUP = "after_signup", "After signup"
+
+    name = models.CharField(max_length=80)
+    trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.MANUAL)
+    # Without an answer within this many hours after a question went, the run ends (expired).
+    window_hours = models.PositiveSmallIntegerField(default=DEFAULT_WINDOW_HOURS)
+    # Optional texts around the questions, per language: before the first question, after the last answer.
+    intro = models.JSONField(default=dict, blank=True)
+    thanks = models.JSONField(default=dict, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="surveys_survey_name_ci_uniq"),
+            # One survey greets new members: two would race for their first reply.
+            models.UniqueConstraint(
+                fields=["trigger"],
+                condition=models.Q(trigger="after_signup", is_active=True),
+                name="surveys_one_active_after_signup",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def window(self) -> datetime.timedelta:
+        return datetime.timedelta(hours=self.window_hours)
+
+
+class Question(models.Model):
+    class Kind(models.TextChoices):
+        SINGLE = "single", "One choice"
+        MULTIPLE = "multiple", "Several choices"
+        NUMBER = "number", "A number"
+        YES_NO = "yes_no", "Yes or no"
+        TEXT = "text", "Free text"
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="questions")
+    position = models.PositiveSmallIntegerField()  # 1..n, the order they are asked in
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    text = models.JSONField(default=dict)  # {language: question}
+    number_min = models.IntegerField(null=True, blank=True)
+    number_max = models.IntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["survey", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["survey", "position"], name="surveys_question_position_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.survey_id}.{self.position}"
+
+
+class Choice(models.Model):
+    """One option of a single- or multiple-choice question; members answer with its position ("1,3")."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="choices")
+    position = models.PositiveSmallIntegerField()  # 1..n, the number members reply with
+    label = models.JSONField(default=dict)  # {language: label}
+    # Other words members may answer with, in any language ("vivienda", "logement", "rent").
+    synonyms = ArrayField(models.CharField(max_length=60), default=list, blank=True)
+    topic = models.ForeignKey(Topic, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    tag = models.CharField(max_length=50, blank=True)
+
+    class Meta:
+        ordering = ["question", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["question", "position"], name="surveys_choice_position_uniq"),
+        ]
+
+
+class Run(models.Model):
+    """One member's pass through one survey: queued (to be sent, paced), active (a question awaits their
+    answer), then completed, expired (no answer in the window), stopped (they opted out) or skipped (they
+    could not be texted when their turn came)."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        ACTIVE = "active", "Waiting for an answer"
+        COMPLETED = "completed", "Completed"
+        EXPIRED = "expired", "No answer in time"
+        STOPPED = "stopped", "Stopped"
+        SKIPPED = "skipped", "Not sent"
+
+    FINAL = frozenset({State.COMPLETED, State.EXPIRED, State.STOPPED, State.SKIPPED})
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="runs")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    question = models.ForeignKey(Question, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reasked = models.BooleanField(
+        default=False
+    )  # the current question was asked again after an unclear answer
+    due_at = models.DateTimeField(default=timezone.now)  # queued: not before (pacing, quiet hours)
+    started_at = models.DateTimeField(null=True, blank=True)
+    asked_at = models.DateTimeField(null=True, blank=True)  # the current question went
+    expires_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["survey", "member"], name="surveys_run_once_per_member"),
+            models.UniqueConstraint(
+                fields=["member"],
+                condition=models.Q(state="active"),
+                name="surveys_one_active_run_per_member",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["state", "due_at"], name="surveys_run_queued", condition=models.Q(state="queued")
+            ),
+            models.Index(
+                fields=["state", "expires_at"], name="surveys_run_active", condition=models.Q(state="active")
+            ),
+            models.Index(fields=["survey", "state"]),
+        ]
+
+
+class Answer(models.Model):
+    """A member's answer to one question, as given and as understood."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+", db_index=False)
+    choices = ArrayField(models.PositiveSmallIntegerField(), default=list, blank=True)  # positions
+    value = models.CharField(max_length=200, blank=True)  # number, "yes"/"no", free text; normalised
+    raw = models.CharField(max_length=1600)  # the member's text as it came
+    language = models.CharField(max_length=8, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "question"], name="surveys_answer_once_per_question"),
+        ]
+        indexes = [models.Index(fields=["question", "created_at"])]
