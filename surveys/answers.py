@@ -84,6 +84,10 @@ _LETTERS = str.maketrans(
         "\u2018": "'",
         "\u02bc": "'",
         "\u00b4": "'",
+        "\u0153": "oe",
+        "\u00e6": "ae",
+        "\u00f8": "o",
+        "\u0142": "l",
         "`": "'",
     }
 )
@@ -119,6 +123,7 @@ _TOKEN = re.compile(
     r"(?![^\W\d_]))?|([^\W\d_]+(?:'[^\W\d_]+)*)|(\S)"
 )
 _RUNS = re.compile(r"([^\W\d_])\1{2,}")  # "yesss", "nooon", "ouiii": a letter held down
+_WORD_HYPHEN = re.compile(r"(?<=[^\W\d_])[-\u2010\u2011](?=[^\W\d_])")  # "week-end", "trente-quatre": a space
 # French (and Italian) elisions: the article or pronoun before an apostrophe is a word of its own
 # ("l'emploi" is "l" + "emploi"); elsewhere the apostrophe joins ("don't" is "dont", "I'm" is "im").
 _ELISIONS = frozenset({"l", "j", "d", "c", "n", "s", "m", "t", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu"})
@@ -126,6 +131,8 @@ _ELISIONS = frozenset({"l", "j", "d", "c", "n", "s", "m", "t", "qu", "jusqu", "l
 
 def _tokens(folded: str) -> list[str]:
     out: list[str] = []
+    if "-" in folded or "\u2010" in folded or "\u2011" in folded:
+        folded = _WORD_HYPHEN.sub(" ", folded)
     for match in _TOKEN.finditer(folded):
         number, word, other = match.groups()
         if number is not None:
@@ -162,7 +169,7 @@ def _variants(word: str) -> tuple[str, ...]:
     if not _is_arabic(word):
         return (word, _DOUBLES.sub(r"\1", word)) if doubled else (word,)
     out = [word]
-    if word.startswith("و") and len(word) > 3:
+    if word.startswith("و") and len(word) >= 3:
         out.append(word[1:])
     for form in list(out):
         for article in _ARABIC_ARTICLES:
@@ -220,7 +227,7 @@ def _phrases(text: str) -> list[str]:
 # Said around an answer without changing it: greetings, thanks, pronouns, "I choose", "for me", articles.
 _FILLERS = _phrases(
     # en
-    "hi|hello|hey|hiya|yo|dear|good morning|good evening|good afternoon|morning|evening|there|team|"
+    "hi|hello|hey|hiya|yo|dear|good morning|good evening|good afternoon|good night|there|team|"
     "i|im|id|ive|ill|me|my|mine|myself|we|us|our|you|your|it|its|is|are|am|be|was|would|will|do|does|did|"
     "a|an|the|of|for|to|in|on|at|about|with|by|from|that|thats|this|these|those|them|they|their|so|well|"
     "choose|chose|choosing|pick|picked|picking|select|selected|go|going|say|said|like|love|want|prefer|"
@@ -277,11 +284,14 @@ _SEPARATORS = _phrases(
 )
 _ALL = _phrases(
     "all|everything|every one|every single one|all of them|all of the above|all the above|all above|"
-    "the lot|all options|all of it|"
-    "tout|tous|toutes|tout ca|tous ceux la|toutes les reponses|l ensemble|tout le monde|"
-    "todo|todos|todas|todo eso|todas las opciones|todos ellos|"
-    "alle|alles|alle davon|alle optionen|"
-    "كل|الكل|كلها|كلهم|جميع|الجميع|جميعها|كل ما سبق|جميع ما سبق|كل شي|كل شيء|كله"
+    "the lot|all options|all of it|any of them|anytime|any time|whenever|any day|every day|"
+    "tout|tous|toutes|tout ca|tous ceux la|toutes les reponses|l ensemble|tout le monde|n importe quand|"
+    "n importe lequel|n importe laquelle|quand vous voulez|quand tu veux|tout le temps|"
+    "todo|todos|todas|todo eso|todas las opciones|todos ellos|cuando sea|cuando quieras|cualquiera|"
+    "en cualquier momento|a cualquier hora|cualquier dia|"
+    "alle|alles|alle davon|alle optionen|jederzeit|egal wann|"
+    "كل|الكل|كلها|كلهم|جميع|الجميع|جميعها|كل ما سبق|جميع ما سبق|كل شي|كل شيء|كله|اي وقت|في اي وقت|"
+    "اي واحد|اي شي|كل الاوقات|كل وقت"
 )
 # Phrases with "all" in them that are not "all": "that's all", "above all", "tout à fait".
 _NOT_ALL = _phrases(
@@ -314,8 +324,8 @@ _NOT = _phrases("not|but not|pas|mais pas|pero no|nicht|aber nicht|no|لا|مش|
 _BUT = _phrases("but|mais|pero|sino|aber|sondern|لكن|ولكن")
 _RANGE = _phrases("to|through|thru|till|until|a|al|jusqu a|jusqu au|hasta|bis|الى|حتى|لين")
 _ORDINALS = {
-    1: "first|1st|premier|premiere|1er|1ere|primero|primera|primer|erste|erster|erstes|ersten|اول|الاول|"
-    "الاولي|اولي|اولا",
+    1: "first|1st|premier|premiere|premiers|premieres|1er|1ere|primero|primera|primeros|primeras|primer|"
+    "erste|erster|erstes|ersten|اول|الاول|الاولي|اولي|اولا|الاولين|اولين|الاوائل",
     2: "second|2nd|deuxieme|second|seconde|segundo|segunda|zweite|zweiter|zweites|zweiten|ثاني|الثاني|"
     "الثانيه|ثانيا",
     3: "third|3rd|troisieme|tercero|tercera|tercer|dritte|dritter|drittes|dritten|ثالث|الثالث|الثالثه|ثالثا",
@@ -330,12 +340,13 @@ _ORDINALS = {
     12: "twelfth|douzieme|duodecimo|zwolfte|zwolfter|ثاني عشر|الثاني عشر",
 }
 _LAST = _phrases(
-    "last|the last one|dernier|derniere|ultimo|ultima|letzte|letzter|letztes|letzten|اخير|الاخير|الاخيره"
+    "last|the last one|dernier|derniere|derniers|dernieres|ultimo|ultima|ultimos|ultimas|letzte|letzter|"
+    "letztes|letzten|اخير|الاخير|الاخيره|الاخيرين"
 )
 # Number words: value, and whether the word is also an article or pronoun ("un", "one", "ein").
 _NUMBER_WORDS: dict[int, str] = {
     0: "zero|zéro|cero|null|صفر",
-    1: "eins|uno|واحد|واحده|احد",
+    1: "eins|uno|واحد|واحده",
     2: "two|deux|dos|zwei|zwo|اثنان|اثنين|اتنين|ثنين|اثنتان|اثنتين|اثنا|اثني",
     3: "three|trois|tres|drei|ثلاثه|ثلاث|تلاته|تلات",
     4: "four|quatre|cuatro|vier|اربعه|اربع",
@@ -345,7 +356,7 @@ _NUMBER_WORDS: dict[int, str] = {
     8: "eight|huit|ocho|acht|ثمانيه|ثمان|ثماني|تمانيه|تمان",
     9: "nine|neuf|nueve|neun|تسعه|تسع",
     10: "ten|dix|diez|zehn|عشره|عشر",
-    11: "eleven|onze|once|elf",
+    11: "eleven|onze|once|elf|احد عشر|احدى عشره",
     12: "twelve|douze|doce|zwolf",
     13: "thirteen|treize|trece|dreizehn",
     14: "fourteen|quatorze|catorce|vierzehn",
@@ -374,6 +385,48 @@ _NUMBER_WORDS: dict[int, str] = {
     100: "hundred|one hundred|a hundred|cent|cien|ciento|hundert|einhundert|مئه|مائه|ميه",
 }
 _WEAK_NUMBER_WORDS = {1: "one|un|une|una|ein|eine|einen"}
+# In a number question, a person counting themselves alone ("how many live in your household?").
+_JUST_ME = _phrases(
+    "just me|only me|me alone|me only|myself|just myself|i live alone|alone|by myself|on my own|"
+    "juste moi|moi seul|moi seule|que moi|seulement moi|seul|seule|je vis seul|je vis seule|"
+    "solo yo|yo solo|yo sola|solamente yo|vivo solo|vivo sola|"
+    "nur ich|ich allein|allein|alleine|ich alleine|"
+    "انا لوحدي|لوحدي|انا فقط|وحدي|بمفردي|انا وحدي"
+)
+# "7 out of 10", "7 sur 10", "٧ من ١٠", "7/10": a score on a scale, the scale's top said after it.
+_SCALE = _phrases("out of|over|on|sur|de|von|aus|auf|من|/")
+
+# Words a person reads as naming an option whose label says the same thing in other words or another
+# language: "my sister" for "A friend or family", "le soir" for "Evening", "samedi" for "Saturdays". A concept
+# joins the options whose labels contain one of its words; its other words then name those options too.
+_CONCEPTS = {
+    "family": "family|families|relative|relatives|mother|mom|mum|mommy|mama|father|dad|daddy|papa|parents|"
+    "parent|sister|brother|siblings|wife|husband|son|daughter|cousin|uncle|aunt|grandma|grandmother|grandpa|"
+    "grandfather|niece|nephew|famille|familial|mere|maman|pere|soeur|frere|femme|mari|fils|fille|cousine|"
+    "oncle|tante|mamie|papi|familia|familiar|familiares|madre|padre|padres|hermana|hermano|esposa|esposo|"
+    "marido|hijo|hija|primo|prima|tio|tia|abuela|abuelo|familie|verwandte|verwandten|mutter|vater|eltern|"
+    "schwester|bruder|frau|mann|sohn|tochter|onkel|oma|opa|عائله|اهل|اهلي|اقارب|قريب|قريبي|امي|ماما|ابي|"
+    "بابا|ابوي|اخت|اختي|اخي|اخوي|اخويا|زوجتي|زوجي|ابني|بنتي|عمي|خالي|عمتي|خالتي|جدي|جدتي|عائلتي",
+    "friend": "friend|friends|buddy|pal|colleague|coworker|neighbor|neighbour|ami|amie|amis|amies|copain|"
+    "copine|copains|pote|potes|collegue|voisin|voisine|amigo|amiga|amigos|amigas|companero|companera|colega|"
+    "vecino|vecina|freund|freundin|freunde|kumpel|kollege|kollegin|nachbar|nachbarin|صديق|صديقي|صديقتي|"
+    "اصدقاء|اصحابي|صاحبي|رفيقي|زميلي|جاري",
+    "morning": "morning|mornings|matin|matins|matinee|manana|mananas|madrugada|morgen|morgens|"
+    "vormittag|vormittags|fruh|صباح|صباحا|صبح|الصبح|بدري",
+    "afternoon": "afternoon|afternoons|midi|aprem|tarde|tardes|nachmittag|nachmittags|mittag|mittags|ظهر|"
+    "الظهر|ظهرا|عصر|العصر",
+    "evening": "evening|evenings|night|nights|tonight|soir|soirs|soiree|soirees|nuit|noche|noches|"
+    "abend|abends|nacht|nachts|spat|مساء|مساءا|ليل|الليل|ليلا|الليله|مسا",
+    "saturday": "saturday|saturdays|samedi|samedis|sabado|sabados|samstag|samstags|sonnabend|السبت",
+    "sunday": "sunday|sundays|dimanche|dimanches|domingo|domingos|sonntag|sonntags|الاحد",
+    "friday": "friday|fridays|vendredi|vendredis|viernes|freitag|freitags|الجمعه",
+}
+# The weekend: Saturday and Sunday, Friday and Saturday where the member writes Arabic.
+_WEEKEND = _phrases(
+    "weekend|weekends|week end|week ends|fin de semaine|fin de semana|fines de semana|finde|wochenende|"
+    "wochenenden|نهايه الاسبوع|عطله نهايه الاسبوع|ويكند|الويكند"
+)
+WEEKEND, SCALE = "weekend", "scale"
 # Words that are a number in one language and something else in another: (folded word, member's language).
 _FALSE_FRIENDS = frozenset({("tres", "fr"), ("once", "en"), ("elf", "en"), ("dos", "fr"), ("sept", "en")})
 # ... and the accented spelling that tells the other word apart when the language is not known ("très").
@@ -515,6 +568,7 @@ def _choice_lexicon() -> _Lexicon:
             lexicon.add(_phrases(words), (NUMWORD, value))
     for value, words in _WEAK_NUMBER_WORDS.items():
         lexicon.add(_phrases(words), (WEAK, value))
+    lexicon.add(_WEEKEND, (WEEKEND, 0))
     lexicon.add(_QUESTION_WORDS, (QUESTION, 0))
     lexicon.add(_RANGE, (RANGE, 0))
     lexicon.add(_MARKERS, (MARKER, 0))
@@ -542,6 +596,8 @@ def _yes_no_lexicon() -> _Lexicon:
 
 def _number_lexicon() -> _Lexicon:
     lexicon = _Lexicon()
+    lexicon.add(_JUST_ME, (NUMWORD, 1))
+    lexicon.add(_SCALE, (SCALE, 0))
     for value, words in _NUMBER_WORDS.items():
         lexicon.add(_phrases(words), (NUMWORD, value))
     for value, words in _WEAK_NUMBER_WORDS.items():
@@ -609,38 +665,79 @@ def _distance(a: str, b: str, limit: int) -> int:
     return previous[-1]
 
 
+def _concept_words(phrases: str) -> frozenset[str]:
+    return frozenset(_canonical(word) for phrase in _phrases(phrases) for word in _tokens(_fold(phrase)))
+
+
+_CONCEPT_WORDS = {name: _concept_words(words) for name, words in _CONCEPTS.items()}
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
 class _Options:
     def __init__(self, choices: tuple[ChoiceSpec, ...]) -> None:
         self.positions = frozenset(choice.position for choice in choices)
+        self.ordered = tuple(sorted(self.positions))
         self.one_digit = all(0 < position < 10 for position in self.positions)
         phrases: dict[str, set[int]] = {}  # whole labels and synonyms
         words: dict[str, set[int]] = {}  # their words that can name an option on their own
+        label_words: dict[int, set[str]] = {}  # every word of each option's labels, for concepts
         for choice in choices:
             for text in (*choice.labels, *choice.synonyms):
                 label = [_canonical(w) for w in _tokens(_fold(text)) if w[0].isalpha()]
                 if not label:
                     continue
                 phrases.setdefault(" ".join(label), set()).add(choice.position)
-                for word in label:
-                    if word not in _STOPWORDS and len(word) >= 2:
-                        words.setdefault(word, set()).add(choice.position)
+                label_words.setdefault(choice.position, set()).update(label)
+                content = [w for w in label if w not in _STOPWORDS and len(w) >= 2]
+                # A label of common words only ("Morning", "Other") is still named by them.
+                for word in content or [w for w in label if len(w) >= 3]:
+                    words.setdefault(word, set()).add(choice.position)
         self.phrases = _Lexicon()
         for phrase, positions in phrases.items():
             # A label two options share names neither (read as a word said in passing).
             self.phrases.add([phrase], ("choice", next(iter(positions)) if len(positions) == 1 else 0))
-        # A word two options share ("public" in "Public health" and "Public transport") names neither.
+        # A word two options share ("weekday" in "Weekday mornings" and "Weekday evenings") names both,
+        # when nothing more precise is said.
         self.words = {word: frozenset(positions) for word, positions in words.items()}
+        self.concepts: dict[str, frozenset[int]] = {}
+        self.concept_words: dict[str, frozenset[int]] = {}
+        for name, members in _CONCEPT_WORDS.items():
+            joined = frozenset(p for p, label in label_words.items() if label & members)
+            if joined:
+                self.concepts[name] = joined
+                for word in members:
+                    if word not in self.words and word not in _STOPWORDS:
+                        self.concept_words[word] = joined
         self.deletions: dict[str, list[str]] = {}
+        self.stems: dict[str, list[str]] = {}
         for word in self.words:
             for form in _deletions(word, _tolerance(len(word))):
                 self.deletions.setdefault(form, []).append(word)
+            if len(word) >= 5:
+                self.stems.setdefault(word[:5], []).append(word)
         self.prefixes = sorted((w for w in self.words if len(w) >= 4), key=len, reverse=True)
 
+    def weekend(self, language: str) -> frozenset[int]:
+        days = ("friday", "saturday") if language == "ar" else ("saturday", "sunday")
+        return frozenset().union(*(self.concepts.get(day, frozenset()) for day in days))
+
     def word(self, forms: tuple[str, ...]) -> frozenset[int] | None:
-        """The options a reply word names: exactly, as a plural, compound or truncation, or with a typo."""
+        """The options a reply word names: exactly, by a concept, as a plural, compound, truncation or
+        another form of the same stem, or with a typo."""
         for form in forms:
             if form in self.words:
                 return self.words[form]
+        for form in forms:
+            if form in self.concept_words:
+                return self.concept_words[form]
         forms = tuple(form for form in forms if len(form) >= 3)
         for word in forms:
             for label_word in self.prefixes:
@@ -650,10 +747,24 @@ class _Options:
                     len(word) >= 5 and 2 * len(word) >= len(label_word) and label_word.startswith(word)
                 ):
                     return self.words[label_word]
+            # Another form of the same stem: "appeler" for "appels", "llamar" for "llamadas", "telefonieren"
+            # for "Telefonanrufe": a common beginning of 7 letters, or of 5 and three quarters of a word.
+            stemmed = [
+                label_word
+                for label_word in self.stems.get(word[:5], ())
+                if (shared := _common_prefix(word, label_word)) >= 7
+                or shared >= 0.75 * min(len(word), len(label_word))
+            ]
+            if stemmed:
+                return frozenset().union(*(self.words[w] for w in stemmed))
         best: dict[str, int] = {}
         for word in forms:
+            tried: set[str] = set()
             for form in _deletions(word, 2):
                 for label_word in self.deletions.get(form, ()):
+                    if label_word in tried:
+                        continue
+                    tried.add(label_word)
                     limit = _tolerance(len(label_word))
                     distance = _distance(word, label_word, limit) if limit else 99
                     best[label_word] = min(distance, best.get(label_word, 99))
@@ -661,8 +772,7 @@ class _Options:
         if not found:
             return None
         closest = min(d for d, _ in found)
-        positions = frozenset().union(*(self.words[w] for d, w in found if d == closest))
-        return positions
+        return frozenset().union(*(self.words[w] for d, w in found if d == closest))
 
 
 @functools.lru_cache(maxsize=512)
@@ -720,47 +830,21 @@ _RAW_NUMBER_SIGN = re.compile(r"\b[nN]\s?[º°]\s*(?=\d)")
 _NUMBER_SIGN = re.compile(r"\b(?:no\.|nr\.?|n\.|no(?=\d))\s*(?=\d)")
 
 
+_Item = tuple[str, "int | frozenset[int] | str"]
+
+
 def _choices(text: str, options: _Options, language: str, *, single: bool) -> Parsed | None:
     tokens = _tokens(_NUMBER_SIGN.sub(" ", _fold(_RAW_NUMBER_SIGN.sub(" ", text))))
-    variants = _variants_of(tokens)
-    # First pass: what each stretch of the reply is.
-    items: list[tuple[str, int | frozenset[int] | str]] = []
-    i = 0
-    while i < len(tokens):
-        token = tokens[i]
-        if token.isdigit():
-            items.append(("num", token))
-            i += 1
-            continue
-        label = options.phrases.match(variants, i)
-        builtin = _CHOICE_LEXICON.match(variants, i)
-        if builtin and _false_friend(token, language, text):
-            builtin = (1, (FILLER, 0))
-        if label and (not builtin or label[0] >= builtin[0]):
-            items.append(("pick", frozenset({label[1][1]})) if label[1][1] else (FILLER, 0))
-            i += label[0]
-            continue
-        if builtin:
-            items.append(builtin[1])
-            i += builtin[0]
-            continue
-        if token[0].isalpha():
-            positions = options.word(variants[i])
-            if positions is None:
-                items.append(("unknown", token))
-            elif len(positions) == 1:
-                items.append(("pick", positions))
-            else:
-                items.append((FILLER, 0))  # a word shared by options: names none of them
-        else:
-            items.append(("punct", token))
-        i += 1
-
+    items = _choice_items(tokens, options, language, text)
     if _is_question(tokens, [kind for kind, _ in items]):
+        return None
+    items = _first_ones(items, options)
+    if items is None:
         return None
 
     positive: set[int] = set()
     negative: set[int] = set()
+    shared: set[int] = set()
     every = both = False
     negating = False
     previous_kind = ""
@@ -787,6 +871,8 @@ def _choices(text: str, options: _Options, language: str, *, single: bool) -> Pa
                 return None  # "3 kids": a quantity, not an option
         elif kind == "pick":
             picks = set(value)  # type: ignore[arg-type]
+        elif kind == "shared":
+            shared.update(value)  # type: ignore[arg-type]
         elif kind in (ORDINAL, NUMWORD):
             picks = {int(value)}  # type: ignore[arg-type]
             if kind == NUMWORD and following == "unknown":
@@ -799,7 +885,9 @@ def _choices(text: str, options: _Options, language: str, *, single: bool) -> Pa
             if before_ok and after_ok:
                 picks = {int(value)}  # type: ignore[arg-type]
         elif kind == LAST:
-            picks = {max(options.positions)}
+            picks = {options.ordered[-1]}
+        elif kind == WEEKEND:
+            picks = set(options.weekend(language)) or None
         elif kind == ALL:
             every = True
             if following == BUT:
@@ -834,11 +922,70 @@ def _choices(text: str, options: _Options, language: str, *, single: bool) -> Pa
         else:
             chosen = set(options.positions) if len(options.positions) == 2 else set()
     else:
-        chosen = positive
+        chosen = positive or (shared - negative)
     if not chosen or (single and len(chosen) != 1):
         return None
     ordered = tuple(sorted(chosen))
     return Parsed(choices=ordered, value=",".join(map(str, ordered)))
+
+
+def _choice_items(tokens: list[str], options: _Options, language: str, text: str) -> list[_Item]:
+    """What each stretch of the reply is: a number, an option named, a word of the vocabularies (with its
+    role), an unknown word, punctuation."""
+    variants = _variants_of(tokens)
+    items: list[_Item] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if token.isdigit():
+            items.append(("num", token))
+            i += 1
+            continue
+        label = options.phrases.match(variants, i)
+        builtin = _CHOICE_LEXICON.match(variants, i)
+        if builtin and _false_friend(token, language, text):
+            builtin = (1, (FILLER, 0))
+        if label and (not builtin or label[0] >= builtin[0]):
+            items.append(("pick", frozenset({label[1][1]})) if label[1][1] else (FILLER, 0))
+            i += label[0]
+            continue
+        if builtin:
+            items.append(builtin[1])
+            i += builtin[0]
+            continue
+        if token[0].isalpha():
+            positions = options.word(variants[i])
+            if positions is None:
+                items.append(("unknown", token))
+            else:
+                items.append(("pick" if len(positions) == 1 else "shared", positions))
+        else:
+            items.append(("punct", token))
+        i += 1
+    return items
+
+
+def _first_ones(items: list[_Item], options: _Options) -> list[_Item] | None:
+    """ "The first two", "les deux premiers", "los dos primeros", "die letzten beiden": a count beside
+    "first" or "last" is that many options from the start or the end. None when there are not that many."""
+    out: list[_Item] = []
+    k = 0
+    while k < len(items):
+        if k + 1 < len(items):
+            pair = (items[k], items[k + 1])
+            edge = next((item for item in pair if item == (ORDINAL, 1) or item[0] == LAST), None)
+            count = next((item for item in pair if item[0] in (NUMWORD, BOTH) and item is not edge), None)
+            if edge is not None and count is not None:
+                n = 2 if count[0] == BOTH else int(str(count[1]))
+                if not 0 < n <= len(options.ordered):
+                    return None
+                picked = options.ordered[:n] if edge[0] == ORDINAL else options.ordered[-n:]
+                out.append(("pick", frozenset(picked)))
+                k += 2
+                continue
+        out.append(items[k])
+        k += 1
+    return out
 
 
 def _is_range(items: list[tuple[str, int | frozenset[int] | str]], k: int) -> bool:
@@ -947,8 +1094,12 @@ def _number(text: str, language: str, low: int | None, high: int | None) -> Pars
         token = tokens[i]
         if token.isdigit():
             sign = -1 if i and tokens[i - 1] == "minus" and negative_at else 1
-            values.append(sign * int(token))
-            roles.append("num")
+            number = sign * int(token)
+            if roles[-2:] == ["num", SCALE] and values and number >= values[-1]:
+                roles.append(SCALE)  # "7 out of 10": the 10 is the scale, not an answer
+            else:
+                values.append(number)
+                roles.append("num")
             i += 1
             continue
         compound = _GERMAN_COMPOUND.fullmatch(token)
