@@ -7,11 +7,14 @@ What is understood, in any of the platform's languages (en, fr, es, ar, de) what
   "1-3"), and run-together digits ("13") when every option is one digit and 13 is not an option;
 - choice labels in any of the leader's languages and the team's synonyms, whole or by a word of theirs that
   no other choice shares; case, accents and Arabic vowel marks folded; small typos tolerated (edit distance
-  scaled to the word's length), plurals and compounds ("healthcare" for "health");
-- "all", "both", "none", "all except 2", "not 2", ordinals ("first", "la deuxième", "el segundo", "الأول",
+  scaled to the word's length), plurals, compounds and other forms of a stem ("healthcare" for "health");
+- everyday words for what an option says: "my sister" for "A friend or family", "le soir" for "Evening",
+  "samedi" for "Saturdays", "weekends" for Saturdays and Sundays (Fridays and Saturdays in Arabic);
+- "all" ("anytime"), "both", "none", "all except 2", "not 2", "the first two", ordinals ("first", "la deuxième", "el segundo", "الأول",
   "1st", "2e") and number words ("one and three", "uno y tres", "واحد وثلاثة");
 - yes/no words and phrases (and 👍/👎), negated ("not sure", "pas d'accord"), hedges ("maybe") as unclear;
-- numbers with words around them ("I'm 34", "j'ai 34 ans", "عمري ٣٤", "thirty-four", "treinta y cuatro").
+- numbers with words around them ("I'm 34", "j'ai 34 ans", "عمري ٣٤", "thirty-four", "treinta y cuatro"),
+  "just me" (one), "7 out of 10" (seven).
 Unclear is None (the engine asks again, once): out of range, an option that does not exist, several choices
 for a single-choice question, contradictions ("yes no"), a number of things ("3 kids") where an option was
 asked for, and questions back ("what is 3?").
