@@ -10,8 +10,8 @@ What is understood, in any of the platform's languages (en, fr, es, ar, de) what
   scaled to the word's length), plurals, compounds and other forms of a stem ("healthcare" for "health");
 - everyday words for what an option says: "my sister" for "A friend or family", "le soir" for "Evening",
   "samedi" for "Saturdays", "weekends" for Saturdays and Sundays (Fridays and Saturdays in Arabic);
-- "all" ("anytime"), "both", "none", "all except 2", "not 2", "the first two", ordinals ("first", "la deuxième", "el segundo", "الأول",
-  "1st", "2e") and number words ("one and three", "uno y tres", "واحد وثلاثة");
+- "all" ("anytime"), "both", "none", "all except 2", "not 2", "the first two", ordinals ("first",
+  "la deuxième", "el segundo", "الأول", "1st", "2e") and number words ("one and three", "واحد وثلاثة");
 - yes/no words and phrases (and 👍/👎), negated ("not sure", "pas d'accord"), hedges ("maybe") as unclear;
 - numbers with words around them ("I'm 34", "j'ai 34 ans", "عمري ٣٤", "thirty-four", "treinta y cuatro"),
   "just me" (one), "7 out of 10" (seven).
