@@ -1,12 +1,18 @@
-"""The answer parser against the table of labelled real-looking replies (tests/data/surveys/replies.jsonl,
-written by someone else while the parser was written, and read only once its first version was committed).
+"""The answer parser against two tables of labelled real-looking replies, each written by someone else:
+- tests/data/surveys/replies.jsonl (497 rows, en/fr/es/ar/de), written while the parser was written and read
+  only once its first version was committed;
+- tests/data/surveys/replies-heldout.jsonl (300 rows, 60 per language), written blind by another person
+  and read only once the parser had been corrected against the first table.
 
 Each row: a question as the engine holds it (kind, one label per choice in the question's language, the
-team's synonyms, number bounds), the reply as a member typed it, and what a person reads in it: the choices,
-the value, or null when a person would ask again. Issue 14's target: at least 98 % read as a person would.
-Measured: the first version, committed before the table was opened, read 469 of its 497 rows (0.944); the
-causes of the 28 misreadings were then fixed in general ways and the parser reads all 497 (1.000), a figure
-from the table it was corrected against (docs/architecture.md, "Surveys: understanding answers")."""
+team's synonyms, number bounds), the reply as a member typed it, and what a person reads in it: the choices
+(an empty list is "none of them", an answer to a multiple-choice question), the value, or null when a person
+would ask again. Issue 14's target: at least 98 % read as a person would, in each table and each language.
+
+Measured (docs/architecture.md, "Surveys: understanding answers"): the first table was read at 0.944 by the
+first version, blind; its misreadings were fixed in general ways (1.000). The held-out table was then read
+blind at 0.927 (278 of 300); its misreadings were fixed in general ways too, and it is now read in full:
+since then neither figure is blind."""
 
 from __future__ import annotations
 
@@ -18,16 +24,22 @@ import pytest
 
 from surveys.answers import ChoiceSpec, answer_parse
 
-TABLE = Path(__file__).resolve().parents[1] / "data" / "surveys" / "replies.jsonl"
+DATA = Path(__file__).resolve().parents[1] / "data" / "surveys"
+LANGUAGES = ("en", "fr", "es", "ar", "de")
+# Each table: how many replies it holds at least in each language, and unclear ones among them.
+TABLES = {
+    "replies.jsonl": ({"en": 100, "fr": 100, "es": 100, "ar": 100, "de": 40}, 40),
+    "replies-heldout.jsonl": (dict.fromkeys(LANGUAGES, 60), 30),
+}
 TARGET = 0.98
 
 
-def _rows() -> list[dict]:
-    with TABLE.open(encoding="utf-8") as lines:
+def table_rows(name: str) -> list[dict]:
+    with (DATA / name).open(encoding="utf-8") as lines:
         return [json.loads(line) for line in lines if line.strip()]
 
 
-def _read(row: dict) -> dict | None:
+def table_read(row: dict) -> dict | None:
     """What the parser reads in a row's reply, in the table's terms."""
     parsed = answer_parse(
         kind=row["kind"],
@@ -50,39 +62,44 @@ def _read(row: dict) -> dict | None:
     return read
 
 
-@pytest.fixture(scope="module")
-def judged() -> list[tuple[dict, dict | None]]:
-    return [(row, _read(row)) for row in _rows()]
+@pytest.fixture(scope="module", params=list(TABLES))
+def table(request) -> tuple[str, list[tuple[dict, dict | None]]]:
+    return request.param, [(row, table_read(row)) for row in table_rows(request.param)]
 
 
-def test_the_table_holds_at_least_a_hundred_replies_in_each_of_the_surveyed_languages():
-    per_language = Counter(row["language"] for row in _rows())
-    for language in ("en", "fr", "es", "ar"):
-        assert per_language[language] >= 100, per_language
-    kinds = Counter(row["kind"] for row in _rows())
-    assert set(kinds) == {"single", "multiple", "number", "yes_no", "text"}
-    assert sum(1 for row in _rows() if row["expected"] is None) >= 40  # unclear replies are in it too
-
-
-def test_at_least_98_percent_of_the_table_is_read_as_a_person_would(judged):
-    wrong = [
+def misread(judged: list[tuple[dict, dict | None]]) -> list[tuple]:
+    return [
         (row["id"], row["reply"], row["expected"], read) for row, read in judged if read != row["expected"]
     ]
+
+
+def test_each_table_holds_replies_in_every_language_of_every_kind(table):
+    name, judged = table
+    per_language, unclear = TABLES[name]
+    held = Counter(row["language"] for row, _ in judged)
+    assert all(held[language] >= least for language, least in per_language.items()), held
+    assert {row["kind"] for row, _ in judged} == {"single", "multiple", "number", "yes_no", "text"}
+    assert sum(1 for row, _ in judged if row["expected"] is None) >= unclear  # unclear replies are in it too
+
+
+def test_at_least_98_percent_of_each_table_is_read_as_a_person_would(table):
+    name, judged = table
+    wrong = misread(judged)
     rate = 1 - len(wrong) / len(judged)
-    assert rate >= TARGET, f"{rate:.3f} of {len(judged)}; misread: " + "\n".join(map(repr, wrong))
+    assert rate >= TARGET, f"{name}: {rate:.3f} of {len(judged)}; misread:\n" + "\n".join(map(repr, wrong))
 
 
-@pytest.mark.parametrize("language", ["en", "fr", "es", "ar", "de"])
-def test_each_language_is_read_as_well(judged, language):
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_each_language_of_each_table_is_read_as_well(table, language):
+    name, judged = table
     rows = [(row, read) for row, read in judged if row["language"] == language]
     assert rows
-    wrong = [
-        (row["id"], row["reply"], row["expected"], read) for row, read in rows if read != row["expected"]
-    ]
-    assert 1 - len(wrong) / len(rows) >= TARGET, wrong
+    wrong = misread(rows)
+    assert 1 - len(wrong) / len(rows) >= TARGET, (name, wrong)
 
 
-def test_no_unclear_reply_is_taken_for_an_answer(judged):
+def test_no_unclear_reply_is_taken_for_an_answer(table):
     """The costly mistake: recording an answer the member did not give (asking again costs one text)."""
+    _, judged = table
     invented = [(row["id"], row["reply"], read) for row, read in judged if row["expected"] is None and read]
     assert not invented
