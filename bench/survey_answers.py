@@ -3,7 +3,7 @@
     python -m bench survey_answers        (or: python bench/survey_answers.py [--rounds 50])
 
 The parser (surveys/answers.py) runs inside the inbound webhook, so its time per reply counts. Over every
-reply of tests/data/surveys/replies.jsonl and replies-heldout.jsonl, it prints:
+reply of tests/data/surveys/replies.jsonl, replies-heldout.jsonl and replies-final.jsonl, it prints:
 - the time of a reply once its question is indexed (what almost every reply costs), in µs: each reply is
   timed alone --rounds times and keeps its median (a shared machine's pauses aside); the median, p99 and
   slowest of those over the replies, and the p99 of every single call (pauses included);
@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench import ROOT  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "surveys"
-TABLES = ("replies.jsonl", "replies-heldout.jsonl")
+TABLES = ("replies.jsonl", "replies-heldout.jsonl", "replies-final.jsonl")
 
 
 def rows_load(name: str) -> list[dict]:
@@ -57,7 +57,8 @@ def as_read(row: dict, parsed) -> dict | None:
     read: dict = {}
     if row["kind"] in ("single", "multiple", "yes_no"):
         read["choices"] = list(parsed.choices)
-    if row["kind"] in ("number", "yes_no", "text"):
+    # A multiple choice's "none" is its value: compared wherever the expected row has a value.
+    if row["kind"] in ("number", "yes_no", "text") or "value" in (row["expected"] or {}):
         read["value"] = parsed.value
     return read
 

@@ -772,3 +772,161 @@ def test_yes_and_no_in_regional_words_and_arabizi(text, value):
 )
 def test_none_in_arabic_dialects_and_german_counts_of_people(text, value):
     assert number(text) == value
+
+
+ACTIONS = (
+    ChoiceSpec(
+        1, ("Knock on doors", "Porte-à-porte", "Tocar puertas", "زيارة البيوت", "Von Tür zu Tür gehen")
+    ),
+    ChoiceSpec(2, ("Make phone calls", "Appels téléphoniques", "Hacer llamadas", "Anrufe machen")),
+    ChoiceSpec(3, ("Host an event", "Organiser une réunion", "Organizar un evento", "تنظيم فعالية")),
+    ChoiceSpec(4, ("Hand out flyers", "Distribuer des tracts", "Repartir volantes", "توزيع منشورات")),
+    ChoiceSpec(5, ("Drive people to the polls", "Conduire des gens aux urnes")),
+)
+PLACES = (
+    ChoiceSpec(1, ("Downtown", "Centre-ville", "Centro", "وسط المدينة", "Innenstadt")),
+    ChoiceSpec(2, ("North side", "Nord", "Norte", "الشمال")),
+    ChoiceSpec(3, ("South side", "Sud", "Sur", "الجنوب", "Süd")),
+    ChoiceSpec(
+        4,
+        ("Outside the city", "Hors de la ville", "Fuera de la ciudad", "خارج المدينة", "Außerhalb der Stadt"),
+    ),
+)
+MEDIA = (
+    ChoiceSpec(1, ("A friend or family", "Un amigo o familiar", "صديق أو قريب")),
+    ChoiceSpec(2, ("Social media",)),
+    ChoiceSpec(3, ("TV or radio", "الراديو أو التلفزيون", "Radio oder Fernsehen")),
+)
+DAYS = tuple(
+    ChoiceSpec(k, labels)
+    for k, labels in enumerate(
+        (
+            ("Monday", "Lundi", "Lunes", "Montag"),
+            ("Wednesday", "Mercredi", "Miércoles", "Mittwoch", "الأربعاء"),
+            ("Friday", "Vendredi", "Viernes", "Freitag", "الجمعة"),
+            ("Saturday", "Samedi", "Sábado", "Samstag", "السبت"),
+            ("Sunday", "Dimanche", "Domingo", "Sonntag", "الأحد"),
+        ),
+        1,
+    )
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "choices", "expected"),
+    [
+        ("Le boulot et l'école surtout", ISSUES, (4,)),  # "école" is no option of ISSUES
+        ("la chamba y la vivienda", ISSUES, (2, 4)),
+        ("el laburo", ISSUES, (4,)),
+        ("curro", ISSUES, (4,)),
+        ("الشغل والسكن", ISSUES, (2, 4)),
+        ("الخدمة", ISSUES, (4,)),
+        ("mein Job", ISSUES, (4,)),
+        ("taf et loyer", ISSUES, (2, 4)),
+        ("the hospitals", ISSUES, (1,)),
+        ("les médecins", ISSUES, (1,)),
+        ("pollution", ISSUES, (3,)),
+        ("la renta y los médicos", ISSUES, (1, 2)),
+        ("door knocking and driving folks", ACTIONS, (1, 5)),
+        ("canvassing", ACTIONS, (1,)),
+        ("phone banking", ACTIONS, (2,)),
+        ("llamar por teléfono", ACTIONS, (2,)),
+        ("leafleting", ACTIONS, (4,)),
+        ("des rencontres", ACTIONS, (3,)),
+        ("por mi comadre", MEDIA, (1,)),
+        ("mi cuate", MEDIA, (1,)),
+        ("خويي قال لي", MEDIA, (1,)),
+        ("شفتكم ف التلفزة", MEDIA, (3,)),
+        ("à la télé", MEDIA, (3,)),
+        ("im Fernseher", MEDIA, (3,)),
+        ("television", ISSUES, None),  # no option about TV: the concept joins nothing
+        ("boulot", PLACES, None),
+    ],
+)
+def test_everyday_synonyms_name_an_option_of_the_same_concept(text, choices, expected):
+    assert picked(text, choices=choices) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("j'habite en dehors de la ville", (4,)),
+        ("ساكن برا المدينة", (4,)),
+        ("in the suburbs", (4,)),
+        ("en las afueras", (4,)),
+        ("la ville", None),  # the city: downtown or outside, no one can tell
+        ("in the center", (1,)),
+        ("Sued", (3,)),  # German without its umlaut
+        ("SUED", (3,)),
+        ("Ausserhalb", (4,)),
+        ("the 4th one", (4,)),
+        ("la 2e", (2,)),
+        ("le 3ème", (3,)),
+        ("the first one", (1,)),
+    ],
+)
+def test_where_a_member_lives_in_everyday_words_umlauts_spelt_out_and_the_nth_one(text, expected):
+    assert picked(text, choices=PLACES, kind="single") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("sat only", (4,)),
+        ("sam et dim", (4, 5)),
+        ("mié y vie", (2, 3)),
+        ("Mi, Fr", (2, 3)),  # Mittwoch, Freitag
+        ("Sa und So", (4, 5)),
+        ("Mo", (1,)),
+        ("mon", (1,)),
+        ("fri", (3,)),
+        ("mi hermana", None),  # "mi" is "my" when more than days is said
+        ("do what you want", None),
+        ("so so", (5,)),  # a reply of days alone
+    ],
+)
+def test_weekday_abbreviations_in_every_language(text, expected):
+    assert picked(text, choices=DAYS) == expected
+
+
+def test_day_abbreviations_name_nothing_where_no_option_is_a_day():
+    assert picked("Mi, Fr", choices=ISSUES) is None
+    assert picked("sat", choices=ISSUES) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Nope, maybe next month", "no"),
+        ("non, peut-être plus tard", "no"),
+        ("no, quizás el mes que viene", "no"),
+        ("nein, vielleicht später", "no"),
+        ("لا، يمكن بعدين", "no"),
+        ("yes, maybe next week too", "yes"),
+        ("maybe later", None),  # a hedge and nothing clear
+        ("maybe, no", None),
+        ("grave !", "yes"),  # French slang
+        ("ouais grave", "yes"),
+        ("bet", "yes"),
+        ("pas grave", None),
+    ],
+)
+def test_a_clear_answer_stays_with_a_hedge_about_later_and_slang_yes(text, value):
+    assert yes_no(text) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("como 12 al mes", "12"),
+        ("about 12", "12"),
+        ("environ 12", "12"),
+        ("حوالي ١٢", "12"),
+        ("etwa 12", "12"),
+        ("unos 12", "12"),
+        ("como?", None),
+        ("about 12 or 13", None),
+    ],
+)
+def test_a_number_given_roughly_is_that_number(text, value):
+    assert number(text) == value

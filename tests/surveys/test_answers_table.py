@@ -2,7 +2,9 @@
 - tests/data/surveys/replies.jsonl (497 rows, en/fr/es/ar/de), written while the parser was written and read
   only once its first version was committed;
 - tests/data/surveys/replies-heldout.jsonl (300 rows, 60 per language), written blind by another person
-  and read only once the parser had been corrected against the first table.
+  and read only once the parser had been corrected against the first table;
+- tests/data/surveys/replies-final.jsonl (250 rows, 50 per language), written blind by another person and
+  read only once the parser had been corrected against the first two.
 
 Each row: a question as the engine holds it (kind, one label per choice in the question's language, the
 team's synonyms, number bounds), the reply as a member typed it, and what a person reads in it: the choices
@@ -12,7 +14,10 @@ would ask again. Issue 14's target: at least 98 % read as a person would, in eac
 Measured (docs/architecture.md, "Surveys: understanding answers"): the first table was read at 0.944 by the
 first version, blind; its misreadings were fixed in general ways (1.000). The held-out table was then read
 blind at 0.927 (278 of 300); its misreadings were fixed in general ways too, and it is now read in full:
-since then neither figure is blind."""
+since then neither figure is blind. The third table was read blind at 0.936 (234 of 250, once this harness
+compared a multiple choice's "none" value too; it had compared only choices, and counted 229); its
+misreadings were fixed as general rules (everyday synonyms by concept, weekday abbreviations, ae/oe/ue for
+umlauts, "the 4th one", a hedge about later, "como 12"): 1.000, no longer blind either."""
 
 from __future__ import annotations
 
@@ -30,6 +35,7 @@ LANGUAGES = ("en", "fr", "es", "ar", "de")
 TABLES = {
     "replies.jsonl": ({"en": 100, "fr": 100, "es": 100, "ar": 100, "de": 40}, 40),
     "replies-heldout.jsonl": (dict.fromkeys(LANGUAGES, 60), 30),
+    "replies-final.jsonl": (dict.fromkeys(LANGUAGES, 50), 30),
 }
 TARGET = 0.98
 
@@ -57,8 +63,11 @@ def table_read(row: dict) -> dict | None:
     read: dict = {}
     if row["kind"] in ("single", "multiple", "yes_no"):
         read["choices"] = list(parsed.choices)
-    if row["kind"] in ("number", "yes_no", "text"):
-        read["value"] = parsed.value
+    expected = row["expected"] or {}
+    if row["kind"] in ("number", "yes_no", "text") or "value" in expected:
+        read["value"] = (
+            parsed.value
+        )  # a multiple choice's "none" is its value: compared when expected says one
     return read
 
 
