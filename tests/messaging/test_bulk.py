@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 from django_q.models import Schedule
 
+from leaders.models import Leader
 from members.models import Member
 from messaging.bulk import BulkText, texts_send_batch
 from messaging.models import Message, SendingWindow, SmsStatus
@@ -64,10 +65,11 @@ def test_a_batch_is_recorded_in_the_members_conversations_sent_and_its_answers_s
 
 def test_a_suspended_leaders_batch_is_recorded_failed_and_not_sent(alice_schema, twilio):
     member = builders.member()
-    alice_schema.status = alice_schema.Status.SUSPENDED
+    suspended = Leader.objects.get(pk=alice_schema.pk)  # a copy: the session's world.alice stays active
+    suspended.status = Leader.Status.SUSPENDED
 
     (outcome,) = texts_send_batch(
-        leader=alice_schema, texts=[BulkText(member_id=member.pk, phone=member.phone, body="Hi")]
+        leader=suspended, texts=[BulkText(member_id=member.pk, phone=member.phone, body="Hi")]
     )
 
     assert outcome.outcome == "refused" and twilio.messages == []
