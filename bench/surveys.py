@@ -82,7 +82,9 @@ def _clean(leader) -> None:
     from messaging.models import Delivery
 
     with schema_context(leader.schema_name), connection.cursor() as cursor:
-        cursor.execute("TRUNCATE surveys_answer, surveys_run")
+        cursor.execute(
+            "TRUNCATE surveys_answer, surveys_run, surveys_choice, surveys_question, surveys_survey"
+        )
         for partition in Delivery.partition_names():
             cursor.execute(f'DROP TABLE "{partition}"')
         cursor.execute("VACUUM ANALYZE surveys_run")
@@ -162,6 +164,8 @@ def _answered_filter(question_id: int):
 
 
 def bench_answer_to_audience(leader, answers: int) -> None:
+    import uuid
+
     import psycopg
     from django.db import connection
     from django_tenants.utils import schema_context
@@ -174,7 +178,7 @@ def bench_answer_to_audience(leader, answers: int) -> None:
     from tests.messaging.webhooks import SMS_PATH, sign, sms_params
 
     _clean(leader)
-    survey, question = _one_question_survey(leader, "bench answers")
+    survey, question = _one_question_survey(leader, f"bench answers {uuid.uuid4().hex[:8]}")
     with schema_context(leader.schema_name):
         phones = list(Member.objects.reachable().order_by("-id").values_list("phone", flat=True)[:answers])
         Member.objects.filter(phone__in=phones).update(tags=["bench-answer"])

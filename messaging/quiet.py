@@ -4,8 +4,8 @@ question) may go to a member, computed for many members in one statement.
 Texts go between the leader's ``quiet_hours_end`` and ``quiet_hours_start``, local time where the member lives
 (``Member.time_zone``, from their city), else in the leader's zone (``Leader.time_zone``). The due time of
 each time zone PostgreSQL knows is computed once per statement (a few hundred rows, ``ZONES_CTE``) and
-joined to the members: ``due_sql("m.time_zone")`` is now when the window is open there, else the next
-time it opens. Used by broadcasts' queueing and by the surveys' queueing and claims.
+joined to the members: ``due_sql("z")`` is now when the window is open there, else the next time it
+opens (``due_by_zone_sql`` looks it up without a join, keeping the members' order). Used by broadcasts' queueing and by the surveys' queueing and claims.
 """
 
 from __future__ import annotations
@@ -31,6 +31,13 @@ ZONES_SQL = """
 # Two common table expressions (without WITH): every zone's due time, and the leader's own zone's.
 ZONES_CTE = f"zones AS ({ZONES_SQL}), leader_zone AS (SELECT due_at FROM zones WHERE name = %(leader_zone)s)"
 
+# The same, as one jsonb object {zone name: due time in epoch seconds} computed once per statement, for
+# statements that must keep their rows in order (a join to `zones` would sort them by zone):
+# `due_by_zone_sql("a.time_zone")` looks the member's zone up in it.
+ZONES_MAP_CTE = (
+    f"{ZONES_CTE}, zone_due AS (SELECT jsonb_object_agg(name, extract(epoch FROM due_at)) AS due FROM zones)"
+)
+
 _known_zone_names: dict[tuple, list[str]] = {}
 
 
@@ -55,6 +62,15 @@ def zones_params(*, leader, now: datetime.datetime) -> dict[str, Any]:
         "leader_zone": str(leader.zone),
         "zones": known_zones(),
     }
+
+
+def due_by_zone_sql(zone_column: str) -> str:
+    """The due time for a member whose zone name is in `zone_column`, with ZONES_MAP_CTE: their zone's,
+    else the leader's, else now."""
+    return (
+        f"COALESCE(to_timestamp(((SELECT due FROM zone_due) ->> {zone_column})::float8), "
+        "(SELECT due_at FROM leader_zone), %(now)s::timestamptz)"
+    )
 
 
 def due_sql(zone_alias: str = "z") -> str:

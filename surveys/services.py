@@ -98,10 +98,10 @@ def _runs_insert(*, leader, survey: Survey, audience: AudienceFilter, now: datet
     select_sql = select_sql.replace("\x00", "%%")
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH {quiet.ZONES_CTE} "
+            f"WITH {quiet.ZONES_MAP_CTE} "
             "INSERT INTO surveys_run (survey_id, member_id, state, reasked, due_at, created_at) "
-            f"SELECT %(survey)s, a.id, 'queued', FALSE, {quiet.due_sql('z')}, %(now)s "
-            f"FROM ({select_sql}) a LEFT JOIN zones z ON z.name = a.time_zone "
+            f"SELECT %(survey)s, a.id, 'queued', FALSE, {quiet.due_by_zone_sql('a.time_zone')}, %(now)s "
+            f"FROM ({select_sql}) a "
             "ON CONFLICT (survey_id, member_id) DO NOTHING",
             params,
         )
