@@ -173,8 +173,7 @@ def bench_answer_to_audience(leader, answers: int) -> None:
     from inbound.receiver import sms_receiver_app
     from members.audience import audience_count
     from members.models import Member
-    from surveys import tasks
-    from surveys.services import runs_dispatch, survey_send
+    from surveys.services import runs_dispatch, survey_send, sweep_schedule_ensure
     from tests.messaging.webhooks import SMS_PATH, sign, sms_params
 
     _clean(leader)
@@ -185,7 +184,7 @@ def bench_answer_to_audience(leader, answers: int) -> None:
         survey_send(survey=survey, audience={"tags_any": ["bench-answer"]})
         runs_dispatch(leader=leader, time_budget=60)  # the first question goes (the local transport)
         audience = _answered_filter(question.pk)
-    tasks.sweep_schedule_ensure()
+    sweep_schedule_ensure()
 
     # Another connection sees what the webhook committed: as the console counting an audience would.
     db = connection.settings_dict

@@ -19,9 +19,12 @@ import logging
 import time
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
+from django_q.models import Schedule
+from django_q.tasks import async_task
 
 from leaders.models import Leader
 from members.audience import AudienceFilter, audience_members
@@ -31,7 +34,6 @@ from messaging import quiet
 from messaging.bulk import BulkText, texts_send_batch
 from messaging.models import Message
 from messaging.segments import segment_info
-from surveys import tasks
 from surveys.answers import ChoiceSpec, answer_parse
 from surveys.models import Answer, Choice, Question, Run, Survey
 from surveys.texts import QuestionView, language_shown, question_text, reask_text
@@ -126,11 +128,56 @@ def member_survey_after_signup(*, member: Member, created: bool) -> None:
 
 
 def _dispatch_on_commit(*, count: int) -> None:
+    """Start senders once the runs are committed (a sender never looks for rows it cannot see yet)."""
     if count <= 0:
         return
     schema_name = connection.schema_name
-    senders = min(tasks.senders(), max(1, count // BATCH_SIZE))
-    transaction.on_commit(lambda: tasks.enqueue_dispatch(schema_name, count=senders))
+    wanted = min(senders(), max(1, count // BATCH_SIZE))
+    transaction.on_commit(lambda: senders_enqueue(schema_name, count=wanted))
+
+
+# -- the queue: the sender and the sweep (surveys.tasks) run in the bulk lane ---------------------------------
+
+TASKS = "surveys.tasks"  # the dotted path django-q stores for the tasks
+SWEEP_SCHEDULE_NAME = "surveys-sweep"
+
+
+def cluster() -> str | None:
+    """The bulk lane: SURVEY_CLUSTER, by default the broadcasts' cluster."""
+    return getattr(settings, "SURVEY_CLUSTER", None) or getattr(settings, "BROADCAST_CLUSTER", None) or None
+
+
+def senders() -> int:
+    """Senders at work at most for one leader: as many as a broadcast's dispatchers."""
+    return max(1, int(getattr(settings, "BROADCAST_DISPATCHERS", 2)))
+
+
+def senders_enqueue(schema_name: str, count: int = 1) -> None:
+    """Queue `count` senders for the leader (surveys.tasks.runs_dispatch); extra ones find every sender's
+    slot taken and leave at once."""
+    sweep_schedule_ensure()
+    for index in range(count):
+        async_task(
+            f"{TASKS}.runs_dispatch",
+            schema_name,
+            task_name=f"survey-runs-{schema_name}-{index}-{timezone.now().timestamp():.6f}"[:100],
+            cluster=cluster(),
+        )
+
+
+def sweep_schedule_ensure() -> None:
+    """The minute sweep (surveys.tasks.surveys_sweep), made with the first sender queued."""
+    if not Schedule.objects.filter(name=SWEEP_SCHEDULE_NAME).exists():
+        Schedule.objects.get_or_create(
+            name=SWEEP_SCHEDULE_NAME,
+            defaults={
+                "func": f"{TASKS}.surveys_sweep",
+                "schedule_type": Schedule.MINUTES,
+                "minutes": 1,
+                "repeats": -1,
+                "cluster": cluster(),
+            },
+        )
 
 
 def _leader():

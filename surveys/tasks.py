@@ -9,7 +9,8 @@ answers them at once (inbound.services).
 member stayed silent past the survey's window, and starts a sender for leaders with runs due (quiet hours
 over, a member's previous run ended, a sender that died).
 
-The services are imported inside the tasks (the one accepted deferred import: services enqueue these).
+Enqueueing them (and the sweep's schedule) is the services' (`senders_enqueue`), which name them by their
+dotted path, as django-q stores it.
 """
 
 from __future__ import annotations
@@ -20,48 +21,11 @@ import datetime
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
-from django_q.models import Schedule
-from django_q.tasks import async_task
 from django_tenants.utils import schema_context
 
 from leaders.models import Leader
-
-TASKS = "surveys.tasks"
-SWEEP_SCHEDULE_NAME = "surveys-sweep"
-
-
-def cluster() -> str | None:
-    return getattr(settings, "SURVEY_CLUSTER", None) or getattr(settings, "BROADCAST_CLUSTER", None) or None
-
-
-def senders() -> int:
-    """Senders started at most for one survey: as many as a broadcast's dispatchers."""
-    return max(1, int(getattr(settings, "BROADCAST_DISPATCHERS", 2)))
-
-
-def enqueue_dispatch(schema_name: str, count: int = 1) -> None:
-    sweep_schedule_ensure()
-    for index in range(count):
-        async_task(
-            f"{TASKS}.runs_dispatch",
-            schema_name,
-            task_name=f"survey-runs-{schema_name}-{index}-{timezone.now().timestamp():.6f}"[:100],
-            cluster=cluster(),
-        )
-
-
-def sweep_schedule_ensure() -> None:
-    if not Schedule.objects.filter(name=SWEEP_SCHEDULE_NAME).exists():
-        Schedule.objects.get_or_create(
-            name=SWEEP_SCHEDULE_NAME,
-            defaults={
-                "func": f"{TASKS}.surveys_sweep",
-                "schedule_type": Schedule.MINUTES,
-                "minutes": 1,
-                "repeats": -1,
-                "cluster": cluster(),
-            },
-        )
+from surveys import services
+from surveys.services import senders, senders_enqueue
 
 
 @contextlib.contextmanager
@@ -85,8 +49,6 @@ def _sender_slot(schema_name: str):
 def runs_dispatch(schema_name: str) -> str:
     """Send the first questions that are due, paced, for a few minutes; then hand over to a fresh task if
     there is more."""
-    from surveys import services
-
     leader = Leader.objects.filter(schema_name=schema_name).first()
     if leader is None:
         return "no such leader"
@@ -101,15 +63,13 @@ def runs_dispatch(schema_name: str) -> str:
             if result.outcome != "done" or not services.runs_due_exist():
                 break
     if result.outcome == "budget":
-        enqueue_dispatch(schema_name)
+        senders_enqueue(schema_name)
     # "later" (quiet hours, members busy with another run), "suspended": the minute sweep resumes them.
     return f"{result.outcome}: sent {result.sent}, skipped {result.skipped}, waiting {result.waiting}"
 
 
 def surveys_sweep(now: datetime.datetime | None = None) -> str:
     """Every minute, for every active leader: expire silent runs, and start a sender when runs are due."""
-    from surveys import services
-
     now = now or timezone.now()
     expired = started = 0
     for schema_name in (
@@ -121,6 +81,6 @@ def surveys_sweep(now: datetime.datetime | None = None) -> str:
             expired += services.runs_expire(now=now)
             due = services.runs_due_exist(now=now)
         if due:
-            enqueue_dispatch(schema_name)
+            senders_enqueue(schema_name)
             started += 1
     return f"expired {expired}, senders started {started}"
