@@ -87,8 +87,9 @@ def survey_send(*, survey: Survey, audience: AudienceFilter | dict | None, user=
 def _runs_insert(*, leader, survey: Survey, audience: AudienceFilter, now: datetime.datetime) -> int:
     """The audience's members as queued runs, in one statement; returns how many were new.
 
-    Members in id order, so every index of the run table (its key, (survey, member), member, the queued
-    index) is written at its right edge, as an index built in one sorted pass would be."""
+    Members in id order, so the run table's key, its (survey, member) key and its member index are written at
+    their right edge, as an index built in one sorted pass would be; each member's quiet-hours due time is
+    looked up in a map of every zone's (messaging.quiet.ZONES_MAP_CTE), since a join would reorder them."""
     local_day = now.astimezone(leader.zone).date()
     members = audience_members(audience, on=local_day).order_by("id").values("id", "time_zone")
     select_sql, select_params = members.query.sql_with_params()
