@@ -17,7 +17,7 @@ from bench import ROOT
 
 PACKAGE = Path(__file__).resolve().parent
 # The platform's figures first, then the flows that build on it.
-ORDER = ("leaders", "signup_page", "inbound", "triage", "broadcast", "transport_rate")
+ORDER = ("leaders", "signup_page", "inbound", "triage", "broadcast", "surveys", "transport_rate")
 
 
 def has_main(path: Path) -> bool:

@@ -38,6 +38,7 @@ from messaging.services import message_status_apply
 from messaging.texts import auto_text
 from signup.models import SignupToken
 from signup.services import SIGNUP_LINK_LIFETIME, signup_link_new, token_hash
+from surveys.services import run_answer
 from triage.services import triage_kick
 
 RESEND_LINK_AFTER = datetime.timedelta(minutes=5)
@@ -94,7 +95,9 @@ def inbound_sms_receive(*, leader, sms: InboundSms) -> InboundResult:
         # An ordinary text is one atomic statement, outside any transaction and with no query to enter the
         # schema; a newcomer's welcome one more. A crash between the two only loses the welcome (Twilio's
         # retry is a duplicate): they text again and get their link.
-        message_id, conversation_id, member_id, member_status, recent = prepared_fetchone(sql, params)
+        message_id, conversation_id, member_id, member_status, recent, surveying = prepared_fetchone(
+            sql, params
+        )
         if message_id is None:
             return InboundResult(message_id=None)
         # Triage sorts the text later, on its own workers; this costs a statement at most twice a second.
@@ -111,24 +114,29 @@ def inbound_sms_receive(*, leader, sms: InboundSms) -> InboundResult:
                 ids=(message_id, conversation_id, member_id),
                 subscribed=member_status == Member.Status.SUBSCRIBED,
                 recent_broadcasts=recent,
+                surveying=surveying,
             )
         return InboundResult(message_id=message_id, reply=reply)
     # Keywords: storing the text and acting on it (the opt-out, the opt-in) in one transaction.
     with schema_context(leader.schema_name), transaction.atomic():
-        message_id, conversation_id, member_id, member_status, recent = prepared_fetchone(sql, params)
+        message_id, conversation_id, member_id, member_status, recent, surveying = prepared_fetchone(
+            sql, params
+        )
         if message_id is None:
             return InboundResult(message_id=None)
         if member_id is not None and keyword == Keyword.START and member_status == Member.Status.SUBSCRIBED:
-            # "YES" from a subscribed member answers the team: filed like any text, no opt-in.
-            _member_text_filed(
+            # "YES" from a subscribed member answers the team, or the survey question they were asked:
+            # filed like any text, no opt-in.
+            reply = _member_text_filed(
                 leader=leader,
                 sms=sms,
                 params=params,
                 ids=(message_id, conversation_id, member_id),
                 subscribed=False,
                 recent_broadcasts=recent,
+                surveying=surveying,
             )
-            return InboundResult(message_id=message_id)
+            return InboundResult(message_id=message_id, reply=reply)
         if member_id is None:
             return InboundResult(
                 message_id=message_id,
@@ -153,11 +161,13 @@ def _member_text_filed(
     ids: tuple[int, int | None, int],
     subscribed: bool,
     recent_broadcasts: list[int] | None,
+    surveying: bool = False,
 ) -> str | None:
     """A member's text was stored and (by RECEIVE) filed in their conversation; what else it sets off:
     it counts as a reply to the last broadcast they got, if one of `recent_broadcasts`; the leader's
-    `message.received` webhook (through common.events); and the leader's keyword reply when a subscribed
-    member texted one. Returns that reply, if any. Call inside the leader's schema."""
+    `message.received` webhook (through common.events); the leader's keyword reply when a subscribed
+    member texted one; else, when they have an active survey run (`surveying`, read by RECEIVE), the answer
+    to its question. Returns the text to answer with, if any. Call inside the leader's schema."""
     message_id, conversation_id, member_id = ids
     if conversation_id is None:
         prepared_execute(
@@ -167,7 +177,34 @@ def _member_text_filed(
     if recent_broadcasts:
         broadcast_reply_record(member_id=member_id, broadcast_ids=recent_broadcasts, now=params["now"])
     events.emit(events.MESSAGE_RECEIVED, message_id=message_id)
-    return _keyword_reply_answer(leader=leader, sms=sms, member_id=member_id) if subscribed else None
+    if subscribed:
+        reply = _keyword_reply_answer(leader=leader, sms=sms, member_id=member_id)
+        if reply is not None:
+            return reply  # the leader's keywords win over a survey's question, which still waits
+    if surveying:
+        return _survey_answer(leader=leader, sms=sms, member_id=member_id, conversation_id=conversation_id)
+    return None
+
+
+def _survey_answer(*, leader, sms: InboundSms, member_id: int, conversation_id: int | None) -> str | None:
+    """The member's text answers their survey's question: the next question (or the re-ask, or the thanks)
+    goes back at once in the TwiML, recorded in their conversation, in one transaction with the answer."""
+    with transaction.atomic():
+        body = run_answer(leader=leader, member_id=member_id, text=sms.body)
+        if body is None:
+            return None
+        if conversation_id is None:  # filed by the FILE fallback: the conversation it made or found
+            conversation_id = (
+                Conversation.objects.filter(phone=sms.from_).values_list("pk", flat=True).first()
+            )
+        return _reply_record(
+            leader=leader,
+            phone=sms.from_,
+            member=Member(pk=member_id),
+            kind=Message.Kind.NOTICE,
+            body=body,
+            conversation_id=conversation_id,
+        )
 
 
 def _keyword_reply_answer(*, leader, sms: InboundSms, member_id: int) -> str | None:
@@ -310,12 +347,13 @@ def _reply_record(
     kind: str,
     body: str,
     conversation: Conversation | None = None,
+    conversation_id: int | None = None,
 ) -> str | None:
     """Store the automatic answer as an outbound message; the text to put in the TwiML, or None when the
     leader is suspended (the answer is then stored as failed, like text_send does)."""
     now = timezone.now()
     message = Message(
-        conversation=conversation,
+        conversation_id=conversation.pk if conversation is not None else conversation_id,
         member=member,
         phone=phone,
         direction=Message.Direction.OUTBOUND,

@@ -27,6 +27,7 @@ from leaders.models import Leader
 # - `recent`: for a filed text, the broadcasts queued recently enough to hold a delivery sent within
 #   REPLY_WINDOW; broadcast_reply_record then counts the text as a reply to the latest one the member got,
 #   once per member and broadcast (broadcast results, docs/broadcasts.md).
+# - the last column: whether a filed text's member has an active survey run (their text answers it).
 # A single statement is atomic by itself: no transaction round trips on the hot path.
 RECEIVE = Statement(
     "receive",
@@ -73,7 +74,11 @@ recent AS (
     WHERE broadcast.queued_at >= %(queued_since)s
         AND EXISTS (SELECT 1 FROM filing) AND EXISTS (SELECT 1 FROM stored)
 )
-SELECT (SELECT id FROM stored), (SELECT conversation_id FROM stored), fan.id, fan.status, (SELECT ids FROM recent)
+SELECT (SELECT id FROM stored), (SELECT conversation_id FROM stored), fan.id, fan.status, (SELECT ids FROM recent),
+    -- A filed text of a member with an active survey run answers its question (surveys.services.run_answer):
+    -- one probe of the partial unique index that holds active runs only.
+    EXISTS (SELECT 1 FROM {schema}.surveys_run AS run
+            WHERE run.member_id = (SELECT id FROM filing) AND run.state = 'active')
 FROM (SELECT 1) AS one LEFT JOIN fan ON TRUE
 """,
 )

@@ -80,7 +80,7 @@ def message_send(message_id: int, schema_name: str) -> str:
             Message.objects.filter(pk=message_id, status=SmsStatus.SENDING).update(
                 status=SmsStatus.QUEUED, error_code=error.code
             )
-            _retry_later(message_id, schema_name, delay)
+            retry_later(message_id, schema_name, delay)
             logger.info(
                 "retrying message %s to %s in %s: %s", message_id, phone_mask(message.phone), delay, error
             )
@@ -118,7 +118,7 @@ def _phone_opt_out(phone: str, code: int | None) -> None:
         )
 
 
-def _retry_later(message_id: int, schema_name: str, delay: datetime.timedelta) -> None:
+def retry_later(message_id: int, schema_name: str, delay: datetime.timedelta) -> None:
     # A Schedule row rather than a sleep in the worker: the retry survives a worker restart, and the
     # worker is free for other texts meanwhile. Names are unique in django-q: the attempt makes it so.
     Schedule.objects.create(

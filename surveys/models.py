@@ -127,10 +127,24 @@ class Run(models.Model):
 
     FINAL = frozenset({State.COMPLETED, State.EXPIRED, State.STOPPED, State.SKIPPED})
 
-    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="runs")
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
+    # Queueing a survey writes a run per member in one INSERT … SELECT (surveys.services.survey_send), so every
+    # index and constraint here is paid a hundred thousand times at once: no database foreign keys (each
+    # checked row locks its member and survey; Django's on_delete still cascades, and rows are only written
+    # from members and surveys that exist), and no index the unique (survey, member) key already serves.
+    survey = models.ForeignKey(
+        Survey, on_delete=models.CASCADE, related_name="runs", db_constraint=False, db_index=False
+    )
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
-    question = models.ForeignKey(Question, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    question = models.ForeignKey(
+        Question,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,  # Meta.indexes: only runs that have a question (not the queued ones)
+    )
     reasked = models.BooleanField(
         default=False
     )  # the current question was asked again after an unclear answer
@@ -157,7 +171,15 @@ class Run(models.Model):
             models.Index(
                 fields=["state", "expires_at"], name="surveys_run_active", condition=models.Q(state="active")
             ),
-            models.Index(fields=["survey", "state"]),
+            # Counts by state per survey; queued runs (counted as the rest) are left out of it.
+            models.Index(
+                fields=["survey", "state"],
+                name="surveys_run_survey_state",
+                condition=~models.Q(state="queued"),
+            ),
+            models.Index(
+                fields=["question"], name="surveys_run_question", condition=models.Q(question__isnull=False)
+            ),
         ]
 
 

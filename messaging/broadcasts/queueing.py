@@ -1,5 +1,6 @@
 """Queueing a broadcast: its recipients become ``Delivery`` rows, in one ``INSERT … SELECT`` built from the
-audience queryset's own SQL, into a partition of their own, with each member's due time after quiet hours.
+audience queryset's own SQL, into a partition of their own, with each member's due time after quiet hours
+(``messaging.quiet``).
 """
 
 from __future__ import annotations
@@ -11,36 +12,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from members.audience import audience_members
+from messaging import quiet
 from messaging.models import Broadcast, BroadcastError, Delivery
-
-# The due time of a member whose local time zone is `tz`: now if now is inside the sending window
-# (quiet_hours_end .. quiet_hours_start, local time), else the next time the window opens there.
-# Computed once per time zone PostgreSQL knows (a few hundred rows, named by _known_zones), then joined to
-# the members.
-_ZONES_SQL = """
-    SELECT z.name, CASE
-        WHEN (CASE WHEN %(open)s::time < %(close)s::time
-                   THEN z.local::time >= %(open)s::time AND z.local::time < %(close)s::time
-                   ELSE z.local::time >= %(open)s::time OR z.local::time < %(close)s::time END)
-        THEN %(now)s::timestamptz
-        ELSE ((z.local::date + CASE WHEN z.local::time < %(open)s::time THEN 0 ELSE 1 END)
-              + %(open)s::time) AT TIME ZONE z.name
-    END AS due_at
-    FROM (SELECT name, %(now)s::timestamptz AT TIME ZONE name AS local FROM unnest(%(zones)s::text[]) name) z
-"""
-_known_zone_names: dict[tuple, list[str]] = {}
-
-
-def _known_zones() -> list[str]:
-    """The names of the time zones the database server knows, read once per process and server: the
-    pg_timezone_names view loads every zone file, tens of milliseconds on each use."""
-    db = connection.settings_dict
-    key = (db["HOST"], db["PORT"], db["NAME"])
-    if key not in _known_zone_names:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT name FROM pg_timezone_names")
-            _known_zone_names[key] = [name for (name,) in cursor.fetchall()]
-    return _known_zone_names[key]
 
 
 def broadcast_queue(*, leader, broadcast: Broadcast, now: datetime.datetime | None = None) -> int:
@@ -60,13 +33,7 @@ def broadcast_queue(*, leader, broadcast: Broadcast, now: datetime.datetime | No
         local_day = now.astimezone(leader.zone).date()
         members = audience_members(broadcast.audience(), on=local_day).values("id", "time_zone")
         select_sql, select_params = members.query.sql_with_params()
-        params: dict[str, Any] = {
-            "broadcast": broadcast.pk,
-            "now": now,
-            "open": leader.quiet_hours_end,  # the quiet window ends when the sending window opens
-            "close": leader.quiet_hours_start,
-            "leader_zone": str(leader.zone),
-        }
+        params: dict[str, Any] = {"broadcast": broadcast.pk, "now": now}
         # The audience SQL uses positional %s; name its parameters so both styles do not mix.
         for index, value in enumerate(select_params):
             params[f"a{index}"] = value
@@ -76,10 +43,10 @@ def broadcast_queue(*, leader, broadcast: Broadcast, now: datetime.datetime | No
             due = "%(now)s::timestamptz"
             zones_cte, zones_join = "", ""
         else:
-            params["zones"] = _known_zones()
-            zones_cte = f"WITH zones AS ({_ZONES_SQL}), leader_zone AS (SELECT due_at FROM zones WHERE name = %(leader_zone)s) "
+            params.update(quiet.zones_params(leader=leader, now=now))
+            zones_cte = f"WITH {quiet.ZONES_CTE} "
             zones_join = "LEFT JOIN zones z ON z.name = a.time_zone "
-            due = "COALESCE(z.due_at, (SELECT due_at FROM leader_zone), %(now)s::timestamptz)"
+            due = quiet.due_sql("z")
         rows_sql = f"SELECT %(broadcast)s, a.id, 0, {due}, 0 FROM ({select_sql}) a {zones_join}"
         count = _deliveries_insert(broadcast.pk, rows_sql, params, with_clause=zones_cte)
         broadcast.mark_sending(recipient_count=count)
