@@ -533,7 +533,7 @@ class Delivery(models.Model):
 class SendingWindow(models.Model):
     """The rate limiter's log: segments handed to Twilio per grant, kept for a few seconds.
 
-    One table per leader's schema, so one limiter per number (messaging.broadcasts.ratelimit).
+    One table per leader's schema, so one limiter per number (messaging.ratelimit).
     """
 
     id = models.BigAutoField(primary_key=True)

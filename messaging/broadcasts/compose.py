@@ -16,7 +16,8 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from members.audience import AudienceFilter, audience_count
-from messaging.broadcasts import ratelimit, tasks
+from messaging import ratelimit
+from messaging.broadcasts import tasks
 from messaging.models import Broadcast, BroadcastError, Delivery, DeliveryStatus
 from messaging.segments import gsm7_suggestions, segment_info_for_template
 

@@ -4,7 +4,7 @@
   and only then call Twilio (``send_many``, many requests in flight); the SIDs are recorded with one
   ``UPDATE … FROM (VALUES …)`` per batch, as soon as the batch returns. A task that runs twice finds nothing
   left to claim.
-* Pace: each grant comes from the leader's shared limiter (``messaging.broadcasts.ratelimit``), counted in
+* Pace: each grant comes from the leader's shared limiter (``messaging.ratelimit``), counted in
   segments.
 * A worker killed mid-batch leaves claims with no SID; ``deliveries_sweep`` puts them back once stale.
 
@@ -28,7 +28,7 @@ from django.utils import timezone
 from leaders.models import Leader
 from members.consent import member_mark_unreachable, member_opt_out
 from members.models import Member
-from messaging.broadcasts import ratelimit
+from messaging import ratelimit
 from messaging.broadcasts.feedback import broadcast_complete_if_done
 from messaging.models import Broadcast, Delivery, DeliveryStatus
 from messaging.segments import render_template, segment_info

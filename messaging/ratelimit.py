@@ -1,9 +1,9 @@
 """The sending rate limiter: a leader's number never goes over its segments-per-second rate.
 
 Carriers rate a sender in SMS segments per second (long code 1, toll-free 3, short code 100:
-``Leader.sending_rate``). Every broadcast worker of a leader, on any machine, takes its segments from one
-shared limiter before calling Twilio. The limiter is a *sliding window log* in the leader's own schema
-(``messaging.models.SendingWindow``): a grant of n segments is allowed only if the grants still counting
+``Leader.sending_rate``). Every bulk sender of a leader (broadcast workers, the waitlist's invitations:
+signup.waitlist), on any machine, takes its segments from one shared limiter before calling Twilio. The
+limiter is a *sliding window log* in the leader's own schema (``messaging.models.SendingWindow``): a grant of n segments is allowed only if the grants still counting
 (those of the last ``WINDOW`` seconds) plus n stay within the rate. Unlike a token bucket, which lets a full
 bucket go out on top of one second's refill, this bounds every window of one second, which is what a
 carrier counts.
