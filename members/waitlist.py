@@ -70,12 +70,12 @@ def waitlist_recent(limit: int = 50) -> list[WaitlistEntry]:
     return list(WaitlistEntry.objects.order_by("-last_text_at", "-pk")[:limit])
 
 
-# Claims a batch of entries inside the opened area and marks them invited in the same statement: rows
-# another worker holds are skipped (SKIP LOCKED), and `invited_at IS NULL` is checked again on the row
-# itself, so two openings or two workers never claim the same phone.
+# Claims a batch of entries inside the opened area and marks them invited: the batch is picked once (a CTE
+# with FOR UPDATE is evaluated once; as an `IN (subquery)` the planner may run it again per row, and LIMIT
+# would then not bound the claim), rows another worker holds are skipped (SKIP LOCKED), and
+# `invited_at IS NULL` is checked again on the row itself: two openings or two workers never claim one phone.
 _CLAIM_SQL = """
-UPDATE members_waitlistentry AS entry SET invited_at = %(now)s
-WHERE entry.id IN (
+WITH picked AS (
     SELECT id FROM members_waitlistentry
     WHERE invited_at IS NULL
         AND (cardinality(%(countries)s::varchar[]) = 0 OR country = ANY(%(countries)s::varchar[]))
@@ -83,7 +83,9 @@ WHERE entry.id IN (
     ORDER BY id
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
-) AND entry.invited_at IS NULL
+)
+UPDATE members_waitlistentry AS entry SET invited_at = %(now)s
+WHERE entry.id = ANY(ARRAY(SELECT id FROM picked)) AND entry.invited_at IS NULL
 RETURNING entry.id, entry.phone, entry.language
 """
 

@@ -59,7 +59,12 @@ def test_a_city_outside_the_pilot_is_refused_in_the_fans_language_and_waitlisted
     assert member_of(pilot, phone) is None
     with schema_context(pilot.schema_name):
         entry = WaitlistEntry.objects.get(phone=phone)
-    assert (entry.country, entry.region, entry.language, entry.invited_at) == ("CA", "Ontario", language, None)
+    assert (entry.country, entry.region, entry.language, entry.invited_at) == (
+        "CA",
+        "Ontario",
+        language,
+        None,
+    )
 
 
 def test_the_link_still_works_for_a_city_inside_after_the_refusal(client, pilot):
