@@ -36,10 +36,10 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     # Their region opened: the waitlisted phone's one invitation, with a personal signup link.
     "waitlist_invite": {
-        "en": "{leader}: we're in your area now! Join my community: {link}",
-        "fr": "{leader} : nous voici dans votre région ! Rejoignez-nous : {link}",
-        "es": "{leader}: ¡ya estamos en tu zona! Únete aquí: {link}",
-        "de": "{leader}: Jetzt sind wir in deiner Region! Mach mit: {link}",
+        "en": "{leader}: we're in your area now! Join: {link}",
+        "fr": "{leader} : nous voici dans votre région ! {link}",
+        "es": "{leader}: ¡ya estamos en tu zona! Únete: {link}",
+        "de": "{leader}: Wir sind jetzt bei dir! Mach mit: {link}",
         "ar": "{leader}: وصلنا إلى منطقتك! انضم إلينا: {link}",
     },
     "help": {

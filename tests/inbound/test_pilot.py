@@ -14,9 +14,11 @@ from leaders.routing import leader_cache_clear
 from members.consent import phone_opted_out
 from members.models import WaitlistEntry
 from messaging.models import Message
-from messaging.texts import auto_text
+from messaging.segments import segment_info
+from messaging.texts import LANGUAGES, auto_text
 from signup.models import SignupToken
 from tests import builders
+from tests.messaging.test_keywords import REALISTIC_LINK, _Leader
 from tests.messaging.webhooks import text, twiml_messages
 
 pytestmark = pytest.mark.django_db
@@ -196,3 +198,13 @@ def test_with_no_pilot_everyone_gets_the_link(client, world):
     (reply,) = twiml_messages(text(client, world.alice, TORONTO_PHONE, "hello", **ONTARIO))
 
     assert "/j/" in reply
+
+
+@pytest.mark.parametrize("name", ["Alexandria Ocasio-Cortez", "Alejandra Martínez Ocampo"])
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_not_yet_text_and_the_invitation_with_its_link_fit_in_two_segments(language, name):
+    waitlisted = auto_text("waitlisted", language=language, leader=_Leader(name))
+    invitation = auto_text("waitlist_invite", language=language, leader=_Leader(name), link=REALISTIC_LINK)
+
+    assert segment_info(waitlisted).segments <= 2, waitlisted
+    assert REALISTIC_LINK in invitation and segment_info(invitation).segments <= 2, invitation
