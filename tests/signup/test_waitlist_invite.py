@@ -21,6 +21,7 @@ from messaging.models import Message, SmsStatus
 from messaging.texts import auto_text
 from signup.models import SignupToken
 from signup.services import token_hash
+from signup.tasks import waitlist_invite as task
 from signup.waitlist import TASK, waitlist_invite
 from tests import builders
 from tests.messaging.webhooks import text, twiml_messages
@@ -170,8 +171,6 @@ def test_twilio_asking_to_slow_down_gives_the_phone_back_and_it_is_invited_once_
     assert (retry.func, retry.args) == (TASK, repr(alice.schema_name))
 
     run_queued(TASK, BROADCASTS)  # nothing queued: the schedule is what runs it
-    from signup.tasks import waitlist_invite as task
-
     assert task(alice.schema_name).startswith("done: invited 1")
     assert task(alice.schema_name).startswith("done: invited 0")
     assert _texted(twilio) == [phone]
