@@ -117,3 +117,8 @@ def waitlist_unclaim(*, entry_ids: list[int], claimed_at: datetime.datetime) -> 
 def waitlist_drop(*, entry_ids: list[int]) -> int:
     """Entries that will never be invited (the phone opted out, or is a member already): gone."""
     return WaitlistEntry.objects.filter(pk__in=entry_ids).delete()[0]
+
+
+def waitlist_entry_erase(*, member_id: int, phone: str) -> None:
+    """A member is erased (common.events.MEMBER_ERASED): the phone's waitlist entry, if any, goes too."""
+    WaitlistEntry.objects.filter(phone=phone).delete()

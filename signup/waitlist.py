@@ -38,7 +38,7 @@ from common import events
 from leaders.models import Leader
 from members.consent import phone_consent_record, phone_opted_out, phones_opt_out_standing
 from members.models import ConsentRecord, Member
-from members.waitlist import waitlist_claim, waitlist_drop, waitlist_unclaim
+from members.waitlist import waitlist_claim, waitlist_drop, waitlist_entry_erase, waitlist_unclaim
 from messaging import ratelimit
 from messaging.models import Message, SmsStatus
 from messaging.segments import segment_info
@@ -247,5 +247,6 @@ def _batch_send(*, leader: Leader, outbox: list, claimed_at, result: InviteResul
 
 
 def connect() -> None:
-    """Subscribe the waitlist's reaction (SignupConfig.ready)."""
+    """Subscribe the waitlist's reactions (SignupConfig.ready)."""
     events.subscribe(events.PILOT_OPENED, waitlist_opened)
+    events.subscribe(events.MEMBER_ERASED, waitlist_entry_erase)

@@ -52,7 +52,9 @@ def test_only_owners_reach_the_waitlist(pilot, manager_api, responder_api):
     assert Leader.objects.get(pk=pilot.pk).pilot_regions == ["Quebec"]
 
 
-def test_opening_a_region_invites_its_waitlist_once(pilot, owner_api, twilio, django_capture_on_commit_callbacks):
+def test_opening_a_region_invites_its_waitlist_once(
+    pilot, owner_api, twilio, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = owner_api.post("/api/v1/waitlist/open/", {"regions": ["on"]})
 

@@ -17,6 +17,7 @@ from leaders.routing import leader_cache_clear
 from leaders.services import leader_create, leader_pilot_open
 from members.consent import phone_consent_record
 from members.models import ConsentRecord, WaitlistEntry
+from members.services import member_erase
 from messaging.models import Message, SmsStatus
 from messaging.texts import auto_text
 from signup.models import SignupToken
@@ -258,3 +259,13 @@ def test_two_workers_inviting_at_once_text_each_phone_exactly_once(live_leader, 
     with schema_context(live_leader.schema_name):
         assert not WaitlistEntry.objects.filter(invited_at__isnull=True).exists()
         assert Message.objects.filter(direction="out", kind=Message.Kind.WELCOME).count() == 60
+
+
+def test_erasing_a_member_takes_their_phones_waitlist_entry_too(alice):
+    member = builders.member(leader=alice)
+    _waitlist(alice, "Ontario", phone=member.phone)
+    kept = _waitlist(alice, "Ontario")
+
+    with schema_context(alice.schema_name):
+        member_erase(member=member, source=ConsentRecord.Source.CONSOLE)
+        assert list(WaitlistEntry.objects.values_list("phone", flat=True)) == [kept]
