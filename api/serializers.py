@@ -289,6 +289,11 @@ class LeaderSettingsSerializer(serializers.Serializer):
         help_text="The leader's own stop words (set in the console), on top of the ones every leader "
         "honours (STOP, ARRÊT, BAJA, STOPP…). Case and accents are ignored when a text is compared.",
     )
+    pilot_regions = serializers.ListField(
+        child=StrictCharField(),
+        help_text="The pilot: only fans from these regions (the gazetteer's names, as members' `region`) may "
+        "join; the others are waitlisted (`waitlist/`). Empty: no pilot.",
+    )
 
 
 def leader_settings_data(leader) -> dict:
@@ -305,6 +310,69 @@ def leader_settings_data(leader) -> dict:
         "accepted_countries": list(leader.allowed_countries),
         "sending_rate": leader.sending_rate,
         "stop_words": list(leader.stop_words),
+        "pilot_regions": list(leader.pilot_regions),
+    }
+
+
+# --- the pilot's waitlist ---------------------------------------------------------------------------------
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON true or false: "true" and 1 are not answers (DRF would quietly take them)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class WaitlistRegionSerializer(serializers.Serializer):
+    country = StrictCharField(help_text="Two-letter country code.")
+    region = StrictCharField(help_text="The gazetteer's region name; empty when nothing told where.")
+    waiting = serializers.IntegerField(help_text="Phones not invited yet.")
+    invited = serializers.IntegerField(help_text="Phones sent their signup link (once each).")
+    open = serializers.BooleanField(help_text="Fans from there may join now.")
+
+
+class WaitlistSerializer(serializers.Serializer):
+    pilot_regions = serializers.ListField(child=StrictCharField(), help_text="Empty: no pilot.")
+    waiting = serializers.IntegerField()
+    invited = serializers.IntegerField()
+    regions = WaitlistRegionSerializer(many=True, help_text="Most waiting first.")
+    opened = serializers.ListField(
+        child=StrictCharField(),
+        required=False,
+        help_text="After `waitlist/open/`: the regions that opened (`*`: everywhere); empty when none did.",
+    )
+
+
+class WaitlistOpenSerializer(serializers.Serializer):
+    regions = serializers.ListField(
+        child=TextField(max_length=120),
+        max_length=100,
+        required=False,
+        default=list,
+        help_text='Regions to add to the pilot, as people write them ("ontario", "ON", "Québec"): '
+        "the gazetteer's regions of the accepted countries.",
+    )
+    everywhere = StrictBooleanField(
+        required=False, default=False, help_text="True ends the pilot: every region is open."
+    )
+
+
+def waitlist_data(leader, rows) -> dict:
+    return {
+        "pilot_regions": list(leader.pilot_regions),
+        "waiting": sum(row.waiting for row in rows),
+        "invited": sum(row.invited for row in rows),
+        "regions": [
+            {
+                "country": row.country,
+                "region": row.region,
+                "waiting": row.waiting,
+                "invited": row.invited,
+                "open": leader.accepts_country(row.country) and leader.pilot_admits(row.region),
+            }
+            for row in rows
+        ],
     }
 
 

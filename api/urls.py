@@ -25,6 +25,8 @@ urlpatterns = [
     path("v1/broadcasts/<int:pk>/", views.BroadcastDetailView.as_view(), name="api_broadcast"),
     path("v1/broadcasts/<int:pk>/cancel/", views.BroadcastCancelView.as_view(), name="api_broadcast_cancel"),
     path("v1/settings/", views.SettingsView.as_view(), name="api_settings"),
+    path("v1/waitlist/", views.WaitlistView.as_view(), name="api_waitlist"),
+    path("v1/waitlist/open/", views.WaitlistOpenView.as_view(), name="api_waitlist_open"),
     path("v1/webhooks/", views.WebhookEndpointListView.as_view(), name="api_webhooks"),
     path("v1/webhooks/<int:pk>/", views.WebhookEndpointDetailView.as_view(), name="api_webhook"),
     path(

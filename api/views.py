@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -69,12 +70,15 @@ from api.serializers import (
     ReplySerializer,
     TopicSerializer,
     TopicWriteSerializer,
+    WaitlistOpenSerializer,
+    WaitlistSerializer,
     WebhookDeliverySerializer,
     WebhookEndpointCreatedSerializer,
     WebhookEndpointCreateSerializer,
     WebhookEndpointSerializer,
     broadcast_data,
     leader_settings_data,
+    waitlist_data,
 )
 from api.services import (
     BroadcastRefusedError,
@@ -86,11 +90,14 @@ from api.services import (
 )
 from api.throttling import TokenRateThrottle
 from api.webhooks import WebhookUrlError
+from leaders.models import pilot_regions_clean
+from leaders.services import leader_pilot_open
 from members import audience as audiences
 from members.audience import AudienceFilter
 from members.consent import text_refusal
 from members.models import REFUSED_UNREACHABLE, ConsentRecord, Member
 from members.services import member_erase
+from members.waitlist import waitlist_by_region
 from messaging.broadcasts.compose import broadcast_cancel, broadcast_preview
 from messaging.broadcasts.selectors import broadcast_progress
 from messaging.models import Broadcast, BroadcastError, Conversation, Message
@@ -661,6 +668,46 @@ class SettingsView(ApiView):
     )
     def get(self, request: Request) -> Response:
         return Response(LeaderSettingsSerializer(leader_settings_data(self.leader)).data)
+
+
+# --- the pilot's waitlist ------------------------------------------------------------------------------
+class WaitlistView(ApiView):
+    allowed_roles = roles.SETTINGS
+
+    @extend_schema(
+        operation_id="waitlist_retrieve",
+        summary="The pilot and its waitlist, counted by region",
+        responses=WaitlistSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        return Response(WaitlistSerializer(waitlist_data(self.leader, waitlist_by_region())).data)
+
+
+class WaitlistOpenView(ApiView):
+    allowed_roles = roles.SETTINGS
+
+    @extend_schema(
+        operation_id="waitlist_open",
+        summary="Open regions (or everywhere): their waitlisted phones get a signup link, paced, once each",
+        request=WaitlistOpenSerializer,
+        responses=WaitlistSerializer,
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        serializer = WaitlistOpenSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            # Names no region has are refused whatever else is asked, before anything opens.
+            pilot_regions_clean(data["regions"], countries=self.leader.allowed_countries)
+            opened = leader_pilot_open(
+                leader=self.leader, regions=None if data["everywhere"] else data["regions"]
+            )
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"regions": exc.messages}) from None
+        body = waitlist_data(self.leader, waitlist_by_region())
+        return Response(WaitlistSerializer({**body, "opened": opened}).data)
 
 
 # --- webhooks -------------------------------------------------------------------------------------------

@@ -25,6 +25,9 @@ MESSAGES_TRIAGED = "messages.triaged"  # message_ids: list[int], labelled by one
 # conversation_id, by_user_id (None for an automatic close): a teammate replied, or marked it done. Its
 # fan's texts are answered: no longer open in the triage matrix, no longer due.
 CONVERSATION_ANSWERED = "conversation.answered"
+# leader: its pilot grew (a region added to Leader.pilot_regions) or ended; the waitlisted phones now inside
+# are invited (signup.waitlist), whoever opened it (console, API, staff admin).
+PILOT_OPENED = "leader.pilot_opened"
 
 EVENTS = frozenset(
     {
@@ -35,6 +38,7 @@ EVENTS = frozenset(
         BROADCAST_COMPLETED,
         MESSAGES_TRIAGED,
         CONVERSATION_ANSWERED,
+        PILOT_OPENED,
     }
 )
 

@@ -31,6 +31,7 @@ NAV_ITEMS = (
     NavItem(_("Listening"), "console:listening", ANSWER, "listening"),
     NavItem(_("Topics"), "console:topics", MANAGER, "topics"),
     NavItem(_("Settings"), "console:settings", OWNER, "settings"),
+    NavItem(_("Waitlist"), "console:waitlist", OWNER, "waitlist"),
     NavItem(_("Team"), "accounts:team", OWNER, "team"),
     # Served by the api app (api/pages.py): named here by URL only, as the console may not import the api.
     NavItem(_("API tokens"), "api_tokens", OWNER, "api_tokens"),

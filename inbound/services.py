@@ -36,12 +36,15 @@ from messaging.keywords import Keyword, KeywordMatch, keyword_find, language_gue
 from messaging.models import Conversation, Message, SmsStatus
 from messaging.services import message_status_apply
 from messaging.texts import auto_text
+from places.whereabouts import sender_region
 from signup.models import SignupToken
 from signup.services import SIGNUP_LINK_LIFETIME, signup_link_new, token_hash
 from surveys.services import run_answer
 from triage.services import triage_kick
 
 RESEND_LINK_AFTER = datetime.timedelta(minutes=5)
+# A waitlisted phone that keeps texting hears "not there yet" at most this often; its texts are stored.
+WAITLIST_ANSWER_EVERY = datetime.timedelta(days=1)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -309,6 +312,8 @@ def _newcomer_welcome(*, leader, sms: InboundSms, now) -> str | None:
     None when the leader is suspended, the phone said STOP, or a link went out minutes ago (WELCOME)."""
     if not leader.is_active:
         return None  # stored; a suspended leader answers nothing
+    if leader.pilot_regions and (place := _outside_pilot(leader=leader, sms=sms)) is not None:
+        return _newcomer_waitlisted(leader=leader, sms=sms, place=place, now=now)
     language = language_guess(sms.body) or leader.default_language
     if leader.accepts_country(phone_country(sms.from_)):
         raw, link = signup_link_new(leader=leader)
@@ -333,6 +338,48 @@ def _newcomer_welcome(*, leader, sms: InboundSms, now) -> str | None:
             "now": now,
             "expires_at": now + SIGNUP_LINK_LIFETIME,
             "kind": kind,
+            "body": body,
+        },
+    )
+    return body if answered else None
+
+
+def _outside_pilot(*, leader, sms: InboundSms) -> tuple[str, str] | None:
+    """(country, region) of a newcomer texting from an accepted country but outside the leader's pilot
+    regions; None when they may join (or their country is refused: the welcome's business).
+
+    Where they are: Twilio's FromState (or FromCity) when the carrier told, else the number's prefix
+    (places.whereabouts.sender_region; cached, no query). A region nothing tells (a French or British
+    mobile: the prefix is the whole country) is let through to the signup link: the form asks the fan's
+    city and refuses one outside the pilot (signup.forms), so an unknown region is decided by the fan's own
+    answer rather than by turning away everyone whose number says nothing, the pilot's own people included.
+    """
+    country, region = sender_region(phone=sms.from_, details=sms.details)
+    if not region or not leader.accepts_country(country) or leader.pilot_admits(region):
+        return None
+    return country, region
+
+
+def _newcomer_waitlisted(*, leader, sms: InboundSms, place: tuple[str, str], now) -> str | None:
+    """The answer to a newcomer outside the pilot: waitlisted (members.WaitlistEntry, recorded or refreshed)
+    and told "not there yet, we'll text you when we are", in the language guessed from the text, with no
+    link; None when the phone said STOP or was told within WAITLIST_ANSWER_EVERY (WAITLIST)."""
+    guessed = language_guess(sms.body)
+    language = guessed or leader.default_language
+    body = auto_text("waitlisted", language=language, leader=leader)
+    country, region = place
+    (answered,) = prepared_fetchone(
+        statements.WAITLIST.in_schema(leader.schema_name),
+        {
+            **Leader.count_params(leader.pk, 1),
+            "phone": sms.from_,
+            "phone_hash": phone_hash(sms.from_),
+            "country": country,
+            "region": region,
+            "language": language,
+            "language_told": guessed is not None,
+            "recent_since": now - WAITLIST_ANSWER_EVERY,
+            "now": now,
             "body": body,
         },
     )

@@ -145,4 +145,49 @@ SELECT EXISTS (SELECT 1 FROM answer)
     count_sent=Leader.COUNT_SENT_SQL,
 )
 
-STATEMENTS = (RECEIVE, FILE, WELCOME)
+# A newcomer's plain text from outside the leader's pilot regions: the phone goes on the waitlist (or its
+# entry is refreshed: where it is, its language when the text told it, when it last asked) and gets the
+# "not there yet" notice, no link; in one statement, as WELCOME. Nothing when the consent ledger's last
+# member-less record for the phone is an opt-out (STOP is final: not even waitlisted), and no second notice
+# within WAITLIST_ANSWER_EVERY (a day) of the last: texts in between are stored and refresh the entry only.
+# An entry already invited keeps its invitation (never a second one).
+WAITLIST = Statement(
+    "waitlist",
+    """
+WITH stopped AS (
+    SELECT kind = 'opt_out' AS yes FROM {schema}.signup_consentrecord
+    WHERE phone_hash = %(phone_hash)s AND member_id IS NULL
+    ORDER BY id DESC
+    LIMIT 1
+),
+listed AS (
+    INSERT INTO {schema}.members_waitlistentry AS entry
+        (phone, country, region, language, created_at, last_text_at)
+    SELECT %(phone)s, %(country)s, %(region)s, %(language)s, %(now)s, %(now)s
+    WHERE NOT COALESCE((SELECT yes FROM stopped), FALSE)
+    ON CONFLICT (phone) DO UPDATE SET
+        country = EXCLUDED.country,
+        region = EXCLUDED.region,
+        language = CASE WHEN %(language_told)s THEN EXCLUDED.language ELSE entry.language END,
+        last_text_at = EXCLUDED.last_text_at
+    RETURNING 1
+),
+recent AS (
+    SELECT 1 FROM {schema}.messaging_message
+    WHERE phone = %(phone)s AND direction = 'out' AND kind = 'notice' AND created_at >= %(recent_since)s
+    LIMIT 1
+),
+answer AS (
+    INSERT INTO {schema}.messaging_message
+        (phone, direction, kind, body, status, failure_reason, attempts, created_at, sent_at, updated_at)
+    SELECT %(phone)s, 'out', 'notice', %(body)s, 'wired', '', 1, %(now)s, %(now)s, %(now)s
+    WHERE EXISTS (SELECT 1 FROM listed) AND NOT EXISTS (SELECT 1 FROM recent)
+    RETURNING id
+),
+counted AS ({count_sent} AND EXISTS (SELECT 1 FROM answer))
+SELECT EXISTS (SELECT 1 FROM answer)
+""",
+    count_sent=Leader.COUNT_SENT_SQL,
+)
+
+STATEMENTS = (RECEIVE, FILE, WELCOME, WAITLIST)

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from leaders.models import Domain, Leader
-from leaders.services import leader_create, leader_validate, normalize_phone_number
+from leaders.services import leader_create, leader_pilot_changed, leader_validate, normalize_phone_number
 
 
 class LeaderCreationForm(forms.ModelForm):
@@ -78,6 +78,7 @@ class LeaderChangeForm(forms.ModelForm):
             "number_type",
             "segments_per_second",
             "allowed_countries",
+            "pilot_regions",
             "status",
             "suspension_reason",
             "time_zone",
@@ -91,6 +92,10 @@ class LeaderChangeForm(forms.ModelForm):
             "quiet_hours_end",
             "approval_threshold",
         ]
+        help_texts = {
+            "pilot_regions": "Region names separated by commas (Quebec,Ontario): only fans from there may join; "
+            "the others are waitlisted and invited when their region is added. Empty: no pilot.",
+        }
 
     def clean_phone_number(self):
         number = normalize_phone_number(str(self.cleaned_data["phone_number"]))
@@ -165,6 +170,9 @@ class LeaderAdmin(admin.ModelAdmin):
             if not suspended:
                 obj.suspension_reason = ""
         super().save_model(request, obj, form, change)
+        # A region added to the pilot (or the pilot ended) invites its waitlist, as the console's opening does
+        # (the signup app reacts to the event, on commit of the change view's transaction).
+        leader_pilot_changed(leader=obj, before=list(form.initial.get("pilot_regions") or []))
 
     @admin.display(description="Domain")
     def primary_domain(self, leader: Leader) -> str:

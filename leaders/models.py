@@ -13,11 +13,13 @@ from django.db import connection, models
 from django.db.models import F
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
 from django_tenants.utils import schema_exists
 from phonenumber_field.modelfields import PhoneNumberField
 
 from leaders.schemas import template_clone
+from places.gazetteer import region_countries, region_names_for
 
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 # Slugs become host names and schema names; these would collide with the platform's own.
@@ -42,6 +44,50 @@ def validate_slug(value: str) -> None:
 def validate_country_code(value: str) -> None:
     if not re.fullmatch(r"[A-Z]{2}", value):
         raise ValidationError(f"{value!r} is not a two-letter country code (US, CA, FR…).", code="country")
+
+
+PILOT_REGIONS_MAX = 100
+
+
+def pilot_regions_clean(names, *, countries) -> list[str]:
+    """A pilot's regions as stored: the gazetteer's names of the regions typed ("québec", "QC" -> "Quebec";
+    as members.audience reads region filters), in the order given, repeats dropped. Refused, all errors at
+    once: a name no region has, a region of none of `countries` (the leader's accepted countries) when those
+    are set, more than PILOT_REGIONS_MAX."""
+    found: list[str] = []
+    errors: list[ValidationError] = []
+    countries = {c.upper() for c in countries or []}
+    for typed in names or []:
+        typed = " ".join(str(typed).split())
+        if not typed:
+            continue
+        known = region_names_for(typed)
+        if not known:
+            errors.append(
+                ValidationError(
+                    _("No region is called %(name)s."), code="region_unknown", params={"name": typed}
+                )
+            )
+            continue
+        inside = [name for name in known if not countries or region_countries(name) & countries]
+        if not inside:
+            errors.append(
+                ValidationError(
+                    _("%(name)s is not a region of your accepted countries (%(countries)s)."),
+                    code="region_elsewhere",
+                    params={"name": typed, "countries": ", ".join(sorted(countries))},
+                )
+            )
+        found.extend(name for name in inside if name not in found)
+    if len(found) > PILOT_REGIONS_MAX:
+        errors.append(
+            ValidationError(
+                _("At most %(max)s pilot regions."), code="regions_many", params={"max": PILOT_REGIONS_MAX}
+            )
+        )
+    if errors:
+        raise ValidationError(errors)
+    return found
 
 
 def schema_name_for(slug: str) -> str:
@@ -175,6 +221,10 @@ class Leader(TenantMixin):
         if self.slug and not self.schema_name:
             self.schema_name = schema_name_for(self.slug)
         self.allowed_countries = sorted({c.upper() for c in self.allowed_countries or []})
+        try:
+            self.pilot_regions = pilot_regions_clean(self.pilot_regions, countries=self.allowed_countries)
+        except ValidationError as error:
+            raise ValidationError({"pilot_regions": error.error_list}) from None
 
     @property
     def is_active(self) -> bool:
@@ -207,6 +257,18 @@ class Leader(TenantMixin):
 
     def accepts_country(self, country_code: str | None) -> bool:
         return not self.allowed_countries or (country_code or "").upper() in self.allowed_countries
+
+    def pilot_admits(self, region: str) -> bool:
+        """Whether a fan from `region` (a gazetteer region name, "" when unknown) may join, as far as the
+        pilot goes: no pilot, or one of its regions. The country is `accepts_country`'s to say."""
+        return not self.pilot_regions or region in self.pilot_regions
+
+    def pilot_widened(self, before: list[str]) -> bool:
+        """Whether going from the pilot regions `before` to this leader's opened something: a region added,
+        or the pilot ended (no regions: everywhere)."""
+        if not before:
+            return False
+        return not self.pilot_regions or bool(set(self.pilot_regions) - set(before))
 
     def suspend(self, *, reason: str = "") -> None:
         self.status = self.Status.SUSPENDED

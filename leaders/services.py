@@ -10,8 +10,16 @@ from django.db import IntegrityError, transaction
 from django_tenants.utils import schema_context
 
 from accounts.models import User
+from common import events
 from common.phones import PhoneError, phone_parse
-from leaders.models import Domain, Leader, schema_name_for, validate_country_code, validate_slug
+from leaders.models import (
+    Domain,
+    Leader,
+    pilot_regions_clean,
+    schema_name_for,
+    validate_country_code,
+    validate_slug,
+)
 
 
 def normalize_phone_number(value: str) -> str:
@@ -173,3 +181,31 @@ def leader_primary_url(leader: Leader) -> str:
     base = urlsplit(settings.PUBLIC_BASE_URL)
     port = f":{base.port}" if base.port else ""
     return f"{base.scheme}://{host}{port}"
+
+
+def leader_pilot_changed(*, leader: Leader, before: list[str]) -> bool:
+    """The leader's pilot regions were saved (console settings, the staff admin, `leader_pilot_open`); when
+    that opened something (`Leader.pilot_widened`), say so (common.events.PILOT_OPENED): the signup app
+    invites the waitlisted phones now inside, on commit. Returns whether it opened anything."""
+    if not leader.pilot_widened(before):
+        return False
+    events.emit(events.PILOT_OPENED, leader=leader)
+    return True
+
+
+def leader_pilot_open(*, leader: Leader, regions: list[str] | None) -> list[str]:
+    """Open `regions` (names as typed: "ontario", "ON") to membership, added to the pilot's; None ends the
+    pilot (everywhere). Raises ValidationError for a name that is no region of the leader's accepted
+    countries. Returns the regions that were not open before (everything: ["*"] when the pilot ended)."""
+    before = list(leader.pilot_regions)
+    added = [] if regions is None else pilot_regions_clean(regions, countries=leader.allowed_countries)
+    if not before:
+        return []  # no pilot: every region is open already (opening one must not start a pilot)
+    after = [] if regions is None else before + [name for name in added if name not in before]
+    if after == before:
+        return []
+    with transaction.atomic():
+        leader.pilot_regions = after
+        leader.save(update_fields=["pilot_regions"])  # post_save clears the routing cache
+        leader_pilot_changed(leader=leader, before=before)
+    return ["*"] if not after else [name for name in after if name not in before]

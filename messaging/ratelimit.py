@@ -1,7 +1,7 @@
 """The sending rate limiter: a leader's number never goes over its segments-per-second rate.
 
 Carriers rate a sender in SMS segments per second (long code 1, toll-free 3, short code 100:
-``Leader.sending_rate``). Every bulk sender of a leader (broadcast workers, the surveys' sender), on any
+``Leader.sending_rate``). Every bulk sender of a leader (broadcast workers, the surveys' sender, the waitlist's invitations), on any
 machine, takes its segments from one shared limiter before calling Twilio. The limiter is a *sliding window log* in the leader's own schema
 (``messaging.models.SendingWindow``): a grant of n segments is allowed only if the grants still counting
 (those of the last ``WINDOW`` seconds) plus n stay within the rate. Unlike a token bucket, which lets a full

@@ -26,6 +26,22 @@ TEXTS: dict[str, dict[str, str]] = {
         "de": "{leader}: Danke! Leider nimmt diese Community nur Nummern aus {countries} auf.",
         "ar": "{leader}: شكرًا! عذرًا، هذا المجتمع مفتوح فقط للأرقام من: {countries}.",
     },
+    # A phone from outside the leader's pilot regions: waitlisted, no link (at most once a day).
+    "waitlisted": {
+        "en": "{leader}: thanks for texting! We're not in your area yet. We'll text you when we are.",
+        "fr": "{leader} : merci ! Nous ne sommes pas encore dans votre région. On vous écrira dès que ce sera le cas.",
+        "es": "{leader}: ¡gracias! Aún no estamos en tu zona. Te escribiremos cuando lleguemos.",
+        "de": "{leader}: Danke! Wir sind noch nicht in deiner Region. Wir schreiben dir, sobald es so weit ist.",
+        "ar": "{leader}: شكرًا! لسنا في منطقتك بعد. سنراسلك عندما نصل إليها.",
+    },
+    # Their region opened: the waitlisted phone's one invitation, with a personal signup link.
+    "waitlist_invite": {
+        "en": "{leader}: we're in your area now! Join: {link}",
+        "fr": "{leader} : nous voici dans votre région ! {link}",
+        "es": "{leader}: ¡ya estamos en tu zona! Únete: {link}",
+        "de": "{leader}: Wir sind jetzt bei dir! Mach mit: {link}",
+        "ar": "{leader}: وصلنا إلى منطقتك! انضم إلينا: {link}",
+    },
     "help": {
         "en": "{leader}: texts from this number. Reply STOP to stop, START to come back. Msg&data rates may apply.",
         "fr": "{leader} : textos de ce numéro. Répondez STOP pour arrêter, START pour revenir.",

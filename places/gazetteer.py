@@ -422,6 +422,21 @@ def region_names_for(text: str) -> tuple[str, ...]:
     return tuple(sorted({names[code] for code in _regions_by_key().get(_name_key(text), ())}))
 
 
+@functools.cache
+def _countries_by_region_name() -> Mapping[str, frozenset[str]]:
+    found: dict[str, set[str]] = {}
+    for code, name in admin1_names().items():
+        if name:
+            found.setdefault(name, set()).add(code.split(".", 1)[0])
+    return MappingProxyType({name: frozenset(codes) for name, codes in found.items()})
+
+
+def region_countries(name: str) -> frozenset[str]:
+    """The countries that have a region of exactly this gazetteer name ("Limburg" -> {"BE", "NL"}), for
+    checking a region name against a list of countries; empty when no region has it."""
+    return _countries_by_region_name().get(name, frozenset())
+
+
 def _read_city_file(on_city: Callable[[dict[str, Any]], None]) -> None:
     """Call on_city with each city of the gazetteer's file, in file order, without keeping any of them.
 

@@ -6,6 +6,7 @@ class SignupConfig(AppConfig):
     verbose_name = "Signup links"
 
     def ready(self) -> None:
-        from signup import services
+        from signup import services, waitlist
 
         services.connect()
+        waitlist.connect()

@@ -155,12 +155,24 @@ class SignupForm(forms.Form):
     # The honeypot: hidden from people (and from screen readers), filled in by bots that fill every field.
     website = forms.CharField(required=False, widget=TextInput(attrs={"autocomplete": "off"}))
 
-    def __init__(self, *args, minimum_age: int = 13, today: datetime.date, country: str | None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        minimum_age: int = 13,
+        today: datetime.date,
+        country: str | None,
+        pilot_regions: list[str] | tuple[str, ...] = (),
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.minimum_age = minimum_age
         self.today = today
         self.country = country
+        # A leader's pilot (Leader.pilot_regions; empty: none): a city elsewhere is refused, and
+        # `outside_pilot` holds the place, for the waitlist.
+        self.pilot_regions = tuple(pilot_regions)
         self.place: Place | None = None
+        self.outside_pilot: Place | None = None
         self._describe_fields()
 
     # Fields whose hint the template shows under the label (ids "<field id>_hint").
@@ -208,7 +220,25 @@ class SignupForm(forms.Form):
             raise forms.ValidationError(_("Enter the city where you live."), code="required")
         # An unknown city is kept as typed; the place fields stay blank.
         self.place = resolve_city(value[:MAX_INPUT_LENGTH], country=self.country)
+        if self.pilot_regions:
+            self._check_pilot(self.place)
         return value
+
+    def _check_pilot(self, place: Place | None) -> None:
+        """During a pilot the city decides: one the gazetteer cannot place could be anywhere, so the fan is
+        asked for the nearest town it knows; one outside the pilot's regions is "not there yet"."""
+        if place is None:
+            raise forms.ValidationError(
+                _("We can't find this city. Pick it from the list, or type the nearest town."),
+                code="pilot_unknown",
+            )
+        if place.region not in self.pilot_regions:
+            self.outside_pilot = place
+            raise forms.ValidationError(
+                _("We're not in %(region)s yet. We'll text you when we are.")
+                % {"region": place.region or place.country_name},
+                code="pilot_outside",
+            )
 
     def clean_birth_date(self) -> datetime.date:
         born = self.cleaned_data["birth_date"]

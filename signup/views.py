@@ -25,6 +25,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from common.clientip import client_ip
 from common.phones import phone_country, phone_mask_for_fan
 from members.consent import phone_hash
+from members.models import Member
+from members.waitlist import waitlist_record
 from places.gazetteer import is_loaded, preload_in_background, suggest_cities
 from signup.forms import SignupForm
 from signup.models import SignupToken
@@ -156,6 +158,14 @@ def _link_problem(request: HttpRequest, token: SignupToken | None, language: str
     return None
 
 
+def _pilot_for(leader, link: SignupToken) -> list[str]:
+    """The pilot regions the form holds the city to: the leader's, for a phone that is not a member yet (a
+    member updating their details is in already, wherever they moved)."""
+    if not leader.pilot_regions or Member.objects.filter(phone=link.phone).exists():
+        return []
+    return list(leader.pilot_regions)
+
+
 @require_http_methods(["GET", "POST"])
 def signup_join(request: HttpRequest, token: str) -> HttpResponse:
     leader = request.tenant
@@ -172,11 +182,23 @@ def signup_join(request: HttpRequest, token: str) -> HttpResponse:
             if _over_limit(request, "post", _limit("SIGNUP_POST_RATE")):
                 return _render(request, "signup/too_many.html", {}, language=language, status=429)
             form = SignupForm(
-                request.POST, minimum_age=leader.minimum_age, today=_today_for(leader), country=country
+                request.POST,
+                minimum_age=leader.minimum_age,
+                today=_today_for(leader),
+                country=country,
+                pilot_regions=_pilot_for(leader, link),
             )
             if form.is_bot:
                 # Looks like success, stores nothing, and leaves the link usable for the real fan.
                 return _render(request, "signup/thanks.html", {}, language=language)
+            if not form.is_valid() and form.outside_pilot is not None:
+                # "We'll text you when we are": the phone waits for its region (the form's error says so).
+                waitlist_record(
+                    phone=link.phone,
+                    country=form.outside_pilot.country,
+                    region=form.outside_pilot.region,
+                    language=language,
+                )
             if form.is_valid():
                 try:
                     result = member_signup(

@@ -1,7 +1,9 @@
 """Where a text's sender is, for the topic × region matrix: the first source that tells, most trusted first
 (triage.models.PlaceSource): the member's own place, Twilio's FromCity/FromState, the phone number's region
 (phonenumbers' geocoder), a place named in the text (the gazetteer), else nothing; the country always from the
-phone when nothing else says.
+phone when nothing else says. The carrier's and the number's places are the library's
+(places.whereabouts: the inbound path asks them too, for a leader's pilot regions); a place named in a
+text, and the order of the sources, are triage's.
 
 Regions are the gazetteer's region NAMES, as members.Member.region stores them ("Jalisco", "British
 Columbia", "New York"), so a matrix cell, a member's place and a region filter compare equal. Pure Python, no
@@ -11,52 +13,19 @@ database; every lookup is cached per process, so a batch of a campaign's texts c
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
-
-import phonenumbers
-from phonenumbers import geocoder
 
 from common.phones import phone_country
 from places import gazetteer
+from places.whereabouts import (  # noqa: F401 - Whereabouts, phone_place and region_in are triage's words too
+    NOWHERE,
+    Whereabouts,
+    carrier_place,
+    phone_place,
+    region_in,
+)
+from places.whereabouts import name_key as _key
+from places.whereabouts import regions_of as _regions_of
 from triage.models import PlaceSource
-
-# The geocoder writes Mexican states with their usual abbreviations ("Guadalajara, JAL").
-MEXICAN_STATES = {
-    "AGS": "Aguascalientes",
-    "BC": "Baja California",
-    "BCS": "Baja California Sur",
-    "CAMP": "Campeche",
-    "CHIS": "Chiapas",
-    "CHIH": "Chihuahua",
-    "COAH": "Coahuila",
-    "COL": "Colima",
-    "CDMX": "Mexico City",
-    "DF": "Mexico City",
-    "DGO": "Durango",
-    "GTO": "Guanajuato",
-    "GRO": "Guerrero",
-    "HGO": "Hidalgo",
-    "JAL": "Jalisco",
-    "MEX": "México",
-    "EDOMEX": "México",
-    "MICH": "Michoacán",
-    "MOR": "Morelos",
-    "NAY": "Nayarit",
-    "NL": "Nuevo León",
-    "OAX": "Oaxaca",
-    "PUE": "Puebla",
-    "QRO": "Querétaro",
-    "QROO": "Quintana Roo",
-    "SLP": "San Luis Potosí",
-    "SIN": "Sinaloa",
-    "SON": "Sonora",
-    "TAB": "Tabasco",
-    "TAMPS": "Tamaulipas",
-    "TLAX": "Tlaxcala",
-    "VER": "Veracruz",
-    "YUC": "Yucatán",
-    "ZAC": "Zacatecas",
-}
 
 # A place named in a text is looked for among the words and word pairs of the text, in the phone's country
 # only, and only big places (a town of 5,000 shares its name with too many words). Words that are big cities'
@@ -114,117 +83,6 @@ COMMON_WORDS = frozenset(
         "grand",
     ]
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Whereabouts:
-    country: str = ""
-    region: str = ""
-    city: str = ""
-    source: str = PlaceSource.NONE
-
-
-NOWHERE = Whereabouts()
-
-
-def _key(text: str) -> str:
-    return gazetteer.normalize_name(text).replace(" ", "")
-
-
-@functools.cache
-def _regions_of(country: str) -> dict[str, str]:
-    """Name key -> region name, for one country's regions (and US states' postal codes)."""
-    found: dict[str, str] = {}
-    prefix = f"{country}."
-    for code, name in gazetteer.admin1_names().items():
-        if code.startswith(prefix) and name:
-            found[_key(name)] = name
-            if country == "US":
-                found[_key(code[3:])] = name
-    if country == "MX":
-        for abbreviation, name in MEXICAN_STATES.items():
-            found.setdefault(_key(abbreviation), found.get(_key(name), name))
-    if country == "CA":  # "QC", "Colombie-Britannique": what gazetteer.region_names_for knows
-        for code, name in gazetteer.admin1_names().items():
-            if code.startswith(prefix):
-                for alias in gazetteer.region_names_for(name):
-                    found.setdefault(_key(alias), alias)
-    return found
-
-
-def region_in(country: str, text: str) -> str:
-    """The region of `country` that `text` names ("JAL", "Jalisco", "NY", "Québec"), "" when none."""
-    if not country or not text:
-        return ""
-    name = _regions_of(country).get(_key(text))
-    if name:
-        return name
-    names = [n for n in gazetteer.region_names_for(text) if _key(n) in _regions_of(country)]
-    return names[0] if len(names) == 1 else ""
-
-
-@functools.lru_cache(maxsize=50_000)
-def _city(text: str, country: str) -> tuple[str, str] | None:
-    """(city, region) of the city `text` names in `country`, None when it names none there."""
-    place = gazetteer.resolve_city(text, country=country or None)
-    if place is None or (country and place.country != country):
-        return None
-    return place.name, place.region
-
-
-def carrier_place(details: dict | None, country: str) -> Whereabouts | None:
-    """Twilio's FromCity / FromState / FromCountry (US and Canadian numbers mostly), when they tell."""
-    if not details:
-        return None
-    told = (details.get("FromCountry") or "").strip().upper()[:2]
-    if told and country and told != country:
-        # The carrier's idea of the sender's country contradicts the number's own (a ported or roaming
-        # number, a gateway's defaults): its city and state are not about this sender either.
-        return None
-    country = (told or country or "").strip().upper()[:2]
-    city_text = (details.get("FromCity") or "").strip()
-    state = (details.get("FromState") or "").strip()
-    region = region_in(country, state) if state else ""
-    city = ""
-    if city_text:
-        found = _city(city_text.title(), country)
-        if found and (not region or found[1] == region):
-            city, region = found[0], region or found[1]
-    if not region and not city:
-        return None
-    return Whereabouts(country=country, region=region, city=city, source=PlaceSource.CARRIER)
-
-
-@functools.lru_cache(maxsize=200_000)
-def phone_place(phone: str) -> Whereabouts:
-    """The region the phone number's prefix belongs to, from phonenumbers' geocoder ("Guadalajara, JAL" ->
-    Jalisco; "British Columbia"; "New York, NY"); only the country when the geocoder names no region."""
-    try:
-        number = phonenumbers.parse(phone, None)
-    except phonenumbers.NumberParseException:
-        return NOWHERE
-    country = phonenumbers.region_code_for_number(number) or ""
-    if country in ("", "001", "ZZ"):
-        return NOWHERE
-    description = geocoder.description_for_number(number, "en")
-    region = city = ""
-    if description and description != geocoder.country_name_for_number(number, "en"):
-        parts = [part.strip() for part in description.split(",")]
-        if len(parts) >= 2:
-            region = region_in(country, parts[-1])
-            name = parts[0].split("/")[-1]  # "Conkal/Merida, YUC"
-            found = _city(name, country)
-            if found and (not region or found[1] == region):
-                city, region = found[0], region or found[1]
-        else:
-            region = region_in(country, parts[0])
-            if not region:
-                found = _city(parts[0], country)
-                if found:
-                    city, region = found
-    if region:
-        return Whereabouts(country=country, region=region, city=city, source=PlaceSource.PHONE)
-    return Whereabouts(country=country)
 
 
 def text_place(text: str, country: str) -> Whereabouts | None:

@@ -41,6 +41,15 @@ class LeaderSettingsForm(forms.ModelForm):
         required=False,
         help_text=_("Two-letter codes separated by commas (US, CA). Empty: any country."),
     )
+    pilot_regions = forms.CharField(
+        label=_("Pilot regions"),
+        required=False,
+        max_length=2000,
+        help_text=_(
+            "Only fans from these regions may join (Quebec, Ontario), separated by commas; the others are "
+            "waitlisted and invited when their region opens. Empty: no pilot."
+        ),
+    )
     time_zone = forms.CharField(
         label=_("Time zone"), max_length=64, help_text=_("For example America/Toronto.")
     )
@@ -69,6 +78,7 @@ class LeaderSettingsForm(forms.ModelForm):
             "voice_greeting",
             "minimum_age",
             "allowed_countries",
+            "pilot_regions",
             "quiet_hours_start",
             "quiet_hours_end",
             "time_zone",
@@ -116,6 +126,7 @@ class LeaderSettingsForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance and not self.is_bound:
             self.initial["allowed_countries"] = ", ".join(self.instance.allowed_countries or [])
+            self.initial["pilot_regions"] = ", ".join(self.instance.pilot_regions or [])
             self.initial["stop_words"] = ", ".join(self.instance.stop_words or [])
 
     @property
@@ -135,6 +146,15 @@ class LeaderSettingsForm(forms.ModelForm):
         if bad:
             raise ValidationError(_("Not country codes: %(codes)s") % {"codes": ", ".join(bad)})
         return codes
+
+    def clean_pilot_regions(self) -> list[str]:
+        """The names as typed; the model checks them against the gazetteer and the accepted countries
+        (leaders.models.pilot_regions_clean, in Leader.clean) and stores the gazetteer's names."""
+        return [
+            name.strip()
+            for name in _WORD_SEPARATORS.split(self.cleaned_data["pilot_regions"])
+            if name.strip()
+        ]
 
     def clean_stop_words(self) -> list[str]:
         """The leader's own stop words as stored (messaging.keywords.keyword_clean: "désinscrire" →

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -10,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from console.decorators import owner_required
 from console.settings.forms import KeywordReplyForm, LeaderSettingsForm, keyword_replies_listed
+from leaders.services import leader_pilot_changed
 from messaging.models import KeywordReply
 
 
@@ -31,9 +33,13 @@ def _settings_page(
 
 @owner_required
 def settings_edit(request: HttpRequest) -> HttpResponse:
+    pilot_before = list(request.tenant.pilot_regions)
     form = LeaderSettingsForm(request.POST or None, request.FILES or None, instance=request.tenant)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        with transaction.atomic():
+            leader = form.save()
+            # A region added (or the pilot ended) invites its waitlist (signup.waitlist), on commit.
+            leader_pilot_changed(leader=leader, before=pilot_before)
         messages.success(request, _("Settings saved."))
         return redirect("console:settings")
     return _settings_page(

@@ -57,6 +57,19 @@ def _params(name: str, leader: Leader) -> dict:
             "kind": "notice",
             "body": "Hello",
         }
+    if name == "waitlist":
+        return {
+            **Leader.count_params(leader.pk, 1),
+            "phone": phone,
+            "phone_hash": phone_hash(phone),
+            "country": "CA",
+            "region": "Ontario",
+            "language": "fr",
+            "language_told": True,
+            "recent_since": now - datetime.timedelta(days=1),
+            "now": now,
+            "body": "Hello",
+        }
     raise AssertionError(f"no sample parameters for the statement {name!r}: add them here")
 
 

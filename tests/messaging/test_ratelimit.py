@@ -6,7 +6,7 @@ import time
 
 from django_tenants.utils import schema_context
 
-from messaging.broadcasts import ratelimit
+from messaging import ratelimit
 
 
 def test_grants_stop_at_the_rate_and_say_how_long_to_wait(alice_schema):
