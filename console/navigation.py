@@ -30,6 +30,7 @@ NAV_ITEMS = (
     NavItem(_("Routing"), "routing", MANAGER, "routing"),
     NavItem(_("Listening"), "console:listening", ANSWER, "listening"),
     NavItem(_("Topics"), "console:topics", MANAGER, "topics"),
+    NavItem(_("Surveys"), "console:surveys", ANSWER, "surveys"),
     NavItem(_("Settings"), "console:settings", OWNER, "settings"),
     NavItem(_("Team"), "accounts:team", OWNER, "team"),
     # Served by the api app (api/pages.py): named here by URL only, as the console may not import the api.

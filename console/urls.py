@@ -1,5 +1,5 @@
 """The console's pages named in the `console` namespace: the dashboard at "/", members, settings, topics,
-listening. The inbox, broadcasts and team pages keep the names they always had (community/urls_tenant.py
+listening, surveys. The inbox, broadcasts and team pages keep the names they always had (community/urls_tenant.py
 includes them)."""
 
 from django.urls import include, path
@@ -12,4 +12,5 @@ urlpatterns = [
     path("settings/", include("console.settings.urls")),
     path("topics/", include("console.topics.urls")),
     path("listening/", include("console.listening.urls")),
+    path("surveys/", include("console.surveys.urls")),
 ]

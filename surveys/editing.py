@@ -491,6 +491,11 @@ def _structure_check(errors: _Errors, survey: Survey, questions: list[dict[str, 
             )
 
 
+def survey_check(*, survey: Survey, data: dict[str, Any], default_language: str) -> None:
+    """What survey_save would refuse, without writing anything: SurveyInvalidError or nothing."""
+    _check(survey, data, default_language=default_language)
+
+
 @transaction.atomic
 def survey_save(*, survey: Survey, data: dict[str, Any], default_language: str) -> Survey:
     """Create `survey` (unsaved) or change it with `data` (the dict described above), through every rule of
