@@ -200,10 +200,10 @@ def _tag(errors: _Errors, path: str, value: Any) -> str:
     if "," in value or ";" in value:
         errors.add(path, _("One tag per choice."))
         return ""
-    tag = _tidy(value).lower()
+    tag = _tidy(value)
     if len(tag) > MAX_TAG_LENGTH:
         errors.add(path, _("A tag is at most %(n)d characters long.") % {"n": MAX_TAG_LENGTH})
-    return tag[:MAX_TAG_LENGTH]
+    return tag.lower()[:MAX_TAG_LENGTH]  # a few letters grow when lower-cased (İ): cut, not refused
 
 
 def _synonyms(errors: _Errors, path: str, value: Any) -> list[str]:

@@ -80,7 +80,7 @@ class SurveyForm(forms.Form):
         help_text=_("Without an answer this long after a question, the survey ends for that member."),
     )
     is_active = forms.BooleanField(
-        label=_("Open"),
+        label=_("Survey open"),
         required=False,
         initial=True,
         help_text=_("A closed survey is sent to no one, and no newcomer gets it."),

@@ -39,6 +39,7 @@ def survey(**overrides) -> Survey:
 
 def run(*, survey: Survey, member: Member, state: str = Run.State.COMPLETED, **fields) -> Run:
     now = timezone.now()
+    fields.setdefault("created_at", now)
     if state != Run.State.QUEUED:
         fields.setdefault("started_at", now)
         fields.setdefault("asked_at", now)
