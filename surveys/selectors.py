@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.postgres.aggregates import JSONBAgg
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.db.models.functions import Greatest, JSONObject
 
@@ -53,19 +53,21 @@ def _asked(by_state: dict[str, int]) -> int:
 
 
 def survey_runs_by_state(*, survey: Survey) -> dict[str, int]:
-    """Every state with its number of runs (0 included), from the (survey, state) index."""
-    counts = dict.fromkeys(Run.State.values, 0)
-    for row in Run.objects.filter(survey=survey).values("state").annotate(n=Count("id")).order_by():
-        counts[row["state"]] = row["n"]
-    return counts
+    """Every state with its number of runs (0 included)."""
+    return surveys_runs_by_state([survey.pk])[survey.pk]
 
 
 def surveys_runs_by_state(survey_ids: list[int]) -> dict[int, dict[str, int]]:
-    """Each survey's runs by state (every state, 0 included), in one GROUP BY on the (survey, state) index."""
+    """Each survey's runs by state (every state, 0 included): the runs past the queue by state, along the
+    partial (survey, state) index that leaves queued runs out, and all of them along the (survey, member)
+    key; queued runs are the difference. Two index scans, however many runs are still queued."""
     states: dict[int, dict[str, int]] = {pk: dict.fromkeys(Run.State.values, 0) for pk in survey_ids}
-    rows = Run.objects.filter(survey_id__in=survey_ids).values("survey_id", "state").annotate(n=Count("id"))
-    for row in rows.order_by():
+    runs = Run.objects.filter(survey_id__in=survey_ids)
+    moved = runs.exclude(state=Run.State.QUEUED).values("survey_id", "state").annotate(n=Count("id"))
+    for row in moved.order_by():
         states[row["survey_id"]][row["state"]] = row["n"]
+    for row in runs.values("survey_id").annotate(n=Count("id")).order_by():
+        states[row["survey_id"]][Run.State.QUEUED] = row["n"] - sum(states[row["survey_id"]].values())
     return states
 
 
@@ -181,42 +183,62 @@ def _filters_sql(region: str | None, language: str | None) -> tuple[str, list[An
     return sql, params
 
 
-def _aggregates(question_ids: list[int], region: str | None, language: str | None):
-    """(answered rows, chosen rows): each `(question_id, region, language, grouping, ...)` for the whole
-    survey (grouping 3), by region (1: language rolled up) and by language (2)."""
+def aggregate_statements(
+    question_ids: list[int],
+    number_ids: list[int] = (),
+    region: str | None = None,
+    language: str | None = None,
+) -> list[tuple[str, list[Any]]]:
+    """The results' aggregates with their parameters. The first reads every answer once, with its chosen
+    positions unnested WITH ORDINALITY (an answer without a choice as one row of position NULL), grouped
+    by GROUPING SETS into the whole survey, each region and each language at once: per position the members
+    who chose it, and per answer (its first row) the count and the number questions' count, sum, lowest
+    and highest. Hash aggregates only, so no sort of the answers. The second is the medians of the number
+    questions (an ordered-set aggregate, which cannot hash), over their answers alone.
+    `python -m bench survey_results` prints their plans."""
     answer = Answer._meta.db_table
     member = Member._meta.db_table
-    question = Question._meta.db_table
     where, params = _filters_sql(region, language)
-    answered_sql = f"""
-        SELECT a.question_id, m.region, a.language, GROUPING(m.region, a.language) AS g, count(*),
-               min(n.value), max(n.value), avg(n.value),
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY n.value)
+    counts_sql = f"""
+        SELECT a.question_id, c.position, m.region, a.language, GROUPING(m.region, a.language) AS g,
+               count(c.position), count(*) FILTER (WHERE c.ord = 1),
+               count(n.value), sum(n.value), min(n.value), max(n.value)
         FROM {answer} a
         JOIN {member} m ON m.id = a.member_id
-        JOIN {question} q ON q.id = a.question_id
+        CROSS JOIN LATERAL unnest(
+            CASE WHEN cardinality(a.choices) > 0 THEN a.choices ELSE '{{NULL}}'::smallint[] END
+        ) WITH ORDINALITY AS c(position, ord)
         CROSS JOIN LATERAL (
-            SELECT CASE WHEN q.kind = 'number' AND a.value ~ %s THEN a.value::numeric END AS value
+            SELECT CASE WHEN a.question_id = ANY(%s) AND c.ord = 1 AND a.value ~ %s
+                        THEN a.value::numeric END AS value
         ) n
-        WHERE a.question_id = ANY(%s){where}
-        GROUP BY GROUPING SETS ((a.question_id), (a.question_id, m.region), (a.question_id, a.language))
-    """
-    chosen_sql = f"""
-        SELECT a.question_id, m.region, a.language, GROUPING(m.region, a.language) AS g, c.position,
-               count(*)
-        FROM {answer} a
-        JOIN {member} m ON m.id = a.member_id
-        CROSS JOIN LATERAL unnest(a.choices) AS c(position)
         WHERE a.question_id = ANY(%s){where}
         GROUP BY GROUPING SETS ((a.question_id, c.position), (a.question_id, c.position, m.region),
                                 (a.question_id, c.position, a.language))
     """
-    with connection.cursor() as cursor:
-        cursor.execute(answered_sql, [NUMBER_PATTERN, question_ids, *params])
-        answered = cursor.fetchall()
-        cursor.execute(chosen_sql, [question_ids, *params])
-        chosen = cursor.fetchall()
-    return answered, chosen
+    statements = [(counts_sql, [list(number_ids), NUMBER_PATTERN, question_ids, *params])]
+    if number_ids:
+        join = f"JOIN {member} m ON m.id = a.member_id" if region is not None else ""
+        medians_sql = f"""
+            SELECT a.question_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY a.value::numeric)
+            FROM {answer} a {join}
+            WHERE a.question_id = ANY(%s) AND a.value ~ %s{where}
+            GROUP BY a.question_id
+        """
+        statements.append((medians_sql, [list(number_ids), NUMBER_PATTERN, *params]))
+    return statements
+
+
+def _aggregates(question_ids: list[int], number_ids: list[int], region: str | None, language: str | None):
+    """(counts rows, {question id: median}). JIT off: compiling these plans costs more than it saves on a
+    page that asks every few seconds."""
+    rows = []
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+        for sql, params in aggregate_statements(question_ids, number_ids, region, language):
+            cursor.execute(sql, params)
+            rows.append(cursor.fetchall())
+    return rows[0], dict(rows[1]) if len(rows) > 1 else {}
 
 
 def _columns(totals: dict[str, int], *, limit: int | None) -> list[str | None]:
@@ -224,6 +246,39 @@ def _columns(totals: dict[str, int], *, limit: int | None) -> list[str | None]:
     if limit is None or len(ordered) <= limit:
         return ordered
     return [*ordered[:limit], OTHER]
+
+
+@dataclass
+class _Tally:
+    """What the counts' rows say of one question, for the whole survey or one region or language."""
+
+    answered: int = 0
+    chosen: dict[int, int] = field(default_factory=dict)
+    numbers: int = 0
+    total: float = 0.0
+    low: float | None = None
+    high: float | None = None
+
+    def add(self, position, chosen, answered, numbers, total, low, high) -> None:
+        self.answered += answered
+        if position is not None:
+            self.chosen[position] = self.chosen.get(position, 0) + chosen
+        if numbers:
+            self.numbers += numbers
+            self.total += float(total)
+            self.low = float(low) if self.low is None else min(self.low, float(low))
+            self.high = float(high) if self.high is None else max(self.high, float(high))
+
+    def merge(self, other: _Tally) -> None:
+        for position, n in other.chosen.items():
+            self.add(position, n, 0, 0, 0, None, None)
+        self.answered += other.answered
+        if other.numbers:
+            self.add(None, 0, 0, other.numbers, other.total, other.low, other.high)
+
+    @property
+    def mean(self) -> float | None:
+        return _number(self.total / self.numbers) if self.numbers else None
 
 
 def survey_results(
@@ -241,94 +296,79 @@ def survey_results(
     language. Labels in `language_shown` (the reader's), else the leader's default language."""
     questions = list(survey.questions.prefetch_related("choices"))
     ids = [q.pk for q in questions]
-    answered_rows, chosen_rows = _aggregates(ids, region, language) if ids else ([], [])
+    number_ids = [q.pk for q in questions if q.kind == Question.Kind.NUMBER]
+    rows, medians = _aggregates(ids, number_ids, region, language) if ids else ([], {})
 
-    total: dict[int, tuple] = {}
-    by: dict[str, dict[int, dict[str, tuple]]] = {"region": {}, "language": {}}
+    whole: dict[int, _Tally] = {}
+    by: dict[str, dict[int, dict[str, _Tally]]] = {"region": {}, "language": {}}
+    for qid, position, row_region, row_language, grouping, *figures in rows:
+        if grouping == 3:
+            tally = whole.setdefault(qid, _Tally())
+        elif grouping == 1:
+            tally = by["region"].setdefault(qid, {}).setdefault(row_region or "", _Tally())
+        else:
+            tally = by["language"].setdefault(qid, {}).setdefault(row_language or "", _Tally())
+        tally.add(position, *figures)
     # Columns ordered by members who answered there: the most of any question (each member answered the
     # first one; later ones fewer).
-    region_totals: dict[str, int] = {}
-    language_totals: dict[str, int] = {}
-    for qid, row_region, row_language, grouping, n, low, high, mean, median in answered_rows:
-        if grouping == 3:
-            total[qid] = (n, low, high, mean, median)
-        elif grouping == 1:
-            key = row_region or ""
-            by["region"].setdefault(qid, {})[key] = (n, mean)
-            region_totals[key] = max(region_totals.get(key, 0), n)
-        else:
-            key = row_language or ""
-            by["language"].setdefault(qid, {})[key] = (n, mean)
-            language_totals[key] = max(language_totals.get(key, 0), n)
-    chosen: dict[int, dict[int, int]] = {}
-    chosen_by: dict[str, dict[tuple[int, str], dict[int, int]]] = {"region": {}, "language": {}}
-    for qid, row_region, row_language, grouping, position, n in chosen_rows:
-        if grouping == 3:
-            chosen.setdefault(qid, {})[position] = n
-        elif grouping == 1:
-            chosen_by["region"].setdefault((qid, row_region or ""), {})[position] = n
-        else:
-            chosen_by["language"].setdefault((qid, row_language or ""), {})[position] = n
-
-    regions = _columns(region_totals, limit=MAX_GROUPS)
-    languages = _columns(language_totals, limit=None)
+    totals: dict[str, dict[str, int]] = {"region": {}, "language": {}}
+    for axis, questions_by in by.items():
+        for tallies in questions_by.values():
+            for key, tally in tallies.items():
+                totals[axis][key] = max(totals[axis].get(key, 0), tally.answered)
+    regions = _columns(totals["region"], limit=MAX_GROUPS)
+    languages = _columns(totals["language"], limit=None)
 
     def groups(axis: str, question: Question, columns: list[str | None]) -> list[Group]:
-        rows = by[axis].get(question.pk, {})
+        tallies = by[axis].get(question.pk, {})
         result = []
         for key in columns:
-            keys = [k for k in rows if k not in columns] if key is OTHER else [key]
-            answered = sum(rows.get(k, (0, None))[0] for k in keys)
-            counts: dict[int, int] = {}
-            for k in keys:
-                for position, n in chosen_by[axis].get((question.pk, k), {}).items():
-                    counts[position] = counts.get(position, 0) + n
-            means = [(rows[k][0], rows[k][1]) for k in keys if k in rows and rows[k][1] is not None]
-            weight = sum(n for n, _mean in means)
-            mean = _number(sum(n * float(m) for n, m in means) / weight) if weight else None
+            tally = _Tally()
+            for other in (
+                [t for k, t in tallies.items() if k not in columns] if key is OTHER else [tallies.get(key)]
+            ):
+                if other is not None:
+                    tally.merge(other)
             result.append(
                 Group(
                     key=key,
-                    answered=answered,
-                    counts=counts,
-                    mean=mean,
-                    shares={p: _share(n, answered) for p, n in counts.items()},
+                    answered=tally.answered,
+                    counts=tally.chosen,
+                    mean=tally.mean,
+                    shares={p: _share(n, tally.answered) for p, n in tally.chosen.items()},
                 )
             )
         return result
 
     results = []
     for question in questions:
-        n, low, high, mean, median = total.get(question.pk, (0, None, None, None, None))
+        tally = whole.get(question.pk) or _Tally()
         choices = [
             ChoiceCount(
                 position=position,
                 label=label,
-                count=(count := chosen.get(question.pk, {}).get(position, 0)),
-                share=_share(count, n),
+                count=tally.chosen.get(position, 0),
+                share=_share(tally.chosen.get(position, 0), tally.answered),
             )
             for position, label in _choice_labels(question, language_shown, default_language, yes_no)
         ]
         number = None
         if question.kind == Question.Kind.NUMBER:
             number = NumberSummary(
-                count=n if low is not None else 0,
-                minimum=_number(low),
-                maximum=_number(high),
-                mean=_number(mean),
-                median=_number(median),
+                count=tally.numbers,  # answers read as a number (an unclear one kept as written is not)
+                minimum=_number(tally.low),
+                maximum=_number(tally.high),
+                mean=tally.mean,
+                median=_number(medians.get(question.pk)),
             )
-        samples = []
-        if question.kind == Question.Kind.TEXT:
-            samples = _samples(question, region, language)
         results.append(
             QuestionResult(
                 question=question,
                 text=text_for(question.text, language_shown, default_language),
-                answered=n,
+                answered=tally.answered,
                 choices=choices,
                 number=number,
-                samples=samples,
+                samples=_samples(question, region, language) if question.kind == Question.Kind.TEXT else [],
                 by_region=groups("region", question, regions),
                 by_language=groups("language", question, languages),
             )

@@ -40,6 +40,9 @@ from surveys import editing, selectors
 from surveys.models import Run, Survey
 
 POLL_SECONDS = 5
+# A survey with many answers refreshes less often: its results cost about 0.25 s per 100,000 answers to count
+# (docs/architecture.md), for each reader with the page open.
+BUSY_ANSWERS, BUSY_POLL_SECONDS = 50_000, 15
 STATE_ORDER = ("queued", "active", "completed", "expired", "stopped", "skipped")
 
 
@@ -264,7 +267,7 @@ def _results_context(request: HttpRequest, survey: Survey, form: ResultsFilterFo
         "answered_share": round(100 * results.answered / asked, 1) if asked else None,
         "filter_form": form,
         "region_options": [key for key in results.regions if key],
-        "poll_seconds": POLL_SECONDS,
+        "poll_seconds": BUSY_POLL_SECONDS if results.answered > BUSY_ANSWERS else POLL_SECONDS,
         "trigger_label": TRIGGER_LABELS.get(survey.trigger, survey.trigger),
     }
 

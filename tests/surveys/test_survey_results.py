@@ -165,8 +165,9 @@ def test_the_number_of_queries_does_not_grow_with_the_answers(alice_schema, djan
         build.answer(run=run, question=issues, choices=[1 + n % 3])
         build.answer(run=run, question=age, value=str(20 + n))
         build.answer(run=run, question=other, value=f"text {n}")
-    # The questions and their choices (2), two aggregates, one sample query per text question, the states.
-    with django_assert_max_num_queries(6):
+    # The questions and their choices (2); in a savepoint with JIT off, the counts and the medians (5); one
+    # sample query per text question; the states (2).
+    with django_assert_max_num_queries(10):
         results = _results(survey)
     assert results.questions[1].number.count == 40
     assert sum(g.answered for g in results.questions[0].by_region) == 40
@@ -202,3 +203,18 @@ def test_the_export_has_one_row_per_member_who_answered(answered):
     assert (first["region"], first["language"], first["state"]) == ("Quebec", "fr", "completed")
     fifth = dict(zip(columns, rows[4], strict=True))
     assert (fifth["Q2 value"], fifth["Q3. Will you vote?"], fifth["Q4 raw"]) == ("", "", "")
+
+
+def test_an_unclear_answer_kept_as_written_counts_as_answered_but_chooses_nothing(alice_schema):
+    """The engine keeps a second unclear reply as written (no choice, value "") and moves on."""
+    survey = build.survey()
+    issues, age = survey.questions.all()
+    for picked, years, raw in (([1], "30", None), ([], "", "bof"), ([2], "", "plus tard")):
+        run = build.run(survey=survey, member=builders.member())
+        build.answer(run=run, question=issues, choices=picked, raw=raw)
+        build.answer(run=run, question=age, value=years, raw=raw or years)
+    results = _results(survey)
+    issues_result, age_result = results.questions
+    assert issues_result.answered == 3
+    assert [(c.count, c.share) for c in issues_result.choices] == [(1, 33.3), (1, 33.3), (0, 0.0)]
+    assert (age_result.answered, age_result.number.count, age_result.number.mean) == (3, 1, 30)
