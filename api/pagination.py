@@ -116,3 +116,15 @@ class DeliveryPagination(ApiCursorPagination):
 
 class BroadcastPagination(ApiCursorPagination):
     ordering = "-id"  # newest first
+
+
+class SurveyPagination(ApiCursorPagination):
+    ordering = "-id"  # newest first
+
+
+class RunPagination(ApiCursorPagination):
+    ordering = "id"  # oldest first: runs queued during a walk through the pages come last
+
+
+class AnswerPagination(ApiCursorPagination):
+    ordering = "id"  # in the order they came: a sync resumes where it stopped with `updated_after`

@@ -11,10 +11,14 @@ MANAGER = User.Role.MANAGER
 RESPONDER = User.Role.RESPONDER
 
 # The API's areas and the roles allowed in each (owner: all; manager: members, broadcasts, conversations,
-# topics; responder: conversations and messages, and reading the topics they are filtered by).
+# topics, surveys; responder: conversations and messages, and reading topics and surveys).
 MEMBERS = frozenset({OWNER, MANAGER})
 TOPICS = frozenset({OWNER, MANAGER})
 TOPICS_READ = frozenset({OWNER, MANAGER, RESPONDER})
+# Surveys: owners and managers write and send them; every teammate reads them, their results, runs and answers
+# (numbers masked as in the console), as responders read the listening matrix and the inbox.
+SURVEYS = frozenset({OWNER, MANAGER})
+SURVEYS_READ = frozenset({OWNER, MANAGER, RESPONDER})
 BROADCASTS = frozenset({OWNER, MANAGER})
 CONVERSATIONS = frozenset({OWNER, MANAGER, RESPONDER})
 SETTINGS = frozenset({OWNER})

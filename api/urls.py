@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
-from api import views
+from api import survey_views, views
 from api.errors import json_not_found
 
 urlpatterns = [
@@ -20,6 +20,14 @@ urlpatterns = [
     path("v1/messages/<int:pk>/", views.MessageDetailView.as_view(), name="api_message"),
     path("v1/topics/", views.TopicListView.as_view(), name="api_topics"),
     path("v1/topics/<int:pk>/", views.TopicDetailView.as_view(), name="api_topic"),
+    path("v1/surveys/", survey_views.SurveyListView.as_view(), name="api_surveys"),
+    path("v1/surveys/<int:pk>/", survey_views.SurveyDetailView.as_view(), name="api_survey"),
+    path("v1/surveys/<int:pk>/results/", survey_views.SurveyResultsView.as_view(), name="api_survey_results"),
+    path("v1/surveys/<int:pk>/runs/", survey_views.SurveyRunListView.as_view(), name="api_survey_runs"),
+    path(
+        "v1/surveys/<int:pk>/answers/", survey_views.SurveyAnswerListView.as_view(), name="api_survey_answers"
+    ),
+    path("v1/surveys/<int:pk>/send/", survey_views.SurveySendView.as_view(), name="api_survey_send"),
     path("v1/audience/preview/", views.AudiencePreviewView.as_view(), name="api_audience_preview"),
     path("v1/broadcasts/", views.BroadcastListView.as_view(), name="api_broadcasts"),
     path("v1/broadcasts/<int:pk>/", views.BroadcastDetailView.as_view(), name="api_broadcast"),

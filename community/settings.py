@@ -329,6 +329,9 @@ SPECTACULAR_SETTINGS = {
         "ConversationStatusEnum": "messaging.models.Conversation.Status",
         "MessageStatusEnum": "messaging.models.SmsStatus",
         "WebhookDeliveryStatusEnum": "api.models.WebhookDelivery.Status",
+        "QuestionKindEnum": "surveys.models.Question.Kind",
+        "RunStateEnum": "surveys.models.Run.State",
+        "SurveyTriggerEnum": "surveys.models.Survey.Trigger",
     },
     "SCHEMA_PATH_PREFIX": "/api/v1",
 }

@@ -129,6 +129,8 @@ def export_filters(form: MembersFilterForm) -> dict[str, str | bool]:
 def export_filters_described(filters: dict) -> list[str]:
     """An export's recorded filter, one "label: value" per field, in the page's language."""
     described = []
+    if "survey_name" in filters:  # an export of a survey's answers (console/surveys), not a filter of members
+        return [str(_("Answers to the survey “%(name)s”") % {"name": filters["survey_name"]})]
     for name, value in filters.items():
         field = MembersFilterForm.base_fields.get(name)
         if field is None:

@@ -49,7 +49,20 @@ RULES_NO_SCHEMA_STATES = {
     "cities": "cities the gazetteer knows",
     "near": "a place the gazetteer knows",
     "regions": "region names the gazetteer knows",
-    "name": "a topic name the leader does not use yet, whatever its case",
+    "name": "a topic's or survey's name the leader does not use yet, whatever its case",
+    # Surveys (surveys.editing, docs/api.md "Surveys"):
+    "text": "the leader's default language given; a question with its options within 320 characters in each",
+    "label": "the leader's default language given",
+    "intro": "the leader's default language given when any language is",
+    "thanks": "the leader's default language given when any language is",
+    "choices": "2 to 12 for questions with one or several choices, none for the other kinds",
+    "number_min": "a range only on number questions",
+    "number_max": "not below number_min",
+    "topic": "one of the leader's topics",
+    "id": "a question or choice of this survey",
+    "trigger": "one open survey at a time greets new members",
+    "questions": "a survey that went to members keeps its questions, in order",
+    "kind": "a survey that went to members keeps its questions' kinds",
 }
 # Error codes of the same kind: a cursor is valid only as the API wrote it (signed); an Idempotency-Key
 # already used for another request (the fuzzer draws the same keys again) is refused for what came before.
