@@ -29,17 +29,9 @@ from api.survey_serializers import (
     SurveyWriteSerializer,
 )
 from api.views import IDEMPOTENCY_PARAMETER, ApiListView, ApiView, _audience
-from members.audience import AudienceFilter
 from surveys import editing, selectors
 from surveys.models import Answer, Run, Survey
-
-
-def _survey_send(*, survey: Survey, audience: AudienceFilter, user) -> int:
-    # surveys.services is the survey engine's (its own branch): imported here, at the call, until both are
-    # merged; then this goes to the top of the module.
-    from surveys.services import survey_send
-
-    return survey_send(survey=survey, audience=audience, user=user)
+from surveys.services import SurveyError, survey_send
 
 
 def _moment_parameter(name: str, description: str) -> OpenApiParameter:
@@ -316,8 +308,8 @@ class SurveySendView(_SurveysView):
         serializer.is_valid(raise_exception=True)
         audience = _audience(serializer.validated_data)
         try:
-            queued = _survey_send(survey=survey, audience=audience, user=request.user)
-        except ValueError as exc:  # the engine's SurveyError: closed, no question, a suspended leader
+            queued = survey_send(survey=survey, audience=audience, user=request.user)
+        except SurveyError as exc:  # closed, no question, a suspended leader
             raise Conflict(str(exc), code="survey_not_sendable") from None
         return Response(
             SendSerializer({"queued": queued, "filter": audience.to_dict()}).data,

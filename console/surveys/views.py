@@ -38,6 +38,7 @@ from members.models import ExportRecord
 from members.services import export_record_finish, export_record_start
 from surveys import editing, selectors
 from surveys.models import Run, Survey
+from surveys.services import survey_send
 
 POLL_SECONDS = 5
 # A survey with many answers refreshes less often: its results cost about 0.25 s per 100,000 answers to count
@@ -160,14 +161,6 @@ def survey_delete(request: HttpRequest, survey_id: int) -> HttpResponse:
 
 
 # --- sending to a segment -----------------------------------------------------------------------------------
-def _survey_send(*, survey: Survey, audience: AudienceFilter, user) -> int:
-    # surveys.services is the survey engine's (its own branch): imported here, at the call, until both are
-    # merged; then this goes to the top of the module.
-    from surveys.services import survey_send
-
-    return survey_send(survey=survey, audience=audience, user=user)
-
-
 def _audience(form: SurveySendForm) -> AudienceFilter:
     return AudienceFilter.from_dict(form.filters())
 
@@ -192,12 +185,12 @@ def survey_send_page(request: HttpRequest, survey_id: int) -> HttpResponse:
                         raise ValueError(
                             _("No member matches this audience who has not had this survey yet.")
                         )
-                    queued = _survey_send(survey=survey, audience=audience, user=request.user)
+                    queued = survey_send(survey=survey, audience=audience, user=request.user)
                     messages.success(
                         request, _("The survey is on its way to %(count)s members.") % {"count": queued}
                     )
                     return redirect("console:survey", survey_id=survey.pk)
-            except ValueError as error:  # AudienceError, the engine's SurveyError: one line each
+            except ValueError as error:  # AudienceError, SurveyError, no one to send to: one line each
                 form.add_error(None, str(error))
                 status = 400
     return render(
