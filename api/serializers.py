@@ -289,6 +289,10 @@ class LeaderSettingsSerializer(serializers.Serializer):
         help_text="The leader's own stop words (set in the console), on top of the ones every leader "
         "honours (STOP, ARRÊT, BAJA, STOPP…). Case and accents are ignored when a text is compared.",
     )
+    announcement_cap = serializers.IntegerField(
+        help_text="At most this many broadcasts reach a member in any 7 days, across broadcasts (set in the "
+        "console); those over it are left out of a broadcast and counted in its `stats.capped`. 0: no cap."
+    )
 
 
 def leader_settings_data(leader) -> dict:
@@ -305,6 +309,7 @@ def leader_settings_data(leader) -> dict:
         "accepted_countries": list(leader.allowed_countries),
         "sending_rate": leader.sending_rate,
         "stop_words": list(leader.stop_words),
+        "announcement_cap": leader.announcement_cap,
     }
 
 
@@ -811,6 +816,10 @@ class BroadcastStatsSerializer(serializers.Serializer):
     failed = serializers.IntegerField()
     skipped = serializers.IntegerField(help_text="Opted out or unreachable before their turn.")
     cancelled = serializers.IntegerField()
+    capped = serializers.IntegerField(
+        help_text="Left out when queueing: they had already got the leader's announcement cap of broadcasts "
+        "in the last 7 days (never sent later)."
+    )
     opt_outs = serializers.IntegerField()
     replies = serializers.IntegerField()
     segments_sent = serializers.IntegerField()

@@ -286,7 +286,7 @@ def _answered(value: Any) -> tuple[Answered, ...]:
             _positive(choice, "answered", "choice positions (1, 2, …) in its choices", MAX_CHOICE_POSITION)
             for choice in choices
         )
-    return tuple(Answered(question, tuple(sorted(by_question[q]))) for q in sorted(by_question))
+    return tuple(Answered(q, tuple(sorted(by_question[q]))) for q in sorted(by_question))
 
 
 def _place_id(value: Any, key: str) -> int:

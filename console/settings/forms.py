@@ -74,6 +74,7 @@ class LeaderSettingsForm(forms.ModelForm):
             "time_zone",
             "default_language",
             "approval_threshold",
+            "announcement_cap",
             "sign_replies",
             "managers_see_phones",
         ]
@@ -86,6 +87,7 @@ class LeaderSettingsForm(forms.ModelForm):
             "quiet_hours_start": _("Quiet hours start"),
             "quiet_hours_end": _("Quiet hours end"),
             "approval_threshold": _("Approval threshold"),
+            "announcement_cap": _("Broadcasts per member per week"),
             "sign_replies": _("Sign the team's replies"),
             "managers_see_phones": _("Managers see phone numbers"),
         }
@@ -95,6 +97,10 @@ class LeaderSettingsForm(forms.ModelForm):
             "voice_greeting": _("What callers to the number hear."),
             "approval_threshold": _(
                 "Broadcasts to more members than this need a second teammate's approval."
+            ),
+            "announcement_cap": _(
+                "At most this many broadcasts reach a member in any 7 days; members over it are skipped "
+                "(and counted on the broadcast's page), never sent later. 0: no limit."
             ),
             "sign_replies": _(
                 "Each reply ends with “— ” and the teammate's display name (or full name, if they set none)."

@@ -7,6 +7,7 @@ import pytest
 from django_tenants.utils import schema_context
 
 from leaders.routing import leader_cache_clear
+from tests.console.conftest import in_alice, mark, olivia, rita  # noqa: F401 - the console's fixtures
 from topics.cache import topic_cache_clear
 from topics.models import Topic
 
