@@ -50,6 +50,7 @@ RULES_NO_SCHEMA_STATES = {
     "near": "a place the gazetteer knows",
     "regions": "region names the gazetteer knows",
     "name": "a topic name the leader does not use yet, whatever its case",
+    "follows": "ids of the leader's own topics",
 }
 # Error codes of the same kind: a cursor is valid only as the API wrote it (signed); an Idempotency-Key
 # already used for another request (the fuzzer draws the same keys again) is refused for what came before.

@@ -14,6 +14,7 @@ from members.services import member_topic_follow, member_topic_leave
 from messaging.models import Broadcast
 from surveys.models import Choice, Question, Survey
 from tests import builders
+from tests.api.conftest import Api, token_for
 from tests.places import PARIS
 
 pytestmark = pytest.mark.django_db
@@ -260,3 +261,32 @@ def test_a_link_presets_followers_and_answers_in_the_composer(olivia, in_alice):
     assert re.search(rf'<input type="checkbox" name="answered" value="{issues.pk}:2"[^>]* checked', page)
     assert not re.search(rf'name="answered" value="{issues.pk}:1"[^>]* checked', page)
     assert "data-preset" in page
+
+
+# -- the API ----------------------------------------------------------------------------------------------
+
+
+def test_the_apis_audience_preview_counts_followers_and_answers(in_alice, world):
+    api = Api(world.alice, token_for(world.alice, "mark"))
+    tag = builders.new_tag()
+    housing = builders.topic()
+    (issues,) = survey_with(("Issues?", ["Health", "Housing"]))
+    follower, both = builders.fan(tag=tag), builders.fan(tag=tag)
+    for member in (follower, both):
+        member_topic_follow(member=member, topic=housing, source="api")
+    answer(both, issues, 2)
+
+    def preview(**criteria):
+        return api.post("/api/v1/audience/preview/", {"filter": {"tags_all": [tag], **criteria}})
+
+    assert preview(follows=[housing.pk]).json()["count"] == 2
+    answered = [{"question": issues.pk, "choices": [2]}]
+    response = preview(follows=[housing.pk], answered=answered)
+    assert response.json()["count"] == 1
+    assert response.json()["filter"]["answered"] == answered
+    unknown = preview(follows=[2_000_000_000])
+    assert unknown.status_code == 400 and "filter.follows" in unknown.json()["error"]["fields"]
+    empty = preview(answered=[{"question": issues.pk, "choices": []}])
+    assert empty.status_code == 400
+    extra = preview(answered=[{"question": issues.pk, "choices": [1], "value": "x"}])
+    assert extra.status_code == 400

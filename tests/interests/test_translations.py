@@ -40,7 +40,7 @@ OURS = {
 
 
 def test_the_pages_mark_their_strings():
-    assert OURS <= marked_strings(code=CODE, templates=TEMPLATES)
+    assert marked_strings(code=CODE, templates=TEMPLATES) >= OURS
 
 
 @pytest.mark.parametrize("language", TRANSLATED_LANGUAGES)
