@@ -26,6 +26,7 @@ from messaging.models import KeywordReply
 IMAGE_SIGNATURES = ((b"\xff\xd8\xff", ".jpg"), (b"\x89PNG\r\n\x1a\n", ".png"), (b"RIFF", ".webp"))
 MAX_PHOTO_BYTES = 2 * 1024 * 1024
 LEADER_STOP_WORD_MIN_LENGTH = 2
+MAX_ANNOUNCEMENT_CAP = 100
 _WORD_SEPARATORS = re.compile(r"[,;\n]")
 
 
@@ -120,6 +121,7 @@ class LeaderSettingsForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["announcement_cap"].required = False  # empty: no cap
         if self.instance and not self.is_bound:
             self.initial["allowed_countries"] = ", ".join(self.instance.allowed_countries or [])
             self.initial["stop_words"] = ", ".join(self.instance.stop_words or [])
@@ -128,6 +130,15 @@ class LeaderSettingsForm(forms.ModelForm):
     def required_stop_words(self) -> list[str]:
         """The words that stop texts for every leader, in every language: shown, never editable."""
         return [word for words in STOP_WORDS_BY_LANGUAGE.values() for word in words]
+
+    def clean_announcement_cap(self) -> int:
+        """Left empty: no cap (0). At most MAX_ANNOUNCEMENT_CAP a week: above that a cap protects no one."""
+        cap = self.cleaned_data.get("announcement_cap") or 0
+        if cap > MAX_ANNOUNCEMENT_CAP:
+            raise ValidationError(
+                _("At most %(n)d broadcasts a week; 0 for no limit.") % {"n": MAX_ANNOUNCEMENT_CAP}
+            )
+        return cap
 
     def clean_allowed_countries(self) -> list[str]:
         codes = sorted(
