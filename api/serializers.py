@@ -294,6 +294,10 @@ class LeaderSettingsSerializer(serializers.Serializer):
         help_text="The pilot: only fans from these regions (the gazetteer's names, as members' `region`) may "
         "join; the others are waitlisted (`waitlist/`). Empty: no pilot.",
     )
+    announcement_cap = serializers.IntegerField(
+        help_text="At most this many broadcasts reach a member in any 7 days, across broadcasts (set in the "
+        "console); those over it are left out of a broadcast and counted in its `stats.capped`. 0: no cap."
+    )
 
 
 def leader_settings_data(leader) -> dict:
@@ -311,6 +315,7 @@ def leader_settings_data(leader) -> dict:
         "sending_rate": leader.sending_rate,
         "stop_words": list(leader.stop_words),
         "pilot_regions": list(leader.pilot_regions),
+        "announcement_cap": leader.announcement_cap,
     }
 
 
@@ -775,6 +780,25 @@ def _refuse_unknown_keys(data, fields, message: str) -> None:
         raise serializers.ValidationError({unknown[0][:60]: [f"{message} {', '.join(fields)}."]})
 
 
+class AnsweredSerializer(serializers.Serializer):
+    """Members whose latest answer to a survey question includes any of these choices."""
+
+    question = StrictIntegerField(
+        min_value=1, max_value=audiences.MAX_ID, help_text="A survey question's id."
+    )
+    choices = serializers.ListField(
+        child=StrictIntegerField(min_value=1, max_value=audiences.MAX_CHOICE_POSITION),
+        min_length=1,
+        max_length=audiences.MAX_VALUES,
+        help_text="Choice positions (1, 2, …), as members answer with them; any of them matches.",
+    )
+    schema_extra = {"additionalProperties": False}
+
+    def to_internal_value(self, data):
+        _refuse_unknown_keys(data, self.fields, "Unknown; an answered criterion takes")
+        return super().to_internal_value(data)
+
+
 class AudienceFilterSerializer(serializers.Serializer):
     """Who: the broadcasts' filter language (docs/broadcasts.md), the console's and `manage.py broadcast`'s.
     Every key optional, `{}` is every member a broadcast may reach (subscribed and reachable). Keys combine
@@ -802,6 +826,19 @@ class AudienceFilterSerializer(serializers.Serializer):
     tags_any = _texts("Members with any of these tags.")
     tags_all = _texts("Members with all of these tags.")
     tags = _texts("The API's earlier name for `tags_any`, still accepted.")
+    follows = serializers.ListField(
+        child=StrictIntegerField(min_value=1, max_value=audiences.MAX_ID),
+        max_length=100,
+        required=False,
+        help_text="Ids of the leader's topics: members who follow any of them (never those who left one).",
+    )
+    answered = serializers.ListField(
+        child=AnsweredSerializer(),
+        max_length=audiences.MAX_ANSWERED,
+        required=False,
+        help_text="Survey answers: members whose answer to each question includes one of its choices "
+        "(several questions: all of them).",
+    )
     schema_extra = {"additionalProperties": False}
 
     def to_internal_value(self, data):
@@ -879,6 +916,10 @@ class BroadcastStatsSerializer(serializers.Serializer):
     failed = serializers.IntegerField()
     skipped = serializers.IntegerField(help_text="Opted out or unreachable before their turn.")
     cancelled = serializers.IntegerField()
+    capped = serializers.IntegerField(
+        help_text="Left out when queueing: they had already got the leader's announcement cap of broadcasts "
+        "in the last 7 days (never sent later)."
+    )
     opt_outs = serializers.IntegerField()
     replies = serializers.IntegerField()
     segments_sent = serializers.IntegerField()

@@ -24,7 +24,8 @@ from common.sql import prepared_execute, prepared_fetchone
 from inbound import statements
 from leaders.models import Leader
 from members.consent import member_opt_in, member_opt_out, phone_consent_record, phone_hash, phone_opted_out
-from members.models import ConsentRecord, Member
+from members.models import ConsentRecord, Member, MemberInterest
+from members.services import member_topic_follow, member_topic_leave
 from messaging.broadcasts.feedback import (
     broadcast_opt_out_count,
     broadcast_reply_record,
@@ -36,10 +37,13 @@ from messaging.keywords import Keyword, KeywordMatch, keyword_find, language_gue
 from messaging.models import Conversation, Message, SmsStatus
 from messaging.services import message_status_apply
 from messaging.texts import auto_text
+from messaging.topic_keywords import TopicAction, topic_command_find, topic_command_verb
 from places.whereabouts import sender_region
 from signup.models import SignupToken
 from signup.services import SIGNUP_LINK_LIFETIME, signup_link_new, token_hash
 from surveys.services import run_answer
+from topics.cache import topics_cached
+from topics.models import Topic
 from triage.services import triage_kick
 
 RESEND_LINK_AFTER = datetime.timedelta(minutes=5)
@@ -168,7 +172,7 @@ def _member_text_filed(
 ) -> str | None:
     """A member's text was stored and (by RECEIVE) filed in their conversation; what else it sets off:
     it counts as a reply to the last broadcast they got, if one of `recent_broadcasts`; the leader's
-    `message.received` webhook (through common.events); the leader's keyword reply when a subscribed
+    `message.received` webhook (through common.events); a topic keyword first ("STOP HOUSING"); the leader's keyword reply when a subscribed
     member texted one; else, when they have an active survey run (`surveying`, read by RECEIVE), the answer
     to its question. Returns the text to answer with, if any. Call inside the leader's schema."""
     message_id, conversation_id, member_id = ids
@@ -180,6 +184,11 @@ def _member_text_filed(
     if recent_broadcasts:
         broadcast_reply_record(member_id=member_id, broadcast_ids=recent_broadcasts, now=params["now"])
     events.emit(events.MESSAGE_RECEIVED, message_id=message_id)
+    # "STOP HOUSING", "JOIN HOUSING": before anything else that reads a member's text (a survey's answer
+    # too): a topic keyword wins.
+    handled, reply = _topic_command_answer(leader=leader, sms=sms, member_id=member_id, subscribed=subscribed)
+    if handled:
+        return reply
     if subscribed:
         reply = _keyword_reply_answer(leader=leader, sms=sms, member_id=member_id)
         if reply is not None:
@@ -207,6 +216,57 @@ def _survey_answer(*, leader, sms: InboundSms, member_id: int, conversation_id: 
             kind=Message.Kind.NOTICE,
             body=body,
             conversation_id=conversation_id,
+        )
+
+
+# A topic command's answer lists at most this many of the leader's topics (an SMS, not a catalogue).
+TOPICS_LISTED = 8
+
+
+def _topic_command_answer(
+    *, leader, sms: InboundSms, member_id: int, subscribed: bool
+) -> tuple[bool, str | None]:
+    """A member's "STOP <topic>" leaves that topic only, "JOIN <topic>" follows it (messaging.topic_keywords,
+    in every platform language), each confirmed in the member's language (a word of one language, ARRÊT or
+    UNIRME, in that language), with how to undo it; a command word before no topic of the leader gets the
+    list of topics. Returns (whether the text was such a command, the answer to put in the TwiML).
+
+    An ordinary text costs no query: its first word is checked in Python, and only a command word reads the
+    leader's topics, from a per-process cache (topics.cache). A member who opted out is answered nothing
+    (only a start word brings texts back), but what they asked is recorded: leaving is always honoured, and
+    a topic they follow waits for their START.
+    """
+    if not topic_command_verb(sms.body):
+        return False, None
+    topics = topics_cached()
+    command = topic_command_find(sms.body, topics)
+    if command is None:
+        return False, None
+    with transaction.atomic():
+        member = Member.objects.get(pk=member_id)
+        language = command.language or member.language or leader.default_language
+        topic = Topic.objects.filter(pk=command.topic.id).first() if command.topic is not None else None
+        if topic is None:
+            names = [ref.name for ref in topics[:TOPICS_LISTED]]
+            listed = ", ".join(names) + (", ..." if len(topics) > TOPICS_LISTED else "")
+            body = auto_text(
+                "topic_unknown", language=language, leader=leader, asked=f'"{command.asked}"', topics=listed
+            )
+        elif command.action == TopicAction.LEAVE:
+            member_topic_leave(member=member, topic=topic, source=MemberInterest.Source.KEYWORD)
+            body = auto_text("topic_left", language=language, leader=leader, topic=topic.name)
+        else:
+            member_topic_follow(member=member, topic=topic, source=MemberInterest.Source.KEYWORD)
+            body = auto_text("topic_joined", language=language, leader=leader, topic=topic.name)
+        if not subscribed:
+            return True, None
+        return True, _reply_record(
+            leader=leader,
+            phone=sms.from_,
+            member=member,
+            kind=Message.Kind.KEYWORD,
+            body=body,
+            conversation=Conversation.objects.filter(phone=sms.from_).first(),
         )
 
 

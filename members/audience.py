@@ -12,10 +12,18 @@ JSON form (every key optional; ``{}`` is everyone reachable):
      "near": {"place_id": 6077243, "km": 30} | {"city": "Ottawa", "km": 30} | {"lat": 45.5, "lon": -73.6, "km": 30},
      "genders": ["female"], "age_min": 18, "age_max": 34, "languages": ["fr"],
      "joined_after": "2026-01-01", "joined_before": "2026-06-30T12:00:00Z",
-     "tags_any": ["volunteer"], "tags_all": ["donor", "2026"], "wrote_about": [3, 7]}
+     "tags_any": ["volunteer"], "tags_all": ["donor", "2026"], "wrote_about": [3, 7], "follows": [2],
+     "answered": [{"question": 12, "choices": [1, 3]}]}
 
 ``wrote_about`` takes topic ids (topics.Topic): members who wrote about any of them, as triage recorded it in
 members.MemberTopic, read with EXISTS along its (member, topic) unique index.
+
+``follows`` takes topic ids too: members who follow any of them (members.MemberInterest with following set;
+a member who left the topic is never in it). ``answered`` takes questions of the leader's surveys, each with
+choice positions: members whose latest answer to that question (members.MemberAnswer) includes any of those
+choices; several questions must all be answered so. Both read with EXISTS along the tables' (member, …)
+unique indexes. A question id is not checked against the surveys (they sit above members): a question no
+member answered selects no one.
 
 City names are resolved with the gazetteer (``places.gazetteer``) when the filter is built and stored as
 place ids, so a filter means the same thing tomorrow. Region names are matched as cities are, whatever their
@@ -35,7 +43,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from members.models import Member, MemberTopic
+from members.models import Member, MemberAnswer, MemberInterest, MemberTopic
 from places import gazetteer as places
 from topics.models import Topic
 
@@ -55,6 +63,9 @@ MAX_RADIUS_KM = 2000
 MAX_VALUES = 500  # per list criterion: a filter, not a mailing list
 MAX_AGE = 130
 MAX_PLACE_ID = 2**31 - 1  # GeoNames ids fit PostgreSQL's integer
+MAX_ID = 2**31 - 1  # topic and question ids (PostgreSQL's integer)
+MAX_ANSWERED = 20  # questions in one `answered` criterion
+MAX_CHOICE_POSITION = 32767  # MemberAnswer.choices holds smallints
 NEAR_KEYS = ("city", "place_id", "lat", "lon", "km")
 FILTER_KEYS = (
     "place_ids",
@@ -71,6 +82,8 @@ FILTER_KEYS = (
     "tags_any",
     "tags_all",
     "wrote_about",
+    "follows",
+    "answered",
 )
 
 
@@ -80,6 +93,14 @@ class Near:
     longitude: float
     km: float
     place_id: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Answered:
+    """Members whose latest answer to `question` (a surveys.Question id) includes any of `choices`."""
+
+    question: int
+    choices: tuple[int, ...]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,6 +120,8 @@ class AudienceFilter:
     tags_any: tuple[str, ...] = ()
     tags_all: tuple[str, ...] = ()
     wrote_about: tuple[int, ...] = ()  # topic ids
+    follows: tuple[int, ...] = ()  # topic ids
+    answered: tuple[Answered, ...] = ()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None, *, stored: bool = False) -> AudienceFilter:
@@ -156,13 +179,9 @@ class AudienceFilter:
                 raise AudienceError(f"{country!r} is not a two-letter country code.", key="countries")
         joined_after = _moment(data.get("joined_after"), "joined_after")
         joined_before = _moment(data.get("joined_before"), "joined_before")
-        wrote_about = sorted({_topic_id(value) for value in _list(data, "wrote_about")})
-        if wrote_about and not stored:
-            # A topic deleted after the filter was stored selects no one (its MemberTopic rows went with it).
-            known = set(Topic.objects.filter(pk__in=wrote_about).values_list("pk", flat=True))
-            missing = [topic_id for topic_id in wrote_about if topic_id not in known]
-            if missing:
-                raise AudienceError(f"wrote_about: no topic with id {missing[0]}.", key="wrote_about")
+        wrote_about = _topic_ids(data, "wrote_about", stored=stored)
+        follows = _topic_ids(data, "follows", stored=stored)
+        answered = _answered(data.get("answered"))
         return cls(
             place_ids=tuple(sorted(set(place_ids))),
             regions=tuple(sorted(regions)),
@@ -177,6 +196,8 @@ class AudienceFilter:
             tags_any=tuple(sorted({str(value) for value in _list(data, "tags_any")})),
             tags_all=tuple(sorted({str(value) for value in _list(data, "tags_all")})),
             wrote_about=tuple(wrote_about),
+            follows=tuple(follows),
+            answered=answered,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -194,6 +215,8 @@ class AudienceFilter:
                     value["place_id"] = self.near.place_id
             elif isinstance(value, datetime.datetime):
                 value = value.isoformat()
+            if field.name == "answered":
+                value = [{"question": item.question, "choices": list(item.choices)} for item in self.answered]
             out[field.name] = value
         return out
 
@@ -217,11 +240,53 @@ def _int(value: Any, key: str) -> int:
     return int(value)
 
 
-def _topic_id(value: Any) -> int:
-    topic_id = _int(value, "wrote_about")
-    if not 0 < topic_id <= MAX_PLACE_ID:
-        raise AudienceError("wrote_about takes topic ids.", key="wrote_about")
-    return topic_id
+def _topic_ids(data: dict[str, Any], key: str, *, stored: bool) -> list[int]:
+    ids = sorted({_positive(value, key, "topic ids") for value in _list(data, key)})
+    if ids and not stored:
+        # A topic deleted after the filter was stored selects no one (its rows went with it).
+        known = set(Topic.objects.filter(pk__in=ids).values_list("pk", flat=True))
+        missing = [topic_id for topic_id in ids if topic_id not in known]
+        if missing:
+            raise AudienceError(f"{key}: no topic with id {missing[0]}.", key=key)
+    return ids
+
+
+def _positive(value: Any, key: str, what: str, top: int = MAX_ID) -> int:
+    number = _int(value, key)
+    if not 0 < number <= top:
+        raise AudienceError(f"{key} takes {what}.", key=key)
+    return number
+
+
+def _answered(value: Any) -> tuple[Answered, ...]:
+    """[{"question": id, "choices": [positions]}, …] → Answered, one per question (choices of a question
+    named twice are merged), in question order."""
+    if value in (None, "", []):
+        return ()
+    shape = 'answered must be a list like [{"question": 12, "choices": [1, 3]}].'
+    if not isinstance(value, list):
+        raise AudienceError(shape, key="answered")
+    if len(value) > MAX_ANSWERED:
+        raise AudienceError(f"answered names more than {MAX_ANSWERED} questions.", key="answered")
+    by_question: dict[int, set[int]] = {}
+    for item in value:
+        if not isinstance(item, dict) or set(item) != {"question", "choices"}:
+            raise AudienceError(shape, key="answered")
+        question = _positive(item["question"], "answered", "question ids in its question")
+        choices = item["choices"]
+        if isinstance(choices, int) and not isinstance(choices, bool):
+            choices = [choices]
+        if not isinstance(choices, list) or not choices:
+            raise AudienceError(f"answered: question {question} needs at least one choice.", key="answered")
+        if len(choices) > MAX_VALUES:
+            raise AudienceError(
+                f"answered: question {question} has more than {MAX_VALUES} choices.", key="answered"
+            )
+        by_question.setdefault(question, set()).update(
+            _positive(choice, "answered", "choice positions (1, 2, …) in its choices", MAX_CHOICE_POSITION)
+            for choice in choices
+        )
+    return tuple(Answered(q, tuple(sorted(by_question[q]))) for q in sorted(by_question))
 
 
 def _place_id(value: Any, key: str) -> int:
@@ -404,6 +469,16 @@ def audience_filter_apply(
     if audience.wrote_about:
         wrote = MemberTopic.objects.filter(member_id=OuterRef("pk"), topic_id__in=audience.wrote_about)
         queryset = queryset.filter(Exists(wrote))
+    if audience.follows:
+        follows = MemberInterest.objects.filter(
+            member_id=OuterRef("pk"), topic_id__in=audience.follows, following=True
+        )
+        queryset = queryset.filter(Exists(follows))
+    for item in audience.answered:
+        answered = MemberAnswer.objects.filter(
+            member_id=OuterRef("pk"), question_id=item.question, choices__overlap=list(item.choices)
+        )
+        queryset = queryset.filter(Exists(answered))
     return queryset
 
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from members.audience import AudienceFilter, audience_filter_apply
 from members.consent import phone_hash
-from members.models import ConsentRecord, ExportRecord, Member
+from members.models import ConsentRecord, ExportRecord, Member, MemberInterest
 
 PAGE_SIZE = 50
 FILTER_KEYS = (
@@ -161,6 +161,20 @@ def members_page(
     members = list(queryset[: size + 1])
     next_cursor = cursor_encode(members[size - 1]) if len(members) > size else None
     return MembersPage(members=members[:size], next_cursor=next_cursor)
+
+
+def member_interests(member: Member) -> list[MemberInterest]:
+    """The topics a member follows or left, with their topic, in the leader's order of topics."""
+    return list(
+        MemberInterest.objects.filter(member=member)
+        .select_related("topic")
+        .order_by("topic__position", "topic__id")
+    )
+
+
+def topic_followers(topic) -> QuerySet[Member]:
+    """The members who follow `topic` now (along the partial index of followers)."""
+    return Member.objects.filter(interest_rows__topic=topic, interest_rows__following=True)
 
 
 def member_consents(member: Member) -> QuerySet[ConsentRecord]:

@@ -330,11 +330,12 @@ class Broadcast(models.Model):
         """Claim the broadcast for queueing; False when another process already did."""
         return self._move((self.Status.DRAFT, self.Status.SCHEDULED), self.Status.QUEUEING)
 
-    def mark_sending(self, *, recipient_count: int) -> bool:
+    def mark_sending(self, *, recipient_count: int, capped_count: int = 0) -> bool:
         return self._move(
             (self.Status.QUEUEING,),
             self.Status.SENDING,
             recipient_count=recipient_count,
+            capped_count=capped_count,
             queued_at=timezone.now(),
             heartbeat_at=timezone.now(),
         )
@@ -350,6 +351,7 @@ class Broadcast(models.Model):
             "failed": self.failed_count,
             "skipped": self.skipped_count,
             "cancelled": self.cancelled_count,
+            "capped": self.capped_count,
             "opt_outs": self.opt_out_count,
             "replies": self.reply_count,
             "segments_sent": self.segments_sent,

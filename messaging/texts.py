@@ -79,6 +79,30 @@ TEXTS: dict[str, dict[str, str]] = {
         "de": "{leader}: Aktualisiere deine Angaben hier: {link}",
         "ar": "{leader}: حدّث بياناتك هنا: {link}",
     },
+    # A member texted "STOP <topic>": that topic only; how to follow it again ({join}: messaging.topic_keywords).
+    "topic_left": {
+        "en": "{leader}: you'll get no more news about {topic}. Reply JOIN {topic} to follow it again.",
+        "fr": "{leader} : vous ne recevrez plus d'infos sur {topic}. Répondez SUIVRE {topic} pour le suivre à nouveau.",
+        "es": "{leader}: ya no recibirás noticias sobre {topic}. Responde SEGUIR {topic} para seguirlo de nuevo.",
+        "de": "{leader}: Du bekommst keine Neuigkeiten zu {topic} mehr. Antworte FOLGEN {topic}, um wieder zu folgen.",
+        "ar": "{leader}: لن تصلك أخبار عن {topic} بعد الآن. أرسل اشترك {topic} لمتابعته من جديد.",
+    },
+    # A member texted "JOIN <topic>".
+    "topic_joined": {
+        "en": "{leader}: you now follow {topic}. Reply STOP {topic} to leave it, STOP alone to stop all texts.",
+        "fr": "{leader} : vous suivez {topic}. STOP {topic} pour ne plus le suivre, STOP seul pour tout arrêter.",
+        "es": "{leader}: ahora sigues {topic}. STOP {topic} para dejarlo, solo STOP para no recibir nada.",
+        "de": "{leader}: Du folgst jetzt {topic}. STOP {topic} zum Entfolgen, nur STOP für keine SMS mehr.",
+        "ar": "{leader}: أنت تتابع الآن {topic}. أرسل STOP {topic} لإلغاء المتابعة، أو STOP وحدها لإيقاف كل الرسائل.",
+    },
+    # "STOP <something>" or "JOIN <something>" that names none of the leader's topics: the list of them.
+    "topic_unknown": {
+        "en": "{leader}: no topic called {asked}. Topics: {topics}. Text JOIN or STOP and a topic; STOP alone stops all texts.",
+        "fr": "{leader} : aucun sujet {asked}. Sujets : {topics}. Écrivez SUIVRE ou STOP et un sujet ; STOP seul arrête tout.",
+        "es": "{leader}: no hay tema {asked}. Temas: {topics}. Escribe SEGUIR o STOP y un tema; solo STOP lo detiene todo.",
+        "de": "{leader}: Kein Thema {asked}. Themen: {topics}. Schreib FOLGEN oder STOP und ein Thema; nur STOP stoppt alles.",
+        "ar": "{leader}: لا يوجد موضوع {asked}. المواضيع: {topics}. أرسل اشترك أو STOP مع موضوع، أو STOP وحدها لإيقاف كل شيء.",
+    },
     # Spoken by the voice webhook when someone calls the number.
     "voice_greeting": {
         "en": "Hi, this is {leader}. Thanks for calling! Text me at this number to join my community.",

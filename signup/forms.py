@@ -16,6 +16,8 @@ from django.utils.translation import pgettext_lazy
 from members.models import Member
 from places.gazetteer import MAX_INPUT_LENGTH, Place, resolve_city
 from signup.services import SignupDetails
+from topics.cache import TopicRef
+from topics.models import Topic
 
 NAME_MAX_LENGTH = 60  # Member.first_name / last_name
 CITY_MAX_LENGTH = 120  # Member.city
@@ -162,6 +164,7 @@ class SignupForm(forms.Form):
         today: datetime.date,
         country: str | None,
         pilot_regions: list[str] | tuple[str, ...] = (),
+        topics: tuple[TopicRef, ...] = (),
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
@@ -173,6 +176,16 @@ class SignupForm(forms.Form):
         self.pilot_regions = tuple(pilot_regions)
         self.place: Place | None = None
         self.outside_pilot: Place | None = None
+        if topics:
+            # "What matters to you?": only when the leader has topics; optional, any number of them.
+            self.fields["topics"] = forms.TypedMultipleChoiceField(
+                label=_("What matters to you?"),
+                required=False,
+                coerce=int,
+                choices=[(str(topic.id), topic.name) for topic in topics],
+                widget=forms.CheckboxSelectMultiple,
+                error_messages={"invalid_choice": _("Choose among the topics shown.")},
+            )
         self._describe_fields()
 
     # Fields whose hint the template shows under the label (ids "<field id>_hint").
@@ -257,8 +270,18 @@ class SignupForm(forms.Form):
     def clean_email(self) -> str:
         return self.cleaned_data.get("email", "").strip()
 
+    def topic_choices(self) -> list[tuple[str, str, bool]]:
+        """(value, name, ticked) of each topic the page offers, for the template's own checkboxes (written
+        directly: Django's widget templates would cost the page a millisecond each)."""
+        field = self.fields.get("topics")
+        if field is None:
+            return []
+        ticked = {str(value) for value in (self["topics"].value() or [])}
+        return [(value, name, value in ticked) for value, name in field.choices]
+
     def details(self) -> SignupDetails:
         data = self.cleaned_data
+        chosen = data.get("topics") or []
         return SignupDetails(
             first_name=data["first_name"],
             last_name=data["last_name"],
@@ -267,4 +290,6 @@ class SignupForm(forms.Form):
             email=data["email"],
             city=data["city"],
             place=self.place,
+            # A topic deleted since the page was shown is simply not followed.
+            topics=tuple(Topic.objects.filter(pk__in=chosen).order_by("position", "id")) if chosen else (),
         )

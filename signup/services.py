@@ -14,7 +14,8 @@ from common import events
 from leaders.models import Leader
 from leaders.services import leader_primary_url
 from members.consent import consent_record, phone_opt_out_standing, text_refusal
-from members.models import ConsentRecord, Member
+from members.models import ConsentRecord, Member, MemberInterest
+from members.services import member_topic_follow
 from messaging.models import Message
 from messaging.services import text_send
 from messaging.texts import auto_text
@@ -92,6 +93,8 @@ class SignupDetails:
     email: str = ""
     city: str = ""
     place: Place | None = None
+    # "What matters to you?": the leader's topics the fan ticked (topics.Topic), followed from now on.
+    topics: tuple = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,8 +118,8 @@ def member_signup(
 
     Call inside the leader's schema. In one transaction: claims the link (a conditional UPDATE, so a double
     submit makes one member), creates the member with the link's phone or updates the one already there,
-    records the consent that was shown, counts the new member on the leader, and queues the confirmation
-    text (sent after commit). Raises SignupLinkUnusableError when the link was used or expired meanwhile,
+    records the consent that was shown, follows the topics they ticked, counts the new member on the leader,
+    and queues the confirmation text (sent after commit). Raises SignupLinkUnusableError when the link was used or expired meanwhile,
     SignupLinkStoppedError when the phone asked to stop after the link was issued: only a link issued after
     its opt-out (the phone texted in again) subscribes an opted-out phone again.
     """
@@ -167,6 +170,9 @@ def member_signup(
         detail=CONSENT_SOURCE_DETAIL,
         created_at=now,
     )
+    # The fan's own choice: it follows even a topic they once left (MemberInterest.may_follow).
+    for topic in details.topics:
+        member_topic_follow(member=member, topic=topic, source=MemberInterest.Source.SIGNUP)
     if created:
         Leader.count_members_joined(leader.pk)
     events.emit(events.MEMBER_SAVED, member=member, created=created)

@@ -37,6 +37,7 @@ from signup.services import (
     signup_token_find,
     signup_update_link_send,
 )
+from topics.cache import topics_cached
 
 logger = logging.getLogger(__name__)
 
@@ -187,6 +188,7 @@ def signup_join(request: HttpRequest, token: str) -> HttpResponse:
                 today=_today_for(leader),
                 country=country,
                 pilot_regions=_pilot_for(leader, link),
+                topics=topics_cached(),
             )
             if form.is_bot:
                 # Looks like success, stores nothing, and leaves the link usable for the real fan.
@@ -223,7 +225,12 @@ def signup_join(request: HttpRequest, token: str) -> HttpResponse:
                     language=language,
                 )
         else:
-            form = SignupForm(minimum_age=leader.minimum_age, today=_today_for(leader), country=country)
+            form = SignupForm(
+                minimum_age=leader.minimum_age,
+                today=_today_for(leader),
+                country=country,
+                topics=topics_cached(),
+            )
         form.fields["city"].widget.attrs.update(
             {"data-suggest-url": reverse("signup_city_suggest"), "data-country": country or ""}
         )
@@ -240,6 +247,7 @@ def signup_join(request: HttpRequest, token: str) -> HttpResponse:
             "country": country or "",
             "intro": leader.signup_intro,
             "consent_text": consent_text(leader),
+            "topics": form.topic_choices(),
         }
     status = 400 if request.method == "POST" else 200
     return _render(request, "signup/join.html", context, language=language, status=status)

@@ -10,6 +10,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from console.broadcasts.selectors import answer_filter_choices
 from console.members.forms import DATE_INPUT, GENDER_CHOICES, LANGUAGE_CHOICES, audience_ranges_check
 from members.services import tags_parse
 from messaging.models import Broadcast
@@ -24,6 +25,19 @@ def _split(text: str, separators: str = ",") -> list[str]:
     for separator in separators[1:]:
         text = text.replace(separator, separators[0])
     return [part.strip() for part in text.split(separators[0]) if part.strip()]
+
+
+def answered_filter(values: list[str]) -> list[dict[str, Any]]:
+    """The "Answered" boxes ticked ("<question>:<choice>", checked against the offered choices) as the
+    audience filter's `answered`: [{"question": 12, "choices": [1, 3]}, …]."""
+    by_question: dict[int, list[int]] = {}
+    for value in values:
+        question, _sep, choice = value.partition(":")
+        by_question.setdefault(int(question), []).append(int(choice))
+    return [
+        {"question": question, "choices": sorted(choices)}
+        for question, choices in sorted(by_question.items())
+    ]
 
 
 class BroadcastForm(forms.Form):
@@ -74,6 +88,21 @@ class BroadcastForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Members who wrote about any of these topics."),
     )
+    follows = forms.MultipleChoiceField(
+        label=_("Follows topic"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Members who follow any of these topics; those who left a topic are never in it."),
+    )
+    answered = forms.MultipleChoiceField(
+        label=_("Answered to a survey question"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Members whose answer to the question includes any of the choices ticked under it; "
+            "choices under several questions must all match."
+        ),
+    )
     when = forms.ChoiceField(
         label=_("When"), choices=WHEN_CHOICES, initial="now", widget=forms.RadioSelect, required=False
     )
@@ -96,9 +125,10 @@ class BroadcastForm(forms.Form):
         # Let the writer go over the limit and see the counter say so, rather than the browser cutting text.
         self.fields["body"].widget.attrs.pop("maxlength", None)
         self.fields["send_at"].help_text = _("In your time zone (%(zone)s).") % {"zone": leader.time_zone}
-        self.fields["wrote_about"].choices = [
-            (str(pk), name) for pk, name in Topic.objects.values_list("pk", "name")
-        ]
+        topics = [(str(pk), name) for pk, name in Topic.objects.values_list("pk", "name")]
+        self.fields["wrote_about"].choices = topics
+        self.fields["follows"].choices = topics
+        self.fields["answered"].choices = answer_filter_choices(default_language=leader.default_language)
 
     def clean_body(self) -> str:
         body = self.cleaned_data["body"].replace("\r\n", "\n")
@@ -180,6 +210,8 @@ class BroadcastForm(forms.Form):
             "tags_any": tags_parse(data.get("tags_any") or ""),
             "tags_all": tags_parse(data.get("tags_all") or ""),
             "wrote_about": [int(pk) for pk in data.get("wrote_about") or []],
+            "follows": [int(pk) for pk in data.get("follows") or []],
+            "answered": answered_filter(data.get("answered") or []),
         }
         if data.get("near"):
             filters["near"] = data["near"]

@@ -8,6 +8,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from messaging.models import Broadcast
+from surveys.models import Question, Survey, text_for
 
 BROADCAST_STATUS_LABELS = {
     "draft": _("Draft"),
@@ -52,3 +53,35 @@ def recent_broadcasts(*, limit: int = 5) -> list[BroadcastSummary]:
             )
         )
     return summaries
+
+
+# The surveys whose questions the composer offers as "answered … to question …" (the newest first).
+ANSWER_FILTER_SURVEYS = 20
+
+
+def answer_filter_choices(*, default_language: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The composer's "Answered" checkboxes: one group per single- or multiple-choice question of the newest
+    surveys ("Issues · 1. Which issues matter most?"), one box per choice ("2 Housing"), valued
+    "<question id>:<choice position>". Texts in the leader's default language."""
+    questions = (
+        Question.objects.filter(
+            kind__in=(Question.Kind.SINGLE, Question.Kind.MULTIPLE),
+            survey__in=Survey.objects.order_by("-created_at", "-id").values("pk")[:ANSWER_FILTER_SURVEYS],
+        )
+        .select_related("survey")
+        .prefetch_related("choices")
+        .order_by("-survey__created_at", "-survey_id", "position")
+    )
+    groups = []
+    for question in questions:
+        text = text_for(question.text, default_language, default_language)
+        boxes = [
+            (
+                f"{question.pk}:{choice.position}",
+                f"{choice.position} {text_for(choice.label, default_language, default_language)}",
+            )
+            for choice in question.choices.all()
+        ]
+        if boxes:
+            groups.append((f"{question.survey.name} · {question.position}. {text}", boxes))
+    return groups

@@ -4,6 +4,7 @@ every page works without JavaScript, which only makes the counters live."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Any
 
@@ -96,6 +97,7 @@ def _sample(body: str) -> str:
     return render_template(body, values={"first_name": _("Maya"), "name": _("Maya"), "city": ""})
 
 
+_ANSWERED = re.compile(r"\d{1,9}:\d{1,4}")
 # The audience fields a link may fill in (a segment made in listening opens the composer with its tag).
 PRESET_FIELDS = ("tags_any", "tags_all", "regions", "countries")
 
@@ -104,9 +106,14 @@ def _audience_initial(request: HttpRequest) -> dict[str, Any]:
     initial: dict[str, Any] = {
         name: request.GET[name][:1000] for name in PRESET_FIELDS if request.GET.get(name)
     }
-    wrote_about = [value for value in request.GET.getlist("wrote_about") if value.isdecimal()]
-    if wrote_about:
-        initial["wrote_about"] = wrote_about
+    for name in ("wrote_about", "follows"):
+        ids = [value for value in request.GET.getlist(name) if value.isdecimal()]
+        if ids:
+            initial[name] = ids
+    # "<question>:<choice>": a survey's results page links to "everyone who answered 2 to question 7".
+    answered = [value for value in request.GET.getlist("answered") if _ANSWERED.fullmatch(value)]
+    if answered:
+        initial["answered"] = answered
     return initial
 
 

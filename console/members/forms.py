@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from leaders.models import validate_country_code
 from members.services import tags_parse
 from places.gazetteer import region_names_for, resolve_city
+from topics.models import Topic
 
 GENDER_CHOICES = [
     ("female", _("Female")),
@@ -150,6 +151,22 @@ class TagsForm(forms.Form):
 
     def clean_tags(self) -> list[str]:
         return tags_parse(self.cleaned_data["tags"])
+
+
+class TopicFollowForm(forms.Form):
+    """A teammate adds a topic to what a member follows, or takes one away (`action`)."""
+
+    topic = forms.ModelChoiceField(
+        label=_("Topic"),
+        queryset=Topic.objects.none(),
+        empty_label=None,
+        error_messages={"invalid_choice": _("This topic no longer exists.")},
+    )
+    action = forms.ChoiceField(choices=[("follow", "follow"), ("leave", "leave")], widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["topic"].queryset = Topic.objects.all()
 
 
 class ImportForm(forms.Form):

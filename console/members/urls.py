@@ -10,5 +10,6 @@ urlpatterns = [
     path("exports/", views.members_exports, name="members_exports"),
     path("import/", views.members_import, name="members_import"),
     path("<int:member_id>/", views.member_detail, name="member"),
+    path("<int:member_id>/topics/", views.member_topics, name="member_topics"),
     path("<int:member_id>/erase/", views.member_erase, name="member_erase"),
 ]

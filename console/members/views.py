@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 from django_tenants.utils import schema_context
 
 from common.csvcells import csv_cell
@@ -30,13 +31,20 @@ from console.members.forms import (
     ImportForm,
     MembersFilterForm,
     TagsForm,
+    TopicFollowForm,
     export_filters,
     export_filters_described,
 )
 from console.members.selectors import member_messages
 from members import importing, selectors
-from members.models import Member
-from members.services import export_record_finish, export_record_start, member_tags_set
+from members.models import Member, MemberInterest
+from members.services import (
+    export_record_finish,
+    export_record_start,
+    member_tags_set,
+    member_topic_follow,
+    member_topic_leave,
+)
 
 
 def _filtered_members(request: HttpRequest) -> tuple[MembersFilterForm, object]:
@@ -241,6 +249,52 @@ def member_detail(request: HttpRequest, member_id: int) -> HttpResponse:
         else:
             messages.success(request, _("Tags saved."))
             return redirect("console:member", member_id=member.pk)
+    return _member_page(request, member, tags_form=tags_form)
+
+
+@manager_required
+@require_POST
+def member_topics(request: HttpRequest, member_id: int) -> HttpResponse:
+    """Add a topic to what the member follows, or remove one. A topic the member left themselves is theirs
+    to follow again: the refusal says so on the page."""
+    member = get_object_or_404(Member, pk=member_id)
+    form = TopicFollowForm(request.POST)
+    if form.is_valid():
+        topic, action = form.cleaned_data["topic"], form.cleaned_data["action"]
+        try:
+            if action == "follow":
+                member_topic_follow(member=member, topic=topic, source=MemberInterest.Source.CONSOLE)
+                messages.success(request, _("%(name)s now follows “%(topic)s”.") % _names(member, topic))
+            else:
+                member_topic_leave(member=member, topic=topic, source=MemberInterest.Source.CONSOLE)
+                messages.success(
+                    request, _("%(name)s no longer follows “%(topic)s”.") % _names(member, topic)
+                )
+        except ValidationError as exc:
+            form.add_error("topic", exc)
+        else:
+            return redirect("console:member", member_id=member.pk)
+    return _member_page(request, member, topic_form=form)
+
+
+def _names(member: Member, topic) -> dict[str, str]:
+    return {"name": member.full_name or _("The member"), "topic": topic.name}
+
+
+def _member_page(
+    request: HttpRequest,
+    member: Member,
+    *,
+    tags_form: TagsForm | None = None,
+    topic_form: TopicFollowForm | None = None,
+) -> HttpResponse:
+    tags_form = tags_form or TagsForm(initial={"tags": ", ".join(member.tags)})
+    interests = selectors.member_interests(member)
+    following = {row.topic_id for row in interests if row.following}
+    topic_form = topic_form or TopicFollowForm(initial={"action": "follow"})
+    # What a teammate may add: the topics not followed now (one the member left stays offered, and adding
+    # it is refused with the reason: the rule is the workflow's, not the page's).
+    topic_form.fields["topic"].queryset = topic_form.fields["topic"].queryset.exclude(pk__in=following)
     return render(
         request,
         "console/member_detail.html",
@@ -249,12 +303,14 @@ def member_detail(request: HttpRequest, member_id: int) -> HttpResponse:
             "member": member,
             "age": member.age_on(timezone.localdate()),
             "tags_form": tags_form,
+            "topic_form": topic_form,
+            "interests": interests,
             "consents": selectors.member_consents(member),
             "texts": member_messages(member),
             "gender_label": MEMBER_GENDER_LABELS.get(member.gender, ""),
             "status_label": MEMBER_STATUS_LABELS.get(member.status, member.status),
         },
-        status=400 if tags_form.errors else 200,
+        status=400 if tags_form.errors or topic_form.errors else 200,
     )
 
 

@@ -26,6 +26,7 @@ from messaging.models import KeywordReply
 IMAGE_SIGNATURES = ((b"\xff\xd8\xff", ".jpg"), (b"\x89PNG\r\n\x1a\n", ".png"), (b"RIFF", ".webp"))
 MAX_PHOTO_BYTES = 2 * 1024 * 1024
 LEADER_STOP_WORD_MIN_LENGTH = 2
+MAX_ANNOUNCEMENT_CAP = 100
 _WORD_SEPARATORS = re.compile(r"[,;\n]")
 
 
@@ -84,6 +85,7 @@ class LeaderSettingsForm(forms.ModelForm):
             "time_zone",
             "default_language",
             "approval_threshold",
+            "announcement_cap",
             "sign_replies",
             "managers_see_phones",
         ]
@@ -96,6 +98,7 @@ class LeaderSettingsForm(forms.ModelForm):
             "quiet_hours_start": _("Quiet hours start"),
             "quiet_hours_end": _("Quiet hours end"),
             "approval_threshold": _("Approval threshold"),
+            "announcement_cap": _("Broadcasts per member per week"),
             "sign_replies": _("Sign the team's replies"),
             "managers_see_phones": _("Managers see phone numbers"),
         }
@@ -105,6 +108,10 @@ class LeaderSettingsForm(forms.ModelForm):
             "voice_greeting": _("What callers to the number hear."),
             "approval_threshold": _(
                 "Broadcasts to more members than this need a second teammate's approval."
+            ),
+            "announcement_cap": _(
+                "At most this many broadcasts reach a member in any 7 days; members over it are skipped "
+                "(and counted on the broadcast's page), never sent later. 0: no limit."
             ),
             "sign_replies": _(
                 "Each reply ends with “— ” and the teammate's display name (or full name, if they set none)."
@@ -124,6 +131,7 @@ class LeaderSettingsForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["announcement_cap"].required = False  # empty: no cap
         if self.instance and not self.is_bound:
             self.initial["allowed_countries"] = ", ".join(self.instance.allowed_countries or [])
             self.initial["pilot_regions"] = ", ".join(self.instance.pilot_regions or [])
@@ -133,6 +141,15 @@ class LeaderSettingsForm(forms.ModelForm):
     def required_stop_words(self) -> list[str]:
         """The words that stop texts for every leader, in every language: shown, never editable."""
         return [word for words in STOP_WORDS_BY_LANGUAGE.values() for word in words]
+
+    def clean_announcement_cap(self) -> int:
+        """Left empty: no cap (0). At most MAX_ANNOUNCEMENT_CAP a week: above that a cap protects no one."""
+        cap = self.cleaned_data.get("announcement_cap") or 0
+        if cap > MAX_ANNOUNCEMENT_CAP:
+            raise ValidationError(
+                _("At most %(n)d broadcasts a week; 0 for no limit.") % {"n": MAX_ANNOUNCEMENT_CAP}
+            )
+        return cap
 
     def clean_allowed_countries(self) -> list[str]:
         codes = sorted(

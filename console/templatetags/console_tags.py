@@ -20,6 +20,14 @@ _LABELS = {
         "api": _("API"),
         "console": _("Console"),
     },
+    "interest_source": {
+        "survey": _("Survey answer"),
+        "keyword": _("Text keyword"),
+        "signup": _("Signup form"),
+        "api": _("API"),
+        "console": _("Console"),
+        "import": _("Import"),
+    },
     "role": {"owner": _("Owner"), "manager": _("Manager"), "responder": _("Responder")},
     "sms_status": {
         "queued": _("Queued"),

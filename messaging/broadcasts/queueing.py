@@ -1,19 +1,59 @@
 """Queueing a broadcast: its recipients become ``Delivery`` rows, in one ``INSERT … SELECT`` built from the
 audience queryset's own SQL, into a partition of their own, with each member's due time after quiet hours
 (``messaging.quiet``).
+Members over the leader's announcement cap are left out of it and counted (``Broadcast.capped_count``).
 """
 
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from members.audience import audience_members
 from messaging import quiet
-from messaging.models import Broadcast, BroadcastError, Delivery
+from messaging.models import Broadcast, BroadcastError, Delivery, DeliveryStatus
+
+T = TypeVar("T")
+
+# The announcement cap (Leader.announcement_cap) counts the broadcasts a member got over this long.
+CAP_WINDOW = datetime.timedelta(days=7)
+CAP_WORK_MEM = "64MB"
+
+
+def _capped_members_sql(*, leader, broadcast: Broadcast, now: datetime.datetime) -> str | None:
+    """The SQL of the members who already got `Leader.announcement_cap` broadcasts in the last CAP_WINDOW, or
+    None when nobody can have: no cap, or fewer broadcasts than the cap queued in the window (then the cap
+    costs one indexed read of a few broadcast rows, nothing per member).
+
+    "Got" is a delivery that went or is on its way: queued, sending, wired, sent or delivered (not failed,
+    undelivered, skipped or cancelled). Broadcasts of the leader queue one after the other while a cap is
+    set (an advisory lock until this transaction ends), so two queued at the same moment both count each
+    other. The broadcasts' ids are written into the SQL, as numbers, so only their partitions are read; each
+    member's count is one hash aggregate over those partitions' rows.
+    """
+    cap = leader.announcement_cap
+    if not cap:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('community.announcement_cap.' || current_schema()))"
+        )
+    recent = list(
+        Broadcast.objects.filter(queued_at__gte=now - CAP_WINDOW)
+        .exclude(pk=broadcast.pk)
+        .values_list("pk", flat=True)
+    )
+    if len(recent) < cap:
+        return None
+    ids = ", ".join(str(int(pk)) for pk in recent)
+    return (
+        f"SELECT member_id FROM messaging_delivery WHERE broadcast_id IN ({ids}) "
+        f"AND status < {int(DeliveryStatus.UNDELIVERED)} GROUP BY member_id HAVING count(*) >= {int(cap)}"
+    )
 
 
 def broadcast_queue(*, leader, broadcast: Broadcast, now: datetime.datetime | None = None) -> int:
@@ -21,7 +61,9 @@ def broadcast_queue(*, leader, broadcast: Broadcast, now: datetime.datetime | No
 
     One transaction: the broadcast moves draft/scheduled → queueing → sending around the INSERT, so a
     crash leaves it as it was (and no deliveries), and a second caller finds nothing to do (returns 0).
-    Members' due times follow quiet hours unless the broadcast ignores them.
+    Members' due times follow quiet hours unless the broadcast ignores them. Members who already got the
+    leader's announcement cap of broadcasts in the last 7 days are not queued (never later either) and are
+    counted in `capped_count`.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -47,15 +89,51 @@ def broadcast_queue(*, leader, broadcast: Broadcast, now: datetime.datetime | No
             zones_cte = f"WITH {quiet.ZONES_CTE} "
             zones_join = "LEFT JOIN zones z ON z.name = a.time_zone "
             due = quiet.due_sql("z")
-        rows_sql = f"SELECT %(broadcast)s, a.id, 0, {due}, 0 FROM ({select_sql}) a {zones_join}"
-        count = _deliveries_insert(broadcast.pk, rows_sql, params, with_clause=zones_cte)
-        broadcast.mark_sending(recipient_count=count)
+        columns = "(broadcast_id, member_id, status, due_at, attempts)"
+        capped_sql = _capped_members_sql(leader=leader, broadcast=broadcast, now=now)
+        if capped_sql is None:
+
+            def write(target: str) -> tuple[int, int]:
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        f"{zones_cte}INSERT INTO {target} {columns} "
+                        f"SELECT %(broadcast)s, a.id, 0, {due}, 0 FROM ({select_sql}) a {zones_join}",
+                        params,
+                    )
+                    return cursor.rowcount, 0
+
+        else:
+            # The audience is read once, each member flagged when over the cap; the INSERT takes the others,
+            # and the same pass counts both.
+            ctes = f"{zones_cte}, " if zones_cte else "WITH "
+            ctes += (
+                f"capped AS ({capped_sql}), "
+                f"audience AS MATERIALIZED (SELECT a.id, a.time_zone, c.member_id IS NOT NULL AS over "
+                f"FROM ({select_sql}) a LEFT JOIN capped c ON c.member_id = a.id)"
+            )
+
+            def write(target: str) -> tuple[int, int]:
+                with connection.cursor() as cursor:
+                    # Each member's count and the flag are hashed (a million members: tens of MB); at the
+                    # default 4 MB both spilled to disk in batches, which cost more than the reading itself.
+                    # SET LOCAL: until this transaction ends, a few statements later.
+                    cursor.execute(f"SET LOCAL work_mem = '{CAP_WORK_MEM}'")
+                    cursor.execute(
+                        f"{ctes}, inserted AS (INSERT INTO {target} {columns} "
+                        f"SELECT %(broadcast)s, a.id, 0, {due}, 0 FROM audience a {zones_join}WHERE NOT a.over) "
+                        "SELECT count(*) FILTER (WHERE NOT over), count(*) FILTER (WHERE over) FROM audience",
+                        params,
+                    )
+                    return cursor.fetchone()
+
+        count, capped = _deliveries_insert(broadcast.pk, write)
+        broadcast.mark_sending(recipient_count=count, capped_count=capped)
     return count
 
 
-def _deliveries_insert(broadcast_id: int, rows_sql: str, params: dict, *, with_clause: str = "") -> int:
-    """Insert the broadcast's rows, selected by `rows_sql` (broadcast, member, status, due, attempts), into
-    a partition of their own; returns how many.
+def _deliveries_insert(broadcast_id: int, write: Callable[[str], T]) -> T:
+    """Insert the broadcast's rows into a partition of their own: `write(table)` inserts them (broadcast,
+    member, status, due, attempts) and says how many; its answer is returned.
 
     The rows go into a new table with no index; its key and SID index are then built in one sorted pass
     each, and the table is attached as the broadcast's partition: maintaining a key row by row cost as much
@@ -63,15 +141,6 @@ def _deliveries_insert(broadcast_id: int, rows_sql: str, params: dict, *, with_c
     rows again. No ON CONFLICT: the member ids are distinct, and the key would refuse a second copy anyway.
     In the caller's transaction: a failure leaves no table behind.
     """
-
-    def insert_into(target: str) -> int:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"{with_clause}INSERT INTO {target} (broadcast_id, member_id, status, due_at, attempts) "
-                f"{rows_sql}",
-                params,
-            )
-            return cursor.rowcount
 
     table = Delivery.partition_name(broadcast_id)
     if Delivery.partition_attached(broadcast_id):
@@ -81,9 +150,9 @@ def _deliveries_insert(broadcast_id: int, rows_sql: str, params: dict, *, with_c
             cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table})")
             if cursor.fetchone()[0]:
                 raise BroadcastError(f"{table} already holds deliveries; nothing was queued")
-        return insert_into(table)
+        return write(table)
     Delivery.partition_table_create(broadcast_id)
-    count = insert_into(table)
+    count = write(table)
     Delivery.partition_attach(broadcast_id)
     with connection.cursor() as cursor:
         # The planner must know these rows exist before the workers' claims and updates are planned: row

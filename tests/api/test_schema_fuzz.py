@@ -63,6 +63,7 @@ RULES_NO_SCHEMA_STATES = {
     "trigger": "one open survey at a time greets new members",
     "questions": "a survey that went to members keeps its questions, in order",
     "kind": "a survey that went to members keeps its questions' kinds",
+    "follows": "ids of the leader's own topics",
 }
 # Error codes of the same kind: a cursor is valid only as the API wrote it (signed); an Idempotency-Key
 # already used for another request (the fuzzer draws the same keys again) is refused for what came before.
