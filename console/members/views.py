@@ -4,7 +4,6 @@ decorators in console/decorators.py."""
 
 from __future__ import annotations
 
-import csv
 import functools
 from collections.abc import Iterator
 
@@ -19,8 +18,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_tenants.utils import schema_context
 
-from common.csvcells import csv_cell
 from common.phones import phone_normalize
+from console.csvexport import csv_lines
 from console.dashboard.selectors import dashboard_stats_forget
 from console.decorators import manager_required, owner_required
 from console.masking import phone_for, phones_visible
@@ -39,7 +38,6 @@ from console.members.selectors import member_messages
 from members import importing, selectors
 from members.models import Member, MemberInterest
 from members.services import (
-    export_record_finish,
     export_record_start,
     member_tags_set,
     member_topic_follow,
@@ -148,32 +146,15 @@ def members(request: HttpRequest) -> HttpResponse:
     )
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 def _export_lines(queryset, schema_name: str, record_id: int, *, mask=None) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow(selectors.EXPORT_COLUMNS)
     # The response is consumed after the view returns: pin the schema for the cursor's whole life.
     with schema_context(schema_name):
-        buffer = []
-        count = 0
-        phone_at = selectors.EXPORT_COLUMNS.index("phone")
-        for row in selectors.members_export_rows(queryset):
-            if mask is not None:  # a reader who sees numbers masked gets them masked in the file too
-                row = (*row[:phone_at], mask(row[phone_at]), *row[phone_at + 1 :])
-            # Every cell through common.csvcells: nothing a spreadsheet would run as a formula.
-            buffer.append(writer.writerow([csv_cell(value) for value in row]))
-            count += 1
-            if len(buffer) >= 500:
-                yield "".join(buffer)
-                buffer = []
-        if buffer:
-            yield "".join(buffer)
-        # Reached only when the whole file went out: a download cut short keeps no row count.
-        export_record_finish(record_id=record_id, row_count=count)
+        yield from csv_lines(
+            columns=selectors.EXPORT_COLUMNS,
+            rows=selectors.members_export_rows(queryset),
+            record_id=record_id,
+            mask=mask,
+        )
 
 
 @manager_required

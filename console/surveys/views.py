@@ -6,7 +6,6 @@ listening matrix they already read), not the CSV, which holds members' numbers a
 
 from __future__ import annotations
 
-import csv
 import functools
 from collections.abc import Iterator
 
@@ -20,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django_tenants.utils import schema_context
 
-from common.csvcells import csv_cell
+from console.csvexport import csv_lines
 from console.decorators import manager_required, teammate_required
 from console.listening.names import language_name
 from console.masking import phone_for, phones_visible
@@ -35,7 +34,7 @@ from console.surveys.forms import (
 )
 from members.audience import AudienceError, AudienceFilter
 from members.models import ExportRecord
-from members.services import export_record_finish, export_record_start
+from members.services import export_record_start
 from surveys import editing, selectors
 from surveys.models import Run, Survey
 from surveys.services import survey_send
@@ -278,35 +277,19 @@ def survey_results(request: HttpRequest, survey_id: int) -> HttpResponse:
 
 
 # --- CSV ------------------------------------------------------------------------------------------------------
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 def _export_lines(
     survey: Survey, default_language: str, schema_name: str, record_id: int, *, mask, yes_no
 ) -> Iterator[str]:
-    writer = csv.writer(_Echo())
     # The response is consumed after the view returns: pin the schema for the cursor's whole life.
     with schema_context(schema_name):
-        columns = selectors.survey_export_columns(survey=survey, default_language=default_language)
-        yield "\ufeff" + writer.writerow([csv_cell(name) for name in columns])
-        phone_at = columns.index("phone")
-        buffer, count = [], 0
-        for row in selectors.survey_export_rows(
-            survey=survey, default_language=default_language, yes_no=yes_no
-        ):
-            if mask is not None:  # a reader who sees numbers masked gets them masked in the file too
-                row[phone_at] = mask(row[phone_at])
-            buffer.append(writer.writerow([csv_cell(value) for value in row]))
-            count += 1
-            if len(buffer) >= 500:
-                yield "".join(buffer)
-                buffer = []
-        if buffer:
-            yield "".join(buffer)
-        # Reached only when the whole file went out: a download cut short keeps no row count.
-        export_record_finish(record_id=record_id, row_count=count)
+        yield from csv_lines(
+            columns=selectors.survey_export_columns(survey=survey, default_language=default_language),
+            rows=selectors.survey_export_rows(
+                survey=survey, default_language=default_language, yes_no=yes_no
+            ),
+            record_id=record_id,
+            mask=mask,
+        )
 
 
 @manager_required
