@@ -108,6 +108,40 @@ def leader_number_free(preferred: str) -> str:
     raise SystemExit("no free fictional number left for a bench leader")
 
 
+def bench_leader_with_members(*, slug: str, name: str, number: str, members: int, **fields):
+    """The bench database's leader `slug` (made once, `fields` set on it every run) with at least `members`
+    seeded members (COPY, once; reused by later runs), their table vacuumed and analysed: index-only scans
+    need the visibility map, which autovacuum keeps up in production."""
+    import time
+
+    from django.core.management import call_command
+    from django.db import connection
+    from django_tenants.utils import schema_context
+
+    from leaders.models import Leader
+    from leaders.services import leader_create
+    from members.demo import members_seed
+    from members.models import Member
+
+    call_command("platform_migrate", verbosity=0)
+    leader = Leader.objects.filter(slug=slug).first()
+    if leader is None:
+        leader = leader_create(slug=slug, name=name, phone_number=leader_number_free(number))
+    if fields:
+        Leader.objects.filter(pk=leader.pk).update(**fields)
+        leader.refresh_from_db()
+    with schema_context(leader.schema_name):
+        existing = Member.objects.count()
+        if existing < members:
+            started = time.perf_counter()
+            print(f"seeding {members - existing:,} members (once; reused by later runs)…", flush=True)
+            members_seed(count=members - existing, start_index=existing)
+            print(f"  seeded in {time.perf_counter() - started:.0f} s", flush=True)
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE signup_member")
+    return leader
+
+
 # A bench server runs the production settings (DEBUG off), over plain HTTP on loopback where a deployment
 # has TLS in front, and mails nothing.
 PRODUCTION_ON_LOOPBACK = {

@@ -60,31 +60,9 @@ def setup_django() -> None:
 
 
 def bench_leader(members: int):
-    from django.core.management import call_command
-    from django.db import connection
-    from django_tenants.utils import schema_context
+    from bench import bench_leader_with_members
 
-    from bench import leader_number_free
-    from leaders.models import Leader
-    from leaders.services import leader_create
-    from members.demo import members_seed
-    from members.models import Member
-
-    call_command("platform_migrate", verbosity=0)
-    leader = Leader.objects.filter(slug=SLUG).first()
-    if leader is None:
-        leader = leader_create(slug=SLUG, name="Broadcast Bench", phone_number=leader_number_free(NUMBER))
-    with schema_context(leader.schema_name):
-        existing = Member.objects.count()
-        if existing < members:
-            started = time.perf_counter()
-            print(f"seeding {members - existing:,} members (once; reused by later runs)…", flush=True)
-            members_seed(count=members - existing, start_index=existing)
-            print(f"  seeded in {time.perf_counter() - started:.0f} s", flush=True)
-        # Index-only scans need the visibility map: what autovacuum keeps up in production.
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE signup_member")
-    return leader
+    return bench_leader_with_members(slug=SLUG, name="Broadcast Bench", number=NUMBER, members=members)
 
 
 def timed(function, runs: int = 5) -> tuple[float, float]:

@@ -42,35 +42,18 @@ def setup_django() -> None:
 def bench_leader(members: int):
     import datetime
 
-    from django.core.management import call_command
-    from django.db import connection
-    from django_tenants.utils import schema_context
+    from bench import bench_leader_with_members
 
-    from bench import leader_number_free
-    from leaders.models import Leader
-    from leaders.services import leader_create
-    from members.demo import members_seed
-    from members.models import Member
-
-    call_command("platform_migrate", verbosity=0)
-    leader = Leader.objects.filter(slug=SLUG).first()
-    if leader is None:
-        leader = leader_create(slug=SLUG, name="Survey Bench", phone_number=leader_number_free(NUMBER))
     # No rate cap, sending at any hour: the answer part texts its members their question first.
-    Leader.objects.filter(pk=leader.pk).update(
-        segments_per_second=10**6, quiet_hours_start=datetime.time(0), quiet_hours_end=datetime.time(0)
+    return bench_leader_with_members(
+        slug=SLUG,
+        name="Survey Bench",
+        number=NUMBER,
+        members=members,
+        segments_per_second=10**6,
+        quiet_hours_start=datetime.time(0),
+        quiet_hours_end=datetime.time(0),
     )
-    leader.refresh_from_db()
-    with schema_context(leader.schema_name):
-        existing = Member.objects.count()
-        if existing < members:
-            started = time.perf_counter()
-            print(f"seeding {members - existing:,} members (once; reused by later runs)…", flush=True)
-            members_seed(count=members - existing, start_index=existing)
-            print(f"  seeded in {time.perf_counter() - started:.0f} s", flush=True)
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE signup_member")
-    return leader
 
 
 def _clean(leader) -> None:
