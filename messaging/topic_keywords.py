@@ -22,6 +22,7 @@ keyword_fold), and tries the words after a leading article too ("STOP THE HOUSIN
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import enum
 import functools
 import re
@@ -59,6 +60,8 @@ MAX_COMMAND_LENGTH = 90
 # A command word followed by more words than this that name no topic is conversation ("Stop the war in
 # our streets!"), not a misspelt topic: no answer, the text goes to the inbox as any other.
 MAX_UNKNOWN_WORDS = 2
+# How close (difflib's ratio) an unknown word must be to a topic's name or keyword to count as its typo.
+NEAR_MISS = 0.75
 # Articles fans put before a topic's name, folded as keyword_fold folds them.
 _ARTICLES = re.compile(r"^(?:THE|LE|LA|LES|L'|L’|EL|LOS|LAS|DER|DIE|DAS|DEN|DEM)\s*|^ال(?=..)")
 
@@ -123,6 +126,16 @@ def _topic_table(topics: tuple[TopicRef, ...]) -> dict[str, TopicRef]:
     return table
 
 
+def _near_miss(verb: _Verb, bare: str, table: dict[str, TopicRef]) -> bool:
+    """Whether an unknown topic after a command word looks like a misspelt one ("STOP HOUSNG"): only then
+    does the member get the list of topics. Anything else ("Stop texting me", "Stop the war", "Join us
+    tonight") is conversation, filed for the team as before, and may be a survey's answer; a phone that
+    means to stop everything is never answered with a list instead."""
+    if not verb.strong or not bare or len(bare.split()) > MAX_UNKNOWN_WORDS:
+        return False
+    return bool(difflib.get_close_matches(bare, list(table), n=1, cutoff=NEAR_MISS))
+
+
 def topic_command_verb(body: str | None) -> bool:
     """Whether this text could be a topic command at all (its first word is a command word): the check in
     Python that keeps ordinary texts free of any read. No query."""
@@ -152,7 +165,7 @@ def topic_command_find(body: str | None, topics: tuple[TopicRef, ...]) -> TopicC
         return None
     table = _topic_table(topics)
     topic = table.get(folded) or table.get(_bare(folded))
-    if topic is None and (not verb.strong or len(_bare(folded).split()) > MAX_UNKNOWN_WORDS):
+    if topic is None and not _near_miss(verb, _bare(folded), table):
         return None
     asked = " ".join(rest.split())[:40]
     return TopicCommand(action=verb.action, word=verb.word, language=verb.language, topic=topic, asked=asked)
