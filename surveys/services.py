@@ -113,8 +113,9 @@ def _runs_insert(*, leader, survey: Survey, audience: AudienceFilter, now: datet
 
 def member_survey_after_signup(*, member: Member, created: bool) -> None:
     """A member was saved (common.events.MEMBER_SAVED): a new member who may be texted gets the leader's
-    after-signup survey, if one is active, queued and due now (quiet hours do not hold it: they are texting
-    with us right now). Exactly once, like every run."""
+    after-signup survey, if one is active, queued and due now; the sender still holds it through the
+    member's quiet hours (a member created by the API or an import at night is not texted at night, and one
+    who signs up at 23:00 gets the question in the morning). Exactly once, like every run."""
     if not created or not member.may_receive():
         return
     survey = Survey.objects.filter(trigger=Survey.Trigger.AFTER_SIGNUP, is_active=True).first()
@@ -194,7 +195,7 @@ def _leader():
 #   has no question;
 # - wait: the member has another active run (or two of theirs were picked): due again when that one expires,
 #   or sooner, when it ends (run_finished);
-# - later: a survey sent to a segment, to a member in quiet hours now: due when they end there;
+# - later: a member in quiet hours now (a segment's survey or an after-signup one): due when they end there;
 # - active: its first question goes now (asked_at, expires_at after the survey's window).
 _CLAIM_SQL = f"""
 WITH {quiet.ZONES_CTE},
@@ -213,7 +214,7 @@ facts AS (
             AS busy_until,
         EXISTS (SELECT 1 FROM surveys_run a WHERE a.member_id = p.member_id AND a.state = 'active') AS busy,
         row_number() OVER (PARTITION BY p.member_id ORDER BY p.id) AS nth,
-        CASE WHEN s.trigger = 'manual' THEN {quiet.due_sql("z")} ELSE %(now)s::timestamptz END AS open_at
+        {quiet.due_sql("z")} AS open_at
     FROM picked p
     JOIN surveys_survey s ON s.id = p.survey_id
     LEFT JOIN signup_member m ON m.id = p.member_id

@@ -21,7 +21,7 @@ from messaging.models import Message, SmsStatus
 from messaging.texts import auto_text
 from surveys import tasks
 from surveys.models import Answer, Run, Survey
-from surveys.services import SurveyError, survey_send
+from surveys.services import SurveyError, member_survey_after_signup, survey_send
 from surveys.texts import REASK
 from tests import builders
 from tests.messaging.webhooks import text, twiml_messages
@@ -479,7 +479,7 @@ def test_members_who_cannot_be_texted_are_never_asked(
     assert run_of(alice, unreachable_later).state == Run.State.SKIPPED
 
 
-def test_quiet_hours_where_the_member_lives_hold_a_segments_survey_but_not_an_after_signup_one(
+def test_quiet_hours_where_the_member_lives_hold_a_segments_survey_and_an_after_signup_one(
     client, world, twilio, django_capture_on_commit_callbacks
 ):
     now = timezone.now().astimezone(datetime.UTC)
@@ -504,6 +504,18 @@ def test_quiet_hours_where_the_member_lives_hold_a_segments_survey_but_not_an_af
     senders_run()
     with schema_context(alice.schema_name):
         assert Run.objects.filter(member=member).count() == 1
+
+    # A member created now (by the API, an import, the signup form) gets the after-signup survey queued, and
+    # held through their quiet hours too: nobody is texted at night.
+    greeting = issues_survey(alice, trigger=Survey.Trigger.AFTER_SIGNUP)
+    with schema_context(alice.schema_name), django_capture_on_commit_callbacks(execute=True):
+        newcomer = builders.member(time_zone="UTC")
+        member_survey_after_signup(member=newcomer, created=True)
+    senders_run()
+    assert sent_to(twilio, newcomer.phone) == []
+    with schema_context(alice.schema_name):
+        held = Run.objects.get(survey=greeting, member=newcomer)
+    assert held.state == Run.State.QUEUED and abs((held.due_at - opening).total_seconds()) < 60
 
 
 def test_a_closed_or_empty_survey_is_refused(alice):
