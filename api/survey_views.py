@@ -243,6 +243,9 @@ class SurveyResultsView(_SurveysView):
 
 
 class SurveyRunListView(_SurveysView, ApiListView):
+    # Members one by one, with what they wrote: owners and managers, as the console's CSV (responders read
+    # the results, and each fan's texts in the inbox).
+    allowed_roles = roles.SURVEYS
     pagination_class = RunPagination
     serializer_class = RunSerializer
 
@@ -264,6 +267,9 @@ class SurveyRunListView(_SurveysView, ApiListView):
 
 
 class SurveyAnswerListView(_SurveysView, ApiListView):
+    # Members one by one, with what they wrote: owners and managers, as the console's CSV (responders read
+    # the results, and each fan's texts in the inbox).
+    allowed_roles = roles.SURVEYS
     pagination_class = AnswerPagination
     serializer_class = AnswerSerializer
 

@@ -83,7 +83,10 @@ def member_topic_follow(*, member: Member, topic: Topic, source: str) -> bool:
     interest.following = True
     interest.source = source
     interest.followed_at = timezone.now()
-    interest.save(update_fields=["following", "source", "followed_at"])
+    if source in MemberInterest.MEMBER_SOURCES:
+        # Their own word undoes their own leave: a later removal by the team can be undone by the team.
+        interest.left_at = None
+    interest.save(update_fields=["following", "source", "followed_at", "left_at"])
     return True
 
 

@@ -36,6 +36,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from messaging.keywords import keyword_reserved
 from surveys.models import (
     MAX_CHOICES,
     MAX_QUESTION_LENGTH,
@@ -194,7 +195,7 @@ def _unknown_keys(errors: _Errors, path: str, data: dict, known: tuple[str, ...]
 def _tag(errors: _Errors, path: str, value: Any) -> str:
     if value in (None, ""):
         return ""
-    if not isinstance(value, str):
+    if not isinstance(value, str) or "\x00" in value:  # PostgreSQL refuses NUL in text
         errors.add(path, _("Write the tag as text."))
         return ""
     if "," in value or ";" in value:
@@ -272,7 +273,20 @@ def _choices(
                 "tag": _tag(errors, f"{here}.tag", raw.get("tag")),
             }
         )
+        _reserved_refuse(errors, here, choices[-1])
     return choices
+
+
+def _reserved_refuse(errors: _Errors, here: str, choice: dict) -> None:
+    """A choice a member would answer with a carrier's or the platform's keyword ("Alto", "Cancel", "End")
+    would opt them out instead of answering: keywords always win, so such a label or synonym is refused."""
+    for field, words in (("label", (choice["label"] or {}).values()), ("synonyms", choice["synonyms"])):
+        for word in words:
+            if keyword_reserved(word):
+                errors.add(
+                    f"{here}.{field}", _("%(keyword)s is reserved (STOP, START, HELP…).") % {"keyword": word}
+                )
+                break
 
 
 def _questions(errors: _Errors, value: Any, *, default_language: str) -> list[dict[str, Any]]:

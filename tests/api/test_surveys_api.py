@@ -10,6 +10,8 @@ import pytest
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from leaders.models import Leader
+from leaders.routing import leader_cache_clear
 from surveys.models import Run, Survey
 from tests import builders
 from tests.api.conftest import Api, token_for
@@ -81,8 +83,11 @@ def test_shapes_the_schema_forbids_are_400s(world, owner_api, change):
 def test_a_responder_reads_surveys_but_changes_nothing(world, responder_api):
     with schema_context(world.alice.schema_name):
         survey = build.survey()
-    for path in ("", f"{survey.pk}/", f"{survey.pk}/results/", f"{survey.pk}/runs/", f"{survey.pk}/answers/"):
+    for path in ("", f"{survey.pk}/", f"{survey.pk}/results/"):
         assert responder_api.get(f"/api/v1/surveys/{path}").status_code == 200, path
+    # Members one by one, with what they wrote: owners and managers only, as the console's CSV.
+    for path in (f"{survey.pk}/runs/", f"{survey.pk}/answers/"):
+        assert responder_api.get(f"/api/v1/surveys/{path}").status_code == 403, path
     assert responder_api.post("/api/v1/surveys/", _body()).status_code == 403
     assert responder_api.patch(f"/api/v1/surveys/{survey.pk}/", {"name": "x"}).status_code == 403
     assert responder_api.delete(f"/api/v1/surveys/{survey.pk}/").status_code == 403
@@ -244,11 +249,14 @@ def test_answers_are_listed_with_filters(world, manager_api, answered):
     assert manager_api.get(f"/api/v1/surveys/{survey.pk}/answers/", {"question": "x"}).status_code == 400
 
 
-def test_a_responders_token_reads_numbers_masked(world, answered):
+def test_runs_and_answers_show_numbers_as_the_reader_may_see_them(world, answered):
     survey, runs = answered
     with schema_context(world.alice.schema_name):
         phones = [run.member.phone for run in runs]
-    for username, expected in (("rita", [f"•••• {p[-4:]}" for p in phones]), ("olivia", phones)):
+    # The owner has managers see numbers masked: mark does, olivia (the owner) sees them whole.
+    Leader.objects.filter(pk=world.alice.pk).update(managers_see_phones=False)
+    leader_cache_clear()
+    for username, expected in (("mark", [f"•••• {p[-4:]}" for p in phones]), ("olivia", phones)):
         api = Api(world.alice, token_for(world.alice, username))
         run_phones = [r["phone"] for r in api.get(f"/api/v1/surveys/{survey.pk}/runs/").json()["results"]]
         answer_phones = {

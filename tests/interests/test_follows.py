@@ -54,8 +54,14 @@ def test_after_the_member_left_a_topic_their_own_word_follows_it_again(alice_sch
 
     row = MemberInterest.objects.get(member=member, topic=topic)
     assert (row.following, row.source) == (True, source)
-    # The leave stays on record: a teammate still cannot undo a later leave by following on their behalf.
-    assert row.left_at is not None
+    # Their own word undid their own leave: a teammate's later removal is the team's to undo (a later leave
+    # of theirs would be theirs again).
+    assert row.left_at is None
+    member_topic_leave(member=member, topic=topic, source=Source.CONSOLE)
+    assert member_topic_follow(member=member, topic=topic, source=Source.CONSOLE) is True
+    member_topic_leave(member=member, topic=topic, source=Source.KEYWORD)
+    with pytest.raises(FollowRefusedError):
+        member_topic_follow(member=member, topic=topic, source=Source.CONSOLE)
 
 
 def test_a_member_who_says_stop_to_a_topic_they_never_followed_is_recorded_as_having_left_it(alice_schema):

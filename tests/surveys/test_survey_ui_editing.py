@@ -126,6 +126,24 @@ def test_a_choices_topic_must_exist_and_its_tag_is_one_tag(alice_schema):
     }
 
 
+def test_a_tag_with_a_nul_character_is_refused_not_a_server_error(alice_schema):
+    data = build.survey_data()
+    data["questions"][0]["choices"][0]["tag"] = "x\x00y"
+    assert _refused(Survey(), data) == {"questions.0.choices.0.tag": ["Write the tag as text."]}
+
+
+def test_a_choice_members_would_answer_with_a_stop_word_is_refused(alice_schema):
+    """ "1 Alto 2 Bajo": a member answering "alto" would be opted out, not counted (keywords win)."""
+    data = build.survey_data()
+    data["questions"][0]["choices"][0]["label"] = {"en": "Alto"}
+    data["questions"][0]["choices"][1]["synonyms"] = ["rent", "cancel"]
+    fields = _refused(Survey(), data)
+    assert fields == {
+        "questions.0.choices.0.label": ["Alto is reserved (STOP, START, HELP…)."],
+        "questions.0.choices.1.synonyms": ["cancel is reserved (STOP, START, HELP…)."],
+    }
+
+
 def test_unknown_fields_and_kinds_are_named(alice_schema):
     data = build.survey_data(colour="blue")
     data["questions"][1]["kind"] = "essay"
