@@ -197,14 +197,18 @@ def leader_pilot_open(*, leader: Leader, regions: list[str] | None) -> list[str]
     """Open `regions` (names as typed: "ontario", "ON") to membership, added to the pilot's; None ends the
     pilot (everywhere). Raises ValidationError for a name that is no region of the leader's accepted
     countries. Returns the regions that were not open before (everything: ["*"] when the pilot ended)."""
-    before = list(leader.pilot_regions)
     added = [] if regions is None else pilot_regions_clean(regions, countries=leader.allowed_countries)
-    if not before:
-        return []  # no pilot: every region is open already (opening one must not start a pilot)
-    after = [] if regions is None else before + [name for name in added if name not in before]
-    if after == before:
-        return []
     with transaction.atomic():
+        # The row as it is now, locked: two openings at once (the console and the API) both count, and
+        # neither undoes the other's region after its invitations were queued.
+        before = list(
+            Leader.objects.select_for_update().values_list("pilot_regions", flat=True).get(pk=leader.pk)
+        )
+        if not before:
+            return []  # no pilot: every region is open already (opening one must not start a pilot)
+        after = [] if regions is None else before + [name for name in added if name not in before]
+        if after == before:
+            return []
         leader.pilot_regions = after
         leader.save(update_fields=["pilot_regions"])  # post_save clears the routing cache
         leader_pilot_changed(leader=leader, before=before)

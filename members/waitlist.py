@@ -32,14 +32,14 @@ def waitlist_record(*, phone: str, country: str, region: str, language: str) -> 
     """Put `phone` on the waitlist, or refresh its entry (where it is, its language, when it last asked);
     an entry already invited keeps its invitation (never a second one). Call inside the leader's schema."""
     now = timezone.now()
-    entry, created = WaitlistEntry.objects.get_or_create(
-        phone=phone,
-        defaults={"country": country, "region": region, "language": language, "last_text_at": now},
+    # One INSERT … ON CONFLICT DO UPDATE: two requests for one phone at once (a double submit) both succeed.
+    WaitlistEntry.objects.bulk_create(
+        [WaitlistEntry(phone=phone, country=country, region=region, language=language, last_text_at=now)],
+        update_conflicts=True,
+        unique_fields=["phone"],
+        update_fields=["country", "region", "language", "last_text_at"],
     )
-    if not created:
-        entry.country, entry.region, entry.language, entry.last_text_at = country, region, language, now
-        entry.save(update_fields=["country", "region", "language", "last_text_at"])
-    return entry
+    return WaitlistEntry.objects.get(phone=phone)
 
 
 def waitlist_by_region() -> list[WaitlistRegion]:
