@@ -32,7 +32,6 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -46,8 +45,8 @@ from surveys.models import (
     Question,
     Run,
     Survey,
-    text_for,
 )
+from surveys.texts import QuestionView, question_text
 from topics.models import Topic
 
 LANGUAGE_CODES = tuple(code for code, _name in settings.LANGUAGES)
@@ -76,26 +75,15 @@ class SurveyInUseError(Exception):
     """The survey went to members: it cannot be deleted (its answers would go with it)."""
 
 
-def yes_no_labels(language: str) -> tuple[str, str]:
-    """What a yes/no question offers, in `language`: 1 and 2 are what members may reply with, like any
-    choice (surveys.answers reads 1 as yes and 2 as no)."""
-    with translation.override(language):
-        return _("Yes"), _("No")
-
-
 def question_sent_length(
     *, kind: str, text: dict[str, str], labels: list[dict[str, str]], language: str, default_language: str
 ) -> int:
-    """How long the question's text is in `language` once its options are listed after it, as members get
-    it ("Which issues matter most? 1 Health 2 Housing"): the limit MAX_QUESTION_LENGTH holds for that."""
-    length = len(text_for(text, language, default_language))
-    if kind == Question.Kind.YES_NO:
-        options = list(yes_no_labels(language))
-    elif kind in CHOICE_KINDS:
-        options = [text_for(label, language, default_language) for label in labels]
-    else:
-        options = []
-    return length + sum(len(f" {position} {option}") for position, option in enumerate(options, start=1))
+    """How long the question is in `language` as members get it, its options listed after it ("Which
+    issues matter most?\n1 Health\n2 Housing", as surveys.texts.question_text builds it): the limit
+    MAX_QUESTION_LENGTH holds for that."""
+    options = list(enumerate(labels, start=1)) if kind in CHOICE_KINDS else ()
+    view = QuestionView(kind=kind, text=text, options=options)
+    return len(question_text(view, language=language, default_language=default_language))
 
 
 @dataclass

@@ -25,14 +25,6 @@ MAX_CHOICES = 12
 MAX_QUESTION_LENGTH = 320  # characters, options listed after it included, in any one language
 
 
-def text_for(texts: dict[str, str], language: str, default_language: str) -> str:
-    """The text of a {language: text} dict in the member's language, else the leader's, else any."""
-    for candidate in (language, default_language):
-        if texts.get(candidate):
-            return texts[candidate]
-    return next((value for value in texts.values() if value), "")
-
-
 class Survey(models.Model):
     class Trigger(models.TextChoices):
         MANUAL = "manual", "Sent to a segment"

@@ -24,7 +24,8 @@ from django.db.models.functions import Greatest, JSONObject
 
 from members.audience import AudienceFilter, audience_members
 from members.models import Member
-from surveys.models import Answer, Question, Run, Survey, text_for
+from surveys.models import Answer, Question, Run, Survey
+from surveys.texts import text_for
 
 MAX_GROUPS = 12  # regions shown one by one; the others are summed as "other"
 SAMPLES = 5  # free-text answers shown per question

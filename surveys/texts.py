@@ -1,7 +1,7 @@
 """What a member reads of a survey: a question with its options numbered ("1 Health", "2 Housing"…), the
 intro before the first one, the polite re-ask after an unclear answer. Pure: no database.
 
-The questions, options, intro and thanks are the team's words, per language (surveys.models.text_for). The
+The questions, options, intro and thanks are the team's words, per language (text_for). The
 few words the platform adds (the re-ask, "Yes"/"No") are a table here, like messaging.texts' automatic texts
 and for the same reason: each is part of an SMS whose length is a cost, in the five languages the platform
 speaks to fans. The whole text is in one language, the one the question is shown in: the member's when the
@@ -90,7 +90,7 @@ class QuestionView:
 
 
 def language_shown(texts: dict[str, str], language: str, default_language: str) -> str:
-    """The language surveys.models.text_for picks for `texts`: the member's, else the leader's, else the
+    """The language text_for picks for `texts`: the member's, else the leader's, else the
     first written."""
     for candidate in (language, default_language):
         if texts.get(candidate):
@@ -103,11 +103,9 @@ def _ours(language: str) -> str:
     return language if language in LANGUAGES else "en"
 
 
-def _label(labels: dict[str, str], language: str, default_language: str) -> str:
-    for candidate in (language, default_language):
-        if labels.get(candidate):
-            return labels[candidate]
-    return next((value for value in labels.values() if value), "")
+def text_for(texts: dict[str, str], language: str, default_language: str) -> str:
+    """The text of a {language: text} dict in the member's language, else the leader's, else any."""
+    return texts.get(language_shown(texts, language, default_language), "")
 
 
 def options_lines(question: QuestionView, language: str, default_language: str) -> list[str]:
@@ -115,7 +113,7 @@ def options_lines(question: QuestionView, language: str, default_language: str) 
     team's own lists "1 Yes", "2 No" in the platform's words."""
     if question.kind in ("single", "multiple") or (question.kind == "yes_no" and question.options):
         return [
-            f"{position} {_label(labels, language, default_language)}".rstrip()
+            f"{position} {text_for(labels, language, default_language)}".rstrip()
             for position, labels in question.options
         ]
     if question.kind == "yes_no":
@@ -132,7 +130,7 @@ def question_text(
     shown = language_shown(question.text, language, default_language)
     lines = [question.text.get(shown, ""), *options_lines(question, shown, default_language)]
     body = "\n".join(line for line in lines if line)
-    opening = _label(intro or {}, shown, default_language)
+    opening = text_for(intro or {}, shown, default_language)
     return f"{opening}\n\n{body}" if opening else body
 
 

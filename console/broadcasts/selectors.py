@@ -8,7 +8,8 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from messaging.models import Broadcast
-from surveys.models import Question, Survey, text_for
+from surveys.models import Question, Survey
+from surveys.texts import text_for
 
 BROADCAST_STATUS_LABELS = {
     "draft": _("Draft"),
