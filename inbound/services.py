@@ -172,9 +172,10 @@ def _member_text_filed(
 ) -> str | None:
     """A member's text was stored and (by RECEIVE) filed in their conversation; what else it sets off:
     it counts as a reply to the last broadcast they got, if one of `recent_broadcasts`; the leader's
-    `message.received` webhook (through common.events); a topic keyword first ("STOP HOUSING"); the leader's keyword reply when a subscribed
-    member texted one; else, when they have an active survey run (`surveying`, read by RECEIVE), the answer
-    to its question. Returns the text to answer with, if any. Call inside the leader's schema."""
+    `message.received` webhook (through common.events); then the first that applies: a topic command
+    ("STOP HOUSING"), the leader's keyword reply when a subscribed member texted one, or, when they have
+    an active survey run (`surveying`, read by RECEIVE), the answer to its question. Returns the text to
+    answer with, if any. Call inside the leader's schema."""
     message_id, conversation_id, member_id = ids
     if conversation_id is None:
         prepared_execute(
@@ -186,11 +187,15 @@ def _member_text_filed(
     events.emit(events.MESSAGE_RECEIVED, message_id=message_id)
     # "STOP HOUSING", "JOIN HOUSING": before anything else that reads a member's text (a survey's answer
     # too): a topic keyword wins.
-    handled, reply = _topic_command_answer(leader=leader, sms=sms, member_id=member_id, subscribed=subscribed)
+    handled, reply = _topic_command_answer(
+        leader=leader, sms=sms, member_id=member_id, subscribed=subscribed, conversation_id=conversation_id
+    )
     if handled:
         return reply
     if subscribed:
-        reply = _keyword_reply_answer(leader=leader, sms=sms, member_id=member_id)
+        reply = _keyword_reply_answer(
+            leader=leader, sms=sms, member_id=member_id, conversation_id=conversation_id
+        )
         if reply is not None:
             return reply  # the leader's keywords win over a survey's question, which still waits
     if surveying:
@@ -205,17 +210,13 @@ def _survey_answer(*, leader, sms: InboundSms, member_id: int, conversation_id: 
         body = run_answer(leader=leader, member_id=member_id, text=sms.body)
         if body is None:
             return None
-        if conversation_id is None:  # filed by the FILE fallback: the conversation it made or found
-            conversation_id = (
-                Conversation.objects.filter(phone=sms.from_).values_list("pk", flat=True).first()
-            )
         return _reply_record(
             leader=leader,
             phone=sms.from_,
             member=Member(pk=member_id),
             kind=Message.Kind.NOTICE,
             body=body,
-            conversation_id=conversation_id,
+            conversation_id=_conversation_id(phone=sms.from_, filed=conversation_id),
         )
 
 
@@ -224,7 +225,7 @@ TOPICS_LISTED = 8
 
 
 def _topic_command_answer(
-    *, leader, sms: InboundSms, member_id: int, subscribed: bool
+    *, leader, sms: InboundSms, member_id: int, subscribed: bool, conversation_id: int | None
 ) -> tuple[bool, str | None]:
     """A member's "STOP <topic>" leaves that topic only, "JOIN <topic>" follows it (messaging.topic_keywords,
     in every platform language), each confirmed in the member's language (a word of one language, ARRÊT or
@@ -266,11 +267,13 @@ def _topic_command_answer(
             member=member,
             kind=Message.Kind.KEYWORD,
             body=body,
-            conversation=Conversation.objects.filter(phone=sms.from_).first(),
+            conversation_id=_conversation_id(phone=sms.from_, filed=conversation_id),
         )
 
 
-def _keyword_reply_answer(*, leader, sms: InboundSms, member_id: int) -> str | None:
+def _keyword_reply_answer(
+    *, leader, sms: InboundSms, member_id: int, conversation_id: int | None
+) -> str | None:
     """A subscribed member texted one of the leader's keywords (RALLY…): tag them and answer in the TwiML.
 
     The keyword list is cached per schema (messaging.keyword_replies.keyword_replies_cached), so a text that
@@ -286,14 +289,13 @@ def _keyword_reply_answer(*, leader, sms: InboundSms, member_id: int) -> str | N
         if tag and tag not in member.tags:
             member.tags = [*member.tags, tag]
             member.save(update_fields=["tags", "updated_at"])
-        conversation = Conversation.objects.filter(phone=sms.from_).first()
         return _reply_record(
             leader=leader,
             phone=sms.from_,
             member=member,
             kind=Message.Kind.KEYWORD,
             body=body,
-            conversation=conversation,
+            conversation_id=_conversation_id(phone=sms.from_, filed=conversation_id),
         )
 
 
@@ -446,6 +448,14 @@ def _newcomer_waitlisted(*, leader, sms: InboundSms, place: tuple[str, str], now
     return body if answered else None
 
 
+def _conversation_id(*, phone: str, filed: int | None) -> int | None:
+    """The member's conversation: the one RECEIVE filed the text in, else (filed by the FILE fallback) the
+    one that made or found."""
+    if filed is not None:
+        return filed
+    return Conversation.objects.filter(phone=phone).values_list("pk", flat=True).first()
+
+
 def _reply_record(
     *,
     leader,
@@ -453,14 +463,13 @@ def _reply_record(
     member: Member | None,
     kind: str,
     body: str,
-    conversation: Conversation | None = None,
     conversation_id: int | None = None,
 ) -> str | None:
     """Store the automatic answer as an outbound message; the text to put in the TwiML, or None when the
     leader is suspended (the answer is then stored as failed, like text_send does)."""
     now = timezone.now()
     message = Message(
-        conversation_id=conversation.pk if conversation is not None else conversation_id,
+        conversation_id=conversation_id,
         member=member,
         phone=phone,
         direction=Message.Direction.OUTBOUND,
