@@ -7,6 +7,8 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
+from django_tenants.utils import schema_context
+
 from common.csvcells import csv_cell
 from members.services import export_record_finish
 
@@ -22,13 +24,20 @@ def csv_lines(
     *,
     columns: Sequence[str],
     rows: Iterable[Sequence],
+    schema_name: str,
     record_id: int,
     mask: Callable[[str], str] | None = None,
 ) -> Iterator[str]:
-    """The header (with a BOM, for spreadsheets), then the rows in chunks. Call inside the schema the rows
-    are read from, for the whole iteration (the response is consumed after the view returns)."""
+    """The header (with a BOM, for spreadsheets), then the rows in chunks, read in `schema_name`: the
+    response is consumed after the view returns, so the schema is pinned for the cursor's life, and only
+    once the header went (a download stopped after it leaves no connection in the leader's schema)."""
     writer = csv.writer(_Echo())
     yield "\ufeff" + writer.writerow([csv_cell(name) for name in columns])
+    with schema_context(schema_name):
+        yield from _rows_lines(writer, columns=columns, rows=rows, record_id=record_id, mask=mask)
+
+
+def _rows_lines(writer, *, columns, rows, record_id, mask) -> Iterator[str]:
     phone_at = list(columns).index("phone")
     buffer, count = [], 0
     for row in rows:

@@ -5,7 +5,6 @@ decorators in console/decorators.py."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -16,7 +15,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django_tenants.utils import schema_context
 
 from common.phones import phone_normalize
 from console.csvexport import csv_lines
@@ -146,17 +144,6 @@ def members(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _export_lines(queryset, schema_name: str, record_id: int, *, mask=None) -> Iterator[str]:
-    # The response is consumed after the view returns: pin the schema for the cursor's whole life.
-    with schema_context(schema_name):
-        yield from csv_lines(
-            columns=selectors.EXPORT_COLUMNS,
-            rows=selectors.members_export_rows(queryset),
-            record_id=record_id,
-            mask=mask,
-        )
-
-
 @manager_required
 def members_export(request: HttpRequest) -> StreamingHttpResponse:
     """The current filter as CSV, streamed: rows leave as the server-side cursor reads them. Who exported,
@@ -168,10 +155,11 @@ def members_export(request: HttpRequest) -> StreamingHttpResponse:
     record = export_record_start(user=request.user, filters=export_filters(form))
     filename = f"{request.tenant.slug}-members-{timezone.localdate().isoformat()}.csv"
     response = StreamingHttpResponse(
-        _export_lines(
-            queryset,
-            connection.schema_name,
-            record.pk,
+        csv_lines(
+            columns=selectors.EXPORT_COLUMNS,
+            rows=selectors.members_export_rows(queryset),
+            schema_name=connection.schema_name,
+            record_id=record.pk,
             mask=None
             if phones_visible(request.user, request.tenant)
             else functools.partial(phone_for, request.user, request.tenant),

@@ -7,7 +7,6 @@ listening matrix they already read), not the CSV, which holds members' numbers a
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
 
 from django.contrib import messages
 from django.db import connection
@@ -17,7 +16,6 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
-from django_tenants.utils import schema_context
 
 from console.csvexport import csv_lines
 from console.decorators import manager_required, teammate_required
@@ -277,21 +275,6 @@ def survey_results(request: HttpRequest, survey_id: int) -> HttpResponse:
 
 
 # --- CSV ------------------------------------------------------------------------------------------------------
-def _export_lines(
-    survey: Survey, default_language: str, schema_name: str, record_id: int, *, mask, yes_no
-) -> Iterator[str]:
-    # The response is consumed after the view returns: pin the schema for the cursor's whole life.
-    with schema_context(schema_name):
-        yield from csv_lines(
-            columns=selectors.survey_export_columns(survey=survey, default_language=default_language),
-            rows=selectors.survey_export_rows(
-                survey=survey, default_language=default_language, yes_no=yes_no
-            ),
-            record_id=record_id,
-            mask=mask,
-        )
-
-
 @manager_required
 def survey_export(request: HttpRequest, survey_id: int) -> StreamingHttpResponse:
     """The answers as CSV, one row per member who answered, streamed; recorded for the owners first, like
@@ -304,15 +287,18 @@ def survey_export(request: HttpRequest, survey_id: int) -> StreamingHttpResponse
     )
     filename = f"{request.tenant.slug}-survey-{survey.pk}-{timezone.localdate().isoformat()}.csv"
     response = StreamingHttpResponse(
-        _export_lines(
-            survey,
-            request.tenant.default_language,
-            connection.schema_name,
-            record.pk,
+        csv_lines(
+            columns=selectors.survey_export_columns(
+                survey=survey, default_language=request.tenant.default_language
+            ),
+            rows=selectors.survey_export_rows(
+                survey=survey, default_language=request.tenant.default_language, yes_no=_yes_no()
+            ),
+            schema_name=connection.schema_name,
+            record_id=record.pk,
             mask=None
             if phones_visible(request.user, request.tenant)
             else functools.partial(phone_for, request.user, request.tenant),
-            yes_no=_yes_no(),
         ),
         content_type="text/csv; charset=utf-8",
     )
