@@ -255,7 +255,11 @@ class SurveyRunListView(_SurveysView, ApiListView):
 
     @extend_schema(
         operation_id="surveys_runs_list",
-        summary="A survey's runs (one per member it went to), oldest first",
+        summary="A survey's runs (one per member its first question went to, or could not), oldest first",
+        description=(
+            "Members still queued for the survey have no run yet: the survey's `runs` figures count them "
+            "as `queued`."
+        ),
         responses=RunSerializer(many=True),
         parameters=[_STATE, _QUESTION, *_UPDATED],
     )

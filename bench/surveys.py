@@ -2,10 +2,10 @@
 
     python -m bench surveys [--members 100000] [--runs 3] [--answers 20]
 
-1. Queueing: a survey sent to every member (``surveys.services.survey_send``: runs materialised by one
-   INSERT … SELECT … ON CONFLICT DO NOTHING, quiet-hours due times, into the run table with its indexes)
-   against a broadcast queued to the same members (``broadcast_queue``: one INSERT … SELECT into a fresh
-   partition, its indexes built after). Interleaved, `--runs` times each, from a clean table each time;
+1. Queueing: a survey sent to every member (``surveys.services.survey_send``: the members queued by one
+   INSERT … SELECT, quiet-hours due times, into the survey's own partition of the queue, its indexes built
+   after) against a broadcast queued to the same members (``broadcast_queue``: one INSERT … SELECT into a
+   fresh partition, its indexes built after). Interleaved, `--runs` times each, from a clean table each time;
    target: survey / broadcast ≤ 1.2 (medians of the same run).
 2. An answer becomes a usable audience filter: a member with an active run texts "2" through the inbound
    receiver (``inbound.receiver.sms_receiver_app``, signed as Twilio signs); timed from the post until an
@@ -63,12 +63,13 @@ def _clean(leader) -> None:
     from django_tenants.utils import schema_context
 
     from messaging.models import Delivery
+    from surveys.models import PENDING_PARTITIONS
 
     with schema_context(leader.schema_name), connection.cursor() as cursor:
         cursor.execute(
             "TRUNCATE surveys_answer, surveys_run, surveys_choice, surveys_question, surveys_survey"
         )
-        for partition in Delivery.partition_names():
+        for partition in Delivery.partition_names() + PENDING_PARTITIONS.names():
             cursor.execute(f'DROP TABLE "{partition}"')
         cursor.execute("VACUUM ANALYZE surveys_run")
         cursor.execute("CHECKPOINT")

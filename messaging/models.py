@@ -6,10 +6,11 @@ import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, models
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from common.partitions import ListPartitions
 from common.phones import PhoneField
 from members.audience import AudienceError, AudienceFilter
 from members.models import Member
@@ -466,70 +467,47 @@ class Delivery(models.Model):
     def __str__(self) -> str:
         return f"delivery {self.pk}"
 
-    # -- storage: one partition per broadcast ------------------------------------------------------------
+    # -- storage: one partition per broadcast (common.partitions) -------------------------------------------
+    # Its key is a unique index on member_id: the bound fixes the broadcast, so (broadcast, member) is unique
+    # when the member is, and one column builds faster and is smaller than two.
 
     @staticmethod
     def partition_name(broadcast_id: int) -> str:
-        return f"messaging_delivery_{int(broadcast_id)}"
+        return DELIVERY_PARTITIONS.name(broadcast_id)
 
     @staticmethod
     def partition_names() -> list[str]:
         """The current schema's delivery partitions (one per queued broadcast, and the legacy one)."""
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-                "WHERE i.inhparent = 'messaging_delivery'::regclass ORDER BY c.relname"
-            )
-            return [name for (name,) in cursor.fetchall()]
+        return DELIVERY_PARTITIONS.names()
 
-    @classmethod
-    def partition_attached(cls, broadcast_id: int) -> bool:
+    @staticmethod
+    def partition_attached(broadcast_id: int) -> bool:
         """Whether this broadcast's partition is part of the current schema's delivery table."""
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = to_regclass(%s) "
-                "AND inhparent = 'messaging_delivery'::regclass)",
-                [cls.partition_name(broadcast_id)],
-            )
-            return cursor.fetchone()[0]
+        return DELIVERY_PARTITIONS.attached(broadcast_id)
 
-    @classmethod
-    def partition_table_create(cls, broadcast_id: int) -> None:
-        """A new, empty, unindexed table for this broadcast's rows (`partition_name`), not yet attached.
+    @staticmethod
+    def partition_table_create(broadcast_id: int) -> None:
+        """A new, empty, unindexed table for this broadcast's rows (`partition_name`), not yet attached."""
+        DELIVERY_PARTITIONS.table_create(broadcast_id)
 
-        Its CHECK constraint proves the partition bound, so attaching it later does not scan the rows.
-        """
-        table = cls.partition_name(broadcast_id)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"CREATE TABLE {table} (LIKE messaging_delivery INCLUDING DEFAULTS INCLUDING CONSTRAINTS, "
-                f"CONSTRAINT {table}_bound CHECK (broadcast_id = {int(broadcast_id)}))"
-            )
+    @staticmethod
+    def partition_attach(broadcast_id: int) -> None:
+        """Index the broadcast's table (each index in one sorted pass over the rows) and attach it."""
+        DELIVERY_PARTITIONS.attach(broadcast_id)
 
-    @classmethod
-    def partition_attach(cls, broadcast_id: int) -> None:
-        """Index the broadcast's table (each index in one sorted pass over the rows) and attach it.
-
-        Its key is a unique index on member_id: the bound fixes the broadcast, so (broadcast, member) is
-        unique when the member is, and one column builds faster and is smaller than two. ATTACH takes a
-        SHARE UPDATE EXCLUSIVE lock on the delivery table, which other broadcasts' reads and writes do not
-        wait for (CREATE TABLE … PARTITION OF would take an exclusive one).
-        """
-        table = cls.partition_name(broadcast_id)
-        with connection.cursor() as cursor:
-            cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {table}_member UNIQUE (member_id)")
-            cursor.execute(f"CREATE INDEX {table}_sid ON {table} (sid) WHERE sid IS NOT NULL")
-            cursor.execute(
-                f"ALTER TABLE messaging_delivery ATTACH PARTITION {table} FOR VALUES IN ({int(broadcast_id)})"
-            )
-
-    @classmethod
-    def partition_ensure(cls, broadcast_id: int) -> None:
+    @staticmethod
+    def partition_ensure(broadcast_id: int) -> None:
         """An empty partition for this broadcast if it has none, for rows written one by one through the
         delivery table (broadcast_queue loads a broadcast's rows before indexing and attaching them)."""
-        if not cls.partition_attached(broadcast_id):
-            cls.partition_table_create(broadcast_id)
-            cls.partition_attach(broadcast_id)
+        DELIVERY_PARTITIONS.ensure(broadcast_id)
+
+
+DELIVERY_PARTITIONS = ListPartitions(
+    parent="messaging_delivery",
+    key="broadcast_id",
+    constraints=(("member", "UNIQUE (member_id)"),),
+    indexes=(("sid", "(sid) WHERE sid IS NOT NULL"),),
+)
 
 
 class SendingWindow(models.Model):

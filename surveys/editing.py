@@ -41,11 +41,12 @@ from surveys.models import (
     MAX_QUESTION_LENGTH,
     MAX_QUESTIONS,
     MAX_WINDOW_HOURS,
+    PENDING_PARTITIONS,
     Choice,
     Question,
-    Run,
     Survey,
 )
+from surveys.selectors import survey_reach
 from surveys.texts import QuestionView, question_text
 from topics.models import Topic
 
@@ -456,7 +457,7 @@ def _structure_check(errors: _Errors, survey: Survey, questions: list[dict[str, 
                 seen_choices.add(cid)
     if errors:
         return
-    runs = Run.objects.filter(survey=survey).count()
+    runs = survey_reach(survey=survey)
     if not runs:
         return
     reason = ngettext(
@@ -567,10 +568,11 @@ def _choices_write(question: Question, choices: list[dict[str, Any]]) -> None:
 def survey_delete(*, survey: Survey) -> None:
     """Delete a survey that never went to anyone. One with runs keeps its answers: make it inactive."""
     survey = Survey.objects.select_for_update().get(pk=survey.pk)
-    if Run.objects.filter(survey=survey).exists():
+    if survey_reach(survey=survey):
         raise SurveyInUseError(
             _("This survey went to members: its answers are kept. Make it inactive instead of deleting it.")
         )
+    PENDING_PARTITIONS.drop(survey.pk)  # its queue's partition, empty (an after-signup survey's, say)
     survey.delete()
 
 

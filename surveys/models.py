@@ -2,8 +2,8 @@
 answers. A choice may make the member follow a topic (members.MemberInterest) or carry a tag; each answer is
 also kept as members.MemberAnswer, which is what audiences read ("answered 2 to question 7").
 
-A member has at most one run of a survey, ever (exactly once, whatever triggers it twice), and at most one
-active run at a time (their next reply answers it). Texts are per language: {"en": "...", "fr": "..."}; the
+A member is sent a survey at most once, ever (exactly once, whatever triggers it twice: one PendingRun, then
+one Run, per survey and member), and has at most one active run at a time (their next reply answers it). Texts are per language: {"en": "...", "fr": "..."}; the
 member's language, else the leader's default language, else the first one written."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from common.partitions import ListPartitions
 from members.models import Member
 from topics.models import Topic
 
@@ -104,13 +105,50 @@ class Choice(models.Model):
         ]
 
 
+class PendingRun(models.Model):
+    """A member a survey is still to be sent to: queued, due at `due_at` (pacing, quiet hours, another
+    active run of theirs). The sender (surveys.services.runs_claim) takes it off this queue when the survey's
+    first question goes to them, or when it cannot (a Run, active or skipped, takes its place).
+
+    Kept apart from runs, and lean like messaging.Delivery, because sending a survey to a segment writes a
+    hundred thousand of these at once: the table is partitioned by survey (migration 0003), and a survey's
+    first send writes its members into a table of their own with no index, indexes it in one sorted pass and
+    attaches it (common.partitions), where runs keep every index a conversation needs. The key is each
+    partition's unique index on member_id (the bound fixes the survey); no foreign-key constraint (rows are
+    only written from members and surveys that exist; erasure and survey deletion remove them)."""
+
+    pk = models.CompositePrimaryKey("survey_id", "member_id")
+    survey = models.ForeignKey(
+        Survey, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    member = models.ForeignKey(
+        Member, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    due_at = models.DateTimeField()  # not before: quiet hours where the member lives, or their other run
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["due_at"], name="surveys_pendingrun_due")]
+
+    def __str__(self) -> str:
+        return f"survey {self.survey_id} for member {self.member_id}"
+
+
+PENDING_PARTITIONS = ListPartitions(
+    parent="surveys_pendingrun",
+    key="survey_id",
+    constraints=(("member", "UNIQUE (member_id)"),),
+    indexes=(("due", "(due_at)"),),
+)
+
+
 class Run(models.Model):
-    """One member's pass through one survey: queued (to be sent, paced), active (a question awaits their
-    answer), then completed, expired (no answer in the window), stopped (they opted out) or skipped (they
-    could not be texted when their turn came)."""
+    """One member's pass through one survey, from the moment its first question went (or could not go):
+    active (a question awaits their answer), then completed, expired (no answer in the window) or stopped
+    (they opted out); skipped when they could not be texted when their turn came, or opted out while it was
+    still queued. Before that, the member is a PendingRun."""
 
     class State(models.TextChoices):
-        QUEUED = "queued", "Queued"
         ACTIVE = "active", "Waiting for an answer"
         COMPLETED = "completed", "Completed"
         EXPIRED = "expired", "No answer in time"
@@ -118,16 +156,17 @@ class Run(models.Model):
         SKIPPED = "skipped", "Not sent"
 
     FINAL = frozenset({State.COMPLETED, State.EXPIRED, State.STOPPED, State.SKIPPED})
+    # How results and the API name the members still queued (PendingRun rows), beside the runs' states.
+    QUEUED = "queued"
 
-    # Queueing a survey writes a run per member in one INSERT … SELECT (surveys.services.survey_send), so every
-    # index and constraint here is paid a hundred thousand times at once: no database foreign keys (each
-    # checked row locks its member and survey; Django's on_delete still cascades, and rows are only written
-    # from members and surveys that exist), and no index the unique (survey, member) key already serves.
+    # Runs are written one at a time as questions go out (a batch per second at most), but each holds a
+    # member's conversation: no database foreign keys all the same (surveys/0002), Django's on_delete
+    # cascades, and no index the unique (survey, member) key already serves.
     survey = models.ForeignKey(
         Survey, on_delete=models.CASCADE, related_name="runs", db_constraint=False, db_index=False
     )
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+", db_constraint=False)
-    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.ACTIVE)
     question = models.ForeignKey(
         Question,
         null=True,
@@ -135,17 +174,17 @@ class Run(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         db_constraint=False,
-        db_index=False,  # Meta.indexes: only runs that have a question (not the queued ones)
+        db_index=False,  # Meta.indexes: only runs that have a question
     )
     reasked = models.BooleanField(
         default=False
     )  # the current question was asked again after an unclear answer
-    due_at = models.DateTimeField(default=timezone.now)  # queued: not before (pacing, quiet hours)
+    due_at = models.DateTimeField(default=timezone.now)  # when it was due in the queue (PendingRun.due_at)
     started_at = models.DateTimeField(null=True, blank=True)
     asked_at = models.DateTimeField(null=True, blank=True)  # the current question went
     expires_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now)  # when the member was queued
 
     class Meta:
         constraints = [
@@ -158,17 +197,9 @@ class Run(models.Model):
         ]
         indexes = [
             models.Index(
-                fields=["state", "due_at"], name="surveys_run_queued", condition=models.Q(state="queued")
-            ),
-            models.Index(
                 fields=["state", "expires_at"], name="surveys_run_active", condition=models.Q(state="active")
             ),
-            # Counts by state per survey; queued runs (counted as the rest) are left out of it.
-            models.Index(
-                fields=["survey", "state"],
-                name="surveys_run_survey_state",
-                condition=~models.Q(state="queued"),
-            ),
+            models.Index(fields=["survey", "state"], name="surveys_run_by_survey_state"),  # counts by state
             models.Index(
                 fields=["question"], name="surveys_run_question", condition=models.Q(question__isnull=False)
             ),

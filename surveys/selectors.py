@@ -24,7 +24,7 @@ from django.db.models.functions import Greatest, JSONObject
 
 from members.audience import AudienceFilter, audience_members
 from members.models import Member
-from surveys.models import Answer, Question, Run, Survey
+from surveys.models import Answer, PendingRun, Question, Run, Survey
 from surveys.texts import text_for
 
 MAX_GROUPS = 12  # regions shown one by one; the others are summed as "other"
@@ -50,26 +50,32 @@ class SurveySummary:
 
 
 def _asked(by_state: dict[str, int]) -> int:
-    return sum(n for state, n in by_state.items() if state not in (Run.State.QUEUED, Run.State.SKIPPED))
+    return sum(n for state, n in by_state.items() if state not in (Run.QUEUED, Run.State.SKIPPED))
 
 
 def survey_runs_by_state(*, survey: Survey) -> dict[str, int]:
-    """Every state with its number of runs (0 included)."""
+    """Every state with its number of runs (0 included), and the members still queued ("queued")."""
     return surveys_runs_by_state([survey.pk])[survey.pk]
 
 
 def surveys_runs_by_state(survey_ids: list[int]) -> dict[int, dict[str, int]]:
-    """Each survey's runs by state (every state, 0 included): the runs past the queue by state, along the
-    partial (survey, state) index that leaves queued runs out, and all of them along the (survey, member)
-    key; queued runs are the difference. Two index scans, however many runs are still queued."""
-    states: dict[int, dict[str, int]] = {pk: dict.fromkeys(Run.State.values, 0) for pk in survey_ids}
-    runs = Run.objects.filter(survey_id__in=survey_ids)
-    moved = runs.exclude(state=Run.State.QUEUED).values("survey_id", "state").annotate(n=Count("id"))
-    for row in moved.order_by():
+    """Each survey's runs by state (every state, 0 included) along the (survey, state) index, and its
+    members still queued ("queued"), counted in the survey's partition of the queue."""
+    states: dict[int, dict[str, int]] = {
+        pk: {Run.QUEUED: 0, **dict.fromkeys(Run.State.values, 0)} for pk in survey_ids
+    }
+    runs = Run.objects.filter(survey_id__in=survey_ids).values("survey_id", "state").annotate(n=Count("id"))
+    for row in runs.order_by():
         states[row["survey_id"]][row["state"]] = row["n"]
-    for row in runs.values("survey_id").annotate(n=Count("id")).order_by():
-        states[row["survey_id"]][Run.State.QUEUED] = row["n"] - sum(states[row["survey_id"]].values())
+    queued = PendingRun.objects.filter(survey_id__in=survey_ids).values("survey_id").annotate(n=Count("*"))
+    for row in queued.order_by():
+        states[row["survey_id"]][Run.QUEUED] = row["n"]
     return states
+
+
+def survey_reach(*, survey: Survey) -> int:
+    """Members the survey went to or is queued for: once it has any, its questions keep their meaning."""
+    return Run.objects.filter(survey=survey).count() + PendingRun.objects.filter(survey=survey).count()
 
 
 def surveys_summaries() -> list[SurveySummary]:
@@ -449,7 +455,8 @@ def survey_audience_count(*, survey: Survey, audience: AudienceFilter) -> int:
     """How many members the audience selects that this survey never went to: those a send would queue
     (a member gets a survey once, ever)."""
     had = Run.objects.filter(survey=survey, member_id=OuterRef("pk"))
-    return audience_members(audience).filter(~Exists(had)).count()
+    queued = PendingRun.objects.filter(survey=survey, member_id=OuterRef("pk"))
+    return audience_members(audience).filter(~Exists(had), ~Exists(queued)).count()
 
 
 # --- the CSV export ---------------------------------------------------------------------------------------

@@ -2,11 +2,13 @@
 question at a time through the inbound webhook, expired when the member stays silent, stopped by STOP, and
 erased with the member. docs/architecture.md ("Surveys: runs") has the design.
 
-A run is one member's pass through one survey (surveys.models.Run): queued → active (a question awaits their
-answer) → completed, expired, stopped or skipped. Exactly once: a member has one run of a survey, ever (a
-unique key; queueing is INSERT … ON CONFLICT DO NOTHING). One at a time: at most one active run per member
-(a partial unique index, which is also what the inbound statement reads to know a text is an answer); a
-member's other runs wait, queued, until it ends.
+A member a survey is to be sent to is first queued (surveys.models.PendingRun, in the survey's partition of
+the queue); when its first question goes they have a run (surveys.models.Run): active (a question awaits
+their answer) → completed, expired or stopped; skipped when it could not go. Exactly once: a member is
+queued for a survey only when they have neither a queued row nor a run of it (each a unique key), and the
+sender makes a run only where none exists. One at a time: at most one active run per member (a partial
+unique index, which is also what the inbound statement reads to know a text is an answer); a member's other
+surveys wait, queued, until it ends.
 
 Call everything inside the leader's schema; the queue tasks (surveys.tasks) and the inbound path do.
 """
@@ -35,7 +37,7 @@ from messaging.bulk import BulkText, texts_send_batch
 from messaging.models import Message
 from messaging.segments import segment_info
 from surveys.answers import ChoiceSpec, answer_parse
-from surveys.models import Answer, Choice, Question, Run, Survey
+from surveys.models import PENDING_PARTITIONS, Answer, Choice, PendingRun, Question, Run, Survey
 from surveys.texts import QuestionView, language_shown, question_text, reask_text
 
 logger = logging.getLogger(__name__)
@@ -56,12 +58,12 @@ class SurveyError(ValueError):
 
 def survey_send(*, survey: Survey, audience: AudienceFilter | dict | None, user=None) -> int:
     """Queue `survey` for every member `audience` selects (an AudienceFilter, or its JSON form, as broadcasts
-    take it); returns how many runs were queued now.
+    take it); returns how many members were queued now.
 
-    One INSERT … SELECT from the audience's own SQL, ON CONFLICT DO NOTHING on the (survey, member) key: a
-    member is queued once whatever sends the survey to them twice, and those who cannot be texted (opted out,
-    unreachable) are never in an audience. Each run is due when quiet hours end where the member lives
-    (messaging.quiet); the sender is started after commit and paces itself (runs_dispatch). Raises
+    One INSERT … SELECT from the audience's own SQL (_pending_insert): a member is queued once whatever
+    sends the survey to them twice, and those who cannot be texted (opted out, unreachable) are never in an
+    audience. Each is due when quiet hours end where the member lives (messaging.quiet); the sender is
+    started after commit and paces itself (runs_dispatch). Raises
     SurveyError for a survey that is closed or has no question, or a suspended leader; AudienceError (a
     ValueError) for an audience that is not valid.
     """
@@ -76,7 +78,9 @@ def survey_send(*, survey: Survey, audience: AudienceFilter | dict | None, user=
         audience = AudienceFilter.from_dict(audience or {})
     now = timezone.now()
     with transaction.atomic():
-        count = _runs_insert(leader=leader, survey=survey, audience=audience, now=now)
+        # One send of a survey at a time: the first makes the survey's partition of the queue.
+        list(Survey.objects.select_for_update().filter(pk=survey.pk).values_list("pk"))
+        count = _pending_insert(leader=leader, survey=survey, audience=audience, now=now)
         _dispatch_on_commit(count=count)
     logger.info(
         "survey %s queued for %d members by %s", survey.pk, count, getattr(user, "pk", None) or "the platform"
@@ -84,14 +88,19 @@ def survey_send(*, survey: Survey, audience: AudienceFilter | dict | None, user=
     return count
 
 
-def _runs_insert(*, leader, survey: Survey, audience: AudienceFilter, now: datetime.datetime) -> int:
-    """The audience's members as queued runs, in one statement; returns how many were new.
+def _pending_insert(*, leader, survey: Survey, audience: AudienceFilter, now: datetime.datetime) -> int:
+    """The audience's members who have neither a run of the survey nor a place in its queue, queued in one
+    statement; returns how many. Call with the survey's row locked.
 
-    Members in id order, so the run table's key, its (survey, member) key and its member index are written at
-    their right edge, as an index built in one sorted pass would be; each member's quiet-hours due time is
-    looked up in a map of every zone's (messaging.quiet.ZONES_MAP_CTE), since a join would reorder them."""
+    The survey's first send writes into a new table with no index, which is then indexed in one sorted pass
+    and attached as the survey's partition (common.partitions); a later one writes through the partition's
+    key (ON CONFLICT DO NOTHING), members in id order so that the key is written at its right edge. Each
+    member's quiet-hours due time is looked up in a map of every zone's (messaging.quiet.ZONES_MAP_CTE)."""
+    fresh = not PENDING_PARTITIONS.attached(survey.pk)
     local_day = now.astimezone(leader.zone).date()
-    members = audience_members(audience, on=local_day).order_by("id").values("id", "time_zone")
+    members = audience_members(audience, on=local_day).values("id", "time_zone")
+    if not fresh:
+        members = members.order_by("id")
     select_sql, select_params = members.query.sql_with_params()
     params: dict[str, Any] = {"survey": survey.pk, **quiet.zones_params(leader=leader, now=now)}
     # The audience SQL uses positional %s; its parameters are named so both styles do not mix.
@@ -99,16 +108,37 @@ def _runs_insert(*, leader, survey: Survey, audience: AudienceFilter, now: datet
         params[f"a{index}"] = value
     select_sql = select_sql.replace("%%", "\x00") % tuple(f"%(a{i})s" for i in range(len(select_params)))
     select_sql = select_sql.replace("\x00", "%%")
+    # Those who had its first question have a run instead (a survey's first send usually has none to skip).
+    had = Run.objects.filter(survey=survey).exists()
+    table = PENDING_PARTITIONS.table_create(survey.pk) if fresh else PENDING_PARTITIONS.name(survey.pk)
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH {quiet.ZONES_MAP_CTE} "
-            "INSERT INTO surveys_run (survey_id, member_id, state, reasked, due_at, created_at) "
-            f"SELECT %(survey)s, a.id, 'queued', FALSE, {quiet.due_by_zone_sql('a.time_zone')}, %(now)s "
+            f"INSERT INTO {table} (survey_id, member_id, due_at, created_at) "
+            f"SELECT %(survey)s, a.id, {quiet.due_by_zone_sql('a.time_zone')}, %(now)s "
             f"FROM ({select_sql}) a "
-            "ON CONFLICT (survey_id, member_id) DO NOTHING",
+            + (
+                "WHERE NOT EXISTS (SELECT 1 FROM surveys_run r WHERE r.survey_id = %(survey)s "
+                "AND r.member_id = a.id) "
+                if had
+                else ""
+            )
+            + ("" if fresh else "ON CONFLICT (member_id) DO NOTHING"),
             params,
         )
-        return cursor.rowcount
+        count = cursor.rowcount
+    if fresh:
+        PENDING_PARTITIONS.attach(survey.pk)
+    return count
+
+
+def _pending_partition_ensure(survey_id: int) -> None:
+    """The survey's partition of the queue, made empty if it has none (for members queued one by one)."""
+    if PENDING_PARTITIONS.attached(survey_id):
+        return
+    with transaction.atomic():
+        list(Survey.objects.select_for_update().filter(pk=survey_id).values_list("pk"))  # as survey_send
+        PENDING_PARTITIONS.ensure(survey_id)
 
 
 def member_survey_after_signup(*, member: Member, created: bool) -> None:
@@ -122,11 +152,16 @@ def member_survey_after_signup(*, member: Member, created: bool) -> None:
     if survey is None:
         return
     now = timezone.now()
-    queued = Run.objects.bulk_create(
-        [Run(survey=survey, member=member, state=Run.State.QUEUED, due_at=now, created_at=now)],
-        ignore_conflicts=True,
-    )
-    _dispatch_on_commit(count=len(queued))
+    _pending_partition_ensure(survey.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO surveys_pendingrun (survey_id, member_id, due_at, created_at) "
+            "SELECT %(survey)s, %(member)s, %(now)s, %(now)s WHERE NOT EXISTS "
+            "(SELECT 1 FROM surveys_run WHERE survey_id = %(survey)s AND member_id = %(member)s) "
+            "ON CONFLICT DO NOTHING",
+            {"survey": survey.pk, "member": member.pk, "now": now},
+        )
+        _dispatch_on_commit(count=cursor.rowcount)
 
 
 def _dispatch_on_commit(*, count: int) -> None:
@@ -188,32 +223,36 @@ def _leader():
 
 # -- sending ------------------------------------------------------------------------------------------------
 
-# Claims queued runs that are due, under a per-leader advisory lock (so two senders never both make one
-# member's runs active: the second sees the first's) and FOR UPDATE SKIP LOCKED (a row an answer, a STOP or an
-# erasure holds is left for the next claim). Each picked run is decided in the same statement:
+# Claims queued members who are due (PendingRun), under a per-leader advisory lock (so two senders never both
+# make one member's runs active: the second sees the first's) and FOR UPDATE SKIP LOCKED (a row an erasure or
+# a STOP holds is left for the next claim). Each picked one is decided in the same statement:
 # - skipped: the member may not be texted any more (STOP, unreachable, erased), the survey was closed, or it
-#   has no question;
-# - wait: the member has another active run (or two of theirs were picked): due again when that one expires,
-#   or sooner, when it ends (run_finished);
+#   has no question: a skipped run takes its place;
+# - wait: the member has an active run (or two of their surveys were picked): due again when that one
+#   expires, or sooner, when it ends (run_finished);
 # - later: a member in quiet hours now (a segment's survey or an after-signup one): due when they end there;
-# - active: its first question goes now (asked_at, expires_at after the survey's window).
+# - active: its first question goes now: an active run (asked_at, expires_at after the survey's window).
+# Those skipped or made active leave the queue; the others stay in it with their new due time. A run that
+# exists already (which the queueing never lets happen) keeps the member's place: ON CONFLICT DO NOTHING,
+# and nothing is sent.
 _CLAIM_SQL = f"""
 WITH {quiet.ZONES_CTE},
 picked AS (
-    SELECT r.id, r.member_id, r.survey_id FROM surveys_run r
-    WHERE r.state = 'queued' AND r.due_at <= %(now)s
-    ORDER BY r.due_at
+    SELECT p.survey_id, p.member_id, p.due_at, p.created_at FROM surveys_pendingrun p
+    WHERE p.due_at <= %(now)s
+    ORDER BY p.due_at
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
 ),
 facts AS (
-    SELECT p.id, p.member_id, p.survey_id, m.phone, m.language, first.id AS first_question, s.window_hours,
+    SELECT p.survey_id, p.member_id, p.due_at, p.created_at, m.phone, m.language, first.id AS first_question,
+        s.window_hours,
         (m.status = 'subscribed' AND m.unreachable_at IS NULL AND s.is_active AND first.id IS NOT NULL)
             IS TRUE AS sendable,
         (SELECT a.expires_at FROM surveys_run a WHERE a.member_id = p.member_id AND a.state = 'active')
             AS busy_until,
         EXISTS (SELECT 1 FROM surveys_run a WHERE a.member_id = p.member_id AND a.state = 'active') AS busy,
-        row_number() OVER (PARTITION BY p.member_id ORDER BY p.id) AS nth,
+        row_number() OVER (PARTITION BY p.member_id ORDER BY p.created_at, p.survey_id) AS nth,
         {quiet.due_sql("z")} AS open_at
     FROM picked p
     JOIN surveys_survey s ON s.id = p.survey_id
@@ -230,28 +269,41 @@ decided AS (
         WHEN open_at > %(now)s THEN 'later'
         ELSE 'active' END AS outcome
     FROM facts
-)
-UPDATE surveys_run r SET
-    state = CASE d.outcome WHEN 'skipped' THEN 'skipped' WHEN 'active' THEN 'active' ELSE 'queued' END,
-    due_at = CASE d.outcome
+),
+postponed AS (
+    UPDATE surveys_pendingrun p SET due_at = CASE d.outcome
         WHEN 'wait' THEN GREATEST(COALESCE(d.busy_until, %(now)s), %(now)s + %(wait)s)
-        WHEN 'later' THEN d.open_at
-        ELSE r.due_at END,
-    finished_at = CASE WHEN d.outcome = 'skipped' THEN %(now)s END,
-    started_at = CASE WHEN d.outcome = 'active' THEN %(now)s END,
-    question_id = CASE WHEN d.outcome = 'active' THEN d.first_question END,
-    asked_at = CASE WHEN d.outcome = 'active' THEN %(now)s END,
-    expires_at = CASE WHEN d.outcome = 'active' THEN %(now)s + make_interval(hours => d.window_hours) END,
-    reasked = FALSE
-FROM decided d
-WHERE r.id = d.id
-RETURNING r.id, d.outcome, d.member_id, d.survey_id, d.phone, d.language
+        ELSE d.open_at END
+    FROM decided d
+    WHERE p.survey_id = d.survey_id AND p.member_id = d.member_id AND d.outcome IN ('wait', 'later')
+),
+dequeued AS (
+    DELETE FROM surveys_pendingrun p USING decided d
+    WHERE p.survey_id = d.survey_id AND p.member_id = d.member_id AND d.outcome IN ('skipped', 'active')
+),
+started AS (
+    INSERT INTO surveys_run (survey_id, member_id, state, reasked, question_id, due_at, started_at, asked_at,
+        expires_at, finished_at, created_at)
+    SELECT d.survey_id, d.member_id, d.outcome, FALSE,
+        CASE WHEN d.outcome = 'active' THEN d.first_question END, d.due_at,
+        CASE WHEN d.outcome = 'active' THEN %(now)s END,
+        CASE WHEN d.outcome = 'active' THEN %(now)s END,
+        CASE WHEN d.outcome = 'active' THEN %(now)s + make_interval(hours => d.window_hours) END,
+        CASE WHEN d.outcome = 'skipped' THEN %(now)s END,
+        d.created_at
+    FROM decided d WHERE d.outcome IN ('skipped', 'active')
+    ON CONFLICT (survey_id, member_id) DO NOTHING
+    RETURNING id, survey_id, member_id
+)
+SELECT r.id, d.outcome, d.member_id, d.survey_id, d.phone, d.language
+FROM decided d LEFT JOIN started r ON r.survey_id = d.survey_id AND r.member_id = d.member_id
+WHERE r.id IS NOT NULL OR d.outcome IN ('wait', 'later')
 """
 
 
 @dataclasses.dataclass(frozen=True)
 class Claimed:
-    run_id: int
+    run_id: int | None  # the run made (active, skipped); None for those left queued (wait, later)
     outcome: str  # "active", "skipped", "wait", "later"
     member_id: int
     survey_id: int
@@ -260,7 +312,7 @@ class Claimed:
 
 
 def runs_claim(*, leader, limit: int, now: datetime.datetime | None = None) -> list[Claimed]:
-    """Claim up to `limit` due queued runs and decide each (see _CLAIM_SQL); the runs made active are the
+    """Claim up to `limit` due queued members and decide each (see _CLAIM_SQL); the runs made active are the
     ones whose first question must go now. One short transaction."""
     now = now or timezone.now()
     params = {**quiet.zones_params(leader=leader, now=now), "limit": limit, "wait": WAIT_RETRY}
@@ -313,10 +365,7 @@ def runs_dispatch(
         wanted = min(batch_size, max(1, leader.sending_rate // 2))  # a first question is about two segments
         claimed = runs_claim(leader=leader, limit=wanted, now=current)
         if not claimed:
-            next_due = (
-                Run.objects.filter(state=Run.State.QUEUED).order_by("due_at").values_list("due_at", flat=True)
-            )
-            next_due = next_due.first()
+            next_due = PendingRun.objects.order_by("due_at").values_list("due_at", flat=True).first()
             if next_due is None:
                 break
             wait = (next_due - current).total_seconds()
@@ -383,7 +432,7 @@ def first_text_segments(*, survey: Survey, language: str) -> int:
 
 
 def runs_due_exist(*, now: datetime.datetime | None = None) -> bool:
-    return Run.objects.filter(state=Run.State.QUEUED, due_at__lte=now or timezone.now()).exists()
+    return PendingRun.objects.filter(due_at__lte=now or timezone.now()).exists()
 
 
 # -- answers -------------------------------------------------------------------------------------------------
@@ -541,14 +590,13 @@ def run_finish(*, run: Run, state: str, now: datetime.datetime | None = None) ->
 
 
 def members_runs_release(*, member_ids: list[int], now: datetime.datetime) -> None:
-    """These members' active runs ended: their queued runs that waited are due now (a manual survey's still
-    waits for quiet hours to end: the claim looks again), and a sender is started after commit."""
+    """These members' active runs ended: the other surveys they are queued for are due now (a manual
+    survey's still waits for quiet hours to end: the claim looks again), and a sender is started after
+    commit."""
     if not member_ids:
         return
-    released = Run.objects.filter(member_id__in=member_ids, state=Run.State.QUEUED, due_at__gt=now).update(
-        due_at=now
-    )
-    waiting = released or Run.objects.filter(member_id__in=member_ids, state=Run.State.QUEUED).exists()
+    released = PendingRun.objects.filter(member_id__in=member_ids, due_at__gt=now).update(due_at=now)
+    waiting = released or PendingRun.objects.filter(member_id__in=member_ids).exists()
     if waiting:
         _dispatch_on_commit(count=1)
 
@@ -577,15 +625,27 @@ def runs_expire(*, now: datetime.datetime | None = None) -> int:
 
 def member_runs_stop(*, member: Member, erasing: bool = False) -> None:
     """The member opted out (common.events.MEMBER_OPTED_OUT: STOP, the carrier, the console, erasure): their
-    active run and every run still queued end as stopped. STOP is final; START later does not bring them back."""
-    Run.objects.filter(member_id=member.pk, state__in=[Run.State.ACTIVE, Run.State.QUEUED]).update(
-        state=Run.State.STOPPED, finished_at=timezone.now()
+    active run ends as stopped, and every survey they were still queued for as skipped (its question never
+    went). STOP is final; START later does not bring them back."""
+    now = timezone.now()
+    Run.objects.filter(member_id=member.pk, state=Run.State.ACTIVE).update(
+        state=Run.State.STOPPED, finished_at=now
     )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH dequeued AS (DELETE FROM surveys_pendingrun WHERE member_id = %(member)s "
+            "RETURNING survey_id, member_id, due_at, created_at) "
+            "INSERT INTO surveys_run (survey_id, member_id, state, reasked, due_at, finished_at, created_at) "
+            "SELECT survey_id, member_id, %(skipped)s, FALSE, due_at, %(now)s, created_at FROM dequeued "
+            "ON CONFLICT (survey_id, member_id) DO NOTHING",
+            {"member": member.pk, "skipped": Run.State.SKIPPED, "now": now},
+        )
 
 
 def member_surveys_erase(*, member_id: int, phone: str) -> None:
     """The member is erased (common.events.MEMBER_ERASED): their runs, answers and the answers audiences
     read go. (Their texts, survey questions included, go with messaging's handler.)"""
     Answer.objects.filter(member_id=member_id).delete()
+    PendingRun.objects.filter(member_id=member_id).delete()
     Run.objects.filter(member_id=member_id).delete()
     MemberAnswer.objects.filter(member_id=member_id).delete()

@@ -34,7 +34,7 @@ from members.audience import AudienceError, AudienceFilter
 from members.models import ExportRecord
 from members.services import export_record_start
 from surveys import editing, selectors
-from surveys.models import Run, Survey
+from surveys.models import Survey
 from surveys.services import survey_send
 
 POLL_SECONDS = 5
@@ -69,7 +69,7 @@ def surveys(request: HttpRequest) -> HttpResponse:
 def _edit(request: HttpRequest, survey: Survey | None) -> HttpResponse:
     leader = request.tenant
     default_language = leader.default_language
-    runs = Run.objects.filter(survey=survey).count() if survey is not None else 0
+    runs = selectors.survey_reach(survey=survey) if survey is not None else 0
     status = 200
     if request.method == "POST":
         form = SurveyForm(request.POST, default_language=default_language)
@@ -143,7 +143,7 @@ def survey_edit(request: HttpRequest, survey_id: int) -> HttpResponse:
 def survey_delete(request: HttpRequest, survey_id: int) -> HttpResponse:
     """GET asks first; POST deletes a survey that never went out (one that did is kept: close it)."""
     survey = get_object_or_404(Survey, pk=survey_id)
-    runs = Run.objects.filter(survey=survey).count()
+    runs = selectors.survey_reach(survey=survey)
     if request.method == "POST":
         try:
             editing.survey_delete(survey=survey)

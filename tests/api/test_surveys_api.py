@@ -12,7 +12,7 @@ from django_tenants.utils import schema_context
 
 from leaders.models import Leader
 from leaders.routing import leader_cache_clear
-from surveys.models import Run, Survey
+from surveys.models import PendingRun, Run, Survey
 from tests import builders
 from tests.api.conftest import Api, token_for
 from tests.surveys import survey_ui_builders as build
@@ -39,7 +39,7 @@ def test_an_owner_creates_a_survey_and_reads_it_back(world, owner_api):
     assert [c["position"] for c in issues["choices"]] == [1, 2, 3]
     assert issues["choices"][1]["tag"] == "housing"
     assert (age["number_min"], age["number_max"]) == (13, 120)
-    assert survey["runs"] == dict.fromkeys(Run.State.values, 0)
+    assert survey["runs"] == {"queued": 0, **dict.fromkeys(Run.State.values, 0)}
     assert owner_api.get(f"/api/v1/surveys/{survey['id']}/").json() == survey
     listed = owner_api.get("/api/v1/surveys/").json()
     assert listed["results"][0]["id"] == survey["id"] and "next" in listed
@@ -138,7 +138,7 @@ def test_only_a_survey_that_never_went_out_is_deleted(world, owner_api):
     with schema_context(world.alice.schema_name):
         draft = build.survey()
         sent = build.survey()
-        build.run(survey=sent, member=builders.member(), state=Run.State.QUEUED)
+        build.run(survey=sent, member=builders.member(), state=Run.QUEUED)
     assert owner_api.delete(f"/api/v1/surveys/{draft.pk}/").status_code == 204
     refused = owner_api.delete(f"/api/v1/surveys/{sent.pk}/")
     assert refused.status_code == 409
@@ -286,7 +286,7 @@ def test_a_bad_audience_is_a_400_and_sends_nothing(world, owner_api):
 
 
 def test_sending_queues_the_survey_once_per_member(world, owner_api):
-    """Through surveys.services.survey_send, the survey engine's (its branch): fails until it is merged."""
+    """Through surveys.services.survey_send: the members go into the survey's queue, once each."""
     tag = builders.new_tag()
     with schema_context(world.alice.schema_name):
         survey = build.survey()
@@ -297,7 +297,7 @@ def test_sending_queues_the_survey_once_per_member(world, owner_api):
     assert response.json() == {"queued": 3, "filter": {"tags_any": [tag]}}
     assert owner_api.post(f"/api/v1/surveys/{survey.pk}/send/", body).json()["queued"] == 0
     with schema_context(world.alice.schema_name):
-        assert {r.member_id for r in Run.objects.filter(survey=survey)} == {f.pk for f in fans}
+        assert {q.member_id for q in PendingRun.objects.filter(survey=survey)} == {f.pk for f in fans}
     closed = owner_api.patch(f"/api/v1/surveys/{survey.pk}/", {"is_active": False})
     assert closed.status_code == 200
     refused = owner_api.post(f"/api/v1/surveys/{survey.pk}/send/", body)

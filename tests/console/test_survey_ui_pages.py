@@ -12,7 +12,7 @@ from django_tenants.utils import schema_context
 
 from leaders.models import Leader
 from members.models import ExportRecord
-from surveys.models import Run, Survey
+from surveys.models import PendingRun, Run, Survey
 from tests import builders
 from tests.console.conftest import client_for
 from tests.surveys import survey_ui_builders as build
@@ -291,7 +291,7 @@ def test_the_send_page_counts_the_audience_without_those_who_had_the_survey(worl
 
 
 def test_sending_queues_the_survey_for_the_audience(world, mark):
-    """Through surveys.services.survey_send, the survey engine's (its branch): fails until it is merged."""
+    """Through surveys.services.survey_send: the members go into the survey's queue."""
     tag = builders.new_tag()
     with schema_context(world.alice.schema_name):
         survey = build.survey()
@@ -300,7 +300,7 @@ def test_sending_queues_the_survey_for_the_audience(world, mark):
     assert response.status_code == 200
     assert "The survey is on its way to 2 members." in response.content.decode()
     with schema_context(world.alice.schema_name):
-        assert set(Run.objects.filter(survey=survey).values_list("member_id", flat=True)) == {
+        assert set(PendingRun.objects.filter(survey=survey).values_list("member_id", flat=True)) == {
             f.pk for f in fans
         }
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from members.models import Member
 from surveys.editing import survey_save
-from surveys.models import Answer, Question, Run, Survey
+from surveys.models import PENDING_PARTITIONS, Answer, PendingRun, Question, Run, Survey
 
 
 def survey_data(**overrides) -> dict:
@@ -37,12 +37,16 @@ def survey(**overrides) -> Survey:
     return survey_save(survey=Survey(), data=survey_data(**overrides), default_language="en")
 
 
-def run(*, survey: Survey, member: Member, state: str = Run.State.COMPLETED, **fields) -> Run:
+def run(*, survey: Survey, member: Member, state: str = Run.State.COMPLETED, **fields) -> Run | PendingRun:
+    """A run in `state`; "queued" (Run.QUEUED): the member's place in the survey's queue instead."""
     now = timezone.now()
     fields.setdefault("created_at", now)
-    if state != Run.State.QUEUED:
-        fields.setdefault("started_at", now)
-        fields.setdefault("asked_at", now)
+    if state == Run.QUEUED:
+        PENDING_PARTITIONS.ensure(survey.pk)
+        fields.setdefault("due_at", now)
+        return PendingRun.objects.create(survey=survey, member=member, **fields)
+    fields.setdefault("started_at", now)
+    fields.setdefault("asked_at", now)
     if state in Run.FINAL and state != Run.State.SKIPPED:
         fields.setdefault("finished_at", now)
     return Run.objects.create(survey=survey, member=member, state=state, **fields)

@@ -20,7 +20,7 @@ from members.services import member_erase
 from messaging.models import Message, SmsStatus
 from messaging.texts import auto_text
 from surveys import tasks
-from surveys.models import Answer, Run, Survey
+from surveys.models import Answer, PendingRun, Run, Survey
 from surveys.services import SurveyError, member_survey_after_signup, survey_send
 from surveys.texts import REASK
 from tests import builders
@@ -307,7 +307,7 @@ def test_an_answer_after_the_window_but_before_the_sweep_is_an_ordinary_text(
         assert not Answer.objects.filter(member_id=member.pk).exists()
 
 
-def test_stop_during_a_survey_is_a_stop_and_ends_every_run(
+def test_stop_during_a_survey_is_a_stop_and_ends_every_run_and_every_survey_still_queued(
     client, alice, twilio, django_capture_on_commit_callbacks
 ):
     tag = builders.new_tag()
@@ -323,7 +323,12 @@ def test_stop_during_a_survey_is_a_stop_and_ends_every_run(
     ]
 
     with schema_context(alice.schema_name):
-        assert set(Run.objects.filter(member=member).values_list("state", flat=True)) == {Run.State.STOPPED}
+        # The one being answered is stopped; the one waiting its turn never went: skipped, out of the queue.
+        assert sorted(Run.objects.filter(member=member).values_list("state", flat=True)) == [
+            Run.State.SKIPPED,
+            Run.State.STOPPED,
+        ]
+        assert not PendingRun.objects.filter(member=member).exists()
         assert Member.objects.get(pk=member.pk).status == Member.Status.OPTED_OUT
         assert not Answer.objects.filter(member_id=member.pk).exists()
     # Nothing more is asked: a later "1" is no answer to anything.
@@ -404,8 +409,9 @@ def test_a_second_survey_waits_until_the_members_first_run_ends(
 
     assert sent_to(twilio, member.phone) == ["Your age?"]
     with schema_context(alice.schema_name):
-        waiting = Run.objects.get(survey=second)
-        assert waiting.state == Run.State.QUEUED and waiting.due_at > timezone.now()
+        assert not Run.objects.filter(survey=second).exists()
+        waiting = PendingRun.objects.get(survey=second)
+        assert waiting.member_id == member.pk and waiting.due_at > timezone.now()
 
     # The first one ends (no thanks written: nothing to answer); the second one goes next.
     assert answer(client, alice, member.phone, "34", django_capture_on_commit_callbacks) == []
@@ -495,15 +501,17 @@ def test_quiet_hours_where_the_member_lives_hold_a_segments_survey_and_an_after_
     send(alice, issues_survey(alice), {"tags_any": [tag]}, django_capture_on_commit_callbacks)
 
     assert sent_to(twilio, member.phone) == []
-    run = run_of(alice, member)
-    assert run.state == Run.State.QUEUED
+    with schema_context(alice.schema_name):
+        assert not Run.objects.filter(member=member).exists()
+        queued = PendingRun.objects.get(member=member)
     opening = (now + datetime.timedelta(hours=2)).replace(second=0, microsecond=0)
-    assert abs((run.due_at - opening).total_seconds()) < 60
+    assert abs((queued.due_at - opening).total_seconds()) < 60
 
-    # Sent again after quiet hours: nothing more is queued, and the run goes once they end.
+    # The sender looks and leaves it queued; it goes once quiet hours end.
     senders_run()
     with schema_context(alice.schema_name):
-        assert Run.objects.filter(member=member).count() == 1
+        assert not Run.objects.filter(member=member).exists()
+        assert PendingRun.objects.get(member=member).due_at == queued.due_at
 
     # A member created now (by the API, an import, the signup form) gets the after-signup survey queued, and
     # held through their quiet hours too: nobody is texted at night.
@@ -514,8 +522,9 @@ def test_quiet_hours_where_the_member_lives_hold_a_segments_survey_and_an_after_
     senders_run()
     assert sent_to(twilio, newcomer.phone) == []
     with schema_context(alice.schema_name):
-        held = Run.objects.get(survey=greeting, member=newcomer)
-    assert held.state == Run.State.QUEUED and abs((held.due_at - opening).total_seconds()) < 60
+        assert not Run.objects.filter(survey=greeting, member=newcomer).exists()
+        held = PendingRun.objects.get(survey=greeting, member=newcomer)
+    assert abs((held.due_at - opening).total_seconds()) < 60
 
 
 def test_a_closed_or_empty_survey_is_refused(alice):

@@ -51,7 +51,7 @@ def answered(alice_schema):
         if words:
             build.answer(run=run, question=other, value=words, language=language)
     # Queued and skipped runs count in the states, not among those asked.
-    build.run(survey=survey, member=builders.member(), state=Run.State.QUEUED)
+    build.run(survey=survey, member=builders.member(), state=Run.QUEUED)
     build.run(survey=survey, member=builders.member(), state=Run.State.SKIPPED)
     return survey, runs
 
