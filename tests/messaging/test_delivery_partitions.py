@@ -14,11 +14,7 @@ from messaging.broadcasts.compose import broadcast_create
 from messaging.broadcasts.queueing import broadcast_queue
 from messaging.models import BroadcastError, Delivery, DeliveryStatus
 from tests import builders
-
-COLUMNS_SQL = """
-SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull FROM pg_attribute a
-WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped
-"""
+from tests.catalog import columns, rows_by_table
 
 
 @pytest.fixture
@@ -28,24 +24,13 @@ def leader(alice_schema):
 
 def partitions() -> dict[str, int]:
     """This schema's delivery partitions and their rows, counted in each partition itself."""
-    with connection.cursor() as cursor:
-        counts = {}
-        for name in Delivery.partition_names():
-            cursor.execute(f"SELECT count(*) FROM ONLY {name}")
-            counts[name] = cursor.fetchone()[0]
-    return counts
+    return rows_by_table(Delivery.partition_names())
 
 
 def indexes(table: str) -> set[str]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = %s", [table])
         return {row[0].split(" ON ")[1].split(".", 1)[1] for row in cursor.fetchall()}
-
-
-def columns(table: str) -> set[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(COLUMNS_SQL, [table])
-        return set(cursor.fetchall())
 
 
 def model_columns() -> set[tuple]:

@@ -17,12 +17,8 @@ from surveys.models import PENDING_PARTITIONS, PendingRun, Run, Survey
 from surveys.selectors import survey_audience_count, survey_runs_by_state
 from surveys.services import member_survey_after_signup, survey_send
 from tests import builders
+from tests.catalog import columns, rows_by_table
 from tests.surveys.helpers import survey
-
-COLUMNS_SQL = """
-SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull FROM pg_attribute a
-WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped
-"""
 
 
 @pytest.fixture
@@ -36,12 +32,7 @@ def one_question(leader, **fields) -> Survey:
 
 def partitions() -> dict[str, int]:
     """This schema's partitions of the queue and their rows, counted in each partition itself."""
-    counts = {}
-    with connection.cursor() as cursor:
-        for name in PENDING_PARTITIONS.names():
-            cursor.execute(f"SELECT count(*) FROM ONLY {name}")
-            counts[name] = cursor.fetchone()[0]
-    return counts
+    return rows_by_table(PENDING_PARTITIONS.names())
 
 
 def index_definitions(table: str) -> set[str]:
@@ -104,9 +95,8 @@ def test_deleting_a_survey_that_never_went_out_drops_its_empty_partition(leader)
 
 
 def test_the_queue_table_has_the_models_columns(leader):
+    found = columns("surveys_pendingrun")
     with connection.cursor() as cursor:
-        cursor.execute(COLUMNS_SQL, ["surveys_pendingrun"])
-        found = set(cursor.fetchall())
         cursor.execute("SELECT relkind FROM pg_class WHERE oid = 'surveys_pendingrun'::regclass")
         assert cursor.fetchone()[0] == "p"  # partitioned
     declared = {(f.column, f.db_type(connection), not f.null) for f in PendingRun._meta.concrete_fields}
