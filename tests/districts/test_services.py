@@ -77,7 +77,11 @@ def test_a_volunteer_goes_to_the_least_loaded_coordinator_and_is_told_in_their_l
     conversation = Conversation.objects.get(phone=fan.phone)
     assert conversation.assigned_to == idle
     volunteer = Volunteer.objects.get(member=fan)
-    assert (volunteer.district.name, volunteer.placement, volunteer.source) == ("Plateau", "inside", "console")
+    assert (volunteer.district.name, volunteer.placement, volunteer.source) == (
+        "Plateau",
+        "inside",
+        "console",
+    )
     (sent,) = Message.objects.filter(phone=fan.phone, direction=Message.Direction.OUTBOUND)
     assert sent.body == auto_text("volunteer_district", language="fr", leader=world.alice, district="Plateau")
     assert sent.conversation == conversation
