@@ -135,7 +135,9 @@ class Volunteer(models.Model):
         API = "api", "API"
 
     member = models.OneToOneField(Member, on_delete=models.CASCADE, related_name="volunteer")
-    district = models.ForeignKey(District, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    district = models.ForeignKey(
+        District, null=True, blank=True, on_delete=models.SET_NULL, related_name="volunteer_rows"
+    )
     placement = models.CharField(max_length=8, choices=Placement.choices, default=Placement.OUTSIDE)
     source = models.CharField(max_length=8, choices=Source.choices)
     added_by = models.ForeignKey(

@@ -117,7 +117,9 @@ def conversations_page(
 ) -> ConversationsPage:
     """One page, newest first, after a cursor. The redundant `last_message_at <= t` bound lets PostgreSQL
     start the index scan at the cursor instead of walking every newer conversation."""
-    queryset = queryset.select_related("member__volunteer__district", "assigned_to").order_by("-last_message_at", "-id")
+    queryset = queryset.select_related("member__volunteer__district", "assigned_to").order_by(
+        "-last_message_at", "-id"
+    )
     position = cursor_decode(after) if after else None
     if position is not None:
         moment, pk = position
