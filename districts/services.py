@@ -275,15 +275,24 @@ def volunteer_remove(*, member: Member) -> bool:
 
 def volunteers_place(*, member_ids=None) -> int:
     """Place volunteers again (all, or those of `member_ids`) after a district or their place changed: one
-    read of the districts, the rule in Python (placement_among), and a volunteer whose district changed is
-    routed to its coordinators. Returns how many changed. Call inside a transaction, in the leader's schema.
-
-    A district's coordinators changing also moves its volunteers whose conversation is with someone who no
-    longer coordinates it (or with no one)."""
+    read of the districts, one of the volunteers and one of their conversations' teammates, the rule in
+    Python (placement_among). A volunteer in a district whose conversation is not with one of its
+    coordinators (their district changed, or its coordinators did) is routed to them; the others cost
+    nothing more. Returns how many changed district. Call inside a transaction, in the leader's schema."""
     districts = list(District.objects.prefetch_related("coordinators"))
+    coordinators = {
+        district.pk: {user.pk for user in district.coordinators.all() if user.is_active}
+        for district in districts
+    }
     volunteers = Volunteer.objects.select_related("member").select_for_update(of=("self",))
     if member_ids is not None:
         volunteers = volunteers.filter(member_id__in=member_ids)
+    volunteers = list(volunteers)
+    assignees = dict(
+        Conversation.objects.filter(member_id__in=[v.member_id for v in volunteers]).values_list(
+            "member_id", "assigned_to_id"
+        )
+    )
     changed = 0
     for volunteer in volunteers:
         member = volunteer.member
@@ -293,7 +302,11 @@ def volunteers_place(*, member_ids=None) -> int:
         if volunteer.place(found):
             volunteer.save(update_fields=["district", "placement"])
             changed += 1
-        if volunteer.has_district and member.is_subscribed:
+        if (
+            volunteer.has_district
+            and member.is_subscribed
+            and assignees.get(member.pk) not in coordinators[volunteer.district_id]
+        ):
             _route(volunteer, member)
     return changed
 

@@ -8,6 +8,7 @@ import pytest
 from django_tenants.utils import schema_context
 
 from districts.models import District, Placement, Volunteer
+from districts.services import member_volunteer
 from messaging.models import Conversation, Message
 from messaging.texts import auto_text
 from tests import builders
@@ -143,3 +144,23 @@ def test_an_opted_out_member_cannot_be_made_a_volunteer(mark, world):
     with schema_context(world.alice.schema_name):
         assert not Volunteer.objects.filter(member=fan).exists()
         assert not Message.objects.filter(phone=fan.phone).exists()
+
+
+def test_volunteers_without_a_district_wait_in_the_inbox_volunteers_folder_for_managers(mark, world):
+    with schema_context(world.alice.schema_name):
+        district("Plateau", places=[MONTREAL], coordinators=[teammate()])
+        district("Quebec", regions=["Quebec"])
+        lost = builders.fan(place=MONTREAL, first_name="Lucie")
+        far = builders.fan(place=TORONTO, first_name="Tariq")
+        plain = builders.fan(place=TORONTO, first_name="Paulo")
+        builders.conversation(member=plain)
+        for fan in (lost, far):
+            member_volunteer(leader=world.alice, member=fan, source=Volunteer.Source.CONSOLE)
+
+    folder = mark.get("/inbox/?folder=volunteers").content.decode()
+
+    assert "Lucie" in folder and "Volunteer · several districts" in folder
+    assert "Tariq" in folder and "Volunteer · no district" in folder
+    assert "Paulo" not in folder
+    districts_page = mark.get("/districts/").content.decode()
+    assert "Volunteers without a district (in none, or in several): 2." in districts_page
