@@ -84,3 +84,42 @@ def test_a_volunteers_texts_reach_the_coordinators_inbox_with_the_number_masked(
             District.objects.filter(pk=plateau.pk).delete()
             Conversation.objects.filter(phone=fan.phone).update(assigned_to=None)
             User.objects.filter(pk=coordinator.pk).delete()
+
+
+def test_a_manager_draws_a_district_with_the_city_picker(live_db, live_app, world, page):
+    alice = world.alice
+    name = "Island " + uuid.uuid4().hex[:8]
+    with schema_context(alice.schema_name):
+        coordinator = teammate("responder", password=TEAM_PASSWORD)
+    try:
+        page.goto(live_app.leader_url(alice, "/login/"))
+        page.get_by_label("Username").fill("mark")
+        page.get_by_label("Password").fill(TEAM_PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.get_by_role("heading", name="Dashboard").wait_for()
+        page.get_by_role("navigation", name="Console").get_by_role("link", name="Districts").click()
+        page.get_by_role("heading", name="Districts", level=1).wait_for()
+
+        page.get_by_label("District name").fill(name)
+        search = page.get_by_label("Add a city")
+        search.fill("Montréal")
+        # The gazetteer's suggestion arrives in the datalist (after the index is built, if it was not yet).
+        expect(page.locator("#city-options option[value='Montréal, Quebec, Canada']")).to_have_count(
+            1, timeout=30_000
+        )
+        search.fill("Montréal, Quebec, Canada")
+        expect(page.get_by_label("Cities and towns")).to_have_value("Montréal, Quebec, Canada")
+        expect(search).to_have_value("")
+        page.get_by_label("Regions").fill("ON")
+        page.get_by_label(coordinator.username, exact=False).check()
+        page.get_by_role("button", name="Add the district").click()
+
+        page.get_by_text(f"District “{name}” saved.").wait_for()
+        row = page.get_by_role("row", name=name)
+        expect(row).to_contain_text("Montréal, Quebec, Canada")
+        expect(row).to_contain_text("Ontario")
+        expect(row).to_contain_text(coordinator.username)
+    finally:
+        with schema_context(alice.schema_name):
+            District.objects.filter(name=name).delete()
+            User.objects.filter(pk=coordinator.pk).delete()
