@@ -16,7 +16,8 @@ from accounts.models import User
 from common.phones import phone_mask_for_fan
 from districts.models import District, Volunteer
 from leaders.routing import leader_cache_clear
-from messaging.models import Conversation
+from messaging.models import Conversation, Message
+from messaging.tasks import message_send
 from messaging.texts import auto_text
 from tests import builders
 from tests.conftest import TEAM_PASSWORD
@@ -78,6 +79,18 @@ def test_a_volunteers_texts_reach_the_coordinators_inbox_with_the_number_masked(
         # Nowhere on the page, in any form: the coordinator never learns the member's number.
         content = page.content()
         assert fan.phone not in content and fan.phone[2:] not in content and fan.phone[-7:] not in content
+
+        # The coordinator answers through the platform: the text leaves from alice's number, never theirs.
+        page.get_by_role("textbox", name="Reply").fill("Merci ! Rendez-vous samedi à 10 h au local.")
+        page.get_by_role("button", name="Send reply").click()
+        page.get_by_text("Reply queued.").wait_for()
+        with schema_context(alice.schema_name):
+            sent = Message.objects.get(
+                phone=fan.phone, direction=Message.Direction.OUTBOUND, sent_by=coordinator
+            )
+        assert message_send(sent.pk, alice.schema_name) == "sent"
+        (delivered,) = [m for m in twilio.messages if m["to"] == fan.phone and "samedi" in m["body"]]
+        assert delivered["from"] == str(alice.phone_number)
     finally:
         with schema_context(alice.schema_name):
             Volunteer.objects.filter(member=fan).delete()

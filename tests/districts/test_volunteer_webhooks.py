@@ -7,6 +7,8 @@ texts in their inbox with the number masked."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
 from common.phones import phone_mask_for_fan
@@ -161,3 +163,15 @@ def test_the_volunteers_texts_reach_the_coordinators_inbox_with_the_number_maske
     assert "I can knock on doors on Saturdays" in thread and "Volunteer · Plateau" in thread
     assert phone_mask_for_fan(fan.phone) in thread
     assert fan.phone not in thread and fan.phone[2:] not in thread
+
+
+def test_an_ordinary_text_reads_nothing_of_districts(client, alice, plateau):
+    with schema_context(alice.schema_name):
+        fan = builders.fan(place=MONTREAL)
+    text(client, alice, fan.phone, "warming the caches")
+
+    with CaptureQueriesContext(connection) as queries:
+        text(client, alice, fan.phone, "Thanks for everything you do for the neighbourhood")
+        text(client, alice, fan.phone, "ok")
+
+    assert not any("districts_" in query["sql"] for query in queries.captured_queries)
