@@ -11,7 +11,7 @@ from districts.models import Volunteer
 from messaging.models import Conversation
 from tests import builders
 from tests.api.conftest import Api, token_for
-from tests.districts.helpers import teammate
+from tests.districts.helpers import district, teammate
 from tests.places import MONTREAL, TORONTO
 
 pytestmark = pytest.mark.django_db
@@ -95,3 +95,19 @@ def test_a_member_volunteers_through_the_api_and_bob_sees_nothing_of_alice(world
     assert seen.status_code == 404 or seen.json()["volunteer"] is False
     alice_token = Api(world.bob, manager_api.token)  # alice's token on bob's host is worthless
     assert alice_token.get("/api/v1/districts/").status_code == 401
+
+
+def test_a_volunteer_who_moves_follows_their_new_districts_coordinator(world, manager_api):
+    with schema_context(world.alice.schema_name):
+        montreal, toronto = teammate(), teammate()
+        district("Plateau", places=[MONTREAL], coordinators=[montreal])
+        district("Toronto", places=[TORONTO], coordinators=[toronto])
+        fan = builders.fan(place=MONTREAL)
+    assert manager_api.request("PUT", f"/api/v1/members/{fan.pk}/volunteer/", {}).status_code == 200
+
+    moved = manager_api.patch(f"/api/v1/members/{fan.pk}/", {"city": "Toronto, ON"})
+
+    assert moved.status_code == 200, moved.content
+    assert manager_api.get(f"/api/v1/members/{fan.pk}/volunteer/").json()["district"] == "Toronto"
+    with schema_context(world.alice.schema_name):
+        assert Conversation.objects.get(phone=fan.phone).assigned_to == toronto

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from districts.models import District, Placement, Volunteer
 from districts.services import NotReachableError, district_delete, district_save, member_volunteer
 from members.consent import member_opt_out
+from members.services import member_erase
 from messaging.models import Conversation, Message
 from messaging.texts import auto_text
 from tests import builders
@@ -138,3 +139,13 @@ def test_stop_ends_volunteering_and_an_opted_out_member_cannot_be_made_one(alice
     with pytest.raises(NotReachableError):
         member_volunteer(leader=world.alice, member=fan, source=Volunteer.Source.CONSOLE)
     assert not Volunteer.objects.filter(member=fan).exists()
+
+
+def test_an_erased_volunteer_is_no_volunteer(alice_schema, world):
+    district("Plateau", places=[MONTREAL], coordinators=[teammate()])
+    fan = builders.fan(place=MONTREAL)
+    member_volunteer(leader=world.alice, member=fan, source=Volunteer.Source.CONSOLE)
+
+    member_erase(member=fan, source="console")
+
+    assert not Volunteer.objects.filter(member_id=fan.pk).exists()
