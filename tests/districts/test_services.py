@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
+from accounts.models import User
+from console.team.services import team_member_update
 from districts.models import District, Placement, Volunteer
 from districts.services import NotReachableError, district_delete, district_save, member_volunteer
 from members.consent import member_opt_out
@@ -149,3 +151,17 @@ def test_an_erased_volunteer_is_no_volunteer(alice_schema, world):
     member_erase(member=fan, source="console")
 
     assert not Volunteer.objects.filter(member_id=fan.pk).exists()
+
+
+def test_a_deactivated_coordinators_volunteers_go_to_the_districts_other_coordinator(alice_schema, world):
+    leaving, staying = teammate(), teammate()
+    for _ in range(3):
+        builders.conversation(assigned_to=staying)
+    district("Plateau", places=[MONTREAL], coordinators=[leaving, staying])
+    fan = builders.fan(place=MONTREAL)
+    assert member_volunteer(leader=world.alice, member=fan, source="console").coordinator == leaving
+
+    olivia = User.objects.get(username="olivia")
+    team_member_update(actor=olivia, user=leaving, role="responder", is_active=False)
+
+    assert Conversation.objects.get(phone=fan.phone).assigned_to == staying
