@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
-from api import survey_views, views
+from api import district_views, survey_views, views
 from api.errors import json_not_found
 
 urlpatterns = [
@@ -18,6 +18,13 @@ urlpatterns = [
     ),
     path("v1/messages/", views.MessageListView.as_view(), name="api_messages"),
     path("v1/messages/<int:pk>/", views.MessageDetailView.as_view(), name="api_message"),
+    path("v1/districts/", district_views.DistrictListView.as_view(), name="api_districts"),
+    path("v1/districts/<int:pk>/", district_views.DistrictDetailView.as_view(), name="api_district"),
+    path(
+        "v1/members/<int:pk>/volunteer/",
+        district_views.MemberVolunteerView.as_view(),
+        name="api_member_volunteer",
+    ),
     path("v1/topics/", views.TopicListView.as_view(), name="api_topics"),
     path("v1/topics/<int:pk>/", views.TopicDetailView.as_view(), name="api_topic"),
     path("v1/surveys/", survey_views.SurveyListView.as_view(), name="api_surveys"),

@@ -117,6 +117,7 @@ TENANT_APPS = [
     "members",
     "signup",
     "messaging",
+    "districts",
     "triage",
     "surveys",
     "console",

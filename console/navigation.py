@@ -28,6 +28,7 @@ NAV_ITEMS = (
     NavItem(_("Broadcasts"), "broadcasts", MANAGER, "broadcasts"),
     NavItem(_("Inbox"), "inbox", ANSWER, "inbox"),
     NavItem(_("Routing"), "routing", MANAGER, "routing"),
+    NavItem(_("Districts"), "console:districts", MANAGER, "districts"),
     NavItem(_("Listening"), "console:listening", ANSWER, "listening"),
     NavItem(_("Topics"), "console:topics", MANAGER, "topics"),
     NavItem(_("Surveys"), "console:surveys", ANSWER, "surveys"),

@@ -21,6 +21,9 @@ from django_tenants.utils import schema_context
 from common import events
 from common.phones import phone_country
 from common.sql import prepared_execute, prepared_fetchone
+from districts.keywords import volunteer_word_find
+from districts.models import Volunteer
+from districts.services import member_volunteer, volunteer_confirmation
 from inbound import statements
 from leaders.models import Leader
 from members.consent import member_opt_in, member_opt_out, phone_consent_record, phone_hash, phone_opted_out
@@ -198,6 +201,9 @@ def _member_text_filed(
         )
         if reply is not None:
             return reply  # the leader's keywords win over a survey's question, which still waits
+        reply = _volunteer_answer(leader=leader, sms=sms, member_id=member_id)
+        if reply is not None:
+            return reply  # VOLUNTEER too: a survey's question still waits
     if surveying:
         return _survey_answer(leader=leader, sms=sms, member_id=member_id, conversation_id=conversation_id)
     return None
@@ -296,6 +302,31 @@ def _keyword_reply_answer(
             kind=Message.Kind.KEYWORD,
             body=body,
             conversation_id=_conversation_id(phone=sms.from_, filed=conversation_id),
+        )
+
+
+def _volunteer_answer(*, leader, sms: InboundSms, member_id: int) -> str | None:
+    """A subscribed member texted VOLUNTEER (or BÉNÉVOLE, VOLUNTARIO, FREIWILLIG, متطوع...): they become a
+    volunteer of their district, their conversation goes to its coordinator, and the confirmation goes back
+    in the TwiML, in the word's language (else theirs). A text that is no such word costs a length check
+    (districts.keywords): no query. After the leader's own keyword replies, so a leader who made VOLUNTEER
+    a keyword reply of their own keeps it."""
+    word = volunteer_word_find(sms.body)
+    if word is None:
+        return None
+    with transaction.atomic():
+        member = Member.objects.get(pk=member_id)
+        done = member_volunteer(leader=leader, member=member, source=Volunteer.Source.KEYWORD, confirm=False)
+        body = volunteer_confirmation(
+            leader=leader, volunteer=done.volunteer, coordinator=done.coordinator, language=word.language
+        )
+        return _reply_record(
+            leader=leader,
+            phone=sms.from_,
+            member=member,
+            kind=Message.Kind.KEYWORD,
+            body=body,
+            conversation_id=done.conversation.pk,
         )
 
 

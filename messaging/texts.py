@@ -103,6 +103,22 @@ TEXTS: dict[str, dict[str, str]] = {
         "de": "{leader}: Kein Thema {asked}. Themen: {topics}. Schreib FOLGEN oder STOP und ein Thema; nur STOP stoppt alles.",
         "ar": "{leader}: لا يوجد موضوع {asked}. المواضيع: {topics}. أرسل اشترك أو STOP مع موضوع، أو STOP وحدها لإيقاف كل شيء.",
     },
+    # A member volunteered (VOLUNTEER, a survey's answer, a teammate) and their district has a coordinator.
+    "volunteer_district": {
+        "en": "{leader}: thank you for volunteering in {district}! A coordinator will text you here soon.",
+        "fr": "{leader} : merci de votre engagement bénévole à {district} ! Un coordinateur vous écrira ici bientôt.",
+        "es": "{leader}: ¡gracias por ser voluntario en {district}! Un coordinador te escribirá aquí pronto.",
+        "de": "{leader}: Danke, dass du in {district} mithelfen willst! Eine Koordination schreibt dir bald hier.",
+        "ar": "{leader}: شكرًا لتطوعك في {district}! سيراسلك منسق هنا قريبًا.",
+    },
+    # A member volunteered and no district (or none of its coordinators) could take them: the team will.
+    "volunteer_team": {
+        "en": "{leader}: thank you for volunteering! Our team will text you here soon.",
+        "fr": "{leader} : merci de votre engagement bénévole ! Notre équipe vous écrira ici bientôt.",
+        "es": "{leader}: ¡gracias por ser voluntario! Nuestro equipo te escribirá aquí pronto.",
+        "de": "{leader}: Danke, dass du mithelfen willst! Unser Team schreibt dir bald hier.",
+        "ar": "{leader}: شكرًا لتطوعك! سيراسلك فريقنا هنا قريبًا.",
+    },
     # Spoken by the voice webhook when someone calls the number.
     "voice_greeting": {
         "en": "Hi, this is {leader}. Thanks for calling! Text me at this number to join my community.",

@@ -28,6 +28,8 @@ from django.utils import timezone
 from django_q.models import Schedule
 from django_q.tasks import async_task
 
+from districts.models import Volunteer
+from districts.services import VOLUNTEER_TAG, member_volunteer
 from leaders.models import Leader
 from members.audience import AudienceFilter, audience_members
 from members.models import Member, MemberAnswer, MemberInterest
@@ -501,7 +503,9 @@ def run_answer(*, leader, member_id: int, text: str, now: datetime.datetime | No
             created_at=now,
         )
         if parsed is not None:
-            _answer_apply(member=member, question=question, choices=choices, parsed=parsed, now=now)
+            _answer_apply(
+                leader=leader, member=member, question=question, choices=choices, parsed=parsed, now=now
+            )
         following = (
             Question.objects.filter(survey_id=survey.pk, position__gt=question.position)
             .order_by("position")
@@ -542,9 +546,10 @@ _FOLLOW_SQL = """
 """
 
 
-def _answer_apply(*, member: Member, question: Question, choices: list[Choice], parsed, now) -> None:
+def _answer_apply(*, leader, member: Member, question: Question, choices: list[Choice], parsed, now) -> None:
     """What a valid answer changes on the member: their latest answer to the question (MemberAnswer, which
-    audiences read), the topics and tags of the choices they picked."""
+    audiences read), the topics and tags of the choices they picked; a choice tagged "volunteer"
+    (districts.VOLUNTEER_TAG) makes them a volunteer of their district."""
     MemberAnswer.objects.bulk_create(
         [
             MemberAnswer(
@@ -575,6 +580,12 @@ def _answer_apply(*, member: Member, question: Question, choices: list[Choice], 
             tags.append(tag)
     if tags != member.tags:
         Member.objects.filter(pk=member.pk).update(tags=tags, updated_at=now)
+    volunteering = any(" ".join(choice.tag.split()).lower() == VOLUNTEER_TAG for choice in picked)
+    if volunteering and member.is_subscribed:
+        # Their conversation goes to their district's coordinator. No confirmation text of its own: the
+        # survey's next question or its thanks is what they get back now, and a second text in between
+        # would read as the survey's; the coordinator writes next.
+        member_volunteer(leader=leader, member=member, source=Volunteer.Source.SURVEY, confirm=False)
 
 
 def run_finish(*, run: Run, state: str, now: datetime.datetime | None = None) -> None:

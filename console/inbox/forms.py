@@ -24,6 +24,7 @@ class InboxFilterForm(CellFilterForm):
             ("unread", _("Unread")),
             ("mine", _("Assigned to me")),
             ("teams", _("Assigned to my teams")),
+            ("volunteers", _("Volunteers")),
             ("overdue", _("Overdue")),
             ("done", _("Done")),
             ("all", _("All")),

@@ -34,7 +34,7 @@ SELECT recent.conversation_id FROM (
 ) AS recent
 WHERE recent.conversation_id IS NOT NULL AND recent.body ILIKE %s
 """
-FOLDERS = ("open", "unread", "mine", "teams", "overdue", "done", "all")
+FOLDERS = ("open", "unread", "mine", "teams", "volunteers", "overdue", "done", "all")
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,10 @@ def conversations_filter(inbox_filter: InboxFilter, *, user) -> QuerySet[Convers
     elif folder == "teams":
         # Routed to a team the teammate is in (triage.routing), whoever of the team has it.
         queryset = queryset.filter(status=Conversation.Status.OPEN, route__team__users=user)
+    elif folder == "volunteers":
+        # Members who volunteered (districts.Volunteer), open: a coordinator's own are also in "mine"; the
+        # ones without a district (none, or several) wait here for an owner or a manager to give out.
+        queryset = queryset.filter(status=Conversation.Status.OPEN, member__volunteer__isnull=False)
     elif folder == "overdue":
         queryset = queryset.filter(reply_due_at__lt=timezone.now())
     elif folder == "done":
@@ -113,7 +117,9 @@ def conversations_page(
 ) -> ConversationsPage:
     """One page, newest first, after a cursor. The redundant `last_message_at <= t` bound lets PostgreSQL
     start the index scan at the cursor instead of walking every newer conversation."""
-    queryset = queryset.select_related("member", "assigned_to").order_by("-last_message_at", "-id")
+    queryset = queryset.select_related("member__volunteer__district", "assigned_to").order_by(
+        "-last_message_at", "-id"
+    )
     position = cursor_decode(after) if after else None
     if position is not None:
         moment, pk = position

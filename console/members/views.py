@@ -33,6 +33,7 @@ from console.members.forms import (
     export_filters_described,
 )
 from console.members.selectors import member_messages
+from districts.selectors import member_district
 from members import importing, selectors
 from members.models import Member, MemberInterest
 from members.services import (
@@ -264,12 +265,15 @@ def _member_page(
     # What a teammate may add: the topics not followed now (one the member left stays offered, and adding
     # it is refused with the reason: the rule is the workflow's, not the page's).
     topic_form.fields["topic"].queryset = topic_form.fields["topic"].queryset.exclude(pk__in=following)
+    district_of, volunteer = member_district(member)
     return render(
         request,
         "console/member_detail.html",
         {
             "section": "members",
             "member": member,
+            "district_of": district_of,
+            "volunteer": volunteer,
             "age": member.age_on(timezone.localdate()),
             "tags_form": tags_form,
             "topic_form": topic_form,

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from console.models import Invitation, invitation_token_hash
+from districts.services import volunteers_place
 
 # --- invitations -----------------------------------------------------------------------------------------
 
@@ -111,4 +112,7 @@ def team_member_update(*, actor: User, user: User, role: str, is_active: bool) -
     if role != User.Role.OWNER or not is_active:
         # Only active owners invite: their links stop working with that power (acceptance checks it too).
         Invitation.objects.filter(invited_by=user).revoke()
+    if not is_active:
+        # A deactivated coordinator's volunteers go to their district's other coordinators, if any.
+        volunteers_place()
     return user

@@ -49,7 +49,10 @@ RULES_NO_SCHEMA_STATES = {
     "cities": "cities the gazetteer knows",
     "near": "a place the gazetteer knows",
     "regions": "region names the gazetteer knows",
-    "name": "a topic's or survey's name the leader does not use yet, whatever its case",
+    "name": "a topic's, survey's or district's name the leader does not use yet, whatever its case",
+    # Districts (districts.services.district_save, docs/api.md "Districts"):
+    "places": "GeoNames ids the gazetteer knows; a district lists at least one place or region",
+    "coordinators": "ids of the leader's active teammates",
     # Surveys (surveys.editing, docs/api.md "Surveys"):
     "text": "the leader's default language given; a question with its options within 320 characters in each",
     "label": "the leader's default language given",

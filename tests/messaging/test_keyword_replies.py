@@ -108,11 +108,13 @@ def test_keywords_are_per_leader(client, world, rally):
 
 
 def test_a_keyword_added_in_the_console_is_answered_at_once(client, world):
+    # CANVASS, not VOLUNTEER: VOLUNTEER alone is the platform's own word now (districts), answered whether
+    # or not the leader made it a keyword reply.
     member = builders.member(leader=world.alice)
-    assert twiml_messages(text(client, world.alice, str(member.phone), "VOLUNTEER")) == []
+    assert twiml_messages(text(client, world.alice, str(member.phone), "CANVASS")) == []
     with schema_context(world.alice.schema_name):
-        KeywordReply.objects.create(keyword="VOLUNTEER", reply="Thanks! We'll call you.", tag="volunteer")
-    assert twiml_messages(text(client, world.alice, str(member.phone), "volunteer")) == [
+        KeywordReply.objects.create(keyword="CANVASS", reply="Thanks! We'll call you.", tag="canvass")
+    assert twiml_messages(text(client, world.alice, str(member.phone), "canvass")) == [
         "Thanks! We'll call you."
     ]
 
