@@ -119,6 +119,7 @@ TENANT_APPS = [
     "messaging",
     "triage",
     "surveys",
+    "events",
     "console",
     "api",
 ]
