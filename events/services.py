@@ -657,7 +657,6 @@ def reminders_stale_release(*, now: datetime.datetime) -> int:
                 member_id=reminder.member_id,
                 direction=Message.Direction.OUTBOUND,
                 kind=Message.Kind.NOTICE,
-                created_at__gte=reminder.claimed_at,
                 details__event_reminder=[reminder.event_id, reminder.offset_minutes],
             )
             .order_by("id")
@@ -767,7 +766,7 @@ def _claim_and_send(*, leader, event, batch, now, result, crash_after_claim) -> 
                 "event": event.pk,
                 "status": Reminder.Status.CLAIMED,
                 "token": token,
-                "now": timezone.now(),
+                "now": now,
                 "members": [row[0] for row in batch],
                 "offsets": [row[1] for row in batch],
                 "states": [row[2] for row in batch],
@@ -798,7 +797,7 @@ def _claim_and_send(*, leader, event, batch, now, result, crash_after_claim) -> 
     if not texts:
         return
     outcomes = texts_send_batch(leader=leader, texts=texts, kind=Message.Kind.NOTICE)
-    sent_at = timezone.now()
+    sent_at = now  # the pass's moment (the real one, but in tests)
     for outcome in outcomes:
         member_id, offset = outcome.key
         status = {
