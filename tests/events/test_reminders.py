@@ -28,7 +28,7 @@ TORONTO = zoneinfo.ZoneInfo("America/Toronto")
 TOKYO = zoneinfo.ZoneInfo("Asia/Tokyo")
 
 
-class WorkerKilled(Exception):
+class WorkerKilledError(Exception):
     pass
 
 
@@ -154,9 +154,9 @@ def test_a_worker_killed_between_claiming_and_sending_leaves_reminders_that_go_o
     moment = start - datetime.timedelta(hours=2)
 
     def killed():
-        raise WorkerKilled
+        raise WorkerKilledError
 
-    with schema_context(alice.schema_name), pytest.raises(WorkerKilled):
+    with schema_context(alice.schema_name), pytest.raises(WorkerKilledError):
         reminders_send(leader=alice, now=moment, crash_after_claim=killed)
     assert twilio.messages == []
     with schema_context(alice.schema_name):
