@@ -21,7 +21,7 @@ from django_tenants.utils import schema_context
 from common import events
 from common.phones import phone_country
 from common.sql import prepared_execute, prepared_fetchone
-from events.services import check_in_by_text, rsvp_by_text
+from events.services import CODE_WORD, check_in_by_text, rsvp_by_text
 from inbound import statements
 from leaders.models import Leader
 from members.consent import member_opt_in, member_opt_out, phone_consent_record, phone_hash, phone_opted_out
@@ -52,6 +52,15 @@ RESEND_LINK_AFTER = datetime.timedelta(minutes=5)
 CODE_WORD_TEXT_MAX = 60
 # A waitlisted phone that keeps texting hears "not there yet" at most this often; its texts are stored.
 WAITLIST_ANSWER_EVERY = datetime.timedelta(days=1)
+
+
+def _code_word_candidate(body: str) -> str:
+    """The text as an event's code word would be ("  hall! " is HALL), or "" when it cannot be one (a
+    sentence, a long text): then RECEIVE does not even probe the events' index."""
+    if len(body) > CODE_WORD_TEXT_MAX:
+        return ""
+    word = keyword_clean(body)
+    return word if CODE_WORD.match(word) else ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,7 +109,7 @@ def inbound_sms_receive(*, leader, sms: InboundSms) -> InboundResult:
         # Lets the index on broadcasts bound the ones that may hold a delivery sent within the window.
         "queued_since": reply_broadcasts_since(now),
         # The text as an event's code word would be ("  hall! " is HALL); a long text is none.
-        "word": keyword_clean(sms.body) if len(sms.body) <= CODE_WORD_TEXT_MAX else "",
+        "word": _code_word_candidate(sms.body),
     }
     sql = statements.RECEIVE.in_schema(leader.schema_name)
     if keyword is None:
