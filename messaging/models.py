@@ -212,7 +212,7 @@ class Broadcast(models.Model):
 
     body = models.CharField(max_length=MAX_BODY_LENGTH)
     # Appended to the body in each member's language ({language: text}; a member whose language is not
-    # here gets the first one): a feature's instruction a broadcast carries, as an event alert's "Reply YES
+    # here gets English, else the first by code: Broadcast.suffix_for): a feature's instruction a broadcast carries, as an event alert's "Reply YES
     # or NO" (events). Empty for an ordinary broadcast. Counted in `segments` at its longest.
     suffixes = models.JSONField(default=dict, blank=True)
     filters = models.JSONField(default=dict, blank=True, help_text="selectors.AudienceFilter, as JSON")
@@ -290,7 +290,7 @@ class Broadcast(models.Model):
         # The costliest language decides the estimate (an Arabic suffix makes its copies UCS-2).
         info = max(
             (segment_info_for_template(cls.with_suffix(body, text)) for text in suffixes.values()),
-            key=lambda item: item.segments,
+            key=lambda item: (item.segments, item.encoding != "GSM-7"),
             default=segment_info_for_template(body),
         )
         broadcast = cls(
@@ -311,10 +311,11 @@ class Broadcast(models.Model):
         return f"{body} {suffix}" if suffix else body
 
     def suffix_for(self, language: str) -> str:
-        """The suffix a member speaking `language` gets: theirs, else the first written, else none."""
+        """The suffix a member speaking `language` gets: theirs, else English, else the first by language
+        code (jsonb keeps no order of writing), else none."""
         if not self.suffixes:
             return ""
-        return self.suffixes.get(language) or next(iter(self.suffixes.values()))
+        return self.suffixes.get(language) or self.suffixes.get("en") or self.suffixes[min(self.suffixes)]
 
     def audience(self) -> AudienceFilter:
         """Who this broadcast goes to, read from its stored filter (checked when it was stored): a region name
