@@ -12,9 +12,12 @@ from events.models import Rsvp, RsvpChange
 from events.services import EventError, event_alert_create, rsvp_record
 from events.texts import TEXTS, event_text
 from leaders.routing import leader_cache_clear
-from members.models import Member
+from members.models import Member, MemberInterest
+from members.services import member_topic_follow
 from messaging.models import Message
+from tests import builders
 from tests.events.helpers import SURREY, alert, km_between, point_at, reply, resident, town_hall
+from tests.queue import run_queued
 from tests.surveys.helpers import open_all_day
 
 pytestmark = pytest.mark.django_db
@@ -167,8 +170,6 @@ def test_a_full_event_waitlists_in_order_and_a_freed_seat_goes_to_the_first_in_l
         promotions = Message.objects.filter(member=third, direction="out", body__contains="a seat freed up")
         assert promotions.count() == 1
         assert Rsvp.objects.get(event=event, member=fourth).waitlist_position == 2
-    from tests.queue import run_queued
-
     run_queued("messaging.tasks.message_send")
     assert [body for body in sent_to(twilio, third.phone) if "seat freed up" in body]
     assert not sent_to(twilio, fourth.phone)
@@ -184,3 +185,19 @@ def test_rsvps_after_the_deadline_or_to_a_closed_event_are_refused_with_a_reason
             rsvp_record(leader=alice, event=event, member=member, answer="yes")
         with pytest.raises(EventError, match="no longer takes RSVPs"):
             event_alert_create(leader=alice, event=event, filters={})
+
+
+def test_an_alert_to_a_region_or_to_a_topics_followers_reaches_only_them(alice, twilio):
+    event = town_hall(alice)
+    inside = resident(alice, at=SURREY, region="British Columbia")
+    outside = resident(alice, at=SURREY, region="Alberta")
+    with schema_context(alice.schema_name):
+        housing = builders.topic(name="Housing " + outside.phone[-4:])
+        follower = resident(alice, at=point_at(SURREY, km=300, bearing=90), region="Alberta")
+        member_topic_follow(member=follower, topic=housing, source=MemberInterest.Source.SIGNUP)
+
+    alert(alice, event, {"regions": ["British Columbia"]})
+    assert {message["to"] for message in twilio.messages} == {inside.phone}
+    twilio.clear()
+    alert(alice, event, {"follows": [housing.pk]})
+    assert {message["to"] for message in twilio.messages} == {follower.phone}
