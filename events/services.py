@@ -465,13 +465,15 @@ def _waitlist_promote(*, leader, event: Event, now: datetime.datetime | None = N
         )
         bus.emit(bus.EVENT_RSVP, rsvp=rsvp)
         member = rsvp.member
-        # The priority lane's one text (consent checked when it is queued and when it is sent).
+        # The priority lane's one text (consent checked when it is queued and when it is sent), held until
+        # the member's quiet hours end when the seat frees at night.
         text_send(
             leader=leader,
             phone=member.phone,
             member=member,
             kind=Message.Kind.NOTICE,
             body=event_text("promoted", language=member.language, leader=leader, event=event),
+            not_before=quiet_end(now=now, zone=_member_zone(member.time_zone, leader), leader=leader),
         )
     return promoted
 
@@ -639,6 +641,18 @@ def reminder_due(*, at: datetime.datetime, zone: zoneinfo.ZoneInfo, leader) -> d
 
 def in_quiet_hours(*, now: datetime.datetime, zone: zoneinfo.ZoneInfo, leader) -> bool:
     return _quiet(now.astimezone(zone), start=leader.quiet_hours_start, end=leader.quiet_hours_end)
+
+
+def quiet_end(*, now: datetime.datetime, zone: zoneinfo.ZoneInfo, leader) -> datetime.datetime | None:
+    """When the quiet hours a member is in now end (their zone), or None when they are in none."""
+    start, end = leader.quiet_hours_start, leader.quiet_hours_end
+    local = now.astimezone(zone)
+    if not _quiet(local, start=start, end=end):
+        return None
+    day = local.date()
+    if local.time() >= end:  # quiet since this evening: it ends tomorrow morning
+        day += datetime.timedelta(days=1)
+    return datetime.datetime.combine(day, end, tzinfo=zone)
 
 
 @dataclasses.dataclass

@@ -9,6 +9,7 @@ import zoneinfo
 
 import pytest
 from django.utils import timezone
+from django_q.models import Schedule
 from django_tenants.utils import schema_context
 
 from events.models import Reminder, Rsvp
@@ -19,6 +20,7 @@ from events.services import (
     rsvp_record,
 )
 from leaders.models import Leader
+from messaging.models import Message
 from tests.events.helpers import SURREY, resident, saturday_at, town_hall
 
 pytestmark = pytest.mark.django_db
@@ -210,3 +212,22 @@ def test_no_reminder_to_those_who_changed_their_mind_or_opted_out_or_after_the_s
         assert Rsvp.objects.get(event=event, member=staying).status == "confirmed"
     assert [message["to"] for message in twilio.messages] == [staying.phone]
     assert timezone.now() < start
+
+
+def test_a_seat_freed_at_night_texts_the_first_in_line_when_their_quiet_hours_end(
+    alice, twilio, django_capture_on_commit_callbacks
+):
+    start = saturday_at(14)
+    event = town_hall(alice, starts_at=start, ends_at=start + datetime.timedelta(hours=2), capacity=1)
+    seated, waiting = resident(alice, at=SURREY), resident(alice, at=SURREY)
+    said_yes(alice, event, seated, waiting)
+    night = datetime.datetime.combine(
+        (start - datetime.timedelta(days=1)).date(), datetime.time(23, 30), tzinfo=VANCOUVER
+    )
+    with schema_context(alice.schema_name), django_capture_on_commit_callbacks(execute=True):
+        rsvp_record(leader=alice, event=event, member=seated, answer="no", now=night)
+    with schema_context(alice.schema_name):
+        message = Message.objects.get(member=waiting, body__contains="seat freed up")
+        assert message.status == "queued"
+    held = Schedule.objects.get(name=f"message-{alice.schema_name}-{message.pk}")
+    assert held.next_run == datetime.datetime.combine(start.date(), datetime.time(9), tzinfo=VANCOUVER)
