@@ -22,13 +22,16 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 
 from members.models import Member
-from messaging.models import Broadcast
+from messaging.models import Broadcast, DeliveryStatus
 
 # Reminders before the start, in minutes, unless the organiser chooses others: the day before, two hours before.
 DEFAULT_REMINDER_OFFSETS = [24 * 60, 2 * 60]
 MAX_REMINDERS = 4
 # Texting the code word checks a member in from this long before the start until this long after the end.
 CHECK_IN_MARGIN = datetime.timedelta(hours=2)
+# An alert's deliveries that reached the member's phone, or as far as we know did: who was invited, and whose
+# yes or no may answer it.
+ALERT_DELIVERED = (DeliveryStatus.WIRED, DeliveryStatus.SENT, DeliveryStatus.DELIVERED)
 
 
 def _default_reminder_offsets() -> list[int]:

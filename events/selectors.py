@@ -17,8 +17,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from common.csvcells import csv_cell
-from events.models import CheckIn, Event, Reminder, Rsvp
-from events.services import ALERT_DELIVERED
+from events.models import ALERT_DELIVERED, CheckIn, Event, Reminder, Rsvp
 
 COUNTS = ("invited", "yes", "no", "waitlist", "reminded", "checked_in")
 ALL_REGIONS = ""  # the whole event's row in event_counts' result

@@ -36,6 +36,7 @@ from django_q.models import Schedule
 
 from common import events as bus
 from events.models import (
+    ALERT_DELIVERED,
     CHECK_IN_MARGIN,
     MAX_REMINDERS,
     CheckIn,
@@ -53,7 +54,7 @@ from members.models import Member
 from messaging.bulk import BulkText, texts_send_batch
 from messaging.keyword_replies import keyword_reply_match
 from messaging.keywords import keyword_clean, keyword_reserved
-from messaging.models import Broadcast, Delivery, DeliveryStatus, Message, SmsStatus
+from messaging.models import Broadcast, Delivery, Message, SmsStatus
 from messaging.services import text_send
 from messaging.texts import LANGUAGES
 from places import gazetteer
@@ -69,8 +70,6 @@ QUIET_MARGIN = datetime.timedelta(minutes=15)
 REMINDER_STALE_AFTER = datetime.timedelta(minutes=5)
 REMINDER_BATCH = 200
 CODE_WORD = re.compile(r"^[^\W_]{2,40}$", re.UNICODE)  # letters and digits: read as keywords are
-# Deliveries that reached the member's phone, or as far as we know did: an alert they may answer.
-ALERT_DELIVERED = (DeliveryStatus.WIRED, DeliveryStatus.SENT, DeliveryStatus.DELIVERED)
 
 
 class EventError(ValueError):
