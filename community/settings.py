@@ -120,6 +120,7 @@ TENANT_APPS = [
     "districts",
     "triage",
     "surveys",
+    "events",
     "console",
     "api",
 ]

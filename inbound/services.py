@@ -24,6 +24,7 @@ from common.sql import prepared_execute, prepared_fetchone
 from districts.keywords import volunteer_word_find
 from districts.models import Volunteer
 from districts.services import member_volunteer, volunteer_confirmation
+from events.services import CODE_WORD, check_in_by_text, rsvp_by_text
 from inbound import statements
 from leaders.models import Leader
 from members.consent import member_opt_in, member_opt_out, phone_consent_record, phone_hash, phone_opted_out
@@ -36,7 +37,7 @@ from messaging.broadcasts.feedback import (
     reply_broadcasts_since,
 )
 from messaging.keyword_replies import keyword_reply_match
-from messaging.keywords import Keyword, KeywordMatch, keyword_find, language_guess
+from messaging.keywords import Keyword, KeywordMatch, keyword_clean, keyword_find, language_guess
 from messaging.models import Conversation, Message, SmsStatus
 from messaging.services import message_status_apply
 from messaging.texts import auto_text
@@ -50,8 +51,19 @@ from topics.models import Topic
 from triage.services import triage_kick
 
 RESEND_LINK_AFTER = datetime.timedelta(minutes=5)
+# A text longer than this is no event's code word (40 characters at most, with room for what edges hold).
+CODE_WORD_TEXT_MAX = 60
 # A waitlisted phone that keeps texting hears "not there yet" at most this often; its texts are stored.
 WAITLIST_ANSWER_EVERY = datetime.timedelta(days=1)
+
+
+def _code_word_candidate(body: str) -> str:
+    """The text as an event's code word would be ("  hall! " is HALL), or "" when it cannot be one (a
+    sentence, a long text): then RECEIVE does not even probe the events' index."""
+    if len(body) > CODE_WORD_TEXT_MAX:
+        return ""
+    word = keyword_clean(body)
+    return word if CODE_WORD.match(word) else ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,13 +111,15 @@ def inbound_sms_receive(*, leader, sms: InboundSms) -> InboundResult:
         "start": keyword == Keyword.START,
         # Lets the index on broadcasts bound the ones that may hold a delivery sent within the window.
         "queued_since": reply_broadcasts_since(now),
+        # The text as an event's code word would be ("  hall! " is HALL); a long text is none.
+        "word": _code_word_candidate(sms.body),
     }
     sql = statements.RECEIVE.in_schema(leader.schema_name)
     if keyword is None:
         # An ordinary text is one atomic statement, outside any transaction and with no query to enter the
         # schema; a newcomer's welcome one more. A crash between the two only loses the welcome (Twilio's
         # retry is a duplicate): they text again and get their link.
-        message_id, conversation_id, member_id, member_status, recent, surveying = prepared_fetchone(
+        message_id, conversation_id, member_id, member_status, recent, surveying, at_door = prepared_fetchone(
             sql, params
         )
         if message_id is None:
@@ -125,12 +139,14 @@ def inbound_sms_receive(*, leader, sms: InboundSms) -> InboundResult:
                 subscribed=member_status == Member.Status.SUBSCRIBED,
                 recent_broadcasts=recent,
                 surveying=surveying,
+                at_door=at_door,
+                may_rsvp=member_status == Member.Status.SUBSCRIBED,
             )
         return InboundResult(message_id=message_id, reply=reply)
     # Keywords: storing the text and acting on it (the opt-out, the opt-in) in one transaction.
     with schema_context(leader.schema_name), transaction.atomic():
-        message_id, conversation_id, member_id, member_status, recent, surveying = prepared_fetchone(
-            sql, params
+        message_id, conversation_id, member_id, member_status, recent, surveying, _at_door = (
+            prepared_fetchone(sql, params)
         )
         if message_id is None:
             return InboundResult(message_id=None)
@@ -145,6 +161,7 @@ def inbound_sms_receive(*, leader, sms: InboundSms) -> InboundResult:
                 subscribed=False,
                 recent_broadcasts=recent,
                 surveying=surveying,
+                may_rsvp=True,  # "YES" after an event's alert is their RSVP
             )
             return InboundResult(message_id=message_id, reply=reply)
         if member_id is None:
@@ -172,13 +189,18 @@ def _member_text_filed(
     subscribed: bool,
     recent_broadcasts: list[int] | None,
     surveying: bool = False,
+    at_door: bool = False,
+    may_rsvp: bool = False,
 ) -> str | None:
     """A member's text was stored and (by RECEIVE) filed in their conversation; what else it sets off:
     it counts as a reply to the last broadcast they got, if one of `recent_broadcasts`; the leader's
     `message.received` webhook (through common.events); then the first that applies: a topic command
-    ("STOP HOUSING"), the leader's keyword reply when a subscribed member texted one, or, when they have
-    an active survey run (`surveying`, read by RECEIVE), the answer to its question. Returns the text to
-    answer with, if any. Call inside the leader's schema."""
+    ("STOP HOUSING"), the leader's keyword reply when a subscribed member texted one, VOLUNTEER (or its
+    translations: they become a volunteer of their district), the code word of an
+    event whose door is open (`at_door`, read by RECEIVE: a check-in), when they have an active survey run
+    (`surveying`, read by RECEIVE) the answer to its question, or a yes or no after an event's alert
+    (`may_rsvp`: their RSVP; a text that is no yes or no costs nothing more). Returns the text to answer
+    with, if any. Call inside the leader's schema."""
     message_id, conversation_id, member_id = ids
     if conversation_id is None:
         prepared_execute(
@@ -204,9 +226,38 @@ def _member_text_filed(
         reply = _volunteer_answer(leader=leader, sms=sms, member_id=member_id)
         if reply is not None:
             return reply  # VOLUNTEER too: a survey's question still waits
+    if at_door and subscribed:
+        reply = _event_answer(
+            check_in_by_text, leader=leader, sms=sms, ids=(message_id, conversation_id, member_id)
+        )
+        if reply is not None:
+            return reply
     if surveying:
         return _survey_answer(leader=leader, sms=sms, member_id=member_id, conversation_id=conversation_id)
+    if may_rsvp:
+        return _event_answer(
+            rsvp_by_text, leader=leader, sms=sms, ids=(message_id, conversation_id, member_id)
+        )
     return None
+
+
+def _event_answer(answer, *, leader, sms: InboundSms, ids: tuple[int, int | None, int]) -> str | None:
+    """An event's reading of the member's text (`answer`: events.services' check_in_by_text or rsvp_by_text)
+    and its answer recorded in their conversation, in one transaction; None when the text was not for an
+    event (it stays in the inbox, as any text)."""
+    message_id, conversation_id, member_id = ids
+    with transaction.atomic():
+        body = answer(leader=leader, member_id=member_id, text=sms.body, message_id=message_id)
+        if body is None:
+            return None
+        return _reply_record(
+            leader=leader,
+            phone=sms.from_,
+            member=Member(pk=member_id),
+            kind=Message.Kind.NOTICE,
+            body=body,
+            conversation_id=_conversation_id(phone=sms.from_, filed=conversation_id),
+        )
 
 
 def _survey_answer(*, leader, sms: InboundSms, member_id: int, conversation_id: int | None) -> str | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django_q.models import Schedule
 from django_q.tasks import async_task
 
 from common import events
@@ -22,8 +23,21 @@ from messaging.models import (
 from messaging.twilio.errors import TransportError
 
 
-def _enqueue_send(message: Message) -> None:
+def _enqueue_send(message: Message, not_before=None) -> None:
     schema_name = connection.schema_name
+    if not_before is not None and not_before > timezone.now():
+        # Held until then (a member's quiet hours): a Schedule row, which survives a worker restart.
+        transaction.on_commit(
+            lambda: Schedule.objects.create(
+                func="messaging.tasks.message_send",
+                args=f"{message.pk!r}, {schema_name!r}",
+                schedule_type=Schedule.ONCE,
+                next_run=not_before,
+                repeats=1,
+                name=f"message-{schema_name}-{message.pk}"[:100],
+            )
+        )
+        return
     # After commit, so the worker never looks for a row it cannot see yet.
     transaction.on_commit(
         lambda: async_task(
@@ -45,6 +59,7 @@ def text_send(
     conversation: Conversation | None = None,
     sent_by=None,
     to_opted_out: bool = False,
+    not_before=None,
 ) -> Message:
     """Store one outbound text and queue it in the priority lane (replies and automatic texts).
 
@@ -52,6 +67,8 @@ def text_send(
     when the leader is suspended, the phone opted out (as a member, or with a STOP before ever joining)
     or the carrier said the number cannot get texts; except the one confirmation of STOP itself,
     `to_opted_out=True`. Without `member`, the member is found by phone, so no caller can forget a STOP.
+    `not_before`: an automatic text nobody is waiting for (an event's promotion) held until then, the end
+    of the member's quiet hours; consent is asked again when it is sent.
     """
     now = timezone.now()
     if member is None:
@@ -84,7 +101,7 @@ def text_send(
             last_message_at=now, last_message_preview=body[:120]
         )
     if message.status == SmsStatus.QUEUED:
-        _enqueue_send(message)
+        _enqueue_send(message, not_before)
         if teammate_reply and conversation is not None:
             conversation_answered(conversation=conversation, by_user_id=sent_by.pk)
     return message
