@@ -1,5 +1,5 @@
 """The console's pages named in the `console` namespace: the dashboard at "/", members, settings, topics,
-listening, waitlist, surveys. The inbox, broadcasts and team pages keep the names they always had
+listening, waitlist, surveys, events. The inbox, broadcasts and team pages keep the names they always had
 (community/urls_tenant.py includes them)."""
 
 from django.urls import include, path
@@ -14,4 +14,5 @@ urlpatterns = [
     path("listening/", include("console.listening.urls")),
     path("waitlist/", include("console.waitlist.urls")),
     path("surveys/", include("console.surveys.urls")),
+    path("events/", include("console.events.urls")),
 ]
