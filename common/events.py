@@ -28,6 +28,10 @@ CONVERSATION_ANSWERED = "conversation.answered"
 # leader: its pilot grew (a region added to Leader.pilot_regions) or ended; the waitlisted phones now inside
 # are invited (signup.waitlist), whoever opened it (console, API, staff admin).
 PILOT_OPENED = "leader.pilot_opened"
+# rsvp (events.Rsvp): a member's answer to an event was recorded or changed (a promotion from the waitlist
+# too); check_in (events.CheckIn): a member was checked in. The api app sends them as webhook events.
+EVENT_RSVP = "event.rsvp"
+EVENT_CHECKED_IN = "event.checked_in"
 
 EVENTS = frozenset(
     {
@@ -39,6 +43,8 @@ EVENTS = frozenset(
         MESSAGES_TRIAGED,
         CONVERSATION_ANSWERED,
         PILOT_OPENED,
+        EVENT_RSVP,
+        EVENT_CHECKED_IN,
     }
 )
 

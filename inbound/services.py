@@ -21,6 +21,7 @@ from django_tenants.utils import schema_context
 from common import events
 from common.phones import phone_country
 from common.sql import prepared_execute, prepared_fetchone
+from events.services import check_in_by_text, rsvp_by_text
 from inbound import statements
 from leaders.models import Leader
 from members.consent import member_opt_in, member_opt_out, phone_consent_record, phone_hash, phone_opted_out
@@ -102,7 +103,7 @@ def inbound_sms_receive(*, leader, sms: InboundSms) -> InboundResult:
         # An ordinary text is one atomic statement, outside any transaction and with no query to enter the
         # schema; a newcomer's welcome one more. A crash between the two only loses the welcome (Twilio's
         # retry is a duplicate): they text again and get their link.
-        message_id, conversation_id, member_id, member_status, recent, surveying = prepared_fetchone(
+        message_id, conversation_id, member_id, member_status, recent, surveying, at_door = prepared_fetchone(
             sql, params
         )
         if message_id is None:
@@ -122,12 +123,14 @@ def inbound_sms_receive(*, leader, sms: InboundSms) -> InboundResult:
                 subscribed=member_status == Member.Status.SUBSCRIBED,
                 recent_broadcasts=recent,
                 surveying=surveying,
+                at_door=at_door,
+                may_rsvp=member_status == Member.Status.SUBSCRIBED,
             )
         return InboundResult(message_id=message_id, reply=reply)
     # Keywords: storing the text and acting on it (the opt-out, the opt-in) in one transaction.
     with schema_context(leader.schema_name), transaction.atomic():
-        message_id, conversation_id, member_id, member_status, recent, surveying = prepared_fetchone(
-            sql, params
+        message_id, conversation_id, member_id, member_status, recent, surveying, _at_door = (
+            prepared_fetchone(sql, params)
         )
         if message_id is None:
             return InboundResult(message_id=None)
@@ -142,6 +145,7 @@ def inbound_sms_receive(*, leader, sms: InboundSms) -> InboundResult:
                 subscribed=False,
                 recent_broadcasts=recent,
                 surveying=surveying,
+                may_rsvp=True,  # "YES" after an event's alert is their RSVP
             )
             return InboundResult(message_id=message_id, reply=reply)
         if member_id is None:
@@ -169,13 +173,17 @@ def _member_text_filed(
     subscribed: bool,
     recent_broadcasts: list[int] | None,
     surveying: bool = False,
+    at_door: bool = False,
+    may_rsvp: bool = False,
 ) -> str | None:
     """A member's text was stored and (by RECEIVE) filed in their conversation; what else it sets off:
     it counts as a reply to the last broadcast they got, if one of `recent_broadcasts`; the leader's
     `message.received` webhook (through common.events); then the first that applies: a topic command
-    ("STOP HOUSING"), the leader's keyword reply when a subscribed member texted one, or, when they have
-    an active survey run (`surveying`, read by RECEIVE), the answer to its question. Returns the text to
-    answer with, if any. Call inside the leader's schema."""
+    ("STOP HOUSING"), the leader's keyword reply when a subscribed member texted one, the code word of an
+    event whose door is open (`at_door`, read by RECEIVE: a check-in), when they have an active survey run
+    (`surveying`, read by RECEIVE) the answer to its question, or a yes or no after an event's alert
+    (`may_rsvp`: their RSVP; a text that is no yes or no costs nothing more). Returns the text to answer
+    with, if any. Call inside the leader's schema."""
     message_id, conversation_id, member_id = ids
     if conversation_id is None:
         prepared_execute(
@@ -198,9 +206,38 @@ def _member_text_filed(
         )
         if reply is not None:
             return reply  # the leader's keywords win over a survey's question, which still waits
+    if at_door and subscribed:
+        reply = _event_answer(
+            check_in_by_text, leader=leader, sms=sms, ids=(message_id, conversation_id, member_id)
+        )
+        if reply is not None:
+            return reply
     if surveying:
         return _survey_answer(leader=leader, sms=sms, member_id=member_id, conversation_id=conversation_id)
+    if may_rsvp:
+        return _event_answer(
+            rsvp_by_text, leader=leader, sms=sms, ids=(message_id, conversation_id, member_id)
+        )
     return None
+
+
+def _event_answer(answer, *, leader, sms: InboundSms, ids: tuple[int, int | None, int]) -> str | None:
+    """An event's reading of the member's text (`answer`: events.services' check_in_by_text or rsvp_by_text)
+    and its answer recorded in their conversation, in one transaction; None when the text was not for an
+    event (it stays in the inbox, as any text)."""
+    message_id, conversation_id, member_id = ids
+    with transaction.atomic():
+        body = answer(leader=leader, member_id=member_id, text=sms.body, message_id=message_id)
+        if body is None:
+            return None
+        return _reply_record(
+            leader=leader,
+            phone=sms.from_,
+            member=Member(pk=member_id),
+            kind=Message.Kind.NOTICE,
+            body=body,
+            conversation_id=_conversation_id(phone=sms.from_, filed=conversation_id),
+        )
 
 
 def _survey_answer(*, leader, sms: InboundSms, member_id: int, conversation_id: int | None) -> str | None:

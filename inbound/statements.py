@@ -27,7 +27,9 @@ from leaders.models import Leader
 # - `recent`: for a filed text, the broadcasts queued recently enough to hold a delivery sent within
 #   REPLY_WINDOW; broadcast_reply_record then counts the text as a reply to the latest one the member got,
 #   once per member and broadcast (broadcast results, docs/broadcasts.md).
-# - the last column: whether a filed text's member has an active survey run (their text answers it).
+# - `surveying`: whether a filed text's member has an active survey run (their text answers it);
+# - the last column: whether a filed text is the code word of an event whose door is open now (events:
+#   checking in), one probe of the events' unique index on upper(code_word).
 # A single statement is atomic by itself: no transaction round trips on the hot path.
 RECEIVE = Statement(
     "receive",
@@ -78,7 +80,12 @@ SELECT (SELECT id FROM stored), (SELECT conversation_id FROM stored), fan.id, fa
     -- A filed text of a member with an active survey run answers its question (surveys.services.run_answer):
     -- one probe of the partial unique index that holds active runs only.
     EXISTS (SELECT 1 FROM {schema}.surveys_run AS run
-            WHERE run.member_id = (SELECT id FROM filing) AND run.state = 'active')
+            WHERE run.member_id = (SELECT id FROM filing) AND run.state = 'active'),
+    EXISTS (SELECT 1 FROM {schema}.events_event AS event
+            WHERE upper(event.code_word) = upper(btrim(%(body)s)) AND event.cancelled_at IS NULL
+                AND event.starts_at <= %(now)s + interval '2 hours'
+                AND event.ends_at >= %(now)s - interval '2 hours'
+                AND EXISTS (SELECT 1 FROM filing))
 FROM (SELECT 1) AS one LEFT JOIN fan ON TRUE
 """,
 )

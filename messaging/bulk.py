@@ -42,6 +42,9 @@ class BulkText:
     phone: str
     body: str
     key: object = None  # the caller's own reference for this text (a run's id), handed back in the outcome
+    # Stored with the message (Message.details): what the caller needs to find it again after a crash (an
+    # event reminder's key), never personal data.
+    details: dict | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,6 +83,7 @@ def texts_send_batch(
             status=SmsStatus.SENDING,
             attempts=1,
             created_at=now,
+            details=text.details,
         )
         if not leader.is_active:
             message.status, message.failure_reason = SmsStatus.FAILED, "leader suspended"

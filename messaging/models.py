@@ -211,6 +211,10 @@ class Broadcast(models.Model):
         AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
 
     body = models.CharField(max_length=MAX_BODY_LENGTH)
+    # Appended to the body in each member's language ({language: text}; a member whose language is not
+    # here gets the first one): a feature's instruction a broadcast carries, as an event alert's "Reply YES
+    # or NO" (events). Empty for an ordinary broadcast. Counted in `segments` at its longest.
+    suffixes = models.JSONField(default=dict, blank=True)
     filters = models.JSONField(default=dict, blank=True, help_text="selectors.AudienceFilter, as JSON")
     encoding = models.CharField(max_length=8)  # GSM-7 or UCS-2, of the body at its longest
     segments = models.PositiveSmallIntegerField()  # per message, personalisation at its longest
@@ -268,20 +272,30 @@ class Broadcast(models.Model):
         send_at=None,
         ignore_quiet_hours: bool = False,
         created_by=None,
+        suffixes: dict[str, str] | None = None,
     ) -> Broadcast:
-        """A draft broadcast, checked in one place: body length, its cost, the audience filter."""
+        """A draft broadcast, checked in one place: body length (with its longest suffix), its cost, the
+        audience filter."""
 
         body = body or ""
         if not body.strip():
             raise BroadcastError("The message is empty.")
-        if len(body) > cls.MAX_BODY_LENGTH:
+        suffixes = {str(language): str(text) for language, text in (suffixes or {}).items() if text}
+        longest = max((len(cls.with_suffix(body, text)) for text in suffixes.values()), default=len(body))
+        if longest > cls.MAX_BODY_LENGTH:
             raise BroadcastError(
-                f"The message is {len(body)} characters long; the limit is {cls.MAX_BODY_LENGTH}."
+                f"The message is {longest} characters long; the limit is {cls.MAX_BODY_LENGTH}."
             )
         audience = AudienceFilter.from_dict(filters or {})  # raises BroadcastError when invalid
-        info = segment_info_for_template(body)
+        # The costliest language decides the estimate (an Arabic suffix makes its copies UCS-2).
+        info = max(
+            (segment_info_for_template(cls.with_suffix(body, text)) for text in suffixes.values()),
+            key=lambda item: item.segments,
+            default=segment_info_for_template(body),
+        )
         broadcast = cls(
             body=body,
+            suffixes=suffixes,
             filters=audience.to_dict(),
             encoding=info.encoding,
             segments=info.segments,
@@ -291,6 +305,16 @@ class Broadcast(models.Model):
         )
         broadcast.save()
         return broadcast
+
+    @staticmethod
+    def with_suffix(body: str, suffix: str) -> str:
+        return f"{body} {suffix}" if suffix else body
+
+    def suffix_for(self, language: str) -> str:
+        """The suffix a member speaking `language` gets: theirs, else the first written, else none."""
+        if not self.suffixes:
+            return ""
+        return self.suffixes.get(language) or next(iter(self.suffixes.values()))
 
     def audience(self) -> AudienceFilter:
         """Who this broadcast goes to, read from its stored filter (checked when it was stored): a region name

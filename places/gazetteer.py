@@ -818,3 +818,19 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     half_dlambda = math.radians(lon2 - lon1) / 2
     a = math.sin(half_dphi) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(half_dlambda) ** 2
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+def nearest_place(latitude: float, longitude: float, *, within_km: float = 50.0) -> Place | None:
+    """The gazetteer's place nearest to a point within `within_km`, or None: what region and time zone a
+    venue given by coordinates is in. A scan of every place with a cheap box first (a few milliseconds):
+    for the rare write that needs it (an event's venue), never for a member's text."""
+    index = _index()
+    dlat = within_km / 111.0
+    best, best_km = None, within_km
+    for place in index.places:
+        if abs(place.latitude - latitude) > dlat:
+            continue
+        km = distance_km(latitude, longitude, place.latitude, place.longitude)
+        if km < best_km:
+            best, best_km = place, km
+    return best

@@ -106,7 +106,7 @@ _CLAIM_SQL = """
         RETURNING d.member_id, d.attempts
     )
     SELECT c.member_id, c.attempts, m.phone, m.first_name, m.last_name, m.place_name, m.city,
-           m.status = 'subscribed' AND m.unreachable_at IS NULL
+           m.status = 'subscribed' AND m.unreachable_at IS NULL, m.language
     FROM claimed c LEFT JOIN signup_member m ON m.id = c.member_id
     ORDER BY c.member_id
 """
@@ -128,7 +128,7 @@ def _claim(
         rows = cursor.fetchall()
     personal = "{" in broadcast.body
     claimed = []
-    for member_id, attempts, phone, first, last, place_name, city, reachable in rows:
+    for member_id, attempts, phone, first, last, place_name, city, reachable, language in rows:
         if personal:
             body = render_template(
                 broadcast.body,
@@ -141,6 +141,9 @@ def _claim(
             segments = max(1, segment_info(body).segments)
         else:
             body, segments = broadcast.body, broadcast.segments
+        if broadcast.suffixes:  # in the member's language, after personalisation (never a placeholder itself)
+            body = Broadcast.with_suffix(body, broadcast.suffix_for(language or ""))
+            segments = max(1, segment_info(body).segments)
         claimed.append(
             _Claimed(member_id, member_id, phone, body, segments, bool(reachable) and bool(phone), attempts)
         )

@@ -1,0 +1,64 @@
+"""Queue tasks for events: a schema name in, schema_context inside, the work in events.services.
+
+They run in the bulk lane (events.services.cluster(): the surveys' and broadcasts' cluster), so a leader's
+reminders, paced at the number's rate, never hold a worker that sends the team's replies. The alert itself
+is a broadcast, sent by the broadcasts' tasks.
+
+``reminders_sweep`` runs every minute (its schedule is made with the first event that has reminders): for
+every active leader with an event close to its start, one sender, behind a per-leader advisory lock so two
+workers' sweeps never send side by side (each reminder is also claimed on its own key, which is what makes
+it go once even when the lock is lost with its connection).
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import connection
+from django.utils import timezone
+from django_q.tasks import async_task
+from django_tenants.utils import schema_context
+
+from events import services
+from leaders.models import Leader
+
+
+def reminders_dispatch(schema_name: str, now: datetime.datetime | None = None) -> str:
+    """Send one leader's due reminders."""
+    leader = Leader.objects.filter(schema_name=schema_name).first()
+    if leader is None:
+        return "no such leader"
+    key = f"community.events.reminders.{schema_name}"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [key])
+        if not cursor.fetchone()[0]:
+            return "busy: another worker is sending this leader's reminders"
+        try:
+            with schema_context(schema_name):
+                result = services.reminders_send(leader=leader, now=now)
+        finally:
+            cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [key])
+    return f"sent {result.sent}, skipped {result.skipped}, failed {result.failed}, taken over {result.taken_over}"
+
+
+def reminders_sweep(now: datetime.datetime | None = None) -> str:
+    """Every minute, for every active leader with an event about to start: a sender queued in the bulk
+    lane (one leader's reminders never wait for another's)."""
+    now = now or timezone.now()
+    started = 0
+    for schema_name in (
+        Leader.objects.filter(status=Leader.Status.ACTIVE)
+        .exclude(schema_name="public")
+        .values_list("schema_name", flat=True)
+    ):
+        with schema_context(schema_name):
+            due = services.reminders_due_exist(now=now)
+        if due:
+            async_task(
+                f"{services.TASKS}.reminders_dispatch",
+                schema_name,
+                task_name=f"event-reminders-{schema_name}-{now.timestamp():.0f}"[:100],
+                cluster=services.cluster(),
+            )
+            started += 1
+    return f"senders started {started}"
