@@ -171,7 +171,9 @@ class EventForm(forms.Form):
         choices=LANGUAGE_CHOICES,
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Choose at least one language.")},
-        help_text=_("Each member gets the event's texts in their language when it is ticked, else in the first."),
+        help_text=_(
+            "Each member gets the event's texts in their language when it is ticked, else in the first."
+        ),
     )
     reminders = forms.CharField(
         label=_("Reminders before the start"),
@@ -258,13 +260,13 @@ class EventForm(forms.Form):
             if place is None:
                 self.add_error("place", _("No city called “%(name)s” is known.") % {"name": text[:80]})
         latitude, longitude = cleaned.get("latitude"), cleaned.get("longitude")
-        if (latitude is None) != (longitude is None) and not self.has_error("latitude"):
-            if not self.has_error("longitude"):
-                name = "longitude" if longitude is None else "latitude"
-                self.add_error(name, _("Give both the latitude and the longitude."))
-        if not text and latitude is None and longitude is None:
-            if not self.has_error("latitude") and not self.has_error("longitude"):
-                self.add_error("place", _("Where is it? Choose a city, or give the coordinates."))
+        # A coordinate refused by its own field (out of range) is already explained under it.
+        coordinate_errors = self.has_error("latitude") or self.has_error("longitude")
+        if (latitude is None) != (longitude is None) and not coordinate_errors:
+            name = "longitude" if longitude is None else "latitude"
+            self.add_error(name, _("Give both the latitude and the longitude."))
+        if not text and latitude is None and longitude is None and not coordinate_errors:
+            self.add_error("place", _("Where is it? Choose a city, or give the coordinates."))
         cleaned["place_obj"] = place
         zone_name = cleaned.get("time_zone") or (place.timezone if place else self.leader.time_zone)
         cleaned["zone_name"] = zone_name
@@ -359,7 +361,9 @@ class AlertForm(forms.Form):
         self.event = event
         self.suffixes = suffixes
         super().__init__(*args, **kwargs)
-        self.fields["follows"].choices = [(str(pk), name) for pk, name in Topic.objects.values_list("pk", "name")]
+        self.fields["follows"].choices = [
+            (str(pk), name) for pk, name in Topic.objects.values_list("pk", "name")
+        ]
 
     def clean_body(self) -> str:
         body = self.cleaned_data["body"].replace("\r\n", "\n")
@@ -389,7 +393,9 @@ class AlertForm(forms.Form):
                 self.add_error("regions", _("Which regions?"))
             for name in names:
                 if not region_names_for(name):
-                    self.add_error("regions", _("No region called “%(name)s” is known.") % {"name": name[:80]})
+                    self.add_error(
+                        "regions", _("No region called “%(name)s” is known.") % {"name": name[:80]}
+                    )
         elif audience == "topics" and not cleaned.get("follows"):
             self.add_error("follows", _("Which topics?"))
         return cleaned

@@ -63,7 +63,8 @@ def event_counts(*, event: Event) -> EventCounts:
     by_region = engine_selectors.event_counts(event=event)
     total = _figures(by_region.pop(engine_selectors.ALL_REGIONS, {}))
     regions = {
-        ("" if key == engine_selectors.NO_REGION else key): _figures(counts) for key, counts in by_region.items()
+        ("" if key == engine_selectors.NO_REGION else key): _figures(counts)
+        for key, counts in by_region.items()
     }
     ranked = sorted(
         regions.items(), key=lambda item: (-item[1].invited, -item[1].confirmed, item[0] == "", item[0])

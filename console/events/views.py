@@ -27,7 +27,7 @@ from console.events.forms import AlertForm, EventForm
 from console.masking import phone_for, phones_visible
 from events import selectors as engine_selectors
 from events import services
-from events.models import CHECK_IN_MARGIN, Event
+from events.models import CHECK_IN_MARGIN, Event, Source
 from events.texts import event_text, rsvp_instructions
 from members.audience import AudienceError
 from members.models import ExportRecord, Member
@@ -144,11 +144,9 @@ def event_alert(request: HttpRequest, event_id: int) -> HttpResponse:
     event = get_object_or_404(Event, pk=event_id)
     form = _alert_form(request, event, request.POST or None)
     preview = None
-    status = 200
-    if not event.rsvp_open():
-        form.add_error(None, _("This event no longer takes answers: no alert can invite to it."))
-        status = 400
-    elif request.method == "POST":
+    closed = not event.rsvp_open()
+    status = 400 if closed else 200
+    if request.method == "POST" and not closed:
         if not form.is_valid():
             status = 400
         else:
@@ -170,7 +168,14 @@ def event_alert(request: HttpRequest, event_id: int) -> HttpResponse:
     return render(
         request,
         "console/events/event_alert.html",
-        {"section": "events", "event": event, "form": form, "preview": preview, "suffix": suffix},
+        {
+            "section": "events",
+            "event": event,
+            "form": form,
+            "preview": preview,
+            "suffix": suffix,
+            "closed": closed,
+        },
         status=status,
     )
 
@@ -239,7 +244,9 @@ def _page_context(request: HttpRequest, event: Event) -> dict:
         "attendee_total": attendee_total,
         "attendees_cut": attendee_total > len(attendees),
         "status": status,
-        "status_filters": [(key, labels[key]) for key in ("confirmed", "waitlisted", "declined", "checked_in")],
+        "status_filters": [
+            (key, labels[key]) for key in ("confirmed", "waitlisted", "declined", "checked_in")
+        ],
         "alerts": list(event.alerts.select_related("broadcast")),
         "poll_seconds": POLL_SECONDS,
         "check_in_allowed": not event.is_cancelled and timezone.now() <= event.ends_at + CHECK_IN_LATE,
@@ -271,7 +278,7 @@ def event_check_in(request: HttpRequest, event_id: int) -> HttpResponse:
     name = member.first_name or phone_for(request.user, request.tenant, member.phone)
     try:
         _check_in, created = services.check_in_record(
-            event=event, member=member, source=services.Source.CONSOLE, by=request.user
+            event=event, member=member, source=Source.CONSOLE, by=request.user
         )
     except services.EventError as error:
         messages.error(request, str(error))
