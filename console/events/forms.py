@@ -24,6 +24,8 @@ from places.gazetteer import Place, get_place, region_names_for, resolve_city
 from topics.models import Topic
 
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+# Values written the same in every language (numbers, zone names, "24 h"): left to right in Arabic too.
+LTR = {"dir": "ltr"}
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
 LANGUAGE_CHOICES = list(settings.LANGUAGES)
 DEFAULT_RADIUS_KM = 25
@@ -190,6 +192,8 @@ class EventForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name in ("starts_at", "ends_at", "rsvp_deadline"):
             self.fields[name].help_text = self.fields[name].help_text or _("In the venue's time zone.")
+        for name in ("latitude", "longitude", "time_zone", "code_word", "reminders"):
+            self.fields[name].widget.attrs.update(LTR)
         if not self.is_bound and event is None:
             self.initial.setdefault("languages", [leader.default_language])
             self.initial.setdefault("reminders", offsets_text(DEFAULT_REMINDER_OFFSETS))
