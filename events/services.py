@@ -51,7 +51,7 @@ from leaders.models import Leader
 from members.models import Member
 from messaging.bulk import BulkText, texts_send_batch
 from messaging.keyword_replies import keyword_reply_match
-from messaging.keywords import keyword_reserved
+from messaging.keywords import keyword_clean, keyword_reserved
 from messaging.models import Broadcast, Delivery, DeliveryStatus, Message, SmsStatus
 from messaging.services import text_send
 from messaging.texts import LANGUAGES
@@ -67,7 +67,7 @@ QUIET_MARGIN = datetime.timedelta(minutes=15)
 # A claimed reminder with no outcome after this long belongs to a worker that died.
 REMINDER_STALE_AFTER = datetime.timedelta(minutes=5)
 REMINDER_BATCH = 200
-CODE_WORD = re.compile(r"^[^\W_][\w-]{1,39}$", re.UNICODE)
+CODE_WORD = re.compile(r"^[^\W_]{2,40}$", re.UNICODE)  # letters and digits: read as keywords are
 # Deliveries that reached the member's phone, or as far as we know did: an alert they may answer.
 ALERT_DELIVERED = (DeliveryStatus.WIRED, DeliveryStatus.SENT, DeliveryStatus.DELIVERED)
 
@@ -555,7 +555,7 @@ def check_in_record(
 def check_in_by_text(*, leader, member_id: int, text: str, message_id: int | None = None) -> str | None:
     """A member texted an event's code word at its door: checked in, and welcomed (once: a second text of
     the word is an ordinary text). None when it is no open door's code word."""
-    word = text.strip().upper()
+    word = keyword_clean(text)  # "  hall! " is HALL, as keywords are read
     event = Event.objects.checking_in().filter(code_word=word).first() if CODE_WORD.match(word) else None
     if event is None:
         return None
@@ -657,7 +657,6 @@ def reminders_stale_release(*, now: datetime.datetime) -> int:
                 member_id=reminder.member_id,
                 direction=Message.Direction.OUTBOUND,
                 kind=Message.Kind.NOTICE,
-                created_at__gte=reminder.claimed_at,
                 details__event_reminder=[reminder.event_id, reminder.offset_minutes],
             )
             .order_by("id")
@@ -767,7 +766,7 @@ def _claim_and_send(*, leader, event, batch, now, result, crash_after_claim) -> 
                 "event": event.pk,
                 "status": Reminder.Status.CLAIMED,
                 "token": token,
-                "now": timezone.now(),
+                "now": now,
                 "members": [row[0] for row in batch],
                 "offsets": [row[1] for row in batch],
                 "states": [row[2] for row in batch],
@@ -798,7 +797,7 @@ def _claim_and_send(*, leader, event, batch, now, result, crash_after_claim) -> 
     if not texts:
         return
     outcomes = texts_send_batch(leader=leader, texts=texts, kind=Message.Kind.NOTICE)
-    sent_at = timezone.now()
+    sent_at = now  # the pass's moment (the real one, but in tests)
     for outcome in outcomes:
         member_id, offset = outcome.key
         status = {

@@ -34,7 +34,7 @@ from messaging.broadcasts.feedback import (
     reply_broadcasts_since,
 )
 from messaging.keyword_replies import keyword_reply_match
-from messaging.keywords import Keyword, KeywordMatch, keyword_find, language_guess
+from messaging.keywords import Keyword, KeywordMatch, keyword_clean, keyword_find, language_guess
 from messaging.models import Conversation, Message, SmsStatus
 from messaging.services import message_status_apply
 from messaging.texts import auto_text
@@ -48,6 +48,8 @@ from topics.models import Topic
 from triage.services import triage_kick
 
 RESEND_LINK_AFTER = datetime.timedelta(minutes=5)
+# A text longer than this is no event's code word (40 characters at most, with room for what edges hold).
+CODE_WORD_TEXT_MAX = 60
 # A waitlisted phone that keeps texting hears "not there yet" at most this often; its texts are stored.
 WAITLIST_ANSWER_EVERY = datetime.timedelta(days=1)
 
@@ -97,6 +99,8 @@ def inbound_sms_receive(*, leader, sms: InboundSms) -> InboundResult:
         "start": keyword == Keyword.START,
         # Lets the index on broadcasts bound the ones that may hold a delivery sent within the window.
         "queued_since": reply_broadcasts_since(now),
+        # The text as an event's code word would be ("  hall! " is HALL); a long text is none.
+        "word": keyword_clean(sms.body) if len(sms.body) <= CODE_WORD_TEXT_MAX else "",
     }
     sql = statements.RECEIVE.in_schema(leader.schema_name)
     if keyword is None:

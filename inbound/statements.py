@@ -82,7 +82,8 @@ SELECT (SELECT id FROM stored), (SELECT conversation_id FROM stored), fan.id, fa
     EXISTS (SELECT 1 FROM {schema}.surveys_run AS run
             WHERE run.member_id = (SELECT id FROM filing) AND run.state = 'active'),
     EXISTS (SELECT 1 FROM {schema}.events_event AS event
-            WHERE upper(event.code_word) = upper(btrim(%(body)s)) AND event.cancelled_at IS NULL
+            WHERE upper(event.code_word) = %(word)s
+                AND event.cancelled_at IS NULL
                 AND event.starts_at <= %(now)s + interval '2 hours'
                 AND event.ends_at >= %(now)s - interval '2 hours'
                 AND EXISTS (SELECT 1 FROM filing))

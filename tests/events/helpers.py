@@ -36,6 +36,7 @@ def saturday_at(hour: int, *, weeks: int = 1) -> datetime.datetime:
 
 def town_hall(leader, **data) -> Event:
     start = data.pop("starts_at", None) or saturday_at(14)
+    end = start + datetime.timedelta(hours=2) if isinstance(start, datetime.datetime) else start
     fields = {
         "title": "Town hall",
         "latitude": SURREY[0],
@@ -43,7 +44,7 @@ def town_hall(leader, **data) -> Event:
         "address": "City Hall, 13450 104 Ave",
         "time_zone": VANCOUVER_ZONE,
         "starts_at": start,
-        "ends_at": start + datetime.timedelta(hours=2),
+        "ends_at": end,
         "code_word": "HALL" + uuid.uuid4().hex[:6].upper(),
         "languages": ["en", "fr", "es", "de", "ar"],
         **data,

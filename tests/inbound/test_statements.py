@@ -39,6 +39,7 @@ def _params(name: str, leader: Leader) -> dict:
             "plain": True,
             "start": False,
             "queued_since": now - datetime.timedelta(days=3),
+            "word": "HELLO",
         }
     if name == "file":
         with schema_context(leader.schema_name):
