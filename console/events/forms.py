@@ -17,8 +17,10 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from common.phones import phone_normalize
 from events.models import DEFAULT_REMINDER_OFFSETS, MAX_REMINDERS, Event
 from events.services import CODE_WORD, MAX_OFFSET_MINUTES
+from members.models import Member
 from messaging.models import Broadcast
 from places.gazetteer import Place, get_place, region_names_for, resolve_city
 from topics.models import Topic
@@ -414,3 +416,33 @@ class AlertForm(forms.Form):
         if self.event.latitude is not None:
             return {"near": {"lat": self.event.latitude, "lon": self.event.longitude, "km": data["km"]}}
         return {"near": {"place_id": self.event.place_id, "km": data["km"]}}
+
+
+class CheckInForm(forms.Form):
+    """A teammate at the door checks a member in: one on the list (its button sends the member's id), or
+    anyone by their number (someone who never answered, or came without their phone). The number goes in the
+    POST body, never in a URL, and only the exact number finds a member (console/masking.py)."""
+
+    member = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    phone = forms.CharField(label=_("Phone number"), required=False, max_length=40)
+
+    def __init__(self, *args, leader, **kwargs):
+        self.leader = leader
+        super().__init__(*args, **kwargs)
+        self.fields["phone"].widget.attrs.update({"dir": "ltr", "autocomplete": "off", "inputmode": "tel"})
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        member_id, text = cleaned.get("member"), (cleaned.get("phone") or "").strip()
+        found = None
+        if member_id:
+            found = Member.objects.filter(pk=member_id).first()
+        elif text:
+            phone = phone_normalize(text, country=(self.leader.allowed_countries or [None])[0])
+            if phone is None:
+                raise forms.ValidationError(_("This is not a phone number."))
+            found = Member.objects.filter(phone=phone).first()
+        if found is None:
+            raise forms.ValidationError(_("No such member."))
+        cleaned["found"] = found
+        return cleaned

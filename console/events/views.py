@@ -23,14 +23,14 @@ from console.broadcasts.views import duration_text
 from console.csvexport import csv_lines
 from console.decorators import manager_required, teammate_required
 from console.events import selectors
-from console.events.forms import AlertForm, EventForm
+from console.events.forms import AlertForm, CheckInForm, EventForm
 from console.masking import phone_for, phones_visible
 from events import selectors as engine_selectors
 from events import services
 from events.models import CHECK_IN_MARGIN, Event, Source
 from events.texts import event_text, rsvp_instructions
 from members.audience import AudienceError
-from members.models import ExportRecord, Member
+from members.models import ExportRecord
 from members.services import export_record_start
 from messaging.broadcasts import compose
 from messaging.models import Broadcast, BroadcastError
@@ -250,6 +250,7 @@ def _page_context(request: HttpRequest, event: Event) -> dict:
         "alerts": list(event.alerts.select_related("broadcast")),
         "poll_seconds": POLL_SECONDS,
         "check_in_allowed": not event.is_cancelled and timezone.now() <= event.ends_at + CHECK_IN_LATE,
+        "check_in_form": CheckInForm(leader=request.tenant),
     }
 
 
@@ -267,14 +268,15 @@ def event_page(request: HttpRequest, event_id: int) -> HttpResponse:
 @teammate_required
 @require_POST
 def event_check_in(request: HttpRequest, event_id: int) -> HttpResponse:
-    """A teammate at the door checks a member in (once: a second press says so)."""
+    """A teammate at the door checks a member in (once: a second press says so), from the list's button or
+    by the member's number."""
     event = get_object_or_404(Event, pk=event_id)
-    member_id = request.POST.get("member", "")
-    valid = member_id.isdecimal() and len(member_id) < 12
-    member = Member.objects.filter(pk=int(member_id)).first() if valid else None
-    if member is None:
-        messages.error(request, _("No such member."))
-        return redirect("console:event", event_id=event.pk)
+    form = CheckInForm(request.POST, leader=request.tenant)
+    if not form.is_valid():
+        for error in form.non_field_errors() or [_("No such member.")]:
+            messages.error(request, error)
+        return redirect(reverse("console:event", kwargs={"event_id": event.pk}) + "#check-in")
+    member = form.cleaned_data["found"]
     name = member.first_name or phone_for(request.user, request.tenant, member.phone)
     try:
         _check_in, created = services.check_in_record(

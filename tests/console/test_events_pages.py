@@ -323,6 +323,22 @@ def test_a_responder_sees_numbers_masked_and_checks_a_member_in(world, rita):
     assert rita.get(f"/events/{event.pk}/check-in/").status_code == 405
 
 
+def test_a_member_who_never_answered_is_checked_in_by_their_number(world, rita):
+    event = _event(world.alice)
+    people = _answered(world.alice, event)
+    eve = people["eve"]  # invited, said nothing, came without her phone
+    local = f"({eve.phone[2:5]}) {eve.phone[5:8]}-{eve.phone[8:]}"  # as she says it at the door
+    response = rita.post(f"/events/{event.pk}/check-in/", {"phone": local}, follow=True)
+    assert "Eve is checked in." in response.content.decode()
+    with schema_context(world.alice.schema_name):
+        assert CheckIn.objects.get(event=event, member=eve).by.username == "rita"
+    page = rita.get(f"/events/{event.pk}/?status=checked_in").content.decode()
+    assert "No answer" in page and "Eve" in page and eve.phone not in page
+    for text, message in (("12", "This is not a phone number."), ("+1 514 555 0100", "No such member.")):
+        follow = rita.post(f"/events/{event.pk}/check-in/", {"phone": text}, follow=True)
+        assert message in follow.content.decode(), text
+
+
 def test_the_attendees_csv_is_masked_formula_safe_and_recorded(world, mark, olivia):
     event = _event(world.alice)
     people = _answered(world.alice, event)
