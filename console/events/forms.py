@@ -204,6 +204,7 @@ class EventForm(forms.Form):
     def initial_for(event: Event) -> dict[str, Any]:
         zone = event.zone
         place = get_place(event.place_id) if event.place_id else None
+        copied = place is not None and (event.latitude, event.longitude) == (place.latitude, place.longitude)
 
         def local(value):
             return value.astimezone(zone).replace(tzinfo=None) if value else None
@@ -213,9 +214,10 @@ class EventForm(forms.Form):
             "description": event.description,
             "place": place.label if place else "",
             "address": event.address,
-            # Coordinates copied from the city are not shown as the teammate's own.
-            "latitude": None if place else event.latitude,
-            "longitude": None if place else event.longitude,
+            # The engine copies a city's coordinates onto the event: shown only when they are the teammate's
+            # own (a hall placed exactly), so that saving again keeps them.
+            "latitude": None if copied else event.latitude,
+            "longitude": None if copied else event.longitude,
             "time_zone": event.time_zone,
             "starts_at": local(event.starts_at),
             "ends_at": local(event.ends_at),

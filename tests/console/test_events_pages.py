@@ -185,6 +185,14 @@ def test_the_edit_form_shows_the_event_in_its_zone_and_saves_changes(world, mark
     assert mark.post(f"/events/{event.pk}/edit/", data).status_code == 302
     event.refresh_from_db()
     assert (event.title, event.capacity, event.reminder_offsets) == ("Rally downtown, moved", 2, [1440, 120])
+    # A hall placed exactly in its city keeps its coordinates through the edit form.
+    data = _form(code_word="RALLY", latitude="45.508100", longitude="-73.566000")
+    assert mark.post(f"/events/{event.pk}/edit/", data).status_code == 302
+    html = mark.get(f"/events/{event.pk}/edit/").content.decode()
+    assert 'value="45.5081"' in html and 'value="-73.566"' in html
+    assert mark.post(f"/events/{event.pk}/edit/", {**data, "title": "Again"}).status_code == 302
+    event.refresh_from_db()
+    assert (event.place_id, event.latitude, event.longitude) == (MONTREAL.geoname_id, 45.5081, -73.566)
 
 
 def test_the_alert_counts_members_near_the_venue_and_becomes_a_broadcast_with_the_rsvp_instruction(
