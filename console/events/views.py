@@ -34,6 +34,7 @@ from members.models import ExportRecord
 from members.services import export_record_start
 from messaging.broadcasts import compose
 from messaging.models import Broadcast, BroadcastError
+from messaging.segments import segment_info_for_template
 
 POLL_SECONDS = 5
 # A teammate may check members in until this long after the end (the engine refuses later ones).
@@ -127,7 +128,9 @@ def _preview(request: HttpRequest, form: AlertForm, event: Event) -> dict:
     body = form.cleaned_data["body"]
     # The costliest copy decides the estimate: the instruction in the language that takes most segments.
     longest = max(
-        (Broadcast.with_suffix(body, text) for text in form.suffixes.values()), key=len, default=body
+        (Broadcast.with_suffix(body, text) for text in form.suffixes.values()),
+        key=lambda copy: segment_info_for_template(copy).segments,
+        default=body,
     )
     preview = compose.broadcast_preview(leader=request.tenant, filters=form.filters(), body=longest)
     preview["estimated"] = duration_text(preview["estimated_seconds"])
