@@ -425,3 +425,39 @@ def test_the_pages_speak_each_language(world, olivia, language):
     page = olivia.get(f"/events/{event.pk}/").content.decode()
     assert alert in page
     assert ('dir="rtl"' in page) == (language == "ar")
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [
+        {"audience": "everyone"},
+        {"audience": "near", "km": "1e9"},
+        {"audience": "near", "km": "-3"},
+        {"audience": "topics", "follows": ["abc", "999999"]},
+        {"audience": "regions", "regions": "x" * 2000},
+        {"body": "\x00"},
+    ],
+)
+def test_junk_in_the_alert_gets_a_form_error_never_a_500(world, mark, junk):
+    event = _event(world.alice)
+    data = {"body": "Rally!", "audience": "near", "km": "25", "step": "send", **junk}
+    assert mark.post(f"/events/{event.pk}/alert/", data).status_code == 400
+    assert mark.get(f"/events/{event.pk}/alert/count.json", data).status_code == 400
+    with schema_context(world.alice.schema_name):
+        assert not EventAlert.objects.filter(event=event).exists()
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [
+        {"starts_at": "2026-13-45T10:00"},
+        {"latitude": "abc", "longitude": "NaN"},
+        {"capacity": "many"},
+        {"languages": ["xx"]},
+        {"title": "x" * 500},
+        {"code_word": "\x00\x01"},
+        {"time_zone": "../../etc/passwd"},
+    ],
+)
+def test_junk_in_the_event_form_gets_a_form_error_never_a_500(world, mark, junk):
+    assert mark.post("/events/new/", _form(**junk)).status_code == 400
