@@ -118,6 +118,19 @@ def event_edit(request: HttpRequest, event_id: int) -> HttpResponse:
     return _edit(request, event)
 
 
+@manager_required
+def event_cancel(request: HttpRequest, event_id: int) -> HttpResponse:
+    """GET asks first; POST cancels: no more answers, reminders or check-ins. What was sent stays sent."""
+    event = get_object_or_404(Event, pk=event_id)
+    if request.method == "POST" and not event.is_cancelled:
+        services.event_cancel(event=event)
+        messages.success(request, _("Event “%(title)s” cancelled.") % {"title": event.title})
+        return redirect("console:event", event_id=event.pk)
+    if event.is_cancelled:
+        return redirect("console:event", event_id=event.pk)
+    return render(request, "console/events/event_cancel.html", {"section": "events", "event": event})
+
+
 # --- the alert ------------------------------------------------------------------------------------------------
 def _alert_form(request: HttpRequest, event: Event, data=None) -> AlertForm:
     initial = {"body": event_text("alert", language=event.languages[0], leader=request.tenant, event=event)}

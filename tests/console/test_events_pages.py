@@ -80,6 +80,7 @@ def test_who_sees_the_events_pages(world, olivia, mark, rita):
         f"/events/{event.pk}/alert/",
         f"/events/{event.pk}/alert/count.json",
         f"/events/{event.pk}/attendees.csv",
+        f"/events/{event.pk}/cancel/",
     ):
         assert rita.get(path).status_code == 403, path
         assert mark.get(path).status_code in (200, 400), path
@@ -367,10 +368,14 @@ def test_the_attendees_csv_is_masked_formula_safe_and_recorded(world, mark, oliv
     assert "Attendees of the event “Rally downtown”" in olivia.get("/members/exports/").content.decode()
 
 
-def test_a_cancelled_or_closed_event_takes_no_alert(world, mark):
+def test_a_cancelled_event_takes_no_alert_and_no_change(world, mark, rita):
     event = _event(world.alice)
-    with schema_context(world.alice.schema_name):
-        services.event_cancel(event=event)
+    assert "Cancel “Rally downtown”?" in mark.get(f"/events/{event.pk}/cancel/").content.decode()
+    assert rita.post(f"/events/{event.pk}/cancel/").status_code == 403
+    response = mark.post(f"/events/{event.pk}/cancel/", follow=True)
+    assert "Event “Rally downtown” cancelled." in response.content.decode()
+    event.refresh_from_db()
+    assert event.is_cancelled
     response = mark.get(f"/events/{event.pk}/alert/")
     assert response.status_code == 400
     assert "This event no longer takes answers" in response.content.decode()
@@ -390,6 +395,7 @@ TEMPLATES = [
     "templates/console/events/event_alert.html",
     "templates/console/events/event.html",
     "templates/console/events/_live.html",
+    "templates/console/events/event_cancel.html",
 ]
 
 
