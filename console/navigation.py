@@ -32,6 +32,7 @@ NAV_ITEMS = (
     NavItem(_("Listening"), "console:listening", ANSWER, "listening"),
     NavItem(_("Topics"), "console:topics", MANAGER, "topics"),
     NavItem(_("Surveys"), "console:surveys", ANSWER, "surveys"),
+    NavItem(_("Events"), "console:events", ANSWER, "events"),
     NavItem(_("Settings"), "console:settings", OWNER, "settings"),
     NavItem(_("Waitlist"), "console:waitlist", OWNER, "waitlist"),
     NavItem(_("Team"), "accounts:team", OWNER, "team"),

@@ -321,6 +321,8 @@ class ExportRecord(models.Model):
     class Kind(models.TextChoices):
         MEMBERS_CSV = "members_csv", "Members (CSV)"
         SURVEY_ANSWERS = "survey_answers", "Survey answers (CSV)"  # filters: {"survey": id, "survey_name": …}
+        # filters: {"event": id, "event_title": …}
+        EVENT_ATTENDEES = "event_attendees", "Event attendees (CSV)"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     username = models.CharField(max_length=150)  # kept when the teammate's account goes

@@ -132,6 +132,8 @@ def export_filters_described(filters: dict) -> list[str]:
     described = []
     if "survey_name" in filters:  # an export of a survey's answers (console/surveys), not a filter of members
         return [str(_("Answers to the survey “%(name)s”") % {"name": filters["survey_name"]})]
+    if "event_title" in filters:  # the attendees of an event (console/events)
+        return [str(_("Attendees of the event “%(title)s”") % {"title": filters["event_title"]})]
     for name, value in filters.items():
         field = MembersFilterForm.base_fields.get(name)
         if field is None:
