@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 from django_q.models import Schedule
 
 from common import events as bus
+from districts.keywords import volunteer_word_find
 from events.models import (
     ALERT_DELIVERED,
     CHECK_IN_MARGIN,
@@ -280,7 +281,8 @@ def _code_word(value: Any) -> str:
     word = str(value or "").strip()
     if not CODE_WORD.match(word):
         raise EventError(_("The code word must be one word of 2 to 40 letters or digits."), field="code_word")
-    if keyword_reserved(word) is not None:
+    # VOLUNTEER and its translations are the platform's too, and read before a code word at the door.
+    if keyword_reserved(word) is not None or volunteer_word_find(word) is not None:
         raise EventError(_("The code word is a reserved keyword (STOP, START, HELP...)."), field="code_word")
     if is_answer_word(word):
         raise EventError(_("The code word would read as a yes or a no."), field="code_word")

@@ -153,6 +153,7 @@ def test_a_venue_by_coordinates_in_its_own_zone_with_a_short_reminder(world, mar
         ({"capacity": "0"}, "Ensure this value is greater than or equal to 1."),
         ({"code_word": "two words"}, "One word of 2 to 40 letters or digits, without spaces."),
         ({"code_word": "STOP"}, "reserved keyword"),
+        ({"code_word": "bénévole"}, "reserved keyword"),  # VOLUNTEER in French: read before a code word
         ({"languages": []}, "Choose at least one language."),
         ({"reminders": "soon"}, "“soon” is not a time before the start: write it like 24 h, 2 h or 10 min."),
         ({"reminders": "2 h, 120 min"}, "“120 min” is there twice."),
