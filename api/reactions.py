@@ -37,17 +37,18 @@ def member_erased(*, member_id: int, phone: str) -> None:
     IdempotencyKey.objects.filter(response_body__phone=phone).delete()
     about_member = WebhookEvent.objects.filter(name__startswith="member.", payload__id=member_id)
     # Their RSVPs and check-ins: which political events someone went to is theirs to take back.
-    WebhookEvent.objects.filter(name__startswith="event.", payload__member__id=member_id).update(
-        payload={"member": {"id": member_id}, "erased": True}
-    )
+    their_events = WebhookEvent.objects.filter(name__startswith="event.", payload__member__id=member_id)
     their_texts = WebhookEvent.objects.filter(
         name__in=[WebhookEvent.Name.MESSAGE_RECEIVED, WebhookEvent.Name.MESSAGE_TRIAGED], payload__phone=phone
     )
     # What a receiver answered may echo the payload: the delivery log keeps the status and timing only.
     WebhookAttempt.objects.filter(
-        Q(delivery__event__in=about_member) | Q(delivery__event__in=their_texts)
+        Q(delivery__event__in=about_member)
+        | Q(delivery__event__in=their_texts)
+        | Q(delivery__event__in=their_events)
     ).exclude(response_excerpt="").update(response_excerpt="")
     about_member.update(payload={"id": member_id, "erased": True})
+    their_events.update(payload={"member": {"id": member_id}, "erased": True})
     their_texts.update(payload={"erased": True})
 
 

@@ -54,7 +54,7 @@ from leaders.models import Leader
 from members.models import Member
 from messaging.bulk import BulkText, texts_send_batch
 from messaging.keyword_replies import keyword_reply_match
-from messaging.keywords import keyword_clean, keyword_reserved
+from messaging.keywords import keyword_clean, keyword_find, keyword_reserved
 from messaging.models import Broadcast, Delivery, Message, SmsStatus
 from messaging.services import text_send
 from messaging.texts import LANGUAGES
@@ -188,7 +188,7 @@ def _event_apply(*, leader, event: Event, data: dict[str, Any], creating: bool) 
     if "capacity" in data:
         event.capacity = _capacity(data["capacity"])
     if "code_word" in data:
-        event.code_word = _code_word(data["code_word"])
+        event.code_word = _code_word(data["code_word"], leader=leader)
     if "languages" in data:
         event.languages = _languages(data["languages"], default=leader.default_language)
     if "reminder_offsets" in data:
@@ -277,18 +277,24 @@ def _capacity(value: Any) -> int | None:
     return capacity
 
 
-def _code_word(value: Any) -> str:
-    word = str(value or "").strip()
+def _code_word(value: Any, *, leader) -> str:
+    # Checked as stored: upper() can lengthen a word ("ß" is "SS"), and the column holds 40 characters.
+    word = str(value or "").strip().upper()
     if not CODE_WORD.match(word):
         raise EventError(_("The code word must be one word of 2 to 40 letters or digits."), field="code_word")
-    # VOLUNTEER and its translations are the platform's too, and read before a code word at the door.
-    if keyword_reserved(word) is not None or volunteer_word_find(word) is not None:
+    # VOLUNTEER and its translations are the platform's too, and the leader's own stop words are stop words:
+    # the inbound path reads all of them before a code word at the door (a stop word would opt out).
+    if (
+        keyword_reserved(word) is not None
+        or volunteer_word_find(word) is not None
+        or keyword_find(word, leader.stop_words) is not None
+    ):
         raise EventError(_("The code word is a reserved keyword (STOP, START, HELP...)."), field="code_word")
     if is_answer_word(word):
         raise EventError(_("The code word would read as a yes or a no."), field="code_word")
     if keyword_reply_match(word) is not None:
         raise EventError(_("The code word is one of your keyword replies."), field="code_word")
-    return word.upper()
+    return word
 
 
 def _languages(value: Any, *, default: str) -> list[str]:
@@ -405,6 +411,9 @@ def rsvp_record(
         if rsvp is None:
             rsvp = Rsvp(event=event, member=member, created_at=now)
         rsvp.source, rsvp.updated_at = source, now
+        # A seat freed without a no (an erased member's, one raised capacity left) goes to the line first: a
+        # newcomer's yes never jumps those waiting.
+        promoted = _waitlist_promote(leader=leader, event=event, now=now) if answer == YES else []
         if answer == YES and _seats_free(event) > 0:
             rsvp.status, rsvp.waitlist_position, rsvp.confirmed_at = Rsvp.Status.CONFIRMED, None, now
         elif answer == YES:
@@ -416,9 +425,8 @@ def rsvp_record(
             rsvp=rsvp, from_status=before, to_status=rsvp.status, source=source, message_id=message_id, at=now
         )
         bus.emit(bus.EVENT_RSVP, rsvp=rsvp)
-        promoted = (
-            _waitlist_promote(leader=leader, event=event, now=now) if before == Rsvp.Status.CONFIRMED else []
-        )
+        if before == Rsvp.Status.CONFIRMED:
+            promoted += _waitlist_promote(leader=leader, event=event, now=now)
     return RsvpOutcome(rsvp=rsvp, changed=True, promoted=promoted)
 
 
@@ -448,8 +456,14 @@ def _waitlist_promote(*, leader, event: Event, now: datetime.datetime | None = N
         return []
     promoted = list(
         Rsvp.objects.select_for_update()
-        # A member who stopped texts since waits where they are: a seat they would never hear of is lost.
-        .filter(event=event, status=Rsvp.Status.WAITLISTED, member__status=Member.Status.SUBSCRIBED)
+        # A member who stopped texts since (or whose number the carrier says is unreachable) waits where they
+        # are: a seat they would never hear of is lost.
+        .filter(
+            event=event,
+            status=Rsvp.Status.WAITLISTED,
+            member__status=Member.Status.SUBSCRIBED,
+            member__unreachable_at__isnull=True,
+        )
         .select_related("member")
         .order_by("waitlist_position")[: min(free, 10_000)]
     )
@@ -863,9 +877,20 @@ def reminders_due_exist(*, now: datetime.datetime | None = None) -> bool:
 def member_events_erase(*, member_id: int, phone: str) -> None:
     """An erased member's RSVPs (with their history), reminders and check-ins go: whether someone went to a
     political event is theirs to take back."""
+    seated = list(
+        Rsvp.objects.filter(member_id=member_id, status=Rsvp.Status.CONFIRMED).values_list(
+            "event_id", flat=True
+        )
+    )
     Rsvp.objects.filter(member_id=member_id).delete()
     Reminder.objects.filter(member_id=member_id).delete()
     CheckIn.objects.filter(member_id=member_id).delete()
+    if seated:
+        # Their seats go to the first in line now, in order, as a no would give them.
+        leader = _leader()
+        with transaction.atomic():
+            for event in Event.objects.select_for_update().filter(pk__in=seated).order_by("pk"):
+                _waitlist_promote(leader=leader, event=event)
 
 
 def _leader() -> Leader:

@@ -639,9 +639,9 @@ def member_runs_stop(*, member: Member, erasing: bool = False) -> None:
     active run ends as stopped, and every survey they were still queued for as skipped (its question never
     went). STOP is final; START later does not bring them back."""
     now = timezone.now()
-    Run.objects.filter(member_id=member.pk, state=Run.State.ACTIVE).update(
-        state=Run.State.STOPPED, finished_at=now
-    )
+    # The queue first: a sender that picked the member holds their rows until its claim commits, so this
+    # waits for it, and the run it made active is then visible to the update below (the other order
+    # could leave an active run to a member who said STOP).
     with connection.cursor() as cursor:
         cursor.execute(
             "WITH dequeued AS (DELETE FROM surveys_pendingrun WHERE member_id = %(member)s "
@@ -651,6 +651,9 @@ def member_runs_stop(*, member: Member, erasing: bool = False) -> None:
             "ON CONFLICT (survey_id, member_id) DO NOTHING",
             {"member": member.pk, "skipped": Run.State.SKIPPED, "now": now},
         )
+    Run.objects.filter(member_id=member.pk, state=Run.State.ACTIVE).update(
+        state=Run.State.STOPPED, finished_at=now
+    )
 
 
 def member_surveys_erase(*, member_id: int, phone: str) -> None:

@@ -438,7 +438,10 @@ class CheckInForm(forms.Form):
         member_id, text = cleaned.get("member"), (cleaned.get("phone") or "").strip()
         found = None
         if member_id:
-            found = Member.objects.filter(pk=member_id).first()
+            # An erased member is nobody: nothing new may be tied to them.
+            found = (
+                Member.objects.filter(pk=member_id).exclude(phone__startswith=Member.ERASED_PREFIX).first()
+            )
         elif text:
             phone = phone_normalize(text, country=(self.leader.allowed_countries or [None])[0])
             if phone is None:

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from api.models import WebhookEndpoint, WebhookEvent
+from api.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from api.webhooks import webhook_listeners_clear, webhook_secret_new
 from events.models import Event
 from leaders.routing import leader_cache_clear
@@ -131,11 +131,21 @@ def test_rsvps_check_ins_counts_and_webhook_events(world, owner_api, responder_a
         payload = WebhookEvent.objects.filter(name="event.rsvp").order_by("id").last().payload
         assert payload["member"] == {"id": second.pk, "phone": second.phone}
         assert payload["status"] == "waitlisted" and payload["event"] == event["id"]
-        # An erased member's RSVPs go, and the payloads about them are scrubbed.
+        # The receiver echoed the check-in's payload, number included, in its answer.
+        delivery = WebhookDelivery.objects.get(event__name="event.checked_in")
+        echoed = WebhookAttempt.objects.create(
+            delivery=delivery, number=1, status_code=200, response_excerpt=f'{{"phone": "{first.phone}"}}'
+        )
+        # An erased member's RSVPs go, the payloads about them and what receivers echoed are scrubbed, and
+        # their seat goes to the first in line.
         member_erase(member=first, source="api")
         assert not Event.objects.get(pk=event["id"]).rsvps.filter(member_id=first.pk).exists()
         erased = WebhookEvent.objects.filter(name="event.checked_in").get().payload
         assert erased == {"member": {"id": first.pk}, "erased": True}
+        echoed.refresh_from_db()
+        assert echoed.response_excerpt == ""
+        promoted = Event.objects.get(pk=event["id"]).rsvps.get(member_id=second.pk)
+        assert (promoted.status, promoted.waitlist_position) == ("confirmed", None)
 
 
 def test_an_alert_through_the_api_is_a_broadcast_with_the_rsvp_instruction(world, owner_api):

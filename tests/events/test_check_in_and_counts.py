@@ -13,6 +13,7 @@ from accounts.models import User
 from events import selectors
 from events.models import CheckIn, Event
 from events.services import EventError, check_in_record, event_update, reminders_send, rsvp_record
+from leaders.models import Leader
 from leaders.routing import leader_cache_clear
 from tests.events.helpers import SURREY, alert, point_at, reply, resident, town_hall
 from tests.surveys.helpers import open_all_day
@@ -159,6 +160,9 @@ def test_a_larger_capacity_promotes_the_waitlist_in_order(alice, twilio):
         ({"code_word": "STOP"}, "code_word", "reserved"),
         ({"code_word": "oui"}, "code_word", "yes or a no"),
         ({"code_word": "two words"}, "code_word", "one word"),
+        ({"code_word": "ß" * 30}, "code_word", "one word"),  # 60 letters once upper-cased, as it is kept
+        ({"code_word": "bénévole"}, "code_word", "reserved"),  # VOLUNTEER: read before a code word
+        ({"code_word": "adios"}, "code_word", "reserved"),  # the leader's own stop word (the fixture's)
         ({"place_id": 999999999}, "place_id", "gazetteer"),
         ({"latitude": 123, "longitude": 0}, "latitude", "Earth"),
         ({"languages": ["xx"]}, "languages", "Unknown language"),
@@ -169,6 +173,9 @@ def test_a_larger_capacity_promotes_the_waitlist_in_order(alice, twilio):
     ],
 )
 def test_bad_input_gets_a_one_line_reason_naming_the_field(alice, data, field, message):
+    Leader.objects.filter(pk=alice.pk).update(stop_words=["ADIOS"])
+    leader_cache_clear()
+    alice = Leader.objects.get(pk=alice.pk)
     with pytest.raises(EventError, match=message) as caught:
         town_hall(alice, **data)
     assert caught.value.field == field and "\n" not in str(caught.value)
@@ -178,3 +185,20 @@ def test_a_code_word_is_one_event_s_whatever_its_case(alice):
     town_hall(alice, code_word="Rally")
     with pytest.raises(EventError, match="already uses"):
         town_hall(alice, code_word="RALLY")
+
+
+def test_a_seat_freed_without_a_no_goes_to_the_first_in_line_before_a_newcomers_yes(alice):
+    event = town_hall(alice, capacity=1)
+    with schema_context(alice.schema_name):
+        seated, waiting, newcomer = (resident(alice, at=SURREY) for _ in range(3))
+        rsvp_record(leader=alice, event=event, member=seated, answer="yes")
+        rsvp_record(leader=alice, event=event, member=waiting, answer="yes")
+        # The seat frees without a no: the seated member's RSVP is gone (as an erasure would take it, before
+        # that erasure gave it on).
+        event.rsvps.filter(member=seated).delete()
+
+        outcome = rsvp_record(leader=alice, event=event, member=newcomer, answer="yes")
+
+        assert [rsvp.member_id for rsvp in outcome.promoted] == [waiting.pk]
+        assert outcome.rsvp.status == "waitlisted"
+        assert event.rsvps.get(member=waiting).status == "confirmed"
