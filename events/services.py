@@ -506,9 +506,12 @@ def rsvp_reply_text(*, leader, event: Event, outcome: RsvpOutcome, language: str
     return event_text("declined", language=language, leader=leader, event=event)
 
 
-def event_alerted_latest(*, member_id: int, now: datetime.datetime | None = None) -> Event | None:
-    """The most recent event still open for RSVPs whose alert reached this member: what their yes or no
-    answers. A few index probes: one per alert of an open event (each delivery partition's member key)."""
+def event_alerted_latest(
+    *, member_id: int, now: datetime.datetime | None = None
+) -> tuple[Event, datetime.datetime | None] | None:
+    """The most recent event still open for RSVPs whose alert reached this member, and when the alert went:
+    what their yes or no answers. A few index probes: one per alert of an open event (each delivery
+    partition's member key)."""
     now = now or timezone.now()
     alerts = list(
         EventAlert.objects.filter(event__in=Event.objects.open_for_rsvp(now)).values_list(
@@ -523,12 +526,13 @@ def event_alerted_latest(*, member_id: int, now: datetime.datetime | None = None
             broadcast_id__in=list(event_by_broadcast), member_id=member_id, status__in=ALERT_DELIVERED
         )
         .order_by(F("sent_at").desc(nulls_last=True), "-broadcast_id")
-        .values_list("broadcast_id", flat=True)
+        .values_list("broadcast_id", "sent_at")
         .first()
     )
     if got is None:
         return None
-    return Event.objects.filter(pk=event_by_broadcast[got]).first()
+    event = Event.objects.filter(pk=event_by_broadcast[got[0]]).first()
+    return (event, got[1]) if event is not None else None
 
 
 def rsvp_by_text(*, leader, member_id: int, text: str, message_id: int | None = None) -> str | None:
@@ -538,10 +542,23 @@ def rsvp_by_text(*, leader, member_id: int, text: str, message_id: int | None = 
     answer = rsvp_answer(text)
     if answer is None:
         return None
-    event = event_alerted_latest(member_id=member_id)
-    if event is None:
+    alerted = event_alerted_latest(member_id=member_id)
+    if alerted is None:
         return None
+    event, alerted_at = alerted
     member = Member.objects.get(pk=member_id)
+    # A teammate wrote to them since the alert (a coordinator's "can you come Tuesday?"): their yes or no
+    # answers the teammate, not the event.
+    if (
+        alerted_at is not None
+        and Message.objects.filter(
+            phone=member.phone,
+            direction=Message.Direction.OUTBOUND,
+            sent_by__isnull=False,
+            created_at__gt=alerted_at,
+        ).exists()
+    ):
+        return None
     try:
         outcome = rsvp_record(leader=leader, event=event, member=member, answer=answer, message_id=message_id)
     except EventError:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from django_tenants.utils import schema_context
 
+from accounts.models import User
 from events.models import Rsvp, RsvpChange
 from events.services import EventError, event_alert_create, rsvp_record
 from events.texts import TEXTS, event_text
@@ -15,6 +16,7 @@ from leaders.routing import leader_cache_clear
 from members.models import Member, MemberInterest
 from members.services import member_topic_follow
 from messaging.models import Message
+from messaging.services import text_send
 from tests import builders
 from tests.events.helpers import SURREY, alert, km_between, point_at, reply, resident, town_hall
 from tests.queue import run_queued
@@ -124,6 +126,29 @@ def test_a_yes_without_an_alert_or_inside_a_sentence_is_an_ordinary_text(
     )
     with schema_context(alice.schema_name):
         assert not Rsvp.objects.filter(event=event).exists()
+
+
+def test_a_yes_or_no_after_a_teammates_text_answers_the_teammate_not_the_event(
+    alice, twilio, client, django_capture_on_commit_callbacks
+):
+    event = town_hall(alice)
+    member = resident(alice, at=SURREY)
+    alert(alice, event, {"near": {"lat": SURREY[0], "lon": SURREY[1], "km": 5}})
+    with schema_context(alice.schema_name):
+        coordinator = User.objects.get(username="mark")
+        text_send(
+            leader=alice,
+            phone=member.phone,
+            member=member,
+            body="Can you canvass Tuesday?",
+            sent_by=coordinator,
+        )
+
+    assert reply(client, alice, member.phone, "no", django_capture_on_commit_callbacks) == []
+
+    with schema_context(alice.schema_name):
+        assert not Rsvp.objects.filter(event=event).exists()
+        assert Message.objects.filter(phone=member.phone, direction="in", body="no").exists()  # in the inbox
 
 
 def test_stop_still_wins_after_an_alert(alice, twilio, client, django_capture_on_commit_callbacks):
