@@ -123,8 +123,21 @@ def event_update(*, leader, event: Event, data: dict[str, Any]) -> Event:
 
 
 def event_cancel(*, event: Event) -> Event:
-    """Cancel it: no more RSVPs, reminders or check-ins. What was sent stays sent."""
-    Event.objects.filter(pk=event.pk, cancelled_at__isnull=True).update(cancelled_at=timezone.now())
+    """Cancel it: no more RSVPs, reminders or check-ins, and its alerts that have not started (a draft, one
+    awaiting a second teammate's approval, one scheduled) never go: "Reply YES" to a cancelled event would
+    mislead. An alert already sending finishes (the broadcast page can stop it); what was sent stays sent."""
+    with transaction.atomic():
+        Event.objects.filter(pk=event.pk, cancelled_at__isnull=True).update(cancelled_at=timezone.now())
+        waiting = Broadcast.objects.select_for_update().filter(
+            pk__in=EventAlert.objects.filter(event=event).values("broadcast_id"),
+            status__in=[
+                Broadcast.Status.DRAFT,
+                Broadcast.Status.AWAITING_APPROVAL,
+                Broadcast.Status.SCHEDULED,
+            ],
+        )
+        for broadcast in waiting:
+            broadcast.cancel()  # its start, if scheduled, finds it cancelled and queues nothing
     event.refresh_from_db()
     return event
 

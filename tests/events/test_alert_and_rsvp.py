@@ -10,12 +10,12 @@ from django_tenants.utils import schema_context
 
 from accounts.models import User
 from events.models import Rsvp, RsvpChange
-from events.services import EventError, event_alert_create, rsvp_record
+from events.services import EventError, event_alert_create, event_cancel, rsvp_record
 from events.texts import TEXTS, event_text
 from leaders.routing import leader_cache_clear
 from members.models import Member, MemberInterest
 from members.services import member_topic_follow
-from messaging.models import Message
+from messaging.models import Broadcast, Message
 from messaging.services import text_send
 from tests import builders
 from tests.events.helpers import SURREY, alert, km_between, point_at, reply, resident, town_hall
@@ -226,3 +226,20 @@ def test_an_alert_to_a_region_or_to_a_topics_followers_reaches_only_them(alice, 
     twilio.clear()
     alert(alice, event, {"follows": [housing.pk]})
     assert {message["to"] for message in twilio.messages} == {follower.phone}
+
+
+def test_cancelling_an_event_cancels_its_alerts_that_have_not_started_and_leaves_the_sent_one(alice):
+    event = town_hall(alice)
+    sent = alert(alice, event, {"near": {"lat": SURREY[0], "lon": SURREY[1], "km": 5}})
+    with schema_context(alice.schema_name):
+        draft = event_alert_create(leader=alice, event=event, filters={})
+        waiting = event_alert_create(leader=alice, event=event, filters={})
+        Broadcast.objects.filter(pk=waiting.pk).update(status=Broadcast.Status.AWAITING_APPROVAL)
+
+        event_cancel(event=event)
+
+        statuses = dict(
+            Broadcast.objects.filter(pk__in=[sent.pk, draft.pk, waiting.pk]).values_list("pk", "status")
+        )
+    assert statuses == {sent.pk: sent.status, draft.pk: "cancelled", waiting.pk: "cancelled"}
+    assert sent.status != "cancelled"
