@@ -72,6 +72,8 @@ class WebhookEvent(models.Model):
         MESSAGE_RECEIVED = "message.received", "Message received"
         MESSAGE_TRIAGED = "message.triaged", "Message triaged"
         BROADCAST_COMPLETED = "broadcast.completed", "Broadcast completed"
+        EVENT_RSVP = "event.rsvp", "Event RSVP"  # a member's answer to an event recorded or changed
+        EVENT_CHECKED_IN = "event.checked_in", "Event check-in"
 
     event_id = models.CharField(max_length=40, unique=True)
     name = models.CharField(max_length=40, choices=Name.choices)

@@ -20,6 +20,10 @@ TOPICS_READ = frozenset({OWNER, MANAGER, RESPONDER})
 SURVEYS = frozenset({OWNER, MANAGER})
 SURVEYS_READ = frozenset({OWNER, MANAGER, RESPONDER})
 BROADCASTS = frozenset({OWNER, MANAGER})
+# Events: owners and managers create, change, alert and read attendees; every teammate reads events, counts
+# and check-ins, and checks members in at the door.
+EVENTS = frozenset({OWNER, MANAGER})
+EVENTS_READ = frozenset({OWNER, MANAGER, RESPONDER})
 CONVERSATIONS = frozenset({OWNER, MANAGER, RESPONDER})
 SETTINGS = frozenset({OWNER})
 WEBHOOKS = frozenset({OWNER})

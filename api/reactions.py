@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.db.models.signals import post_delete, post_migrate, post_save
 
 from api import schema  # noqa: F401 - registers the token scheme with drf-spectacular
+from api.event_serializers import check_in_payload, rsvp_payload
 from api.models import IdempotencyKey, WebhookAttempt, WebhookEndpoint, WebhookEvent
 from api.selectors import messages_with_triage
 from api.services import member_payload, message_payload
@@ -35,6 +36,10 @@ def member_opted_out(*, member, erasing: bool) -> None:
 def member_erased(*, member_id: int, phone: str) -> None:
     IdempotencyKey.objects.filter(response_body__phone=phone).delete()
     about_member = WebhookEvent.objects.filter(name__startswith="member.", payload__id=member_id)
+    # Their RSVPs and check-ins: which political events someone went to is theirs to take back.
+    WebhookEvent.objects.filter(name__startswith="event.", payload__member__id=member_id).update(
+        payload={"member": {"id": member_id}, "erased": True}
+    )
     their_texts = WebhookEvent.objects.filter(
         name__in=[WebhookEvent.Name.MESSAGE_RECEIVED, WebhookEvent.Name.MESSAGE_TRIAGED], payload__phone=phone
     )
@@ -72,6 +77,14 @@ def broadcast_completed(*, broadcast) -> None:
     )
 
 
+def event_rsvp(*, rsvp) -> None:
+    webhook_event_emit(name=WebhookEvent.Name.EVENT_RSVP, payload=lambda: rsvp_payload(rsvp))
+
+
+def event_checked_in(*, check_in) -> None:
+    webhook_event_emit(name=WebhookEvent.Name.EVENT_CHECKED_IN, payload=lambda: check_in_payload(check_in))
+
+
 def cache_table_create(using: str = "default", **kwargs) -> None:
     """The database cache (API throttling without Redis) needs its table in the public schema: create it
     whenever the public schema is migrated, so no deployment step can forget it. Idempotent."""
@@ -95,3 +108,5 @@ def connect(app_config) -> None:
     events.subscribe(events.MESSAGE_RECEIVED, message_received)
     events.subscribe(events.BROADCAST_COMPLETED, broadcast_completed)
     events.subscribe(events.MESSAGES_TRIAGED, messages_triaged)
+    events.subscribe(events.EVENT_RSVP, event_rsvp)
+    events.subscribe(events.EVENT_CHECKED_IN, event_checked_in)

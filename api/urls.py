@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
-from api import survey_views, views
+from api import event_views, survey_views, views
 from api.errors import json_not_found
 
 urlpatterns = [
@@ -28,6 +28,16 @@ urlpatterns = [
         "v1/surveys/<int:pk>/answers/", survey_views.SurveyAnswerListView.as_view(), name="api_survey_answers"
     ),
     path("v1/surveys/<int:pk>/send/", survey_views.SurveySendView.as_view(), name="api_survey_send"),
+    path("v1/events/", event_views.EventListView.as_view(), name="api_events"),
+    path("v1/events/<int:pk>/", event_views.EventDetailView.as_view(), name="api_event"),
+    path("v1/events/<int:pk>/alert/", event_views.EventAlertView.as_view(), name="api_event_alert"),
+    path("v1/events/<int:pk>/counts/", event_views.EventCountsView.as_view(), name="api_event_counts"),
+    path("v1/events/<int:pk>/rsvps/", event_views.EventRsvpListView.as_view(), name="api_event_rsvps"),
+    path(
+        "v1/events/<int:pk>/check-ins/",
+        event_views.EventCheckInListView.as_view(),
+        name="api_event_check_ins",
+    ),
     path("v1/audience/preview/", views.AudiencePreviewView.as_view(), name="api_audience_preview"),
     path("v1/broadcasts/", views.BroadcastListView.as_view(), name="api_broadcasts"),
     path("v1/broadcasts/<int:pk>/", views.BroadcastDetailView.as_view(), name="api_broadcast"),

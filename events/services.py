@@ -31,6 +31,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 from django_q.models import Schedule
 
 from common import events as bus
@@ -114,7 +115,7 @@ def event_update(*, leader, event: Event, data: dict[str, Any]) -> Event:
     with transaction.atomic():
         event = Event.objects.select_for_update().get(pk=event.pk)
         if event.is_cancelled:
-            raise EventError("This event was cancelled; it cannot be changed.")
+            raise EventError(_("This event was cancelled; it cannot be changed."))
         _event_apply(leader=leader, event=event, data=data, creating=False)
         event = _event_save(event)
         _waitlist_promote(leader=leader, event=event)
@@ -134,8 +135,10 @@ def _event_save(event: Event) -> Event:
             event.save()
     except IntegrityError as error:
         if "code_word" in str(error):
-            raise EventError("Another event already uses this code word.", field="code_word") from None
-        raise EventError(f"The event could not be saved: {str(error).splitlines()[0]}") from None
+            raise EventError(_("Another event already uses this code word."), field="code_word") from None
+        raise EventError(
+            _("The event could not be saved: %(reason)s") % {"reason": str(error).splitlines()[0]}
+        ) from None
     if event.reminder_offsets:
         transaction.on_commit(reminders_schedule_ensure)
     return event
@@ -144,30 +147,30 @@ def _event_save(event: Event) -> Event:
 def _event_apply(*, leader, event: Event, data: dict[str, Any], creating: bool) -> None:
     """Validate `data` onto `event`, in the order a reader fixes a form: first error wins, one line."""
     if not isinstance(data, dict):
-        raise EventError("An event must be a JSON object.")
+        raise EventError(_("An event must be a JSON object."))
     unknown = sorted(set(data) - set(EDITABLE))
     if unknown:
-        raise EventError(f"Unknown field(s): {', '.join(unknown)}.")
+        raise EventError(_("Unknown field(s): %(fields)s.") % {"fields": ", ".join(unknown)})
     if creating:
         for name in ("title", "starts_at", "ends_at", "code_word"):
             if data.get(name) in (None, ""):
-                raise EventError("This field is required.", field=name)
+                raise EventError(_("This field is required."), field=name)
     if "title" in data:
         title = " ".join(str(data["title"] or "").split())
         if not title:
-            raise EventError("The title is empty.", field="title")
+            raise EventError(_("The title is empty."), field="title")
         if len(title) > 120:
-            raise EventError("The title is longer than 120 characters.", field="title")
+            raise EventError(_("The title is longer than 120 characters."), field="title")
         event.title = title
     if "description" in data:
         description = str(data["description"] or "").strip()
         if len(description) > 1000:
-            raise EventError("The description is longer than 1000 characters.", field="description")
+            raise EventError(_("The description is longer than 1000 characters."), field="description")
         event.description = description
     if "address" in data:
         address = " ".join(str(data["address"] or "").split())
         if len(address) > 200:
-            raise EventError("The address is longer than 200 characters.", field="address")
+            raise EventError(_("The address is longer than 200 characters."), field="address")
         event.address = address
     _venue_apply(leader=leader, event=event, data=data, creating=creating)
     zone = event.zone
@@ -175,13 +178,13 @@ def _event_apply(*, leader, event: Event, data: dict[str, Any], creating: bool) 
         if name in data:
             setattr(event, name, _moment(data[name], name, zone))
     if event.starts_at is None or event.ends_at is None:
-        raise EventError("The event needs a start and an end.", field="starts_at")
+        raise EventError(_("The event needs a start and an end."), field="starts_at")
     if event.ends_at <= event.starts_at:
-        raise EventError("The event must end after it starts.", field="ends_at")
+        raise EventError(_("The event must end after it starts."), field="ends_at")
     if ("ends_at" in data or creating) and event.ends_at <= timezone.now():
-        raise EventError("The event is over before it starts: its end is in the past.", field="ends_at")
+        raise EventError(_("The event is over before it starts: its end is in the past."), field="ends_at")
     if event.rsvp_deadline is not None and event.rsvp_deadline > event.ends_at:
-        raise EventError("The RSVP deadline must be before the event ends.", field="rsvp_deadline")
+        raise EventError(_("The RSVP deadline must be before the event ends."), field="rsvp_deadline")
     if "capacity" in data:
         event.capacity = _capacity(data["capacity"])
     if "code_word" in data:
@@ -199,10 +202,10 @@ def _venue_apply(*, leader, event: Event, data: dict[str, Any], creating: bool) 
         try:
             place_id = int(data["place_id"])
         except (TypeError, ValueError):
-            raise EventError("The place must be a GeoNames id (a number).", field="place_id") from None
+            raise EventError(_("The place must be a GeoNames id (a number)."), field="place_id") from None
         place = gazetteer.get_place(place_id) if 0 < place_id < 2**31 else None
         if place is None:
-            raise EventError("No place has this id in the gazetteer.", field="place_id")
+            raise EventError(_("No place has this id in the gazetteer."), field="place_id")
         event.place_id, event.place_name, event.region = place.geoname_id, place.name, place.region
         event.country, event.time_zone = place.country, place.timezone
         event.latitude, event.longitude = place.latitude, place.longitude
@@ -212,9 +215,9 @@ def _venue_apply(*, leader, event: Event, data: dict[str, Any], creating: bool) 
         try:
             latitude, longitude = float(data.get("latitude")), float(data.get("longitude"))
         except (TypeError, ValueError):
-            raise EventError("Give both latitude and longitude, as numbers.", field="latitude") from None
+            raise EventError(_("Give both latitude and longitude, as numbers."), field="latitude") from None
         if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
-            raise EventError("The coordinates are not on Earth.", field="latitude")
+            raise EventError(_("The coordinates are not on Earth."), field="latitude")
         event.latitude, event.longitude = latitude, longitude
         if not place_given:
             # The nearest city tells the region and the zone; the address says where exactly.
@@ -224,13 +227,13 @@ def _venue_apply(*, leader, event: Event, data: dict[str, Any], creating: bool) 
             event.country = nearest.country if nearest else ""
             event.time_zone = nearest.timezone if nearest else str(leader.zone)
     if event.place_id is None and event.latitude is None:
-        raise EventError("Give the venue: a place from the gazetteer, or coordinates.", field="place_id")
+        raise EventError(_("Give the venue: a place from the gazetteer, or coordinates."), field="place_id")
     if data.get("time_zone"):
         try:
             zoneinfo.ZoneInfo(str(data["time_zone"]))
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             raise EventError(
-                "Unknown time zone (use a name such as America/Vancouver).", field="time_zone"
+                _("Unknown time zone (use a name such as America/Vancouver)."), field="time_zone"
             ) from None
         event.time_zone = str(data["time_zone"])
     if not event.time_zone:
@@ -245,7 +248,7 @@ def _moment(value: Any, field: str, zone: zoneinfo.ZoneInfo) -> datetime.datetim
     if value in (None, ""):
         if field == "rsvp_deadline":
             return None
-        raise EventError("This field is required.", field=field)
+        raise EventError(_("This field is required."), field=field)
     if isinstance(value, datetime.datetime):
         moment = value
     else:
@@ -254,7 +257,9 @@ def _moment(value: Any, field: str, zone: zoneinfo.ZoneInfo) -> datetime.datetim
         except ValueError:
             moment = None
         if moment is None:
-            raise EventError("Not a date and time (use 2026-12-12T14:00, in the venue's zone).", field=field)
+            raise EventError(
+                _("Not a date and time (use 2026-12-12T14:00, in the venue's zone)."), field=field
+            )
     if timezone.is_naive(moment):
         moment = moment.replace(tzinfo=zone)
     return moment
@@ -266,22 +271,22 @@ def _capacity(value: Any) -> int | None:
     try:
         capacity = int(value)
     except (TypeError, ValueError):
-        raise EventError("The capacity must be a whole number of seats.", field="capacity") from None
+        raise EventError(_("The capacity must be a whole number of seats."), field="capacity") from None
     if capacity < 1 or capacity > 1_000_000:
-        raise EventError("The capacity must be between 1 and 1,000,000 seats.", field="capacity")
+        raise EventError(_("The capacity must be between 1 and 1,000,000 seats."), field="capacity")
     return capacity
 
 
 def _code_word(value: Any) -> str:
     word = str(value or "").strip()
     if not CODE_WORD.match(word):
-        raise EventError("The code word must be one word of 2 to 40 letters or digits.", field="code_word")
+        raise EventError(_("The code word must be one word of 2 to 40 letters or digits."), field="code_word")
     if keyword_reserved(word) is not None:
-        raise EventError("The code word is a reserved keyword (STOP, START, HELP...).", field="code_word")
+        raise EventError(_("The code word is a reserved keyword (STOP, START, HELP...)."), field="code_word")
     if is_answer_word(word):
-        raise EventError("The code word would read as a yes or a no.", field="code_word")
+        raise EventError(_("The code word would read as a yes or a no."), field="code_word")
     if keyword_reply_match(word) is not None:
-        raise EventError("The code word is one of your keyword replies.", field="code_word")
+        raise EventError(_("The code word is one of your keyword replies."), field="code_word")
     return word.upper()
 
 
@@ -289,12 +294,16 @@ def _languages(value: Any, *, default: str) -> list[str]:
     if value in (None, "", []):
         return [default]
     if not isinstance(value, list | tuple):
-        raise EventError("Languages must be a list of language codes.", field="languages")
+        raise EventError(_("Languages must be a list of language codes."), field="languages")
     languages: list[str] = []
     for code in value:
         code = str(code).lower()
         if code not in LANGUAGES:
-            raise EventError(f"Unknown language {code!r}; use {', '.join(LANGUAGES)}.", field="languages")
+            raise EventError(
+                _("Unknown language %(code)s; use %(languages)s.")
+                % {"code": repr(code), "languages": ", ".join(LANGUAGES)},
+                field="languages",
+            )
         if code not in languages:
             languages.append(code)
     return languages
@@ -304,22 +313,25 @@ def _offsets(value: Any) -> list[int]:
     if value in (None, ""):
         return []
     if not isinstance(value, list | tuple):
-        raise EventError("Reminders must be a list of minutes before the start.", field="reminder_offsets")
+        raise EventError(_("Reminders must be a list of minutes before the start."), field="reminder_offsets")
     offsets: set[int] = set()
     for item in value:
         try:
             minutes = int(item)
         except (TypeError, ValueError):
             raise EventError(
-                "Each reminder is a whole number of minutes.", field="reminder_offsets"
+                _("Each reminder is a whole number of minutes."), field="reminder_offsets"
             ) from None
         if not 1 <= minutes <= MAX_OFFSET_MINUTES:
             raise EventError(
-                "Each reminder goes between 1 minute and 14 days before the start.", field="reminder_offsets"
+                _("Each reminder goes between 1 minute and 14 days before the start."),
+                field="reminder_offsets",
             )
         offsets.add(minutes)
     if len(offsets) > MAX_REMINDERS:
-        raise EventError(f"At most {MAX_REMINDERS} reminders.", field="reminder_offsets")
+        raise EventError(
+            _("At most %(count)s reminders.") % {"count": MAX_REMINDERS}, field="reminder_offsets"
+        )
     return sorted(offsets, reverse=True)
 
 
@@ -333,14 +345,14 @@ def event_alert_create(
     language, linked to the event. The caller submits it (messaging.broadcasts.compose.broadcast_submit),
     in the same transaction: approval, the cap, quiet hours and the sending are the broadcasts'."""
     if not event.rsvp_open():
-        raise EventError("This event no longer takes RSVPs: no alert can invite to it.")
+        raise EventError(_("This event no longer takes RSVPs: no alert can invite to it."))
     body = (body or "").strip() or event_text(
         "alert", language=event.languages[0], leader=leader, event=event
     )
     if send_at is not None and timezone.is_naive(send_at):
         send_at = send_at.replace(tzinfo=leader.zone)
     if send_at is not None and send_at <= timezone.now():
-        raise EventError("The scheduled time is in the past.", field="send_at")
+        raise EventError(_("The scheduled time is in the past."), field="send_at")
     with transaction.atomic():
         broadcast = Broadcast.create(
             body=body,
@@ -377,12 +389,12 @@ def rsvp_record(
     waitlist; a no frees their seat for the first in line (promoted and texted, in order). The same answer
     twice changes nothing. Every change is kept (RsvpChange) with its time."""
     if answer not in (YES, NO):
-        raise EventError("An RSVP is yes or no.", field="answer")
+        raise EventError(_("An RSVP is yes or no."), field="answer")
     now = now or timezone.now()
     with transaction.atomic():
         event = Event.objects.select_for_update().get(pk=event.pk)
         if not event.rsvp_open(now):
-            raise EventError("This event no longer takes RSVPs.")
+            raise EventError(_("This event no longer takes RSVPs."))
         rsvp = Rsvp.objects.filter(event=event, member=member).first()
         before = rsvp.status if rsvp else ""
         if answer == YES and before in (Rsvp.Status.CONFIRMED, Rsvp.Status.WAITLISTED):
@@ -536,11 +548,13 @@ def check_in_record(
     in, any time before the event is long over; the code word works only at the door (CHECK_IN_MARGIN)."""
     now = now or timezone.now()
     if event.is_cancelled:
-        raise EventError("This event was cancelled.")
+        raise EventError(_("This event was cancelled."))
     if source == Source.TEXT and not event.check_in_open(now):
-        raise EventError("Check-in by text is open from 2 hours before the start to 2 hours after the end.")
+        raise EventError(
+            _("Check-in by text is open from 2 hours before the start to 2 hours after the end.")
+        )
     if now > event.ends_at + CHECK_IN_MARGIN * 12:
-        raise EventError("This event is long over.")
+        raise EventError(_("This event is long over."))
     with transaction.atomic():
         check_in, created = CheckIn.objects.get_or_create(
             event=event,

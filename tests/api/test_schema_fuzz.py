@@ -64,6 +64,17 @@ RULES_NO_SCHEMA_STATES = {
     "questions": "a survey that went to members keeps its questions, in order",
     "kind": "a survey that went to members keeps its questions' kinds",
     "follows": "ids of the leader's own topics",
+    # Events (events.services, docs/api.md "Events"):
+    "title": "something visible once spaces are tidied",
+    "place_id": "a place the gazetteer knows (or coordinates instead)",
+    "latitude": "a venue: a gazetteer place or coordinates, both of them",
+    "time_zone": "a time zone name the machine knows",
+    "starts_at": "an ISO 8601 date and time",
+    "ends_at": "an ISO 8601 date and time after the start, in the future",
+    "rsvp_deadline": "an ISO 8601 date and time no later than the end",
+    "code_word": "one word of letters or digits, no keyword or yes/no, no other event's",
+    "member_id": "one of the leader's members",
+    "body": "within 400 characters with the RSVP instruction appended",
 }
 # Error codes of the same kind: a cursor is valid only as the API wrote it (signed); an Idempotency-Key
 # already used for another request (the fuzzer draws the same keys again) is refused for what came before.
