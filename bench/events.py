@@ -2,7 +2,7 @@
 text through the real webhook; each figure next to a baseline measured in the same run. Printed, never asserted.
 
     python -m bench events [--members 1000000] [--km 25] [--runs 5] [--queue-runs 3] [--rsvps 100000]
-                           [--baseline-requests 30000] [--concurrency 16] [--capacity N]
+                           [--baseline-requests 20000] [--concurrency 16] [--capacity N]
 
 What it does, in the bench database (bench/__init__.py; ``EVENTS_BENCH_DATABASE`` names another one):
 
@@ -483,7 +483,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=7, help="preview runs (the median is reported)")
     parser.add_argument("--queue-runs", type=int, default=3, help="queueing rounds (medians reported)")
     parser.add_argument("--rsvps", type=int, default=100_000, help="members answering in the burst (0: skip)")
-    parser.add_argument("--baseline-requests", type=int, default=30_000, help="baseline requests, each time")
+    parser.add_argument("--baseline-requests", type=int, default=20_000, help="baseline requests, each time")
     parser.add_argument("--concurrency", type=int, default=16, help="requests in flight")
     parser.add_argument("--capacity", type=int, default=None, help="the event's seats (default: no limit)")
     parser.add_argument("--burst-seconds", type=float, default=1800.0, help="time limit for the burst")
