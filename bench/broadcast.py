@@ -100,31 +100,50 @@ def bench_audience(leader) -> None:
     )
 
 
-def bench_queue(leader):
+def partitions_drop() -> None:
+    """Previous runs' deliveries, one table per broadcast, dropped (in the current schema)."""
+    from django.db import connection
+
+    from messaging.models import Delivery
+
+    with connection.cursor() as cursor:
+        for partition in Delivery.partition_names():
+            cursor.execute(f'DROP TABLE "{partition}"')
+
+
+def bare_queue_seconds(members_sql: str = "SELECT id FROM signup_member", params=()) -> tuple[float, int]:
+    """The queueing baseline, in the current schema: (seconds, rows) of a bare ``INSERT … SELECT 1, id``
+    of `members_sql`'s members into a two-column table without indexes, in a transaction of its own, after a
+    checkpoint (so that neither side pays the other's writes)."""
     from django.db import connection, transaction
+
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_bare_delivery")
+        cursor.execute("CREATE TABLE bench_bare_delivery (broadcast_id integer, member_id bigint)")
+        cursor.execute("CHECKPOINT")
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO bench_bare_delivery (broadcast_id, member_id) SELECT 1, m.id FROM ({members_sql}) m",
+            params,
+        )
+        rows = cursor.rowcount
+    seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_bare_delivery")
+        cursor.execute("CHECKPOINT")
+    return seconds, rows
+
+
+def bench_queue(leader):
     from django_tenants.utils import schema_context
 
     from messaging.broadcasts.compose import broadcast_create
     from messaging.broadcasts.queueing import broadcast_queue
-    from messaging.models import Delivery
 
     with schema_context(leader.schema_name):
-        with connection.cursor() as cursor:
-            for partition in Delivery.partition_names():  # previous runs' rows, one table per broadcast
-                cursor.execute(f'DROP TABLE "{partition}"')
-            cursor.execute("DROP TABLE IF EXISTS bench_bare_delivery")
-            cursor.execute("CREATE TABLE bench_bare_delivery (broadcast_id integer, member_id bigint)")
-            cursor.execute("CHECKPOINT")
-        started = time.perf_counter()
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO bench_bare_delivery (broadcast_id, member_id) SELECT 1, id FROM signup_member"
-            )
-            bare_rows = cursor.rowcount
-        bare = time.perf_counter() - started
-        with connection.cursor() as cursor:
-            cursor.execute("DROP TABLE bench_bare_delivery")
-            cursor.execute("CHECKPOINT")
+        partitions_drop()
+        bare, bare_rows = bare_queue_seconds()
         broadcast = broadcast_create(leader=leader, body="Rally Saturday at 10am, City Hall. Bring a friend!")
         started = time.perf_counter()
         count = broadcast_queue(leader=leader, broadcast=broadcast)

@@ -36,6 +36,7 @@ import random
 import re
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -61,8 +62,8 @@ BASELINE_PATH = "/bench/baseline/"
 # -- the load generator (its own process) --------------------------------------------------------------------
 
 
-def _form(*, sid: str, from_: str, body: str) -> dict[str, str]:
-    """An inbound text as Twilio posts it."""
+def _form(*, sid: str, from_: str, body: str, to: str = BENCH_NUMBER) -> dict[str, str]:
+    """An inbound text as Twilio posts it (to the bench tenant's number unless `to` says otherwise)."""
     return {
         "ToCountry": "US",
         "ToState": "IL",
@@ -76,7 +77,7 @@ def _form(*, sid: str, from_: str, body: str) -> dict[str, str]:
         "FromCity": "",
         "Body": body,
         "FromCountry": "US",
-        "To": BENCH_NUMBER,
+        "To": to,
         "ToZip": "60601",
         "NumSegments": "1",
         "MessageSid": sid,
@@ -97,19 +98,29 @@ def _requests(config: dict[str, Any]) -> list[tuple[bytes, str]]:
     url = config["base_url"] + config["path"]
     rng = random.Random(config.get("seed", 1))
     phones: list[str] = config["phones"]
-    out = []
     if config["mode"] == "burst":
         # Each phone texts twice, the second text long after the first (the whole first round in between).
         order = [(i % len(phones), i) for i in range(config["count"])]
     else:
         order = [(rng.randrange(len(phones)), i) for i in range(config["count"])]
+    texts = [(phones[phone_index], BODIES[i % len(BODIES)]) for phone_index, i in order]
+    return signed_requests(
+        validator=validator, url=url, texts=texts, duplicates=config.get("duplicates", 0.0), rng=rng
+    )
+
+
+def signed_requests(
+    *, validator, url: str, texts: list[tuple[str, str]], to: str = BENCH_NUMBER, duplicates: float, rng
+) -> list[tuple[bytes, str]]:
+    """(urlencoded form, signature) of each (phone, body) texted to `to`, each with its own MessageSid, in
+    order; then a share `duplicates` of them posted a second time a little later, as Twilio retries."""
     run = uuid.uuid4().hex[:8]
-    for phone_index, i in order:
-        sid = f"SM{run}{i:024x}"
-        form = _form(sid=sid, from_=phones[phone_index], body=BODIES[i % len(BODIES)])
+    out = []
+    for i, (phone, body) in enumerate(texts):
+        form = _form(sid=f"SM{run}{i:024x}", from_=phone, body=body, to=to)
         out.append((urlencode(form).encode(), validator.compute_signature(url, form)))
-    duplicates = int(len(out) * config.get("duplicates", 0.0))
-    for _ in range(duplicates):  # Twilio's retries: the same text posted again, a little later
+    # Twilio's retries: the same text posted again, a little later.
+    for _ in range(int(len(out) * duplicates)):
         index = rng.randrange(len(out))
         out.insert(min(len(out), index + rng.randrange(50, 500)), out[index])
     return out
@@ -195,27 +206,71 @@ def load_run(config: dict[str, Any]) -> dict[str, Any]:
 
 def wrk_run(config: dict[str, Any]) -> dict[str, Any]:
     """The same figures as `load_run`, from Debian's wrk posting the same pre-signed requests."""
-    requests = _requests(config)
+    return wrk_post(
+        _requests(config),
+        base_url=config["base_url"],
+        path=config["path"],
+        concurrency=config["concurrency"],
+        seconds=config["seconds"],
+    )
+
+
+def wrk_post(
+    requests: list[tuple[bytes, str]],
+    *,
+    base_url: str,
+    path: str,
+    concurrency: int,
+    seconds: float,
+    until_done: bool = False,
+) -> dict[str, Any]:
+    """wrk posting `requests` (each once, in order within each of its threads) for `seconds` at most.
+
+    `until_done`: every request is posted, and the rate is theirs: each thread says on its output when it
+    posts its first request and its last, the rate is the requests over the time between the first and the
+    last line as read here, and wrk is interrupted only once the last ones have had time to be answered (a
+    burst). Otherwise wrk runs for `seconds`, or until the requests are used up, and its own rate counts."""
     threads = 2
     with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as handle:
         for body, signature in requests:
             handle.write(f"{signature}\t{body.decode()}\n")
-    base = config["base_url"]
     env = {
         **os.environ,
         "INBOUND_REQUESTS": handle.name,
-        "INBOUND_PATH": config["path"],
-        "INBOUND_HOST": base.split("://", 1)[1],
+        "INBOUND_PATH": path,
+        "INBOUND_HOST": base_url.split("://", 1)[1],
         "INBOUND_THREADS": str(threads),
+        "INBOUND_ANNOUNCE": "1" if until_done else "",
     }
     command = [
-        "wrk", f"-t{threads}", f"-c{config['concurrency']}", f"-d{int(config['seconds'])}s", "--latency",
-        "--timeout", "15s", "-s", str(ROOT / "bench" / "inbound_wrk.lua"), base,
+        "wrk", f"-t{threads}", f"-c{concurrency}", f"-d{int(seconds)}s", "--latency",
+        "--timeout", "15s", "-s", str(ROOT / "bench" / "inbound_wrk.lua"), base_url,
     ]  # fmt: skip
+    posting = None  # until_done: seconds from the first request posted to the last, on this side's clock
     try:
-        output = subprocess.run(
-            command, env=env, capture_output=True, text=True, check=True, timeout=config["seconds"] + 120
-        ).stdout
+        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+        lines = []
+        if until_done:
+            first = last = None
+            finished = 0
+            assert process.stdout is not None
+            for line in process.stdout:  # until each thread posted its share (or wrk's own time is up)
+                lines.append(line)
+                if line.startswith("started thread"):
+                    first = first or time.perf_counter()
+                elif line.startswith("posted all of thread"):
+                    finished += 1
+                    last = time.perf_counter()
+                    if finished == threads:
+                        break
+            if first is not None and last is not None:
+                posting = last - first
+            # The last requests are still being answered: closing their connections now could lose them.
+            time.sleep(2.0)
+            process.send_signal(signal.SIGINT)  # wrk prints its figures (its own clock includes the wait)
+        output = "".join(lines) + process.communicate(timeout=seconds + 120)[0]
+        if process.returncode:
+            raise subprocess.CalledProcessError(process.returncode, command, output)
     finally:
         os.unlink(handle.name)
 
@@ -230,7 +285,9 @@ def wrk_run(config: dict[str, Any]) -> dict[str, Any]:
         return float(found.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[found.group(2)]
 
     sent = int(number(r"(\d+) requests in"))
-    seconds = number(r"requests in ([\d.]+)s")
+    took = re.search(r"requests in ([\d.]+)(us|ms|s|m|h)\b", output)  # wrk writes 950.00ms, 12.00s, 1.50m
+    scale = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+    seconds = float(took.group(1)) * scale[took.group(2)] if took else 0.0
     not_ok = int(number(r"Non-2xx or 3xx responses: (\d+)"))
     errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", output))
     return {
@@ -240,8 +297,9 @@ def wrk_run(config: dict[str, Any]) -> dict[str, Any]:
         "statuses": {200: sent - not_ok, **({"other": not_ok} if not_ok else {})},
         "errors": errors,
         "seconds": seconds,
-        "rate": number(r"Requests/sec:\s+([\d.]+)"),
+        "rate": len(requests) / posting if posting else number(r"Requests/sec:\s+([\d.]+)"),
         "generator": "wrk",
+        "whole": until_done,  # every request posted: running out of them is the point
         "p50_ms": millis("50"),
         "p99_ms": millis("99"),
     }
@@ -412,7 +470,11 @@ def burst_counts(phones_count: int) -> dict[str, int]:
 
 def _line(label: str, figures: dict[str, Any]) -> str:
     other = {k: v for k, v in figures["statuses"].items() if str(k) != "200"}
-    ran_out = figures["sent"] >= 0.99 * figures["planned"] and figures.get("generator") == "wrk"
+    ran_out = (
+        figures["sent"] >= 0.99 * figures["planned"]
+        and figures.get("generator") == "wrk"
+        and not figures.get("whole")
+    )
     return (
         f"{label:<34} {figures['rate']:>8,.0f} req/s   p50 {figures['p50_ms']:6.1f} ms   "
         f"p99 {figures['p99_ms']:6.1f} ms   ({figures['ok']:,} ok of {figures['sent']:,} in "
