@@ -334,6 +334,9 @@ SPECTACULAR_SETTINGS = {
         "QuestionKindEnum": "surveys.models.Question.Kind",
         "RunStateEnum": "surveys.models.Run.State",
         "SurveyTriggerEnum": "surveys.models.Survey.Trigger",
+        "EventSourceEnum": "events.models.Source",
+        # The platform's languages, named once whichever serializer lists them.
+        "LanguageEnum": [code for code, _name in LANGUAGES],
     },
     "SCHEMA_PATH_PREFIX": "/api/v1",
 }

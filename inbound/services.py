@@ -246,25 +246,35 @@ def _event_answer(answer, *, leader, sms: InboundSms, ids: tuple[int, int | None
     and its answer recorded in their conversation, in one transaction; None when the text was not for an
     event (it stays in the inbox, as any text)."""
     message_id, conversation_id, member_id = ids
-    with transaction.atomic():
-        body = answer(leader=leader, member_id=member_id, text=sms.body, message_id=message_id)
-        if body is None:
-            return None
-        return _reply_record(
-            leader=leader,
-            phone=sms.from_,
-            member=Member(pk=member_id),
-            kind=Message.Kind.NOTICE,
-            body=body,
-            conversation_id=_conversation_id(phone=sms.from_, filed=conversation_id),
-        )
+    return _answer_recorded(
+        lambda: answer(leader=leader, member_id=member_id, text=sms.body, message_id=message_id),
+        leader=leader,
+        sms=sms,
+        member_id=member_id,
+        conversation_id=conversation_id,
+    )
 
 
 def _survey_answer(*, leader, sms: InboundSms, member_id: int, conversation_id: int | None) -> str | None:
     """The member's text answers their survey's question: the next question (or the re-ask, or the thanks)
     goes back at once in the TwiML, recorded in their conversation, in one transaction with the answer."""
+    return _answer_recorded(
+        lambda: run_answer(leader=leader, member_id=member_id, text=sms.body),
+        leader=leader,
+        sms=sms,
+        member_id=member_id,
+        conversation_id=conversation_id,
+    )
+
+
+def _answer_recorded(
+    read, *, leader, sms: InboundSms, member_id: int, conversation_id: int | None
+) -> str | None:
+    """What a feature read in the member's text (`read()`: the text to answer with, or None when the text
+    was not for it) and that answer recorded in the member's conversation, in one transaction: an answer is
+    never kept without its reply, nor a reply without its answer."""
     with transaction.atomic():
-        body = run_answer(leader=leader, member_id=member_id, text=sms.body)
+        body = read()
         if body is None:
             return None
         return _reply_record(

@@ -12,7 +12,6 @@ from accounts.models import User
 from events.models import Rsvp, RsvpChange
 from events.services import EventError, event_alert_create, event_cancel, rsvp_record
 from events.texts import TEXTS, event_text
-from leaders.routing import leader_cache_clear
 from members.models import Member, MemberInterest
 from members.services import member_topic_follow
 from messaging.models import Broadcast, Message
@@ -20,24 +19,8 @@ from messaging.services import text_send
 from tests import builders
 from tests.events.helpers import SURREY, alert, km_between, point_at, reply, resident, town_hall
 from tests.queue import run_queued
-from tests.surveys.helpers import open_all_day
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_leader_cache():
-    leader_cache_clear()
-    yield
-    leader_cache_clear()
-
-
-@pytest.fixture
-def alice(world, settings):
-    settings.PUBLIC_BASE_URL = "http://localhost:8000"
-    leader = open_all_day(world.alice)
-    leader_cache_clear()
-    return leader
 
 
 def sent_to(twilio, phone: str) -> list[str]:

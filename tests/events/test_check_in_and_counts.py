@@ -16,24 +16,8 @@ from events.services import EventError, check_in_record, event_update, reminders
 from leaders.models import Leader
 from leaders.routing import leader_cache_clear
 from tests.events.helpers import SURREY, alert, point_at, reply, resident, town_hall
-from tests.surveys.helpers import open_all_day
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_leader_cache():
-    leader_cache_clear()
-    yield
-    leader_cache_clear()
-
-
-@pytest.fixture
-def alice(world, settings):
-    settings.PUBLIC_BASE_URL = "http://localhost:8000"
-    leader = open_all_day(world.alice)
-    leader_cache_clear()
-    return leader
 
 
 def happening_now(leader, **data) -> Event:
