@@ -21,8 +21,12 @@ What it does, in the bench database (bench/__init__.py; ``EVENTS_BENCH_DATABASE`
    each then texts their answer in their own language (mostly yes: "YES", "Oui", "Sí", "Ja", "نعم"…, some
    no: "No thanks", "Non", "Nein", "لا"…), in random order, 1 % of them posted a second time a little later
    as Twilio retries, signed as Twilio signs, through the real receiver under gunicorn (bench.inbound's
-   server and wrk). Then the rows are counted: every RSVP recorded exactly once (one Rsvp and one history
-   row per member, the answers as texted, one inbound text and one reply per member, none for a retry).
+   server and wrk). The answers are read off the webhook's path (events.services.answers_read) by the
+   answers' cluster, started for the burst as production runs it (``Q_CLUSTER_NAME=triage manage.py
+   qcluster``, niced), and texted back through the fake Twilio in its own process; the bench waits until
+   every answer is read and says how long after the burst that was. Then the rows are counted: every RSVP
+   recorded exactly once (one Rsvp and one history row per member, the answers as texted, one inbound text
+   and one reply per member, none for a retry).
    The webhook's requests/s over the burst is compared with the bare Django baseline view of bench/inbound.py
    (a signature check and one INSERT), posted the same way just before and just after: inbound webhook /
    baseline, as docs/architecture.md ("Inbound texts") and bench/triage.py state it. Target ≥ 120 %.
@@ -68,6 +72,9 @@ NO_WORDS = {
     "ar": ("لا", "لا شكرا"),
 }
 NO_SHARE = 0.15
+# The bench number's sending rate (segments/s) while the answers are texted back: high, so that the figure is
+# the reader's speed, not a carrier's rate (a long code's is one text a second).
+SENDING_RATE = 2000
 
 
 def setup_django() -> None:
@@ -368,14 +375,33 @@ def burst_counts(schema: str, event) -> dict[str, int]:
         return dict(zip(names, cursor.fetchone(), strict=True))
 
 
+def answers_waiting(schema: str) -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT count(*) FROM "{schema}".events_pendinganswer')
+        return cursor.fetchone()[0]
+
+
+def answers_drain(schema: str, *, timeout: float) -> tuple[int, float]:
+    """Wait until the reader has read every answer (or `timeout`): (answers still waiting, when it was seen)."""
+    deadline = time.perf_counter() + timeout
+    while (waiting := answers_waiting(schema)) and time.perf_counter() < deadline:
+        time.sleep(0.5)
+    return waiting, time.perf_counter()
+
+
 def bench_burst(
     leader, event, alert, *, rsvps: int, baseline_requests: int, concurrency: int, seconds: float
 ):
+    from django.conf import settings
     from django.db import connection
     from django_tenants.utils import schema_context
     from twilio.request_validator import RequestValidator
 
     from bench import inbound, server_cpu_seconds
+    from bench.triage import cluster_start, process_stop, server_env
+    from tests.fake_twilio import FakeTwilioProcess
 
     rng = random.Random(15)
     with schema_context(leader.schema_name):
@@ -406,8 +432,28 @@ def bench_burst(
             {**common, "path": inbound.BASELINE_PATH, "mode": "members", "count": baseline_requests}
         )
 
+    # The answers are read off the webhook's path by the answers' cluster (settings.ANSWERS_CLUSTER, triage's
+    # by default, at its lower CPU priority), running through the burst as in production, and texted back
+    # through the fake Twilio in its own process. The leader's number is allowed SENDING_RATE segments a
+    # second, so the reader's own speed is measured, not a long code's one text a second.
+    leader.segments_per_second = SENDING_RATE
+    leader.save(update_fields=["segments_per_second"])
+    fake = FakeTwilioProcess(magic_numbers=False).start()
     server = inbound.gunicorn_start(
-        port=port, auth_token=auth_token, workers=2, worker_class="gthread", threads=4
+        port=port, auth_token=auth_token, workers=2, worker_class="gthread", threads=4,
+        secret_key=settings.SECRET_KEY,
+    )  # fmt: skip
+    reader = cluster_start(
+        server_env(
+            {
+                "TWILIO_ACCOUNT_SID": fake.account_sid,
+                "TWILIO_AUTH_TOKEN": fake.auth_token,
+                "TWILIO_API_BASE_URL": fake.base_url,
+                "PUBLIC_BASE_URL": base,
+            }
+        ),
+        workers=2,
+        name=settings.ANSWERS_CLUSTER,
     )
     try:
         for path in (inbound.BASELINE_PATH, inbound.SMS_PATH):  # warm up: connections, imports, caches
@@ -422,17 +468,30 @@ def bench_burst(
 
         before, before_cpu = post(baseline_requests_made(), inbound.BASELINE_PATH, 600)
         print(inbound._line("baseline (signature + INSERT)", before), flush=True)
+        burst_started = time.perf_counter()
         with WaitSampler(inbound.database_url()) as waits:
             figures, burst_cpu = post(burst, inbound.SMS_PATH, seconds)
+        burst_ended = time.perf_counter()
         print(inbound._line(f"RSVP burst: {len(texts):,} answers", figures), flush=True)
+        print(
+            f"answers still to read when the burst ended: {answers_waiting(leader.schema_name):,}", flush=True
+        )
         after, after_cpu = post(baseline_requests_made(), inbound.BASELINE_PATH, 600)
         print(inbound._line("baseline again, after the burst", after), flush=True)
         # A request wrk lost to a connection error (it reconnects and goes on to the next) is posted again,
         # as Twilio retries a webhook it could not deliver: the counts below then speak of every answer.
         time.sleep(1.0)
         lost = repost_missing(burst, base_url=base, schema=leader.schema_name)
+        waiting, drained = answers_drain(leader.schema_name, timeout=seconds)
+        print(
+            f"every answer read {drained - burst_ended:,.1f} s after the burst ended "
+            f"({drained - burst_started:,.1f} s after it began; {waiting:,} still waiting)",
+            flush=True,
+        )
     finally:
+        process_stop(reader)
         inbound.gunicorn_stop(server)
+        fake.stop()
     inbound.texts_clear()
 
     counts = burst_counts(leader.schema_name, event)
@@ -489,6 +548,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--burst-seconds", type=float, default=1800.0, help="time limit for the burst")
     args = parser.parse_args(argv)
 
+    # One key for this process, gunicorn and the answers' cluster: the tasks the server queues are signed with
+    # it, and the cluster must read them.
+    os.environ.setdefault("SECRET_KEY", "bench-events-" + secrets.token_urlsafe(32))
     setup_django()
     from django_tenants.utils import schema_context
 

@@ -435,11 +435,13 @@ def server_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     }
 
 
-def cluster_start(env: dict[str, str], workers: int) -> subprocess.Popen:
+def cluster_start(env: dict[str, str], workers: int, name: str = "triage") -> subprocess.Popen:
+    """The `name` cluster (one of settings.Q_CLUSTER's ALT_CLUSTERS) with `workers` workers, as
+    `Q_CLUSTER_NAME=<name> manage.py qcluster` starts it."""
     return subprocess.Popen(
         [sys.executable, str(ROOT / "manage.py"), "qcluster"],
         cwd=ROOT,
-        env={**env, "Q_CLUSTER_NAME": "triage", "Q_TRIAGE_WORKERS": str(workers)},
+        env={**env, "Q_CLUSTER_NAME": name, "Q_TRIAGE_WORKERS": str(workers)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         process_group=0,

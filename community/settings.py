@@ -280,6 +280,9 @@ WEBHOOK_CLUSTER = env_str("WEBHOOK_CLUSTER", "webhooks")
 TRIAGE_CLUSTER = env_str("TRIAGE_CLUSTER", "triage")
 # How much lower the triage workers' CPU priority is (os.nice): the webhook and the replies go first.
 TRIAGE_NICE = env_int("TRIAGE_NICE", 19)
+# Where the members' yes and no texts after an event's alert are read (events.tasks.answers_read): off the
+# webhook's path, at the triage cluster's lower priority, so a burst of answers never slows the webhook.
+ANSWERS_CLUSTER = env_str("ANSWERS_CLUSTER", TRIAGE_CLUSTER)
 # One attempt at a webhook delivery, from resolving the host to the answer's last byte read, in seconds:
 # a receiver that trickles its answer is cut there, and the attempt recorded as a timeout.
 WEBHOOK_ATTEMPT_SECONDS = env_int("WEBHOOK_ATTEMPT_SECONDS", 10)

@@ -255,6 +255,26 @@ class RsvpChange(models.Model):
         ordering = ["at", "id"]
 
 
+class PendingAnswer(models.Model):
+    """A member's yes or no after an alert, stored by the inbound webhook (`inbound.statements.RECEIVE`, in
+    the statement that stores the text) and not yet read: events' reader (`services.answers_read`, on a
+    queue worker) turns it into an RSVP and answers the member, then deletes the row in the same transaction.
+    The webhook never waits on an event's lock nor on the reading, so a burst of 100,000 answers after an
+    alert is received as fast as any text. A row is the queue, not a record: it lives for a second or two."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
+    message_id = models.BigIntegerField(null=True, blank=True)  # the member's text
+    answer = models.CharField(max_length=3)  # events.replies.YES or NO
+    received_at = models.DateTimeField()  # when the member texted: the RSVP's time, whenever it is read
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(answer="yes") | models.Q(answer="no"), name="events_answer_yes_or_no"
+            )
+        ]
+
+
 class Reminder(models.Model):
     """One reminder of one event to one member at one offset: the row is the claim that makes it go once.
 

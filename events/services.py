@@ -23,6 +23,7 @@ import datetime
 import logging
 import random
 import re
+import time
 import zoneinfo
 from typing import Any
 
@@ -33,8 +34,10 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django_q.models import Schedule
+from django_q.tasks import async_task
 
 from common import events as bus
+from common.runs import batches_run
 from districts.keywords import volunteer_word_find
 from events.models import (
     ALERT_DELIVERED,
@@ -43,12 +46,13 @@ from events.models import (
     CheckIn,
     Event,
     EventAlert,
+    PendingAnswer,
     Reminder,
     Rsvp,
     RsvpChange,
     Source,
 )
-from events.replies import NO, YES, is_answer_word, rsvp_answer
+from events.replies import NO, YES, is_answer_word
 from events.texts import event_text, rsvp_instructions
 from leaders.models import Leader
 from members.models import Member
@@ -382,6 +386,8 @@ def event_alert_create(
             created_by=created_by,
         )  # raises BroadcastError (an AudienceError: a ValueError) with its reason
         EventAlert.objects.create(event=event, broadcast=broadcast, created_by=created_by)
+    # The minute sweep also follows up answers whose reader was lost: it must exist once members may answer.
+    transaction.on_commit(reminders_schedule_ensure)
     return broadcast
 
 
@@ -548,20 +554,17 @@ def event_alerted_latest(
     return (event, got[1]) if event is not None else None
 
 
-def rsvp_by_text(*, leader, member_id: int, text: str, message_id: int | None = None) -> str | None:
-    """A subscribed member's text, when it is a yes or a no after an alert: their RSVP to the latest open
-    event they were alerted to, and the text to answer. None when it is not one (it stays in the inbox
-    only); a text that is neither yes nor no costs no query."""
-    answer = rsvp_answer(text)
-    if answer is None:
-        return None
-    alerted = event_alerted_latest(member_id=member_id)
+def rsvp_by_answer(
+    *, leader, member: Member, answer: str, at: datetime.datetime, message_id: int | None = None
+) -> str | None:
+    """A subscribed member's yes or no, texted at `at`: their RSVP to the latest event still open then whose
+    alert reached them, and the text to answer. None when it answers no event (it stays in the inbox only)."""
+    alerted = event_alerted_latest(member_id=member.pk, now=at)
     if alerted is None:
         return None
     event, alerted_at = alerted
-    member = Member.objects.get(pk=member_id)
-    # A teammate wrote to them since the alert (a coordinator's "can you come Tuesday?"): their yes or no
-    # answers the teammate, not the event.
+    # A teammate wrote to them between the alert and this answer (a coordinator's "can you come Tuesday?"):
+    # their yes or no answers the teammate, not the event.
     if (
         alerted_at is not None
         and Message.objects.filter(
@@ -569,14 +572,129 @@ def rsvp_by_text(*, leader, member_id: int, text: str, message_id: int | None = 
             direction=Message.Direction.OUTBOUND,
             sent_by__isnull=False,
             created_at__gt=alerted_at,
+            created_at__lt=at,
         ).exists()
     ):
         return None
     try:
-        outcome = rsvp_record(leader=leader, event=event, member=member, answer=answer, message_id=message_id)
+        outcome = rsvp_record(
+            leader=leader, event=event, member=member, answer=answer, message_id=message_id, now=at
+        )
     except EventError:
         return None  # closed between the two reads: an ordinary text
     return rsvp_reply_text(leader=leader, event=event, outcome=outcome, language=member.language)
+
+
+# -- answers read off the webhook's path -------------------------------------------------------------------
+#
+# The inbound webhook stores a subscribed member's yes or no as a PendingAnswer in the statement that stores
+# the text (inbound.statements.RECEIVE), and kicks the reader (`answers_kick`). The reader (`answers_read`, a
+# task on the answers' cluster) takes them oldest first in batches: each batch's RSVPs, their changes and the
+# deletion of its rows in one transaction (a crash redoes the whole batch: each answer is recorded once),
+# then the answers texted back in one paced batch (`messaging.bulk`), not one priority-lane task each. One
+# reader per leader at a time (an advisory lock), so a member's yes then no are read in that order.
+
+ANSWERS_BATCH = 200
+ANSWERS_RUN_SECONDS = 20.0  # a run gives its worker back after this long, and queues itself again
+ANSWERS_LAST_LOOK = 1.0  # a run looks once more after this long (more than ANSWERS_KICK_INTERVAL)
+ANSWERS_KICK_INTERVAL = 0.5  # seconds between two kicks of one leader's reader by one process
+ANSWERS_LOST_AFTER = datetime.timedelta(minutes=1)  # waiting this long: its run was lost (the minute sweep)
+
+_answers_kicked: dict[str, float] = {}
+
+
+def answers_cluster() -> str | None:
+    """The cluster that reads texts off the webhook's path at a lower CPU priority (settings.ANSWERS_CLUSTER,
+    by default triage's): in a burst the webhook goes first and the answers wait a little longer."""
+    return getattr(settings, "ANSWERS_CLUSTER", None) or None
+
+
+def answers_kick(*, schema_name: str, force: bool = False) -> bool:
+    """A yes or no was queued in this leader's schema: make sure a reader follows. Throttled per process (a
+    burst of a thousand answers a second queues two runs a second; a run that finds another running leaves,
+    and the running one looks again before it ends). True when a run was queued."""
+    now = time.monotonic()
+    last = _answers_kicked.get(schema_name)
+    if not force and last is not None and now - last < ANSWERS_KICK_INTERVAL:
+        return False
+    _answers_kicked[schema_name] = now
+    async_task(
+        f"{TASKS}.answers_read",
+        schema_name,
+        task_name=f"event-answers-{schema_name}",
+        cluster=answers_cluster(),
+    )
+    return True
+
+
+def answer_withdraw(*, message_id: int) -> None:
+    """The text was read as something else first (a leader's keyword YES): it is no RSVP."""
+    PendingAnswer.objects.filter(message_id=message_id).delete()
+
+
+def answers_waiting(*, now: datetime.datetime | None = None) -> bool:
+    """Whether this leader has answers waiting longer than ANSWERS_LOST_AFTER (their run was lost)."""
+    now = now or timezone.now()
+    return PendingAnswer.objects.filter(received_at__lt=now - ANSWERS_LOST_AFTER).exists()
+
+
+def answers_read(
+    *, leader, seconds: float | None = None, last_look: float | None = None, batch_size: int | None = None
+) -> int:
+    """Read this leader's waiting yes and no answers, oldest first, for at most `seconds`; the number read.
+    Call inside the leader's schema, outside a transaction. A second run while one is reading leaves at once."""
+    seconds = ANSWERS_RUN_SECONDS if seconds is None else seconds
+    last_look = ANSWERS_LAST_LOOK if last_look is None else last_look
+    key = f"community.events.answers.{connection.schema_name}"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [key])
+        if not cursor.fetchone()[0]:
+            return 0
+    try:
+        read, more = batches_run(
+            lambda: _answers_batch_read(leader=leader, batch_size=batch_size or ANSWERS_BATCH),
+            seconds=seconds,
+            last_look=last_look,
+        )
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [key])
+    if more:
+        answers_kick(schema_name=connection.schema_name, force=True)  # behind other leaders' runs
+    return read
+
+
+def _answers_batch_read(*, leader, batch_size: int) -> int:
+    with transaction.atomic():
+        batch = list(PendingAnswer.objects.select_for_update(skip_locked=True).order_by("pk")[:batch_size])
+        if not batch:
+            return 0
+        members = Member.objects.in_bulk({answer.member_id for answer in batch})
+        replies: list[BulkText] = []
+        for answer in batch:
+            member = members.get(answer.member_id)
+            if member is None:
+                continue
+            try:
+                with transaction.atomic():
+                    body = rsvp_by_answer(
+                        leader=leader,
+                        member=member,
+                        answer=answer.answer,
+                        at=answer.received_at,
+                        message_id=answer.message_id,
+                    )
+            except Exception:
+                # One answer that cannot be read never holds the others back: it stays in the inbox.
+                logger.exception("an RSVP by text could not be read (message %s)", answer.message_id)
+                continue
+            if body is not None:
+                replies.append(BulkText(member_id=member.pk, phone=member.phone, body=body))
+        PendingAnswer.objects.filter(pk__in=[answer.pk for answer in batch]).delete()
+    # After the commit: a crash here loses these answers' texts back, never an RSVP (a member who texts again
+    # gets their seat's text again).
+    texts_send_batch(leader=leader, texts=replies)
+    return len(batch)
 
 
 # -- check-ins ------------------------------------------------------------------------------------------------
@@ -913,6 +1031,7 @@ def member_events_erase(*, member_id: int, phone: str) -> None:
         )
     )
     Rsvp.objects.filter(member_id=member_id).delete()
+    PendingAnswer.objects.filter(member_id=member_id).delete()
     Reminder.objects.filter(member_id=member_id).delete()
     CheckIn.objects.filter(member_id=member_id).delete()
     if seated:

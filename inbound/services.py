@@ -24,7 +24,8 @@ from common.sql import prepared_execute, prepared_fetchone
 from districts.keywords import volunteer_word_find
 from districts.models import Volunteer
 from districts.services import member_volunteer, volunteer_confirmation
-from events.services import CODE_WORD, check_in_by_text, rsvp_by_text
+from events.replies import rsvp_answer
+from events.services import CODE_WORD, answer_withdraw, answers_kick, check_in_by_text
 from inbound import statements
 from leaders.models import Leader
 from members.consent import member_opt_in, member_opt_out, phone_consent_record, phone_hash, phone_opted_out
@@ -113,14 +114,17 @@ def inbound_sms_receive(*, leader, sms: InboundSms) -> InboundResult:
         "queued_since": reply_broadcasts_since(now),
         # The text as an event's code word would be ("  hall! " is HALL); a long text is none.
         "word": _code_word_candidate(sms.body),
+        # A yes or a no (in any of the platform's languages): RECEIVE queues a subscribed member's for events'
+        # reader, which finds the event it answers off this path.
+        "answer": rsvp_answer(sms.body) or "",
     }
     sql = statements.RECEIVE.in_schema(leader.schema_name)
     if keyword is None:
         # An ordinary text is one atomic statement, outside any transaction and with no query to enter the
         # schema; a newcomer's welcome one more. A crash between the two only loses the welcome (Twilio's
         # retry is a duplicate): they text again and get their link.
-        message_id, conversation_id, member_id, member_status, recent, surveying, at_door = prepared_fetchone(
-            sql, params
+        message_id, conversation_id, member_id, member_status, recent, surveying, at_door, answered = (
+            prepared_fetchone(sql, params)
         )
         if message_id is None:
             return InboundResult(message_id=None)
@@ -140,12 +144,12 @@ def inbound_sms_receive(*, leader, sms: InboundSms) -> InboundResult:
                 recent_broadcasts=recent,
                 surveying=surveying,
                 at_door=at_door,
-                may_rsvp=member_status == Member.Status.SUBSCRIBED,
+                answered=answered,
             )
         return InboundResult(message_id=message_id, reply=reply)
     # Keywords: storing the text and acting on it (the opt-out, the opt-in) in one transaction.
     with schema_context(leader.schema_name), transaction.atomic():
-        message_id, conversation_id, member_id, member_status, recent, surveying, _at_door = (
+        message_id, conversation_id, member_id, member_status, recent, surveying, _at_door, answered = (
             prepared_fetchone(sql, params)
         )
         if message_id is None:
@@ -161,7 +165,7 @@ def inbound_sms_receive(*, leader, sms: InboundSms) -> InboundResult:
                 subscribed=False,
                 recent_broadcasts=recent,
                 surveying=surveying,
-                may_rsvp=True,  # "YES" after an event's alert is their RSVP
+                answered=answered,  # "YES" after an event's alert is their RSVP
             )
             return InboundResult(message_id=message_id, reply=reply)
         if member_id is None:
@@ -190,16 +194,13 @@ def _member_text_filed(
     recent_broadcasts: list[int] | None,
     surveying: bool = False,
     at_door: bool = False,
-    may_rsvp: bool = False,
+    answered: bool = False,
 ) -> str | None:
     """A member's text was stored and (by RECEIVE) filed in their conversation; what else it sets off:
     it counts as a reply to the last broadcast they got, if one of `recent_broadcasts`; the leader's
-    `message.received` webhook (through common.events); then the first that applies: a topic command
-    ("STOP HOUSING"), the leader's keyword reply when a subscribed member texted one, VOLUNTEER (or its
-    translations: they become a volunteer of their district), the code word of an
-    event whose door is open (`at_door`, read by RECEIVE: a check-in), when they have an active survey run
-    (`surveying`, read by RECEIVE) the answer to its question, or a yes or no after an event's alert
-    (`may_rsvp`: their RSVP; a text that is no yes or no costs nothing more). Returns the text to answer
+    `message.received` webhook (through common.events); then the first that applies (`_member_text_read`).
+    A yes or a no that RECEIVE queued for events' reader (`answered`) is read there, off this path, unless
+    something here read it first (a leader's keyword YES): then it is taken back. Returns the text to answer
     with, if any. Call inside the leader's schema."""
     message_id, conversation_id, member_id = ids
     if conversation_id is None:
@@ -210,39 +211,64 @@ def _member_text_filed(
     if recent_broadcasts:
         broadcast_reply_record(member_id=member_id, broadcast_ids=recent_broadcasts, now=params["now"])
     events.emit(events.MESSAGE_RECEIVED, message_id=message_id)
+    handled, reply = _member_text_read(
+        leader=leader, sms=sms, ids=ids, subscribed=subscribed, surveying=surveying, at_door=at_door
+    )
+    if answered:
+        if handled:
+            answer_withdraw(message_id=message_id)
+        else:
+            # After the commit (at once outside a transaction): the reader must see the queued answer.
+            transaction.on_commit(lambda: answers_kick(schema_name=leader.schema_name))
+    return reply
+
+
+def _member_text_read(
+    *,
+    leader,
+    sms: InboundSms,
+    ids: tuple[int, int | None, int],
+    subscribed: bool,
+    surveying: bool,
+    at_door: bool,
+) -> tuple[bool, str | None]:
+    """The first reading of a member's text that applies: a topic command ("STOP HOUSING"), the leader's
+    keyword reply when a subscribed member texted one, VOLUNTEER (or its translations: they become a volunteer
+    of their district), the code word of an event whose door is open (`at_door`, read by RECEIVE: a
+    check-in), or, when they have an active survey run (`surveying`, read by RECEIVE), the answer to its
+    question. (Whether one applied, the text to answer with.)"""
+    message_id, conversation_id, member_id = ids
     # "STOP HOUSING", "JOIN HOUSING": before anything else that reads a member's text (a survey's answer
     # too): a topic keyword wins.
     handled, reply = _topic_command_answer(
         leader=leader, sms=sms, member_id=member_id, subscribed=subscribed, conversation_id=conversation_id
     )
     if handled:
-        return reply
+        return True, reply
     if subscribed:
         reply = _keyword_reply_answer(
             leader=leader, sms=sms, member_id=member_id, conversation_id=conversation_id
         )
         if reply is not None:
-            return reply  # the leader's keywords win over a survey's question, which still waits
+            return True, reply  # the leader's keywords win over a survey's question, which still waits
         reply = _volunteer_answer(leader=leader, sms=sms, member_id=member_id)
         if reply is not None:
-            return reply  # VOLUNTEER too: a survey's question still waits
+            return True, reply  # VOLUNTEER too: a survey's question still waits
     if at_door and subscribed:
         reply = _event_answer(
             check_in_by_text, leader=leader, sms=sms, ids=(message_id, conversation_id, member_id)
         )
         if reply is not None:
-            return reply
+            return True, reply
     if surveying:
-        return _survey_answer(leader=leader, sms=sms, member_id=member_id, conversation_id=conversation_id)
-    if may_rsvp:
-        return _event_answer(
-            rsvp_by_text, leader=leader, sms=sms, ids=(message_id, conversation_id, member_id)
+        return True, _survey_answer(
+            leader=leader, sms=sms, member_id=member_id, conversation_id=conversation_id
         )
-    return None
+    return False, None
 
 
 def _event_answer(answer, *, leader, sms: InboundSms, ids: tuple[int, int | None, int]) -> str | None:
-    """An event's reading of the member's text (`answer`: events.services' check_in_by_text or rsvp_by_text)
+    """An event's reading of the member's text (`answer`: events.services.check_in_by_text)
     and its answer recorded in their conversation, in one transaction; None when the text was not for an
     event (it stays in the inbox, as any text)."""
     message_id, conversation_id, member_id = ids

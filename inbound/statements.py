@@ -30,7 +30,8 @@ from leaders.models import Leader
 # - `surveying`: whether a filed text's member has an active survey run (their text answers it);
 # - the last column: whether a filed text is the code word of an event whose door is open now (events:
 #   checking in), one probe of the events' unique index on upper(code_word); none at all for a text that
-#   cannot be one (`word` empty: a sentence, most texts).
+#   cannot be one (`word` empty: a sentence, most texts);
+# - `answered`: a subscribed member's yes or no queued for events' reader (RSVPs are read off this path).
 # A single statement is atomic by itself: no transaction round trips on the hot path.
 RECEIVE = Statement(
     "receive",
@@ -76,6 +77,17 @@ recent AS (
     SELECT array_agg(broadcast.id) AS ids FROM {schema}.messaging_broadcast AS broadcast
     WHERE broadcast.queued_at >= %(queued_since)s
         AND EXISTS (SELECT 1 FROM filing) AND EXISTS (SELECT 1 FROM stored)
+),
+answered AS (
+    -- A subscribed member's filed yes or no (%(answer)s: events.replies read it in Python) that no survey
+    -- question waits for: queued for events' reader (events.services.answers_read, on a queue worker),
+    -- which finds the event it answers and texts the member back. Never the event's lock here.
+    INSERT INTO {schema}.events_pendinganswer (member_id, message_id, answer, received_at)
+    SELECT fan.id, stored.id, %(answer)s::varchar, %(now)s FROM fan, stored
+    WHERE %(answer)s::varchar <> '' AND fan.status = 'subscribed' AND EXISTS (SELECT 1 FROM filing)
+        AND NOT EXISTS (SELECT 1 FROM {schema}.surveys_run AS run
+                        WHERE run.member_id = fan.id AND run.state = 'active')
+    RETURNING 1
 )
 SELECT (SELECT id FROM stored), (SELECT conversation_id FROM stored), fan.id, fan.status, (SELECT ids FROM recent),
     -- A filed text of a member with an active survey run answers its question (surveys.services.run_answer):
@@ -86,7 +98,8 @@ SELECT (SELECT id FROM stored), (SELECT conversation_id FROM stored), fan.id, fa
             WHERE upper(event.code_word) = %(word)s AND event.cancelled_at IS NULL
                 AND event.starts_at <= %(now)s + interval '2 hours'
                 AND event.ends_at >= %(now)s - interval '2 hours'
-                AND EXISTS (SELECT 1 FROM filing))
+                AND EXISTS (SELECT 1 FROM filing)),
+    EXISTS (SELECT 1 FROM answered)
 FROM (SELECT 1) AS one LEFT JOIN fan ON TRUE
 """,
 )

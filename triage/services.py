@@ -31,6 +31,7 @@ from django_q.tasks import async_task
 from django_tenants.utils import schema_context
 
 from common import events
+from common.runs import batches_run
 from common.sql import Statement, prepared_fetchone
 from leaders.models import Leader
 from members.models import MemberTopic
@@ -211,25 +212,21 @@ def triage_run(
 
 
 def _run(leader: Leader, *, seconds: float, last_look: float, batch_size: int) -> tuple[int, bool]:
-    deadline = time.monotonic() + seconds
     State.objects.filter(pk=1).update(pending=False)  # first: a text stored from now on kicks again
     cursor = State.objects.values_list("cursor", flat=True).get(pk=1)
     classifier = classifier_for(leader.schema_name)
-    mark, labelled, looked_again, more = cursor, 0, False, False
-    while True:
+    mark, top, labelled = cursor, cursor, 0
+
+    def batch() -> int:
+        nonlocal mark, top, labelled
         top = _last_id()  # before the read: when it finds nothing, every text up to here is done
         texts = _texts_unlabelled(mark, batch_size)
         if texts:
             labelled += len(texts_triage(leader=leader, texts=texts, classifier=classifier))
             mark = texts[-1].id
-            if time.monotonic() > deadline:
-                more = True
-                break
-            continue
-        if looked_again or last_look <= 0:
-            break
-        time.sleep(last_look)
-        looked_again = True
+        return len(texts)
+
+    _read, more = batches_run(batch, seconds=seconds, last_look=last_look)
     _cursor_advance(cursor, mark if more else max(mark, top))
     return labelled, more
 

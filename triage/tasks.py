@@ -4,35 +4,13 @@ workers that send replies and confirmations, nor the broadcasts'. A schema name 
 
 from __future__ import annotations
 
-import os
-
-from django.conf import settings
-
+from common.workers import cpu_yield
 from triage import services
-
-_niced = False
-
-
-def _yield_the_cpu() -> None:
-    """Lower this worker process's CPU priority, once (settings.TRIAGE_NICE): on a machine shared with the web
-    server, a webhook's request always goes before a batch of triage, which only waits a little longer."""
-    global _niced
-    if _niced:
-        return
-    _niced = True
-    from django_q.conf import Conf
-
-    # Only in the triage cluster's own workers: never a process that also sends replies (triage queued to the
-    # default cluster, TRIAGE_CLUSTER empty) or one that runs a task inline (tests).
-    cluster = getattr(settings, "TRIAGE_CLUSTER", "")
-    increment = int(getattr(settings, "TRIAGE_NICE", 19))
-    if cluster and cluster == Conf.CLUSTER_NAME and increment > 0 and hasattr(os, "nice"):
-        os.nice(increment)
 
 
 def triage_run(schema_name: str) -> int:
     """Triage what this leader has not yet triaged (a bounded run; it queues itself again if more remains)."""
-    _yield_the_cpu()
+    cpu_yield(cluster=services.triage_cluster())
     return services.triage_run(schema_name=schema_name)
 
 

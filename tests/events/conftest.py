@@ -9,6 +9,13 @@ from tests.surveys.helpers import open_all_day
 
 
 @pytest.fixture(autouse=True)
+def _no_last_look(monkeypatch):
+    """A reader's run looks once more a second after it finds nothing (events.services.answers_read): the
+    tests run the reader right after each answer, and wait for no answer still on its way."""
+    monkeypatch.setattr("events.services.ANSWERS_LAST_LOOK", 0)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_leader_cache():
     leader_cache_clear()
     yield

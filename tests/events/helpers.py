@@ -9,17 +9,19 @@ import math
 import uuid
 import zoneinfo
 
+from django.conf import settings
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from events.models import Event
-from events.services import event_alert_create, event_create
+from events.services import answers_read, event_alert_create, event_create
 from members.models import Member
 from messaging.broadcasts.dispatch import broadcast_dispatch
 from messaging.broadcasts.queueing import broadcast_queue
-from messaging.models import Broadcast
+from messaging.models import Broadcast, Message
 from tests.messaging.webhooks import text, twiml_messages
 from tests.phones import unique_phone
+from tests.queue import run_queued
 
 # A hall in Surrey, BC (the venue by coordinates and an address, not a gazetteer place).
 SURREY = (49.1913, -122.8490)
@@ -104,9 +106,28 @@ def alert(leader, event: Event, filters: dict, body: str = "") -> Broadcast:
     return broadcast
 
 
+def answers_read_now(leader) -> int:
+    """What the answers' worker does after a kick: the queued runs taken off the queue and the leader's
+    waiting answers read (directly too: a kick within ANSWERS_KICK_INTERVAL of the last queues no run, and
+    the running one would find the answer). The number of answers read."""
+    runs = run_queued("events.tasks.answers_read", settings.ANSWERS_CLUSTER)
+    read = sum(int(run.split()[1]) for run in runs if run.startswith("read "))
+    with schema_context(leader.schema_name):
+        return read + answers_read(leader=leader, last_look=0)
+
+
 def reply(client, leader, phone: str, body: str, capture) -> list[str]:
-    """The member texts `body` through the signed webhook; what the TwiML answer sends back."""
+    """The member texts `body` through the signed webhook; what comes back: the TwiML answer's texts, then
+    the texts events' reader sends (a yes or no is read off the webhook's path: the reader's queued run is
+    run here, as the answers' worker would)."""
+    with schema_context(leader.schema_name):
+        last = Message.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     with capture(execute=True):
         response = text(client, leader, phone, body)
     assert response.status_code == 200
-    return twiml_messages(response)
+    answered = twiml_messages(response)
+    answers_read_now(leader)
+    with schema_context(leader.schema_name):
+        sent = Message.objects.filter(pk__gt=last, phone=phone, direction=Message.Direction.OUTBOUND)
+        later = list(sent.filter(kind=Message.Kind.NOTICE).order_by("pk"))
+    return answered + [message.body for message in later if message.body not in answered]

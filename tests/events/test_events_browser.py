@@ -26,6 +26,7 @@ from messaging.broadcasts.dispatch import broadcast_dispatch
 from messaging.broadcasts.queueing import broadcast_queue
 from tests import builders
 from tests.conftest import TEAM_PASSWORD
+from tests.events.helpers import answers_read_now
 from tests.places import MONTREAL, TORONTO
 
 pytestmark = pytest.mark.browser
@@ -65,6 +66,10 @@ def _simulate(page, *, leader, phone: str, body: str, expecting: str) -> str:
     page.select_option("#sim-leader", leader.slug)
     page.fill("#sim-body", body)
     page.click("#sim-send")
+    # The text is stored (its bubble is shown from the database); a yes or no is then read off the
+    # webhook's path, as the answers' worker does.
+    page.locator(".bubble.in").filter(has_text=body).last.wait_for(timeout=15_000)
+    answers_read_now(leader)
     answer = page.locator(".bubble.out").filter(has_text=expecting).first
     answer.wait_for(timeout=15_000)
     return answer.inner_text()

@@ -40,6 +40,7 @@ def _params(name: str, leader: Leader) -> dict:
             "start": False,
             "queued_since": now - datetime.timedelta(days=3),
             "word": "HELLO",
+            "answer": "",
         }
     if name == "file":
         with schema_context(leader.schema_name):
@@ -117,14 +118,14 @@ def test_the_receive_statement_stores_a_text_once(db, world):
     params = _params("receive", world.alice)
     sql = statements.RECEIVE.in_schema(world.alice.schema_name)
 
-    message_id, conversation_id, member_id, member_status, recent, surveying, at_door = prepared_fetchone(
-        sql, params
+    message_id, conversation_id, member_id, member_status, recent, surveying, at_door, answered = (
+        prepared_fetchone(sql, params)
     )
     again = prepared_fetchone(sql, params)
 
     assert message_id is not None and (conversation_id, member_id, member_status, recent) == (None,) * 4
-    assert surveying is False and at_door is False
-    assert again == (None, None, None, None, None, False, False)
+    assert surveying is False and at_door is False and answered is False
+    assert again == (None, None, None, None, None, False, False, False)
 
 
 def test_a_statement_is_composed_once_per_schema_with_the_schema_quoted():
@@ -144,8 +145,8 @@ def test_the_file_statement_files_a_text_in_the_conversation_another_text_just_c
     with schema_context(leader.schema_name):
         member = Member.objects.create(phone=params["phone"])
     # A member's text stored without a conversation (RECEIVE lost the race to create it)...
-    message_id, conversation_id, member_id, _status, _recent, _surveying, _at_door = prepared_fetchone(
-        statements.RECEIVE.in_schema(leader.schema_name), {**params, "plain": False}
+    message_id, conversation_id, member_id, _status, _recent, _surveying, _at_door, _answered = (
+        prepared_fetchone(statements.RECEIVE.in_schema(leader.schema_name), {**params, "plain": False})
     )
     assert member_id == member.pk and conversation_id is None
     with schema_context(leader.schema_name):

@@ -82,10 +82,14 @@ class Command(BaseCommand):
             if settings.WEBHOOK_CLUSTER:
                 webhooks_env = {**os.environ, "Q_CLUSTER_NAME": settings.WEBHOOK_CLUSTER}
                 children.append(subprocess.Popen([*manage, "qcluster"], env=webhooks_env, process_group=0))
-            # And triage, whose CPU-heavy sorting of inbound texts never holds the others' workers.
-            if settings.TRIAGE_CLUSTER:
-                triage_env = {**os.environ, "Q_CLUSTER_NAME": settings.TRIAGE_CLUSTER}
-                children.append(subprocess.Popen([*manage, "qcluster"], env=triage_env, process_group=0))
+            # And triage, whose CPU-heavy sorting of inbound texts never holds the others' workers; the
+            # members' yes and no answers to events are read there too (settings.ANSWERS_CLUSTER).
+            started = {settings.BROADCAST_CLUSTER, settings.WEBHOOK_CLUSTER}
+            for name in (settings.TRIAGE_CLUSTER, getattr(settings, "ANSWERS_CLUSTER", "")):
+                if name and name not in started:
+                    started.add(name)
+                    env = {**os.environ, "Q_CLUSTER_NAME": name}
+                    children.append(subprocess.Popen([*manage, "qcluster"], env=env, process_group=0))
             time.sleep(1.5)
             self.stdout.write("\n".join(lines))
             while all(child.poll() is None for child in children):
