@@ -12,6 +12,9 @@ server-side prepared statement on Django's connection.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import psycopg
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db import Error as DatabaseError
@@ -76,3 +79,21 @@ def _prepared(sql: str, params: dict, *, fetch: bool, reconnect: bool):
                 raise
             database.close()
     raise AssertionError("unreachable")
+
+
+@contextlib.contextmanager
+def advisory_lock_try(key: str) -> Iterator[bool]:
+    """PostgreSQL's session advisory lock on `key` (a string, hashed), if no other session holds it: yields
+    whether it was taken, and releases it on leaving when it was. What keeps a background run (a leader's
+    triage, reminders, answers) to one at a time across workers; a worker that dies loses it with its
+    connection."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [key])
+        taken = cursor.fetchone()[0]
+    try:
+        yield taken
+    finally:
+        if taken:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [key])

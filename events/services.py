@@ -38,6 +38,7 @@ from django_q.tasks import async_task
 
 from common import events as bus
 from common.runs import batches_run
+from common.sql import advisory_lock_try
 from districts.keywords import volunteer_word_find
 from events.models import (
     ALERT_DELIVERED,
@@ -645,20 +646,14 @@ def answers_read(
     Call inside the leader's schema, outside a transaction. A second run while one is reading leaves at once."""
     seconds = ANSWERS_RUN_SECONDS if seconds is None else seconds
     last_look = ANSWERS_LAST_LOOK if last_look is None else last_look
-    key = f"community.events.answers.{connection.schema_name}"
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [key])
-        if not cursor.fetchone()[0]:
+    with advisory_lock_try(f"community.events.answers.{connection.schema_name}") as taken:
+        if not taken:
             return 0
-    try:
         read, more = batches_run(
             lambda: _answers_batch_read(leader=leader, batch_size=batch_size or ANSWERS_BATCH),
             seconds=seconds,
             last_look=last_look,
         )
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [key])
     if more:
         answers_kick(schema_name=connection.schema_name, force=True)  # behind other leaders' runs
     return read

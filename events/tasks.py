@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import datetime
 
-from django.db import connection
 from django.utils import timezone
 from django_q.tasks import async_task
 from django_tenants.utils import schema_context
 
+from common.sql import advisory_lock_try
 from common.workers import cpu_yield
 from events import services
 from leaders.models import Leader
@@ -32,16 +32,11 @@ def reminders_dispatch(schema_name: str, now: datetime.datetime | None = None) -
     leader = Leader.objects.filter(schema_name=schema_name).first()
     if leader is None:
         return "no such leader"
-    key = f"community.events.reminders.{schema_name}"
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [key])
-        if not cursor.fetchone()[0]:
+    with advisory_lock_try(f"community.events.reminders.{schema_name}") as taken:
+        if not taken:
             return "busy: another worker is sending this leader's reminders"
-        try:
-            with schema_context(schema_name):
-                result = services.reminders_send(leader=leader, now=now)
-        finally:
-            cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [key])
+        with schema_context(schema_name):
+            result = services.reminders_send(leader=leader, now=now)
     return f"sent {result.sent}, skipped {result.skipped}, failed {result.failed}, taken over {result.taken_over}"
 
 

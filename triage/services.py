@@ -32,7 +32,7 @@ from django_tenants.utils import schema_context
 
 from common import events
 from common.runs import batches_run
-from common.sql import Statement, prepared_fetchone
+from common.sql import Statement, advisory_lock_try, prepared_fetchone
 from leaders.models import Leader
 from members.models import MemberTopic
 from messaging.keywords import keyword_find
@@ -166,17 +166,6 @@ def _texts_unlabelled(after: int, limit: int) -> list[Text]:
     return texts
 
 
-def _lock_take(schema_name: str) -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [f"community.triage.{schema_name}"])
-        return cursor.fetchone()[0]
-
-
-def _lock_release(schema_name: str) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [f"community.triage.{schema_name}"])
-
-
 def triage_run(
     *,
     schema_name: str,
@@ -194,16 +183,15 @@ def triage_run(
     if leader is None:
         return 0
     with schema_context(schema_name):
-        if not _lock_take(schema_name):
-            return 0
-        try:
-            labelled, more = _run(leader, seconds=seconds, last_look=last_look, batch_size=batch_size)
-        except Exception:
-            # Wanted again: the sweep retries in a minute, not in a loop.
-            State.objects.filter(pk=1).update(pending=True, requested_at=timezone.now())
-            raise
-        finally:
-            _lock_release(schema_name)
+        with advisory_lock_try(f"community.triage.{schema_name}") as taken:
+            if not taken:
+                return 0
+            try:
+                labelled, more = _run(leader, seconds=seconds, last_look=last_look, batch_size=batch_size)
+            except Exception:
+                # Wanted again: the sweep retries in a minute, not in a loop.
+                State.objects.filter(pk=1).update(pending=True, requested_at=timezone.now())
+                raise
         # A kick while this run held the lock queued a run that could not take it: follow it up.
         more = more or State.objects.filter(pk=1, pending=True).exists()
     if more:
