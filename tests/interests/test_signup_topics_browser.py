@@ -7,6 +7,7 @@ import uuid
 import pytest
 from django.db import connection
 from django_tenants.utils import schema_context
+from playwright.sync_api import expect
 
 from leaders.models import Leader
 from leaders.services import leader_create
@@ -63,7 +64,8 @@ def test_an_arabic_fan_ticks_what_matters_to_them_right_to_left_and_follows_it(l
     page.locator("#id_consent").check()
     page.get_by_role("button", name="انضمام").click()
 
-    assert page.get_by_role("heading", name="شكرًا لك يا ليلى!").is_visible()
+    # The thanks page after the form is posted: waited for, not read the instant after the click.
+    expect(page.get_by_role("heading", name="شكرًا لك يا ليلى!")).to_be_visible()
     with schema_context(leader.schema_name):
         followed = {
             row.topic.name: row.source
