@@ -76,19 +76,45 @@ def manage_command(*args: str) -> list[str]:
     return [sys.executable, str(ROOT / "manage.py"), *args]
 
 
+def _cpu_seconds(processes) -> float:
+    """User + system CPU so far of these processes (one that ended meanwhile counts nothing)."""
+    import psutil
+
+    total = 0.0
+    for process in processes:
+        try:
+            times = process.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
 def server_cpu_seconds(process) -> float:
     """User + system CPU so far of a server's worker processes (gunicorn's children): steadier than wall
     time on a busy machine."""
     import psutil
 
-    total = 0.0
-    for worker in psutil.Process(process.pid).children(recursive=True):
-        try:
-            times = worker.cpu_times()
-        except psutil.Error:
-            continue
-        total += times.user + times.system
-    return total
+    return _cpu_seconds(psutil.Process(process.pid).children(recursive=True))
+
+
+def database_cpu_seconds() -> float:
+    """User + system CPU so far of this machine's PostgreSQL processes (0.0 when the database runs
+    elsewhere): what a request costs the database, beside what it costs the server."""
+    import psutil
+
+    return _cpu_seconds(
+        process
+        for process in psutil.process_iter(["name"])
+        if process.info["name"] in ("postgres", "postmaster")
+    )
+
+
+def machine_busy_share(before, after) -> float:
+    """The share of this machine's CPU time that was busy between two psutil.cpu_times() readings."""
+    total = sum(after) - sum(before)
+    idle = (after.idle + getattr(after, "iowait", 0.0)) - (before.idle + getattr(before, "iowait", 0.0))
+    return 1.0 - idle / total if total > 0 else 0.0
 
 
 def leader_number_free(preferred: str) -> str:

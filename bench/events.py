@@ -343,7 +343,7 @@ def repost_missing(requests: list[tuple[bytes, str]], *, base_url: str, schema: 
     return len(missing)
 
 
-def burst_counts(schema: str, event) -> dict[str, int]:
+def burst_counts(schema: str, event, alert) -> dict[str, int]:
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -364,13 +364,16 @@ def burst_counts(schema: str, event) -> dict[str, int]:
               (SELECT count(*) FROM "{schema}".events_rsvpchange c JOIN "{schema}".events_rsvp r ON r.id = c.rsvp_id
                WHERE r.event_id = %(event)s),
               (SELECT count(DISTINCT c.rsvp_id) FROM "{schema}".events_rsvpchange c
-               JOIN "{schema}".events_rsvp r ON r.id = c.rsvp_id WHERE r.event_id = %(event)s)
+               JOIN "{schema}".events_rsvp r ON r.id = c.rsvp_id WHERE r.event_id = %(event)s),
+              (SELECT reply_count FROM "{schema}".messaging_broadcast WHERE id = %(alert)s),
+              (SELECT count(*) FROM "{schema}".messaging_delivery WHERE broadcast_id = %(alert)s
+               AND replied_at IS NOT NULL)
             """,
-            {"event": event.pk},
+            {"event": event.pk, "alert": alert.pk},
         )
         names = (
             "texts", "distinct_sids", "replies", "replied_members", "rsvps", "rsvp_members", "yes", "no",
-            "waitlisted", "changes", "changed_rsvps",
+            "waitlisted", "changes", "changed_rsvps", "alert_replies", "replied_deliveries",
         )  # fmt: skip
         return dict(zip(names, cursor.fetchone(), strict=True))
 
@@ -394,12 +397,13 @@ def answers_drain(schema: str, *, timeout: float) -> tuple[int, float]:
 def bench_burst(
     leader, event, alert, *, rsvps: int, baseline_requests: int, concurrency: int, seconds: float
 ):
+    import psutil
     from django.conf import settings
     from django.db import connection
     from django_tenants.utils import schema_context
     from twilio.request_validator import RequestValidator
 
-    from bench import inbound, server_cpu_seconds
+    from bench import database_cpu_seconds, inbound, machine_busy_share, server_cpu_seconds
     from bench.triage import cluster_start, process_stop, server_env
     from tests.fake_twilio import FakeTwilioProcess
 
@@ -460,10 +464,16 @@ def bench_burst(
             inbound.wrk_run({**common, "path": path, "mode": "members", "count": 2000, "seconds": 3})
 
         def post(requests, path: str, limit: float) -> tuple[dict, float]:
-            cpu = server_cpu_seconds(server)
+            cpu, database_cpu, machine = (
+                server_cpu_seconds(server),
+                database_cpu_seconds(),
+                psutil.cpu_times(),
+            )
             figures = inbound.wrk_post(
                 requests, base_url=base, path=path, concurrency=concurrency, seconds=limit, until_done=True
             )
+            figures["database_cpu"] = database_cpu_seconds() - database_cpu
+            figures["machine_busy"] = machine_busy_share(machine, psutil.cpu_times())
             return figures, server_cpu_seconds(server) - cpu
 
         before, before_cpu = post(baseline_requests_made(), inbound.BASELINE_PATH, 600)
@@ -494,12 +504,13 @@ def bench_burst(
         fake.stop()
     inbound.texts_clear()
 
-    counts = burst_counts(leader.schema_name, event)
+    counts = burst_counts(leader.schema_name, event, alert)
     n = len(texts)
     exact = (
         counts["texts"] == counts["distinct_sids"] == n
         and counts["rsvps"] == counts["rsvp_members"] == counts["changes"] == counts["changed_rsvps"] == n
         and counts["replies"] == counts["replied_members"] == n
+        and counts["alert_replies"] == counts["replied_deliveries"] == n
         and counts["yes"] == expected["yes"]
         and counts["no"] == expected["no"]
     )
@@ -512,7 +523,8 @@ def bench_burst(
         f"texted + {len(burst) - n:,} retries posted; {counts['rsvps']:,} RSVPs for {counts['rsvp_members']:,} "
         f"members (yes {counts['yes']:,} of {expected['yes']:,} texted, {counts['waitlisted']:,} of them "
         f"waitlisted; no {counts['no']:,} of {expected['no']:,}), {counts['changes']:,} history rows, "
-        f"{counts['replies']:,} replies to {counts['replied_members']:,} members "
+        f"{counts['replies']:,} replies to {counts['replied_members']:,} members; the alert counts "
+        f"{counts['alert_replies']:,} replies ({counts['replied_deliveries']:,} deliveries replied to) "
         + ("→ every RSVP recorded exactly once" if exact else "→ MISMATCH"),
         flush=True,
     )
@@ -529,7 +541,11 @@ def bench_burst(
 
     print(
         f"server CPU per request: burst {per_request(burst_cpu, figures):.2f} ms, baseline "
-        f"{per_request(before_cpu + after_cpu, {'sent': before['sent'] + after['sent']}):.2f} ms; "
+        f"{per_request(before_cpu + after_cpu, {'sent': before['sent'] + after['sent']}):.2f} ms; database CPU "
+        f"per request: burst {per_request(figures['database_cpu'], figures):.2f} ms, baseline "
+        f"{per_request(before['database_cpu'] + after['database_cpu'], {'sent': before['sent'] + after['sent']}):.2f}"
+        f" ms; the machine's CPU busy: burst {figures['machine_busy']:.0%}, baseline "
+        f"{(before['machine_busy'] + after['machine_busy']) / 2:.0%}; "
         f"database sessions during the burst: {waits.summary()}",
         flush=True,
     )

@@ -32,6 +32,10 @@ PILOT_OPENED = "leader.pilot_opened"
 # too); check_in (events.CheckIn): a member was checked in. The api app sends them as webhook events.
 EVENT_RSVP = "event.rsvp"
 EVENT_CHECKED_IN = "event.checked_in"
+# texts: list of (member_id, received_at): members' yes-or-no texts that the inbound path queued for events'
+# reader instead of reading them itself, now read (in the reader's transaction). The inbound path counts them
+# as replies to broadcasts then, off the webhook's path, as it counts other texts at once.
+ANSWERS_READ = "events.answers_read"
 
 EVENTS = frozenset(
     {
@@ -45,6 +49,7 @@ EVENTS = frozenset(
         PILOT_OPENED,
         EVENT_RSVP,
         EVENT_CHECKED_IN,
+        ANSWERS_READ,
     }
 )
 

@@ -665,6 +665,11 @@ def _answers_batch_read(*, leader, batch_size: int) -> int:
         if not batch:
             return 0
         members = Member.objects.in_bulk({answer.member_id for answer in batch})
+        # The webhook left these texts for this reader: they count as replies to broadcasts now (inbound).
+        bus.emit(
+            bus.ANSWERS_READ,
+            texts=[(answer.member_id, answer.received_at) for answer in batch if answer.member_id in members],
+        )
         replies: list[BulkText] = []
         for answer in batch:
             member = members.get(answer.member_id)

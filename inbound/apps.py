@@ -7,3 +7,8 @@ class InboundConfig(AppConfig):
 
     name = "inbound"
     verbose_name = "Inbound (Twilio webhooks)"
+
+    def ready(self) -> None:
+        from inbound import reactions
+
+        reactions.connect()

@@ -197,10 +197,10 @@ def _member_text_filed(
     answered: bool = False,
 ) -> str | None:
     """A member's text was stored and (by RECEIVE) filed in their conversation; what else it sets off:
-    it counts as a reply to the last broadcast they got, if one of `recent_broadcasts`; the leader's
-    `message.received` webhook (through common.events); then the first that applies (`_member_text_read`).
-    A yes or a no that RECEIVE queued for events' reader (`answered`) is read there, off this path, unless
-    something here read it first (a leader's keyword YES): then it is taken back. Returns the text to answer
+    the leader's `message.received` webhook (through common.events); the first reading that applies
+    (`_member_text_read`); it counts as a reply to the last broadcast they got, if one of `recent_broadcasts`.
+    A yes or a no that RECEIVE queued for events' reader (`answered`) is read there, off this path, and counted
+    as a reply then, unless something here read it first (a leader's keyword YES): then it is taken back. Returns the text to answer
     with, if any. Call inside the leader's schema."""
     message_id, conversation_id, member_id = ids
     if conversation_id is None:
@@ -208,18 +208,20 @@ def _member_text_filed(
             statements.FILE.in_schema(leader.schema_name),
             {**params, "member_id": member_id, "message_id": message_id},
         )
-    if recent_broadcasts:
-        broadcast_reply_record(member_id=member_id, broadcast_ids=recent_broadcasts, now=params["now"])
     events.emit(events.MESSAGE_RECEIVED, message_id=message_id)
     handled, reply = _member_text_read(
         leader=leader, sms=sms, ids=ids, subscribed=subscribed, surveying=surveying, at_door=at_door
     )
+    if answered and not handled:
+        # Events' reader reads it, and then it counts as a reply to the broadcast (inbound.reactions): a burst
+        # of answers to one alert would otherwise queue here on that broadcast's counter row. After the commit
+        # (at once outside a transaction): the reader must see the queued answer.
+        transaction.on_commit(lambda: answers_kick(schema_name=leader.schema_name))
+        return reply
     if answered:
-        if handled:
-            answer_withdraw(message_id=message_id)
-        else:
-            # After the commit (at once outside a transaction): the reader must see the queued answer.
-            transaction.on_commit(lambda: answers_kick(schema_name=leader.schema_name))
+        answer_withdraw(message_id=message_id)
+    if recent_broadcasts:
+        broadcast_reply_record(member_id=member_id, broadcast_ids=recent_broadcasts, now=params["now"])
     return reply
 
 

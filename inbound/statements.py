@@ -26,7 +26,7 @@ from leaders.models import Leader
 # - `bumped` counts it unread in an existing conversation, only if `stored` really inserted it;
 # - `recent`: for a filed text, the broadcasts queued recently enough to hold a delivery sent within
 #   REPLY_WINDOW; broadcast_reply_record then counts the text as a reply to the latest one the member got,
-#   once per member and broadcast (broadcast results, docs/broadcasts.md).
+#   once per member and broadcast (a yes or a no queued by `answered` is counted by events' reader instead).
 # - `surveying`: whether a filed text's member has an active survey run (their text answers it);
 # - the last column: whether a filed text is the code word of an event whose door is open now (events:
 #   checking in), one probe of the events' unique index on upper(code_word); none at all for a text that

@@ -113,38 +113,73 @@ def delivery_status_apply(
     return True
 
 
-# Counts a member's text as a reply to the latest of `ids` (recent broadcasts) that they got within
-# REPLY_WINDOW: `replied_at` on that delivery and one more on its broadcast's reply_count, once per member and
-# broadcast. The ids are written into the statement as numbers, so PostgreSQL plans (and locks) only those
-# broadcasts' partitions, whatever the plan cache does with parameters.
-_REPLY_SQL = """
-WITH latest AS (
-    SELECT broadcast_id, member_id FROM messaging_delivery
-    WHERE broadcast_id IN ({ids}) AND member_id = %(member)s AND sent_at >= %(since)s AND sent_at <= %(now)s
-    ORDER BY sent_at DESC
-    LIMIT 1
+# Counts members' texts as replies: each text (member, when) to the latest of `ids` (recent broadcasts) that
+# its member got within REPLY_WINDOW before it: `replied_at` on that delivery and one more on its broadcast's
+# reply_count, once per member and broadcast (a member's first text counts). Many texts at once (events' reader
+# after a burst of answers) move each broadcast's counter once. The ids are written into the statement as
+# numbers, so PostgreSQL plans (and locks) only those broadcasts' partitions, whatever the plan cache does with
+# parameters.
+_REPLIES_SQL = """
+WITH texted AS (
+    SELECT member_id, min(at) AS at FROM unnest(%(members)s::bigint[], %(ats)s::timestamptz[]) AS t(member_id, at)
+    GROUP BY member_id
+),
+latest AS (
+    SELECT DISTINCT ON (texted.member_id) delivery.broadcast_id, delivery.member_id, texted.at
+    FROM texted JOIN messaging_delivery AS delivery ON delivery.member_id = texted.member_id
+    WHERE delivery.broadcast_id IN ({ids}) AND delivery.sent_at >= texted.at - %(window)s
+        AND delivery.sent_at <= texted.at
+    ORDER BY texted.member_id, delivery.sent_at DESC
 ),
 replied AS (
-    UPDATE messaging_delivery AS delivery SET replied_at = %(now)s FROM latest
+    UPDATE messaging_delivery AS delivery SET replied_at = latest.at FROM latest
     WHERE delivery.broadcast_id IN ({ids}) AND delivery.broadcast_id = latest.broadcast_id
         AND delivery.member_id = latest.member_id AND delivery.replied_at IS NULL
     RETURNING delivery.broadcast_id
+),
+counted AS (
+    UPDATE messaging_broadcast AS broadcast SET reply_count = broadcast.reply_count + replies.n
+    FROM (SELECT broadcast_id, count(*) AS n FROM replied GROUP BY broadcast_id) AS replies
+    WHERE broadcast.id = replies.broadcast_id
+    RETURNING replies.n
 )
-UPDATE messaging_broadcast SET reply_count = reply_count + 1 WHERE id = (SELECT broadcast_id FROM replied)
+SELECT COALESCE(sum(n), 0) FROM counted
 """
+
+
+def broadcast_replies_record(
+    *, texts: list[tuple[int, datetime.datetime]], broadcast_ids: list[int] | None = None
+) -> int:
+    """Members' texts (member id, when received) are replies to the latest broadcast each member got within
+    REPLY_WINDOW before the text, if any; the number that counted (a second text to the same broadcast does
+    not). `broadcast_ids`: the broadcasts recent enough to hold those deliveries, when the caller read them
+    already (RECEIVE does); else read here. Call inside the leader's schema."""
+    if not texts:
+        return 0
+    if broadcast_ids is None:
+        oldest = reply_broadcasts_since(min(at for _member, at in texts))
+        broadcast_ids = list(Broadcast.objects.filter(queued_at__gte=oldest).values_list("pk", flat=True))
+    ids = ", ".join(str(int(broadcast_id)) for broadcast_id in broadcast_ids)
+    if not ids:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _REPLIES_SQL.replace("{ids}", ids),
+            {
+                "members": [member_id for member_id, _at in texts],
+                "ats": [at for _member_id, at in texts],
+                "window": REPLY_WINDOW,
+            },
+        )
+        return int(cursor.fetchone()[0])
 
 
 def broadcast_reply_record(*, member_id: int, broadcast_ids: list[int], now: datetime.datetime) -> bool:
     """A member's text is a reply to the latest of these broadcasts they got within REPLY_WINDOW, if any;
     True when it counted (a second text to the same broadcast does not). Call inside the leader's schema."""
-    ids = ", ".join(str(int(broadcast_id)) for broadcast_id in broadcast_ids)
-    if not ids:
+    if not broadcast_ids:
         return False
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _REPLY_SQL.replace("{ids}", ids), {"member": member_id, "since": now - REPLY_WINDOW, "now": now}
-        )
-        return cursor.rowcount == 1
+    return broadcast_replies_record(texts=[(member_id, now)], broadcast_ids=broadcast_ids) == 1
 
 
 def _recent_delivery(member_id: int, now: datetime.datetime):

@@ -22,7 +22,7 @@ from events.tasks import reminders_sweep
 from events.texts import event_text
 from members.models import Member
 from members.services import member_erase
-from messaging.models import KeywordReply, Message
+from messaging.models import Broadcast, Delivery, KeywordReply, Message
 from messaging.services import text_send
 from tests.events.helpers import SURREY, alert, answers_read_now, resident, town_hall
 from tests.messaging.webhooks import text, twiml_messages
@@ -106,12 +106,20 @@ def test_yes_then_no_read_in_one_batch_are_two_changes_in_the_order_texted(
 ):
     event = town_hall(alice)
     member = resident(alice, at=SURREY)
-    alert(alice, event, NEAR)
+    broadcast = alert(alice, event, NEAR)
     twilio.clear()
 
     _post(client, alice, member.phone, "yes", django_capture_on_commit_callbacks)
     _post(client, alice, member.phone, "no", django_capture_on_commit_callbacks)
+    with schema_context(alice.schema_name):
+        first_text = Message.objects.filter(phone=member.phone, direction="in").order_by("pk").first()
     assert answers_read_now(alice) == 2
+
+    # Both read in one batch, which counted the member once as a reply to the alert, when they first texted.
+    with schema_context(alice.schema_name):
+        broadcast.refresh_from_db()
+        assert broadcast.reply_count == 1
+        assert Delivery.objects.get(broadcast=broadcast, member=member).replied_at == first_text.created_at
 
     with schema_context(alice.schema_name):
         rsvp = Rsvp.objects.get(event=event, member=member)
@@ -135,7 +143,7 @@ def test_a_worker_killed_in_the_middle_of_a_batch_leaves_every_answer_to_the_nex
 ):
     event = town_hall(alice, capacity=2)
     members = [resident(alice, at=SURREY, first_name=name) for name in "ABC"]
-    alert(alice, event, NEAR)
+    broadcast = alert(alice, event, NEAR)
     twilio.clear()
     for member in members:
         _post(client, alice, member.phone, "yes", django_capture_on_commit_callbacks)
@@ -155,6 +163,8 @@ def test_a_worker_killed_in_the_middle_of_a_batch_leaves_every_answer_to_the_nex
     with schema_context(alice.schema_name):
         assert PendingAnswer.objects.count() == 3  # the batch's first RSVP went with it
         assert not Rsvp.objects.filter(event=event).exists()
+        broadcast.refresh_from_db()
+        assert broadcast.reply_count == 0  # and the batch's replies
         # The advisory lock went with the dead run's session in life; here, released by its `finally`.
     assert not twilio.messages
 
@@ -170,6 +180,8 @@ def test_a_worker_killed_in_the_middle_of_a_batch_leaves_every_answer_to_the_nex
         }
         assert RsvpChange.objects.filter(rsvp__event=event).count() == 3
         assert Message.objects.filter(direction="out", kind="notice", member__in=members).count() == 3
+        broadcast.refresh_from_db()
+        assert broadcast.reply_count == 3
     assert [len(_sent_to(twilio, member.phone)) for member in members] == [1, 1, 1]
     assert "#1 on the waitlist" in _sent_to(twilio, members[2].phone)[0]
 
@@ -226,9 +238,12 @@ def test_a_leaders_keyword_read_first_takes_the_answer_back(
     ]
     with schema_context(alice.schema_name):
         assert not PendingAnswer.objects.exists()
+        # Taken back, it is counted as a reply to the alert on the webhook, as any other text.
+        assert Broadcast.objects.get().reply_count == 1
     assert answers_read_now(alice) == 0
     with schema_context(alice.schema_name):
         assert not Rsvp.objects.filter(event=event).exists()
+        assert Broadcast.objects.get().reply_count == 1
 
 
 def test_a_teammates_text_after_the_answer_but_before_it_is_read_leaves_it_an_rsvp(

@@ -16,6 +16,7 @@ from members.models import Member
 from messaging.models import Broadcast, Conversation, Delivery, DeliveryStatus, Message
 from signup.models import SignupToken
 from tests import builders
+from tests.events.helpers import answers_read_now
 from tests.messaging.webhooks import SMS_PATH, sign, sms_params
 from tests.phones import unique_phone
 
@@ -153,20 +154,40 @@ def test_a_reply_counts_once_for_the_broadcast_the_member_got_last_within_a_day(
         older = _delivered(world.alice, member, "older", now - datetime.timedelta(hours=5))
         latest = _delivered(world.alice, member, "latest", now - datetime.timedelta(hours=1))
         too_old = _delivered(world.alice, late, "yesterday", now - datetime.timedelta(hours=30))
-
-    for body in ("Yes!", "Count me in"):
-        assert text(live_app, world.alice, member.phone, body).status_code == 200
-    assert text(live_app, world.alice, late.phone, "Sorry, just saw this").status_code == 200
-
-    with schema_context(world.alice.schema_name):
-        counts = dict(
-            Broadcast.objects.filter(pk__in=[older.pk, latest.pk, too_old.pk]).values_list(
-                "pk", "reply_count"
-            )
+        other = builders.member(leader=world.alice)
+        builders.delivery(
+            broadcast=latest,
+            member=other,
+            status=DeliveryStatus.SENT,
+            due_at=now,
+            sent_at=now - datetime.timedelta(hours=1),
         )
+
+    def counts() -> dict[int, int]:
+        with schema_context(world.alice.schema_name):
+            return dict(
+                Broadcast.objects.filter(pk__in=[older.pk, latest.pk, too_old.pk]).values_list(
+                    "pk", "reply_count"
+                )
+            )
+
+    # A yes or a no is left by the webhook to events' reader, which counts it as the reply when it reads it.
+    assert text(live_app, world.alice, member.phone, "Yes!").status_code == 200
+    assert counts() == {older.pk: 0, latest.pk: 0, too_old.pk: 0}
+    assert answers_read_now(world.alice) == 1
+    assert counts() == {older.pk: 0, latest.pk: 1, too_old.pk: 0}
+    with schema_context(world.alice.schema_name):
         replied = Delivery.objects.get(broadcast=latest, member=member).replied_at
-    assert counts == {older.pk: 0, latest.pk: 1, too_old.pk: 0}
-    assert replied is not None
+        first = Message.objects.filter(phone=member.phone).order_by("pk").first()
+    assert replied == first.created_at  # when the member texted, not when the reader read it
+
+    # Any other text counts on the webhook itself: not twice for the same member and broadcast, and never for a
+    # broadcast the member got over a day before.
+    assert text(live_app, world.alice, member.phone, "Count me in").status_code == 200
+    assert text(live_app, world.alice, late.phone, "Sorry, just saw this").status_code == 200
+    assert counts() == {older.pk: 0, latest.pk: 1, too_old.pk: 0}
+    assert text(live_app, world.alice, other.phone, "What time does it start?").status_code == 200
+    assert counts() == {older.pk: 0, latest.pk: 2, too_old.pk: 0}
 
 
 def test_a_database_connection_that_broke_while_idle_is_reopened_and_the_text_stored(live_db, world):
