@@ -48,7 +48,11 @@ if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
 PLATFORM_DOMAIN = env_str("PLATFORM_DOMAIN", "localhost").lower()
 # The absolute base URL Twilio calls. Signatures are checked against it, never against the Host header,
 # because behind a proxy Django's idea of the URL is not the one Twilio signed.
-PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://localhost:8000").rstrip("/")
+# In development it follows PORT (the port `make run` serves on) unless set, so signup links, invitation
+# mails and create_leader's output work on whatever port the platform runs.
+PUBLIC_BASE_URL = env_str(
+    "PUBLIC_BASE_URL", f"http://localhost:{env_int('PORT', 8000)}" if DEBUG else "http://localhost:8000"
+).rstrip("/")
 if urlsplit(PUBLIC_BASE_URL).scheme not in ("http", "https"):
     fail(f"PUBLIC_BASE_URL must be an absolute http(s) URL, not {PUBLIC_BASE_URL!r}")
 

@@ -24,6 +24,8 @@ from common.phones import E164, phone_country
 from inbound.receiver import sms_webhook_answer
 from leaders.models import Leader
 from members.demo import FICTIONAL_LINES, fictional_number
+from members.models import Member
+from messaging.broadcasts.selectors import member_broadcasts_received
 from messaging.models import Message
 from messaging.twilio.transport import get_transport
 
@@ -127,7 +129,11 @@ def simulator_messages(request: HttpRequest) -> JsonResponse:
                 :SHOWN_MESSAGES
             ]
         )
-    rows.reverse()
+        rows.reverse()
+        # The broadcasts this phone's member got, where a phone shows them: among the other texts.
+        member = Member.objects.filter(phone=phone).first()
+        since = rows[0]["created_at"] if len(rows) >= SHOWN_MESSAGES else None
+        received = member_broadcasts_received(member, since=since) if member is not None else []
     messages = [
         {
             "id": row["id"],
@@ -139,5 +145,17 @@ def simulator_messages(request: HttpRequest) -> JsonResponse:
             "at": row["created_at"].isoformat(),
         }
         for row in rows
+    ] + [
+        {
+            "id": f"broadcast-{item.broadcast_id}",
+            "direction": Message.Direction.OUTBOUND,
+            "kind": "broadcast",
+            "body": item.body,
+            "status": "sent",
+            "failure_reason": "",
+            "at": item.sent_at.isoformat(),
+        }
+        for item in received
     ]
+    messages.sort(key=lambda message: message["at"])
     return JsonResponse({"leader": leader.slug, "phone": phone, "messages": messages})

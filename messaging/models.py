@@ -15,7 +15,7 @@ from common.phones import PhoneField
 from members.audience import AudienceError, AudienceFilter
 from members.models import Member
 from messaging.keywords import keyword_reserved
-from messaging.segments import segment_info_for_template
+from messaging.segments import render_template, segment_info_for_template
 
 
 class SmsStatus(models.TextChoices):
@@ -245,6 +245,16 @@ class Broadcast(models.Model):
     opt_out_count = models.PositiveIntegerField(default=0)  # STOP replies and carrier 21610 it caused
     reply_count = models.PositiveIntegerField(default=0)  # members who texted back within a day
 
+    # What the team is told before the deliveries exist: the audience counted when the author submitted it
+    # (the count they confirmed, shown as the recipients while it waits for approval, its time or a
+    # worker), and when it was sent on its way (a draft with this set is starting: a worker will queue it).
+    audience_count = models.PositiveIntegerField(default=0)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    # Deliveries held for their members' quiet hours when it was queued, and when the last of those windows
+    # opens: the progress page says how many wait, and until when, instead of looking stuck.
+    held_count = models.PositiveIntegerField(default=0)
+    held_until = models.DateTimeField(null=True, blank=True)
+
     # Two-person rule for large audiences (Leader.approval_threshold): who asked, who approved, when.
     approval_requested_at = models.DateTimeField(null=True, blank=True)
     approved_by = models.ForeignKey(
@@ -310,6 +320,24 @@ class Broadcast(models.Model):
     def with_suffix(body: str, suffix: str) -> str:
         return f"{body} {suffix}" if suffix else body
 
+    def text_for(self, *, first_name: str, last_name: str, place: str, language: str) -> str:
+        """The text one member gets: the body with their placeholders filled, then the suffix in their
+        language (after personalisation, never a placeholder itself). What dispatch sends, and what the
+        console shows of it in the member's conversation."""
+        body = self.body
+        if "{" in body:
+            body = render_template(
+                body,
+                values={
+                    "first_name": (first_name or "")[:20],
+                    "name": f"{first_name or ''} {last_name or ''}".strip()[:40],
+                    "city": (place or "")[:30],
+                },
+            )
+        if self.suffixes:
+            body = self.with_suffix(body, self.suffix_for(language or ""))
+        return body
+
     def suffix_for(self, language: str) -> str:
         """The suffix a member speaking `language` gets: theirs, else English, else the first by language
         code (jsonb keeps no order of writing), else none."""
@@ -337,6 +365,17 @@ class Broadcast(models.Model):
         if not self._move((self.Status.DRAFT,), self.Status.SCHEDULED, send_at=send_at):
             raise BroadcastError(f"A {self.status} broadcast cannot be scheduled.")
 
+    def audience_record(self, count: int) -> None:
+        """The audience counted when it was submitted: its recipients until the deliveries exist."""
+        type(self).objects.filter(pk=self.pk).update(audience_count=count)
+        self.audience_count = count
+
+    def mark_submitted(self, at) -> None:
+        """Sent on its way (now, or at its time): a draft with this is starting until a worker queues it, and
+        the minute sweep starts it if that worker's task was lost."""
+        type(self).objects.filter(pk=self.pk).update(submitted_at=at)
+        self.submitted_at = at
+
     def request_approval(self) -> None:
         if not self._move(
             (self.Status.DRAFT,), self.Status.AWAITING_APPROVAL, approval_requested_at=timezone.now()
@@ -356,12 +395,16 @@ class Broadcast(models.Model):
         """Claim the broadcast for queueing; False when another process already did."""
         return self._move((self.Status.DRAFT, self.Status.SCHEDULED), self.Status.QUEUEING)
 
-    def mark_sending(self, *, recipient_count: int, capped_count: int = 0) -> bool:
+    def mark_sending(
+        self, *, recipient_count: int, capped_count: int = 0, held_count: int = 0, held_until=None
+    ) -> bool:
         return self._move(
             (self.Status.QUEUEING,),
             self.Status.SENDING,
             recipient_count=recipient_count,
             capped_count=capped_count,
+            held_count=held_count,
+            held_until=held_until,
             queued_at=timezone.now(),
             heartbeat_at=timezone.now(),
         )
@@ -410,6 +453,31 @@ class Broadcast(models.Model):
     @property
     def is_over(self) -> bool:
         return self.status in (self.Status.COMPLETED, self.Status.CANCELLED, self.Status.FAILED)
+
+    @property
+    def is_starting(self) -> bool:
+        """Sent on its way, not yet queued by a worker (it is a draft until the worker claims it)."""
+        return self.status == self.Status.DRAFT and self.submitted_at is not None
+
+    @property
+    def recipients_expected(self) -> int:
+        """Its recipients as the team should read them: the deliveries once queued, the audience counted
+        when it was submitted before that (awaiting approval, scheduled, starting)."""
+        if self.queued_at is None and self.status in (
+            self.Status.DRAFT,
+            self.Status.AWAITING_APPROVAL,
+            self.Status.SCHEDULED,
+            self.Status.QUEUEING,
+        ):
+            return self.audience_count
+        return self.recipient_count
+
+    def held_waiting(self, now) -> int:
+        """How many of its deliveries still wait for their members' quiet hours to end (0 once the last
+        window opened, or when it is over)."""
+        if self.status != self.Status.SENDING or not self.held_until or self.held_until <= now:
+            return 0
+        return min(self.held_count, self.queued_count)
 
     @property
     def queued_count(self) -> int:

@@ -23,8 +23,15 @@ BROADCAST_STATUS_LABELS = {
 }
 
 
-def broadcast_status_label(status: str) -> str:
+def broadcast_status_label(status: str, *, starting: bool = False) -> str:
+    """The status as the team reads it: a draft sent on its way (`starting`) is "Starting", never "Draft"."""
+    if starting and status == "draft":
+        return str(_("Starting"))
     return str(BROADCAST_STATUS_LABELS.get(status, status))
+
+
+def broadcast_label(broadcast) -> str:
+    return broadcast_status_label(broadcast.status, starting=broadcast.is_starting)
 
 
 @dataclass
@@ -46,11 +53,11 @@ def recent_broadcasts(*, limit: int = 5) -> list[BroadcastSummary]:
         summaries.append(
             BroadcastSummary(
                 broadcast=broadcast,
-                recipients=broadcast.recipient_count,
+                recipients=broadcast.recipients_expected,
                 delivered=broadcast.delivered_count,
                 failed=broadcast.failed_count + broadcast.undelivered_count,
                 delivery_rate=round(100 * broadcast.delivered_count / sent, 1) if sent else None,
-                status_label=broadcast_status_label(broadcast.status),
+                status_label=broadcast_label(broadcast),
             )
         )
     return summaries

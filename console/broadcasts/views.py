@@ -12,13 +12,16 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from console.broadcasts.forms import BroadcastForm
-from console.broadcasts.selectors import broadcast_status_label
+from console.broadcasts.selectors import broadcast_label
 from console.decorators import manager_required
-from messaging.broadcasts import compose
+from messaging.broadcasts import compose, queueing
 from messaging.broadcasts.selectors import broadcast_list, broadcast_progress
 from messaging.models import Broadcast, BroadcastError
 from messaging.segments import gsm7_suggestions, render_template, segment_info_for_template, to_gsm7
@@ -129,6 +132,7 @@ def broadcast_new(request: HttpRequest) -> HttpResponse:
     step = request.POST.get("step", "count")
     preview = _preview(request, form)
     if step == "review":
+        send_at = form.cleaned_data["send_at_utc"]
         return render(
             request,
             "console/broadcast_confirm.html",
@@ -136,6 +140,15 @@ def broadcast_new(request: HttpRequest) -> HttpResponse:
                 "section": "broadcasts",
                 "form": form,
                 "preview": preview,
+                # Who would get it only when their quiet hours end, said before it is sent.
+                "held": (
+                    queueing.audience_held_count(
+                        leader=request.tenant, audience=form.filters(), at=send_at or timezone.now()
+                    )
+                    if form.cleaned_data["quiet_hours"] and preview["count"]
+                    else 0
+                ),
+                "quiet_opens": request.tenant.quiet_hours_end,
                 "sample": _sample(form.cleaned_data["body"]),
                 "send_at": form.cleaned_data["send_at_utc"],
                 "zone": request.tenant.zone,
@@ -216,7 +229,7 @@ def broadcast_count(request: HttpRequest) -> JsonResponse:
 def broadcasts(request: HttpRequest) -> HttpResponse:
     items = list(broadcast_list().select_related("created_by")[:LIST_SIZE])
     for item in items:
-        item.status_label = broadcast_status_label(item.status)
+        item.status_label = broadcast_label(item)
     return render(
         request,
         "console/broadcasts.html",
@@ -228,9 +241,30 @@ def broadcasts(request: HttpRequest) -> HttpResponse:
     )
 
 
-def progress_view(broadcast: Broadcast) -> dict[str, Any]:
-    """broadcast_progress plus the percentages the bar draws (of recipients)."""
+def held_note(broadcast: Broadcast, *, leader) -> str:
+    """ "58 waiting for 09:00 their time (quiet hours) …": deliveries held for their members' quiet hours, so a
+    broadcast sent at night never looks stuck. Empty when none wait."""
+    waiting = broadcast.held_waiting(timezone.now())
+    if not waiting:
+        return ""
+    return ngettext(
+        "%(count)s waiting for %(opens)s their time (quiet hours); the last goes by %(last)s (%(zone)s).",
+        "%(count)s waiting for %(opens)s their time (quiet hours); the last go by %(last)s (%(zone)s).",
+        waiting,
+    ) % {
+        "count": waiting,
+        "opens": time_format(leader.quiet_hours_end, "TIME_FORMAT"),
+        "last": date_format(timezone.localtime(broadcast.held_until, leader.zone), "DATETIME_FORMAT"),
+        "zone": leader.time_zone,
+    }
+
+
+def progress_view(broadcast: Broadcast, *, leader) -> dict[str, Any]:
+    """broadcast_progress plus the percentages the bar draws (of recipients), the status as the team reads it
+    and what waits for quiet hours."""
     progress = broadcast_progress(broadcast)
+    # Before the deliveries exist (approval, its time, a worker): the audience counted when it was submitted.
+    progress["recipients"] = broadcast.recipients_expected
     total = progress["recipients"] or 0
 
     def percent(value: int) -> float:
@@ -239,8 +273,9 @@ def progress_view(broadcast: Broadcast) -> dict[str, Any]:
     progress["percent_sent"] = percent(progress["sent"])
     progress["percent_delivered"] = percent(progress["delivered"])
     progress["percent_failed"] = percent(progress["failed"] + progress["undelivered"])
-    progress["status_label"] = broadcast_status_label(progress["status"])
+    progress["status_label"] = broadcast_label(broadcast)
     progress["is_over"] = broadcast.is_over
+    progress["held"] = held_note(broadcast, leader=leader)
     return progress
 
 
@@ -249,7 +284,7 @@ def broadcast_detail(request: HttpRequest, broadcast_id: int) -> HttpResponse:
     broadcast = get_object_or_404(
         Broadcast.objects.select_related("created_by", "approved_by"), pk=broadcast_id
     )
-    progress = progress_view(broadcast)
+    progress = progress_view(broadcast, leader=request.tenant)
     can_approve = (
         broadcast.status == Broadcast.Status.AWAITING_APPROVAL and broadcast.created_by_id != request.user.pk
     )
@@ -275,7 +310,7 @@ def broadcast_progress_json(request: HttpRequest, broadcast_id: int) -> JsonResp
     broadcast = Broadcast.objects.filter(pk=broadcast_id).first()
     if broadcast is None:
         return JsonResponse({"error": _("No such broadcast.")}, status=404)
-    return JsonResponse(progress_view(broadcast))
+    return JsonResponse(progress_view(broadcast, leader=request.tenant))
 
 
 @manager_required

@@ -15,6 +15,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from messaging.broadcasts.selectors import conversation_with_broadcasts
 from messaging.models import Conversation, Message
 from triage.selectors import Cell, cell_labels
 
@@ -140,6 +141,13 @@ def thread_messages(conversation: Conversation) -> list[Message]:
         .order_by("-created_at", "-id")[:THREAD_LIMIT]
     )
     return newest[::-1]
+
+
+def thread_with_broadcasts(texts: list[Message], member) -> list:
+    """The thread's texts with the broadcasts the member got among them; when the thread shows only the
+    newest THREAD_LIMIT texts, broadcasts older than its first are left out as the older texts are."""
+    since = texts[0].created_at if len(texts) >= THREAD_LIMIT else None
+    return conversation_with_broadcasts(texts, member, since=since)
 
 
 def conversations_overdue_count() -> int:

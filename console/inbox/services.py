@@ -28,6 +28,22 @@ def conversation_mark_read(*, conversation: Conversation) -> None:
         conversation.unread_count = 0
 
 
+def conversation_start(*, member, user) -> Conversation:
+    """The member's conversation, for a teammate who wants to text them one to one from their page: theirs
+    if they have one (a phone has one conversation), else a new one, assigned to that teammate and done
+    (nothing of theirs waits for an answer). An erased member has no phone: the caller never gets here."""
+    conversation, _created = Conversation.objects.get_or_create(
+        phone=member.phone,
+        defaults={
+            "member": member,
+            "status": Conversation.Status.DONE,
+            "assigned_to": user,
+            "last_message_preview": "",
+        },
+    )
+    return conversation
+
+
 def conversation_reply(*, leader, conversation: Conversation, body: str, user) -> Message:
     """Send the team's answer through the priority lane (text_send). Refused, with nothing stored, when it
     could not go out: an empty or too long text, a suspended leader, a fan who said STOP."""

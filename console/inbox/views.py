@@ -86,8 +86,9 @@ def _thread(request: HttpRequest, conversation: Conversation, *, reply_form=None
     signature = reply_signature(leader=request.tenant, user=request.user)
     signed = (body or "") + signature
     info = segment_info(signed)
-    thread = selectors.thread_messages(conversation)
-    topics = _thread_triage(thread)
+    texts = selectors.thread_messages(conversation)
+    topics = _thread_triage(texts)
+    thread = selectors.thread_with_broadcasts(texts, conversation.member)
     return render(
         request,
         "console/inbox_thread.html",

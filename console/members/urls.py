@@ -12,4 +12,5 @@ urlpatterns = [
     path("<int:member_id>/", views.member_detail, name="member"),
     path("<int:member_id>/topics/", views.member_topics, name="member_topics"),
     path("<int:member_id>/erase/", views.member_erase, name="member_erase"),
+    path("<int:member_id>/message/", views.member_message, name="member_message"),
 ]

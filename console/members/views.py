@@ -20,6 +20,7 @@ from common.phones import phone_normalize
 from console.csvexport import csv_lines
 from console.dashboard.selectors import dashboard_stats_forget
 from console.decorators import manager_required, owner_required
+from console.inbox.services import conversation_start
 from console.masking import phone_for, phones_visible
 from console.members import searches, services
 from console.members.forms import (
@@ -42,6 +43,7 @@ from members.services import (
     member_topic_follow,
     member_topic_leave,
 )
+from messaging.broadcasts.selectors import conversation_with_broadcasts
 
 
 def _filtered_members(request: HttpRequest) -> tuple[MembersFilterForm, object]:
@@ -279,12 +281,24 @@ def _member_page(
             "topic_form": topic_form,
             "interests": interests,
             "consents": selectors.member_consents(member),
-            "texts": member_messages(member),
+            "texts": conversation_with_broadcasts(list(member_messages(member)), member),
             "gender_label": MEMBER_GENDER_LABELS.get(member.gender, ""),
             "status_label": MEMBER_STATUS_LABELS.get(member.status, member.status),
         },
         status=400 if tags_form.errors or topic_form.errors else 200,
     )
+
+
+@manager_required
+@require_POST
+def member_message(request: HttpRequest, member_id: int) -> HttpResponse:
+    """Text this member one to one: their conversation in the inbox (started if they have none)."""
+    member = get_object_or_404(Member, pk=member_id)
+    if member.phone.startswith(Member.ERASED_PREFIX):
+        messages.error(request, _("This member was erased: there is no one to text."))
+        return redirect("console:member", member_id=member.pk)
+    conversation = conversation_start(member=member, user=request.user)
+    return redirect(f"{reverse('inbox_thread', args=[conversation.pk])}#reply-heading")
 
 
 @manager_required

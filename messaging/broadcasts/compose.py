@@ -75,11 +75,13 @@ def broadcast_send(*, leader, broadcast: Broadcast) -> Broadcast:
     if broadcast.status != Broadcast.Status.DRAFT:
         raise BroadcastError(f"A {broadcast.status} broadcast cannot be sent again.")
     schema_name = connection.schema_name
-    if broadcast.send_at is not None and broadcast.send_at > timezone.now():
+    now = timezone.now()
+    if broadcast.send_at is not None and broadcast.send_at > now:
         broadcast.schedule(broadcast.send_at)
         transaction.on_commit(lambda: tasks.schedule_start(broadcast.pk, schema_name, broadcast.send_at))
     else:
         transaction.on_commit(lambda: tasks.enqueue_start(broadcast.pk, schema_name))
+    broadcast.mark_submitted(now)
     return broadcast
 
 
@@ -117,6 +119,7 @@ def broadcast_submit(*, leader, broadcast: Broadcast) -> Broadcast:
     """
     on = timezone.now().astimezone(leader.zone).date()
     recipients = audience_count(broadcast.audience(), on=on)
+    broadcast.audience_record(recipients)
     if broadcast_needs_approval(leader=leader, recipients=recipients):
         broadcast.request_approval()
         return broadcast

@@ -31,7 +31,7 @@ from members.models import Member
 from messaging import ratelimit
 from messaging.broadcasts.feedback import broadcast_complete_if_done
 from messaging.models import Broadcast, Delivery, DeliveryStatus
-from messaging.segments import render_template, segment_info
+from messaging.segments import segment_info
 from messaging.twilio.transport import OutboundSms, get_transport
 
 logger = logging.getLogger(__name__)
@@ -126,24 +126,19 @@ def _claim(
             {"broadcast": broadcast.pk, "now": now, "limit": limit, "token": token, "after": after},
         )
         rows = cursor.fetchall()
-    personal = "{" in broadcast.body
+    varies = "{" in broadcast.body or bool(broadcast.suffixes)
     claimed = []
     for member_id, attempts, phone, first, last, place_name, city, reachable, language in rows:
-        if personal:
-            body = render_template(
-                broadcast.body,
-                values={
-                    "first_name": (first or "")[:20],
-                    "name": f"{first or ''} {last or ''}".strip()[:40],
-                    "city": (place_name or city or "")[:30],
-                },
+        if varies:
+            body = broadcast.text_for(
+                first_name=first or "",
+                last_name=last or "",
+                place=place_name or city or "",
+                language=language,
             )
             segments = max(1, segment_info(body).segments)
         else:
             body, segments = broadcast.body, broadcast.segments
-        if broadcast.suffixes:  # in the member's language, after personalisation (never a placeholder itself)
-            body = Broadcast.with_suffix(body, broadcast.suffix_for(language or ""))
-            segments = max(1, segment_info(body).segments)
         claimed.append(
             _Claimed(member_id, member_id, phone, body, segments, bool(reachable) and bool(phone), attempts)
         )

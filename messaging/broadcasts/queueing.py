@@ -56,6 +56,11 @@ def _capped_members_sql(*, leader, broadcast: Broadcast, now: datetime.datetime)
     )
 
 
+# Counted as the rows are written (over the INSERT's RETURNING): the deliveries held for their members' quiet
+# hours, and when the last of those windows opens.
+_HELD = "count(*) FILTER (WHERE due_at > %(now)s) AS n, max(due_at) FILTER (WHERE due_at > %(now)s) AS until"
+
+
 def broadcast_queue(*, leader, broadcast: Broadcast, now: datetime.datetime | None = None) -> int:
     """Materialise the recipients as deliveries in one statement; returns how many.
 
@@ -73,14 +78,8 @@ def broadcast_queue(*, leader, broadcast: Broadcast, now: datetime.datetime | No
             broadcast.mark_failed("leader suspended")
             return 0
         local_day = now.astimezone(leader.zone).date()
-        members = audience_members(broadcast.audience(), on=local_day).values("id", "time_zone")
-        select_sql, select_params = members.query.sql_with_params()
-        params: dict[str, Any] = {"broadcast": broadcast.pk, "now": now}
-        # The audience SQL uses positional %s; name its parameters so both styles do not mix.
-        for index, value in enumerate(select_params):
-            params[f"a{index}"] = value
-        select_sql = select_sql.replace("%%", "\x00") % tuple(f"%(a{i})s" for i in range(len(select_params)))
-        select_sql = select_sql.replace("\x00", "%%")
+        select_sql, params = _audience_sql(broadcast.audience(), on=local_day)
+        params.update({"broadcast": broadcast.pk, "now": now})
         if broadcast.ignore_quiet_hours:
             due = "%(now)s::timestamptz"
             zones_cte, zones_join = "", ""
@@ -93,14 +92,16 @@ def broadcast_queue(*, leader, broadcast: Broadcast, now: datetime.datetime | No
         capped_sql = _capped_members_sql(leader=leader, broadcast=broadcast, now=now)
         if capped_sql is None:
 
-            def write(target: str) -> tuple[int, int]:
+            def write(target: str) -> tuple[int, int, int, datetime.datetime | None]:
+                ctes = f"{zones_cte}, " if zones_cte else "WITH "
                 with connection.cursor() as cursor:
                     cursor.execute(
-                        f"{zones_cte}INSERT INTO {target} {columns} "
-                        f"SELECT %(broadcast)s, a.id, 0, {due}, 0 FROM ({select_sql}) a {zones_join}",
+                        f"{ctes}inserted AS (INSERT INTO {target} {columns} "
+                        f"SELECT %(broadcast)s, a.id, 0, {due}, 0 FROM ({select_sql}) a {zones_join}"
+                        f"RETURNING due_at) SELECT count(*), 0, {_HELD} FROM inserted",
                         params,
                     )
-                    return cursor.rowcount, 0
+                    return cursor.fetchone()
 
         else:
             # The audience is read once, each member flagged when over the cap; the INSERT takes the others,
@@ -112,7 +113,7 @@ def broadcast_queue(*, leader, broadcast: Broadcast, now: datetime.datetime | No
                 f"FROM ({select_sql}) a LEFT JOIN capped c ON c.member_id = a.id)"
             )
 
-            def write(target: str) -> tuple[int, int]:
+            def write(target: str) -> tuple[int, int, int, datetime.datetime | None]:
                 with connection.cursor() as cursor:
                     # Each member's count and the flag are hashed (a million members: tens of MB); at the
                     # default 4 MB both spilled to disk in batches, which cost more than the reading itself.
@@ -120,15 +121,45 @@ def broadcast_queue(*, leader, broadcast: Broadcast, now: datetime.datetime | No
                     cursor.execute(f"SET LOCAL work_mem = '{CAP_WORK_MEM}'")
                     cursor.execute(
                         f"{ctes}, inserted AS (INSERT INTO {target} {columns} "
-                        f"SELECT %(broadcast)s, a.id, 0, {due}, 0 FROM audience a {zones_join}WHERE NOT a.over) "
-                        "SELECT count(*) FILTER (WHERE NOT over), count(*) FILTER (WHERE over) FROM audience",
+                        f"SELECT %(broadcast)s, a.id, 0, {due}, 0 FROM audience a {zones_join}WHERE NOT a.over "
+                        "RETURNING due_at), "
+                        f"held AS (SELECT {_HELD} FROM inserted) "
+                        "SELECT count(*) FILTER (WHERE NOT over), count(*) FILTER (WHERE over), "
+                        "(SELECT n FROM held), (SELECT until FROM held) FROM audience",
                         params,
                     )
                     return cursor.fetchone()
 
-        count, capped = _deliveries_insert(broadcast.pk, write)
-        broadcast.mark_sending(recipient_count=count, capped_count=capped)
+        count, capped, held, held_until = _deliveries_insert(broadcast.pk, write)
+        broadcast.mark_sending(
+            recipient_count=count, capped_count=capped, held_count=held, held_until=held_until
+        )
     return count
+
+
+def _audience_sql(audience, *, on: datetime.date) -> tuple[str, dict[str, Any]]:
+    """The audience's members (id, time_zone) as SQL with named parameters (a0, a1, …): the audience SQL uses
+    positional %s, and the statements around it named ones, which must not mix."""
+    members = audience_members(audience, on=on).values("id", "time_zone")
+    select_sql, select_params = members.query.sql_with_params()
+    params = {f"a{index}": value for index, value in enumerate(select_params)}
+    select_sql = select_sql.replace("%%", "\x00") % tuple(f"%(a{i})s" for i in range(len(select_params)))
+    return select_sql.replace("\x00", "%%"), params
+
+
+def audience_held_count(*, leader, audience, at: datetime.datetime) -> int:
+    """How many of the audience's members are in their quiet hours at `at` (now, or a scheduled start): a
+    broadcast respecting quiet hours holds their copies until their window opens. The review page says so
+    before it is sent. Call inside the leader's schema."""
+    select_sql, params = _audience_sql(audience, on=at.astimezone(leader.zone).date())
+    params.update(quiet.zones_params(leader=leader, now=at))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH {quiet.ZONES_CTE} SELECT count(*) FROM ({select_sql}) a "
+            f"LEFT JOIN zones z ON z.name = a.time_zone WHERE {quiet.due_sql('z')} > %(now)s",
+            params,
+        )
+        return cursor.fetchone()[0]
 
 
 def _deliveries_insert(broadcast_id: int, write: Callable[[str], T]) -> T:

@@ -16,7 +16,7 @@ import datetime
 import logging
 
 from django.conf import settings
-from django.db.models import Value
+from django.db.models import Q, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django_q.models import Schedule
@@ -33,6 +33,8 @@ TASKS = "messaging.broadcasts.tasks"  # the dotted path django-q stores for the 
 OLD_TASKS = "messaging.broadcast_tasks"  # where they were before 2026-12: see messaging/broadcast_tasks.py
 SWEEP_SCHEDULE_NAME = "broadcasts-sweep"
 IDLE_AFTER = datetime.timedelta(minutes=2)  # a sending broadcast with no batch recorded for this long
+# A broadcast sent on its way this long ago and still not claimed by a worker: its start task was lost.
+STARTING_LOST_AFTER = datetime.timedelta(minutes=1)
 
 
 def cluster() -> str | None:
@@ -148,9 +150,12 @@ def broadcasts_sweep(now: datetime.datetime | None = None) -> str:
     for leader in Leader.objects.filter(status=Leader.Status.ACTIVE).exclude(schema_name="public"):
         schema_name = leader.schema_name
         with schema_context(schema_name):
-            for broadcast_id in Broadcast.objects.filter(
-                status=Broadcast.Status.SCHEDULED, send_at__lte=now
-            ).values_list("pk", flat=True):
+            # Due scheduled broadcasts, and broadcasts sent on their way a minute ago whose start task was
+            # lost (still a draft: no worker claimed them).
+            due = Q(status=Broadcast.Status.SCHEDULED, send_at__lte=now) | Q(
+                status=Broadcast.Status.DRAFT, submitted_at__lte=now - STARTING_LOST_AFTER
+            )
+            for broadcast_id in Broadcast.objects.filter(due).values_list("pk", flat=True):
                 _async(
                     "broadcast_start", broadcast_id, schema_name, task_name=f"broadcast-start-{broadcast_id}"
                 )

@@ -125,6 +125,9 @@
           node.textContent = d[node.getAttribute("data-key")];
         });
         document.getElementById("progress-status").textContent = d.status_label;
+        var held = document.getElementById("progress-held");
+        held.textContent = d.held;
+        held.hidden = !d.held;
         var bar = progress.querySelector(".progress");
         bar.setAttribute("aria-valuenow", d.percent_sent);
         progress.querySelector(".progress-sent").style.width = d.percent_sent + "%";

@@ -324,3 +324,105 @@ def test_a_broadcast_to_nobody_is_refused(olivia, in_alice):
     confirm = olivia.post("/broadcasts/new/", compose_data(tag, step="confirm"))
     assert "No member matches this audience." in confirm.content.decode()
     assert not Broadcast.objects.filter(filters__tags_all=[tag]).exists()
+
+
+@pytest.fixture
+def quiet_now(in_alice):
+    """Alice's quiet hours set around this moment, UTC (from an hour ago to an hour ahead), and put back:
+    (the fans in their quiet hours now, one fan outside them, the time quiet hours end)."""
+    from leaders.routing import leader_cache_clear
+
+    leader = Leader.objects.get(pk=in_alice.pk)
+    before = (leader.quiet_hours_start, leader.quiet_hours_end)
+    now = timezone.now().astimezone(datetime.UTC)
+    start = (now - datetime.timedelta(hours=1)).time().replace(second=0, microsecond=0)
+    end = (now + datetime.timedelta(hours=1)).time().replace(second=0, microsecond=0)
+    Leader.objects.filter(pk=in_alice.pk).update(quiet_hours_start=start, quiet_hours_end=end)
+    leader_cache_clear()
+    tag = builders.new_tag()
+    asleep = [builders.fan(tag=tag, time_zone="UTC") for _ in range(2)]
+    awake = builders.fan(tag=tag, time_zone="Asia/Tokyo")  # nine hours ahead: outside them
+    yield tag, asleep, awake, end
+    Leader.objects.filter(pk=in_alice.pk).update(quiet_hours_start=before[0], quiet_hours_end=before[1])
+    leader_cache_clear()
+
+
+def test_the_review_page_says_how_many_are_in_their_quiet_hours_now(olivia, quiet_now):
+    tag, _asleep, _awake, end = quiet_now
+    page = olivia.post("/broadcasts/new/", compose_data(tag, step="review")).content.decode()
+    assert "2 of them are in their quiet hours now: they get it when those end" in page
+    assert end.strftime("%-I:%M") in page or end.strftime("%H:%M") in page
+    # Ignoring quiet hours: nobody waits, nothing to warn about.
+    data = compose_data(tag, step="review")
+    del data["quiet_hours"]
+    assert "quiet hours now" not in olivia.post("/broadcasts/new/", data).content.decode()
+
+
+def test_right_after_sending_the_page_says_starting_with_the_audience_then_who_waits_for_quiet_hours(
+    olivia, quiet_now, django_capture_on_commit_callbacks
+):
+    from messaging.broadcasts.tasks import broadcast_start
+
+    tag, asleep, _awake, _end = quiet_now
+    with django_capture_on_commit_callbacks(execute=False):
+        olivia.post("/broadcasts/new/", compose_data(tag, step="confirm"))
+    broadcast = Broadcast.objects.get(filters__tags_all=[tag])
+    assert broadcast.status == Broadcast.Status.DRAFT and broadcast.submitted_at is not None
+
+    # Before a worker queued it: "Starting", its audience as the recipients, never "Draft, 0 recipients".
+    data = olivia.get(f"/broadcasts/{broadcast.pk}/progress.json").json()
+    assert (data["status_label"], data["recipients"], data["held"]) == ("Starting", 3, "")
+    listing = olivia.get("/broadcasts/").content.decode()
+    row = listing[listing.index(f'href="/broadcasts/{broadcast.pk}/"') :].split("</tr>")[0]
+    assert "<td>Starting</td>" in row and "<td>3</td>" in row and "Draft" not in row
+
+    # Queued: two of the three wait for their quiet hours to end, and the page says so.
+    assert broadcast_start(broadcast.pk, in_alice_schema()) == "queued 3"
+    broadcast.refresh_from_db()
+    assert (broadcast.held_count, broadcast.recipient_count) == (len(asleep), 3)
+    assert broadcast.held_until > timezone.now()
+    data = olivia.get(f"/broadcasts/{broadcast.pk}/progress.json").json()
+    assert data["status_label"] == "Sending" and data["recipients"] == 3
+    assert data["held"].startswith("2 waiting for ") and "their time (quiet hours)" in data["held"]
+    page = olivia.get(f"/broadcasts/{broadcast.pk}/").content.decode()
+    assert 'id="progress-held">2 waiting for ' in page
+
+
+def in_alice_schema() -> str:
+    from django.db import connection
+
+    return connection.schema_name
+
+
+def test_a_broadcast_awaiting_approval_is_listed_with_the_audience_it_was_counted_for(
+    olivia, in_alice, threshold
+):
+    threshold(1)
+    tag = builders.new_tag()
+    builders.fan(tag=tag)
+    builders.fan(tag=tag)
+    olivia.post("/broadcasts/new/", compose_data(tag, step="confirm"))
+    broadcast = Broadcast.objects.get(filters__tags_all=[tag])
+    assert (broadcast.status, broadcast.audience_count) == (Broadcast.Status.AWAITING_APPROVAL, 2)
+    listing = olivia.get("/broadcasts/").content.decode()
+    row = listing[listing.index(f'href="/broadcasts/{broadcast.pk}/"') :].split("</tr>")[0]
+    assert "<td>Awaiting approval</td>" in row and "<td>2</td>" in row
+    assert olivia.get(f"/broadcasts/{broadcast.pk}/progress.json").json()["recipients"] == 2
+
+
+def test_the_minute_sweep_starts_a_broadcast_whose_start_task_was_lost(
+    olivia, in_alice, django_capture_on_commit_callbacks
+):
+    from messaging.broadcasts.tasks import STARTING_LOST_AFTER, broadcasts_sweep
+    from tests.queue import queue_size
+
+    tag = builders.new_tag()
+    builders.fan(tag=tag)
+    with django_capture_on_commit_callbacks(execute=False):  # the start task is never queued: lost
+        olivia.post("/broadcasts/new/", compose_data(tag, step="confirm"))
+    broadcast = Broadcast.objects.get(filters__tags_all=[tag])
+    before = queue_size("broadcasts")
+    broadcasts_sweep(now=broadcast.submitted_at + datetime.timedelta(seconds=10))
+    assert queue_size("broadcasts") == before  # too soon to call it lost
+    broadcasts_sweep(now=broadcast.submitted_at + STARTING_LOST_AFTER)
+    assert queue_size("broadcasts") == before + 1

@@ -73,6 +73,10 @@ def test_olivia_sends_a_broadcast_to_the_women_of_a_city_and_only_they_get_it(
     assert page.locator("#confirm-total").inner_text() == "2 × 1 = 2 segments"
     page.get_by_role("button", name="Send the broadcast").click()
     page.get_by_role("heading", name="Progress").wait_for()
+    # Before a worker queued it: starting, to the two members counted; never "Draft, 0 recipients".
+    assert page.locator("#progress-status").inner_text() == "Starting"
+    assert page.locator('[data-key="recipients"]').inner_text() == "2"
+    assert page.locator("#cancel-link").is_visible()
 
     with schema_context(world.alice.schema_name):
         broadcast = Broadcast.objects.get(filters__tags_all=[tag])
@@ -87,6 +91,24 @@ def test_olivia_sends_a_broadcast_to_the_women_of_a_city_and_only_they_get_it(
         'Hi Bea, rally on Saturday "at noon"!',
     }
     page.locator('[data-key="sent"]').filter(has_text="2").wait_for(timeout=15000)  # the live progress
+    # Over: the poll says so, and the cancel link goes.
+    page.locator("#progress-status").filter(has_text="Completed").wait_for(timeout=15000)
+    page.locator("#cancel-link").wait_for(state="hidden")
+
+    # Ana answers; her conversation shows the broadcast she got above her answer.
+    ana = next(phone for phone in expected if twilio_body(twilio, phone).startswith("Hi Ana"))
+    with schema_context(world.alice.schema_name):
+        member = Member.objects.get(phone=ana)
+        conversation = builders.conversation(member=member)
+        builders.message(conversation=conversation, member=member, body="Count me in!")
+    page.goto(live_app.leader_url(world.alice, f"/inbox/{conversation.pk}/"))
+    texts = page.locator("ol.thread > li").all_inner_texts()
+    assert texts[0].startswith('Hi Ana, rally on Saturday "at noon"!') and "Broadcast" in texts[0]
+    assert texts[1].startswith("Count me in!")
+
+
+def twilio_body(twilio, phone: str) -> str:
+    return next(message["body"] for message in twilio.messages if message["to"] == phone)
 
 
 def test_the_composer_fits_a_phone_sized_screen_in_arabic(live_db, live_app, world, page):
@@ -103,3 +125,66 @@ def test_the_composer_fits_a_phone_sized_screen_in_arabic(live_db, live_app, wor
     page.get_by_role("textbox", name="الرسالة").fill("مرحبا {first_name}")
     page.locator("#segment-summary").filter(has_text="UCS-2").wait_for()
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
+@pytest.fixture
+def alice_quiet_now(fast_alice):
+    """Alice's quiet hours from an hour ago to an hour ahead (UTC), put back afterwards (committed rows)."""
+    import datetime
+
+    from django.utils import timezone
+
+    from leaders.routing import leader_cache_clear
+
+    before = (fast_alice.quiet_hours_start, fast_alice.quiet_hours_end)
+    now = timezone.now().astimezone(datetime.UTC)
+    Leader.objects.filter(pk=fast_alice.pk).update(
+        quiet_hours_start=(now - datetime.timedelta(hours=1)).time().replace(second=0, microsecond=0),
+        quiet_hours_end=(now + datetime.timedelta(hours=1)).time().replace(second=0, microsecond=0),
+    )
+    leader_cache_clear()
+    yield Leader.objects.get(pk=fast_alice.pk)
+    Leader.objects.filter(pk=fast_alice.pk).update(quiet_hours_start=before[0], quiet_hours_end=before[1])
+    leader_cache_clear()
+
+
+def test_the_review_and_progress_pages_say_who_waits_for_their_quiet_hours(
+    live_db, live_app, world, page, twilio, alice_quiet_now
+):
+    tag = builders.new_tag("q")
+    with schema_context(world.alice.schema_name):
+        for name in ("Ana", "Bea"):
+            builders.fan(tag=tag, first_name=name, time_zone="UTC")  # asleep
+        builders.fan(tag=tag, first_name="Chloé", time_zone="Asia/Tokyo")  # nine hours ahead: awake
+
+    page.goto(live_app.leader_url(world.alice, "/login/"))
+    page.get_by_label("Username").fill("olivia")
+    page.get_by_label("Password").fill(TEAM_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="Dashboard").wait_for()
+    page.goto(live_app.leader_url(world.alice, "/broadcasts/new/"))
+    page.wait_for_load_state("load")
+    page.get_by_role("textbox", name="Message:").fill("Rally tonight!")
+    page.get_by_label("Has all of the tags").fill(tag)
+    page.locator("#audience-count").filter(has_text="Matching members: 3").wait_for()
+    assert page.get_by_label("Respect quiet hours").is_checked()
+    page.get_by_role("button", name="Review").click()
+    page.get_by_role("heading", name="Confirm the broadcast").wait_for()
+    assert (
+        page.locator("#confirm-held")
+        .inner_text()
+        .startswith("2 of them are in their quiet hours now: they get it when those end")
+    )
+    page.get_by_role("button", name="Send the broadcast").click()
+    page.get_by_role("heading", name="Progress").wait_for()
+    assert page.locator("#progress-held").is_hidden()  # nothing queued yet
+
+    with schema_context(world.alice.schema_name):
+        broadcast = Broadcast.objects.get(filters__tags_all=[tag])
+        assert broadcast_queue(leader=alice_quiet_now, broadcast=broadcast) == 3
+        assert broadcast_dispatch(leader=alice_quiet_now, broadcast_id=broadcast.pk, time_budget=30).sent == 1
+    held = page.locator("#progress-held")
+    held.filter(has_text="2 waiting for").wait_for(timeout=15000)  # the poll
+    assert "their time (quiet hours)" in held.inner_text()
+    assert page.locator("#progress-status").inner_text() == "Sending"
+    assert page.locator("#cancel-link").is_visible()  # still going: it may be cancelled

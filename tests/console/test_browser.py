@@ -77,3 +77,63 @@ def test_a_phone_sized_screen_shows_the_dashboard_without_sideways_scrolling(liv
     _log_in(page, live_app, world.alice)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375
+
+
+def _dashboard_geometry(page, live_app, leader, language: str) -> dict:
+    """The dashboard in `language`: the drawn size of every bar (the growth chart's heights, the breakdowns'
+    widths), and the attributes that placed them, as the browser read them."""
+    page.context.clear_cookies()
+    page.set_extra_http_headers({"Accept-Language": language})
+    page.goto(live_app.leader_url(leader, "/login/"))
+    page.locator("input[name=username]").fill("olivia")
+    page.locator("input[name=password]").fill(TEAM_PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.locator("svg.chart").wait_for()
+    assert page.locator("html").get_attribute("lang") == language
+    return page.evaluate(
+        """() => ({
+            growth: [...document.querySelectorAll('svg.chart rect.bar')].map(r => ({
+                attrs: ['x', 'y', 'width', 'height'].map(name => r.getAttribute(name)),
+                height: Math.round(r.getBoundingClientRect().height * 10) / 10,
+            })),
+            bars: [...document.querySelectorAll('.hbars rect')].map(r => ({
+                attrs: [r.getAttribute('width'), r.closest('svg').getAttribute('viewBox')],
+                width: Math.round(r.getBoundingClientRect().width * 10) / 10,
+            })),
+        })"""
+    )
+
+
+def test_the_dashboards_bars_keep_their_sizes_in_every_language(live_db, live_app, world, page):
+    import datetime
+
+    from django.utils import timezone
+
+    # Counts that make fractional coordinates (a third, two thirds), written "33,33" in French if localised.
+    with schema_context(world.alice.schema_name):
+        for days_ago, n in ((0, 3), (1, 2), (2, 1)):
+            for _ in range(n):
+                builders.member(
+                    joined_at=timezone.now() - datetime.timedelta(days=days_ago), city="Québec", gender="f"
+                )
+    page.set_viewport_size({"width": 1200, "height": 900})
+    english = _dashboard_geometry(page, live_app, world.alice, "en")
+    assert english["growth"] and english["bars"]
+    assert any(bar["height"] > 0 for bar in english["growth"])
+    assert max(bar["width"] for bar in english["bars"]) > 0
+    for language in ("fr", "es", "de", "ar"):
+        drawn = _dashboard_geometry(page, live_app, world.alice, language)
+        for bar in drawn["growth"] + drawn["bars"]:
+            for value in bar["attrs"]:
+                assert "," not in value.replace(" ", ""), (language, bar)  # SVG reads 50.22, never 50,22
+        # Drawn in the same proportions (the boxes they scale into may differ by a pixel with the labels).
+        assert _shares(drawn["growth"], "height") == pytest.approx(
+            _shares(english["growth"], "height"), abs=0.01
+        )
+        assert _shares(drawn["bars"], "width") == pytest.approx(_shares(english["bars"], "width"), abs=0.01)
+
+
+def _shares(bars: list[dict], size: str) -> list[float]:
+    largest = max(bar[size] for bar in bars)
+    assert largest > 0  # drawn at all
+    return [bar[size] / largest for bar in bars]

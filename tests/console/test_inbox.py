@@ -328,3 +328,54 @@ def test_percent_and_underscore_in_the_search_are_plain_characters(world, datase
     assert ids(conversations_filter(InboxFilter(q="_"), user=olivia)) == []
     promo = conversation_make(said="Get 50% off_today")
     assert ids(conversations_filter(InboxFilter(q="50% off_"), user=olivia)) == [promo.pk]
+
+
+# -- replies with their context -------------------------------------------------------------------------------
+
+
+def _broadcast_to(member, body: str, sent_at, **fields):
+    """A broadcast that went out, and `member`'s copy of it, handed to Twilio at `sent_at`."""
+    from messaging.models import DeliveryStatus
+
+    broadcast = builders.broadcast(body=body, queued_at=sent_at, status="completed", **fields)
+    builders.delivery(
+        broadcast=broadcast, member=member, status=DeliveryStatus.SENT, due_at=sent_at, sent_at=sent_at
+    )
+    return broadcast
+
+
+def test_a_conversation_shows_the_broadcast_above_the_reply_it_got(olivia, in_alice):
+    now = timezone.now()
+    lea = builders.member(first_name="Lea", city="Lyon", language="fr")
+    omar = builders.member(first_name="Omar")
+    rally = _broadcast_to(
+        lea,
+        "Hi {first_name}, rally Saturday!",
+        now - datetime.timedelta(hours=2),
+        suffixes={"fr": "Répondez OUI"},
+    )
+    _broadcast_to(omar, "Only for Omar", now - datetime.timedelta(hours=3))  # another member's
+    conversation = conversation_make(member=lea, minutes_ago=60, said="I'll be there")
+
+    page = olivia.get(f"/inbox/{conversation.pk}/").content.decode()
+    # Her own copy (her name, her language's suffix), then her answer under it.
+    mine = page.index("Hi Lea, rally Saturday! Répondez OUI")
+    assert mine < page.index("I&#x27;ll be there")
+    assert f'href="/broadcasts/{rally.pk}/"' in page
+    assert "Only for Omar" not in page
+
+    member_page = olivia.get(f"/members/{lea.pk}/").content.decode()
+    assert member_page.index("Hi Lea, rally Saturday!") < member_page.index("I&#x27;ll be there")
+
+
+def test_a_teammate_starts_a_one_to_one_conversation_from_the_member_page(olivia, in_alice):
+    lea = builders.member(first_name="Lea")
+    response = olivia.post(f"/members/{lea.pk}/message/")
+    conversation = Conversation.objects.get(phone=lea.phone)
+    assert response.status_code == 302 and response["Location"] == f"/inbox/{conversation.pk}/#reply-heading"
+    assert conversation.member_id == lea.pk and conversation.assigned_to.username == "olivia"
+    assert conversation.status == Conversation.Status.DONE  # nothing of hers waits for an answer
+    # Again: the same conversation, never a second one for the phone.
+    olivia.post(f"/members/{lea.pk}/message/")
+    assert Conversation.objects.filter(phone=lea.phone).count() == 1
+    assert olivia.get(f"/members/{lea.pk}/message/").status_code == 405  # a change is a POST

@@ -81,3 +81,32 @@ def test_bad_simulator_input_gets_a_clear_400(client, world, form, error):
 
     assert response.status_code == 400
     assert error in response.json()["error"]
+
+
+@pytest.mark.django_db
+def test_the_fans_phone_shows_the_broadcasts_they_got_among_their_texts(client, world):
+    import datetime
+
+    from django.utils import timezone
+
+    from messaging.models import DeliveryStatus
+    from tests import builders
+
+    client.force_login(world.carol)
+    now = timezone.now()
+    with schema_context(world.alice.schema_name):
+        fan = builders.member(first_name="Lea")
+        sent_at = now - datetime.timedelta(minutes=5)
+        broadcast = builders.broadcast(
+            body="Hi {first_name}, rally Saturday!", queued_at=sent_at, status="completed"
+        )
+        builders.delivery(
+            broadcast=broadcast, member=fan, status=DeliveryStatus.DELIVERED, due_at=sent_at, sent_at=sent_at
+        )
+    client.post("/simulator/send/", {"leader": "alice", "phone": fan.phone, "body": "I'll be there"})
+
+    messages = client.get("/simulator/messages/", {"leader": "alice", "phone": fan.phone}).json()["messages"]
+    assert [(m["direction"], m["kind"], m["body"]) for m in messages][:2] == [
+        ("out", "broadcast", "Hi Lea, rally Saturday!"),
+        ("in", "conversation", "I'll be there"),
+    ]

@@ -101,3 +101,26 @@ def test_development_is_asked_for_explicitly_by_make_run_and_make_test(db):
     )
     commands = [line for line in dry_run.stdout.splitlines() if "run_platform" in line or "-m pytest" in line]
     assert len(commands) == 2 and all(line.startswith("DEBUG=true ") for line in commands), dry_run.stdout
+
+
+def test_in_development_links_follow_the_port_unless_the_base_url_is_set(db):
+    def base_url(**environment: str) -> str:
+        result = manage_command(
+            "shell",
+            "--no-imports",
+            "-c",
+            "from django.conf import settings; print(settings.PUBLIC_BASE_URL)",
+            environment=environment,
+            drop=("DEBUG", "PORT", "PUBLIC_BASE_URL", "DJANGO_"),
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        return result.stdout.strip()
+
+    assert base_url(DEBUG="true") == "http://localhost:8000"
+    assert base_url(DEBUG="true", PORT="8123") == "http://localhost:8123"
+    assert base_url(DEBUG="true", PORT="8123", PUBLIC_BASE_URL="https://fans.example.org/") == (
+        "https://fans.example.org"
+    )
+    # Production never guesses from PORT (a platform's PORT is the container's, not the public one).
+    assert base_url(**PRODUCTION, PORT="8123") == "http://localhost:8000"

@@ -73,7 +73,8 @@ def marked_strings(*, code: list[str], templates: list[str]) -> set[str]:
         found |= set(re.findall(r'{% translate "([^"]+)"', source))
         found |= set(re.findall(r"{% translate '([^']+)'", source))
         for body in re.findall(r"{% blocktranslate[^%]*%}(.*?){% endblocktranslate %}", source, re.S):
-            found.add(re.sub(r"{{ (\w+) }}", r"%(\1)s", body))
+            singular = body.split("{% plural %}")[0]  # a plural's msgid is its singular
+            found.add(re.sub(r"{{ (\w+) }}", r"%(\1)s", singular))
     return found
 
 

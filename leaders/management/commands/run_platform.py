@@ -33,6 +33,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         port = options["port"]
+        if not os.environ.get("PUBLIC_BASE_URL"):
+            # Links (signup, invitations) and the simulator's signatures follow the port served, here and in
+            # the children, when --port differs from PORT.
+            os.environ["PUBLIC_BASE_URL"] = settings.PUBLIC_BASE_URL = f"http://localhost:{port}"
         self.stdout.write("migrating the public schema, the leader template and every leader…")
         call_command("platform_migrate", verbosity=0)
         leader, _ = demo_leader_ensure()
