@@ -76,8 +76,9 @@ def manage_command(*args: str) -> list[str]:
     return [sys.executable, str(ROOT / "manage.py"), *args]
 
 
-def _cpu_seconds(processes) -> float:
-    """User + system CPU so far of these processes (one that ended meanwhile counts nothing)."""
+def _cpu_seconds(processes, *, children: bool = False) -> float:
+    """User + system CPU so far of these processes; with `children`, also of the children they waited for
+    (PostgreSQL's postmaster: a backend that ended meanwhile still counts, through its parent)."""
     import psutil
 
     total = 0.0
@@ -87,6 +88,8 @@ def _cpu_seconds(processes) -> float:
         except psutil.Error:
             continue
         total += times.user + times.system
+        if children:
+            total += times.children_user + times.children_system
     return total
 
 
@@ -104,9 +107,12 @@ def database_cpu_seconds() -> float:
     import psutil
 
     return _cpu_seconds(
-        process
-        for process in psutil.process_iter(["name"])
-        if process.info["name"] in ("postgres", "postmaster")
+        (
+            process
+            for process in psutil.process_iter(["name"])
+            if process.info["name"] in ("postgres", "postmaster")
+        ),
+        children=True,
     )
 
 

@@ -106,3 +106,42 @@ _NUMBER_IN_TEXT = re.compile(r"(?<![\w+])\+?\d{7,15}(?!\w)")
 def phones_scrub(text: str) -> str:
     """`text` with every phone number in it masked."""
     return _NUMBER_IN_TEXT.sub(lambda match: phone_mask(match.group()), text)
+
+
+# Countries where a phone's owner most likely speaks one of our languages other than English. Canada is
+# deliberately absent (English or French), and so are English-speaking countries: the leader's default
+# language decides for them.
+_COUNTRY_LANGUAGE = {
+    **dict.fromkeys(["FR", "BE", "LU", "MC", "SN", "CI", "CM", "ML", "BF", "NE", "GN", "BJ", "TG"], "fr"),
+    **dict.fromkeys(
+        ["ES", "MX", "AR", "CO", "PE", "VE", "CL", "EC", "GT", "CU", "BO", "DO", "HN", "PY", "SV"]
+        + ["NI", "CR", "PA", "UY", "PR"],
+        "es",
+    ),
+    **dict.fromkeys(["DE", "AT", "LI"], "de"),
+    **dict.fromkeys(
+        ["MA", "DZ", "TN", "LY", "EG", "SD", "SA", "AE", "QA", "BH", "KW", "OM", "YE", "JO", "LB", "SY"]
+        + ["IQ", "PS", "MR"],
+        "ar",
+    ),
+}
+
+
+def language_for_country(country_code: str | None) -> str | None:
+    """The language a phone's country most likely speaks, among ours; None when unknown or mixed (CA)."""
+    return _COUNTRY_LANGUAGE.get((country_code or "").upper())
+
+
+def number_defaults(phone: str) -> tuple[str | None, str | None]:
+    """A leader's likely time zone and language from their number's country and prefix (+33 → Europe/Paris,
+    French; +1 415 → America/Los_Angeles): (zone, language), each None when the number does not say (a
+    prefix spanning several zones; a country with several languages or English)."""
+    from phonenumbers import timezone as number_zones
+
+    try:
+        parsed = phonenumbers.parse(phone, None)
+    except phonenumbers.NumberParseException:
+        return None, None
+    zones = [zone for zone in number_zones.time_zones_for_number(parsed) if zone != "Etc/Unknown"]
+    zone = zones[0] if len(zones) == 1 else None
+    return zone, language_for_country(phonenumbers.region_code_for_number(parsed))

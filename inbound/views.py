@@ -17,12 +17,11 @@ from django.views.decorators.http import require_POST
 from django_tenants.utils import schema_context
 from twilio.twiml.voice_response import VoiceResponse
 
-from common.phones import E164, phone_country, phone_mask
+from common.phones import E164, language_for_country, phone_country, phone_mask
 from inbound import receiver
 from inbound.receiver import SID, TWIML, WebhookAnswer, error_answer, forbidden_answer, missing_params
 from inbound.services import status_callback_apply
 from leaders.routing import leader_for_number
-from messaging.keywords import language_for_country
 from messaging.texts import auto_text, language_or_default
 
 logger = logging.getLogger(__name__)

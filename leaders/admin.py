@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from leaders.models import Domain, Leader
+from leaders.models import Domain, Leader, time_zone_choices
 from leaders.services import leader_create, leader_pilot_changed, leader_validate, normalize_phone_number
 
 
@@ -70,6 +71,10 @@ class LeaderCreationForm(forms.ModelForm):
 
 
 class LeaderChangeForm(forms.ModelForm):
+    # Chosen from lists, never typed: a misspelt zone would put every time and quiet hour off.
+    time_zone = forms.ChoiceField(choices=time_zone_choices)
+    default_language = forms.ChoiceField(choices=settings.LANGUAGES)
+
     class Meta:
         model = Leader
         fields = [

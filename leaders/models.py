@@ -99,6 +99,19 @@ def leader_photo_path(leader: Leader, filename: str) -> str:
     return f"leaders/{leader.slug}/{filename}"
 
 
+def time_zone_choices() -> list[tuple[str, str]]:
+    """Every time zone this machine knows, by name (America/Toronto), sorted: what a leader's zone is chosen
+    from (console settings, staff admin). Read once per process."""
+    global _TIME_ZONE_CHOICES
+    if _TIME_ZONE_CHOICES is None:
+        names = sorted(name for name in zoneinfo.available_timezones() if "/" in name or name == "UTC")
+        _TIME_ZONE_CHOICES = [(name, name.replace("_", " ")) for name in names]
+    return _TIME_ZONE_CHOICES
+
+
+_TIME_ZONE_CHOICES: list[tuple[str, str]] | None = None
+
+
 class Leader(TenantMixin):
     """A politician, party or artist: one tenant, one schema, one published number."""
 

@@ -11,7 +11,7 @@ from django_tenants.utils import schema_context
 
 from accounts.models import User
 from common import events
-from common.phones import PhoneError, phone_parse
+from common.phones import PhoneError, number_defaults, phone_parse
 from leaders.models import (
     Domain,
     Leader,
@@ -131,6 +131,9 @@ def leader_create(
         countries=countries,
         number_type=number_type,
     )
+    # A new leader's clock and language follow its number (+33 → Europe/Paris, French), else the defaults;
+    # the settings page changes them.
+    zone, language = number_defaults(str(spec["phone_number"]))
     leader = Leader(
         slug=spec["slug"],
         schema_name=schema_name_for(spec["slug"]),
@@ -138,6 +141,8 @@ def leader_create(
         phone_number=spec["phone_number"],
         allowed_countries=spec["countries"],
         number_type=spec["number_type"],
+        time_zone=zone or Leader._meta.get_field("time_zone").default,
+        default_language=language or Leader._meta.get_field("default_language").default,
     )
     try:
         # Schema DDL is transactional in PostgreSQL: a failure anywhere leaves no orphan schema or domain.

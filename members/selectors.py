@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import base64
 import datetime
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -161,6 +163,33 @@ def members_page(
     members = list(queryset[: size + 1])
     next_cursor = cursor_encode(members[size - 1]) if len(members) > size else None
     return MembersPage(members=members[:size], next_cursor=next_cursor)
+
+
+# Up to this many members a filtered list is counted exactly; above, PostgreSQL's estimate is shown, said so.
+EXACT_COUNT_LIMIT = 10_000
+
+
+@dataclass(frozen=True)
+class MembersTotal:
+    count: int
+    estimated: bool  # above EXACT_COUNT_LIMIT: the planner's estimate of the rows, not a count
+
+
+def members_total(queryset: QuerySet[Member]) -> MembersTotal:
+    """How many members a filtered list holds: counted exactly up to EXACT_COUNT_LIMIT (a count over at most
+    that many rows, bounded whatever the filter), else the planner's estimate (EXPLAIN), never a full count
+    over a million rows on each page view."""
+    exact = queryset.order_by()[: EXACT_COUNT_LIMIT + 1].count()
+    if exact <= EXACT_COUNT_LIMIT:
+        return MembersTotal(count=exact, estimated=False)
+    sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    estimate = int(plan[0]["Plan"]["Plan Rows"])
+    return MembersTotal(count=max(estimate, EXACT_COUNT_LIMIT + 1), estimated=True)
 
 
 def member_interests(member: Member) -> list[MemberInterest]:

@@ -378,27 +378,3 @@ def language_guess(body: str | None) -> str | None:
     if sorted(scores.values())[-2] == scores[best]:
         return None  # a tie says nothing
     return best
-
-
-# Countries where the caller most likely speaks one of our languages other than English. Canada is
-# deliberately absent (English or French), and so are English-speaking countries: the leader's default
-# language decides for them.
-_COUNTRY_LANGUAGE = {
-    **dict.fromkeys(["FR", "BE", "LU", "MC", "SN", "CI", "CM", "ML", "BF", "NE", "GN", "BJ", "TG"], "fr"),
-    **dict.fromkeys(
-        ["ES", "MX", "AR", "CO", "PE", "VE", "CL", "EC", "GT", "CU", "BO", "DO", "HN", "PY", "SV"]
-        + ["NI", "CR", "PA", "UY", "PR"],
-        "es",
-    ),
-    **dict.fromkeys(["DE", "AT", "LI"], "de"),
-    **dict.fromkeys(
-        ["MA", "DZ", "TN", "LY", "EG", "SD", "SA", "AE", "QA", "BH", "KW", "OM", "YE", "JO", "LB", "SY"]
-        + ["IQ", "PS", "MR"],
-        "ar",
-    ),
-}
-
-
-def language_for_country(country_code: str | None) -> str | None:
-    """The language a phone's country most likely speaks, among ours; None when unknown or mixed (CA)."""
-    return _COUNTRY_LANGUAGE.get((country_code or "").upper())

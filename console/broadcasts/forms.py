@@ -124,7 +124,8 @@ class BroadcastForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Let the writer go over the limit and see the counter say so, rather than the browser cutting text.
         self.fields["body"].widget.attrs.pop("maxlength", None)
-        self.fields["send_at"].help_text = _("In your time zone (%(zone)s).") % {"zone": leader.time_zone}
+        # The zone itself is named once per page, at its foot (templates/console/base.html).
+        self.fields["send_at"].help_text = _("In your time zone.")
         topics = [(str(pk), name) for pk, name in Topic.objects.values_list("pk", "name")]
         self.fields["wrote_about"].choices = topics
         self.fields["follows"].choices = topics

@@ -7,7 +7,9 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from members.audience import AudienceFilter
 from messaging.models import Broadcast
+from places import gazetteer
 from surveys.models import Question, Survey
 from surveys.texts import text_for
 
@@ -93,3 +95,89 @@ def answer_filter_choices(*, default_language: str) -> list[tuple[str, list[tupl
         if boxes:
             groups.append((f"{question.survey.name} · {question.position}. {text}", boxes))
     return groups
+
+
+# -- the audience in words ------------------------------------------------------------------------------------
+
+_WHO = {
+    "female": _("Women"),
+    "male": _("Men"),
+    "non_binary": _("Non-binary members"),
+    "": _("Members who did not give their gender"),
+}
+
+
+def _listed(items: list[str], *, conjunction: str) -> str:
+    """ "a, b or c" / "a, b and c"."""
+    items = [str(item) for item in items]
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
+
+
+def _place_label(place_id: int) -> str:
+    place = gazetteer.get_place(place_id)
+    return place.label if place is not None else f"#{place_id}"
+
+
+def audience_in_words(audience: AudienceFilter) -> str:
+    """Who a broadcast goes to, as a sentence a teammate checks before it goes: "Women, 18–34, in Montréal,
+    Quebec, Canada, who speak Français". In the page's language; names of places, topics and languages
+    as the console shows them elsewhere."""
+    from django.conf import settings
+    from django.utils.formats import date_format
+
+    from topics.models import Topic
+
+    word_or, word_and = str(_("or")), str(_("and"))
+    who = [_WHO.get(gender, gender) for gender in audience.genders]
+    parts = [_listed(who, conjunction=word_and) if who else str(_("Members"))]
+    if audience.age_min is not None and audience.age_max is not None:
+        parts.append(
+            str(_("%(low)s–%(high)s years old")) % {"low": audience.age_min, "high": audience.age_max}
+        )
+    elif audience.age_min is not None:
+        parts.append(str(_("%(low)s years old and over")) % {"low": audience.age_min})
+    elif audience.age_max is not None:
+        parts.append(str(_("up to %(high)s years old")) % {"high": audience.age_max})
+    places = [_place_label(place_id) for place_id in audience.place_ids]
+    places += list(audience.regions) + list(audience.countries)
+    if places:
+        parts.append(str(_("in %(places)s")) % {"places": _listed(places, conjunction=word_or)})
+    if audience.near is not None:
+        near = audience.near
+        where = _place_label(near.place_id) if near.place_id else f"{near.latitude:.3f}, {near.longitude:.3f}"
+        parts.append(str(_("within %(km)s km of %(place)s")) % {"km": f"{near.km:g}", "place": where})
+    if audience.languages:
+        names = dict(settings.LANGUAGES)
+        spoken = [names.get(code, code) for code in audience.languages]
+        parts.append(str(_("who speak %(languages)s")) % {"languages": _listed(spoken, conjunction=word_or)})
+    if audience.joined_after is not None:
+        parts.append(
+            str(_("joined after %(date)s")) % {"date": date_format(audience.joined_after, "DATE_FORMAT")}
+        )
+    if audience.joined_before is not None:
+        parts.append(
+            str(_("joined before %(date)s")) % {"date": date_format(audience.joined_before, "DATE_FORMAT")}
+        )
+    if audience.tags_any:
+        parts.append(
+            str(_("tagged %(tags)s")) % {"tags": _listed(list(audience.tags_any), conjunction=word_or)}
+        )
+    if audience.tags_all:
+        parts.append(
+            str(_("tagged %(tags)s")) % {"tags": _listed(list(audience.tags_all), conjunction=word_and)}
+        )
+    topic_ids = set(audience.wrote_about) | set(audience.follows)
+    topics = dict(Topic.objects.filter(pk__in=topic_ids).values_list("pk", "name")) if topic_ids else {}
+    if audience.wrote_about:
+        names = [topics.get(pk, f"#{pk}") for pk in audience.wrote_about]
+        parts.append(str(_("who wrote about %(topics)s")) % {"topics": _listed(names, conjunction=word_or)})
+    if audience.follows:
+        names = [topics.get(pk, f"#{pk}") for pk in audience.follows]
+        parts.append(str(_("following %(topics)s")) % {"topics": _listed(names, conjunction=word_or)})
+    if audience.answered:
+        parts.append(str(_("with the survey answers chosen")))
+    if len(parts) == 1 and not who:
+        return str(_("All members"))
+    return ", ".join(parts)

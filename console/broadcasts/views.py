@@ -19,8 +19,9 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from console.broadcasts.forms import BroadcastForm
-from console.broadcasts.selectors import broadcast_label
+from console.broadcasts.selectors import audience_in_words, broadcast_label
 from console.decorators import manager_required
+from members.audience import AudienceFilter
 from messaging.broadcasts import compose, queueing
 from messaging.broadcasts.selectors import broadcast_list, broadcast_progress
 from messaging.models import Broadcast, BroadcastError
@@ -149,6 +150,7 @@ def broadcast_new(request: HttpRequest) -> HttpResponse:
                     else 0
                 ),
                 "quiet_opens": request.tenant.quiet_hours_end,
+                "audience_words": audience_in_words(AudienceFilter.from_dict(form.filters())),
                 "sample": _sample(form.cleaned_data["body"]),
                 "send_at": form.cleaned_data["send_at_utc"],
                 "zone": request.tenant.zone,
@@ -247,15 +249,15 @@ def held_note(broadcast: Broadcast, *, leader) -> str:
     waiting = broadcast.held_waiting(timezone.now())
     if not waiting:
         return ""
+    # The last time in the leader's zone, which the page names once (templates/console/base.html).
     return ngettext(
-        "%(count)s waiting for %(opens)s their time (quiet hours); the last goes by %(last)s (%(zone)s).",
-        "%(count)s waiting for %(opens)s their time (quiet hours); the last go by %(last)s (%(zone)s).",
+        "%(count)s waiting for %(opens)s their time (quiet hours); the last goes by %(last)s.",
+        "%(count)s waiting for %(opens)s their time (quiet hours); the last go by %(last)s.",
         waiting,
     ) % {
         "count": waiting,
         "opens": time_format(leader.quiet_hours_end, "TIME_FORMAT"),
         "last": date_format(timezone.localtime(broadcast.held_until, leader.zone), "DATETIME_FORMAT"),
-        "zone": leader.time_zone,
     }
 
 
@@ -297,6 +299,7 @@ def broadcast_detail(request: HttpRequest, broadcast_id: int) -> HttpResponse:
             "progress": progress,
             "can_approve": can_approve,
             "can_cancel": not broadcast.is_over,
+            "audience_words": audience_in_words(broadcast.audience()),
             "poll_seconds": PROGRESS_POLL_SECONDS,
             "sample": _sample(broadcast.body),
             "zone": request.tenant.zone,

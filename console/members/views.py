@@ -55,7 +55,8 @@ def _filtered_members(request: HttpRequest) -> tuple[MembersFilterForm, object]:
     if text is not None:
         data["q"] = text
     form = MembersFilterForm(data)
-    queryset = Member.objects.all()
+    # Erased members are anonymous rows kept for the counts: nobody to list (or to find by a search).
+    queryset = Member.objects.exclude(phone__startswith=Member.ERASED_PREFIX)
     valid = form.is_valid() if form.is_bound else False
     if valid and search_id and text is None:
         form.add_error("q", _("This search is no longer available: search again."))
@@ -139,6 +140,7 @@ def members(request: HttpRequest) -> HttpResponse:
             "section": "members",
             "form": form,
             "page": page,
+            "total": selectors.members_total(queryset),
             "query": _query_without(request, "after"),
             "is_first_page": not request.GET.get("after"),
             "status_labels": MEMBER_STATUS_LABELS,

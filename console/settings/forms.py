@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-import zoneinfo
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from console.members.forms import LANGUAGE_CHOICES
-from leaders.models import Leader
+from leaders.models import Leader, time_zone_choices
 from messaging.keywords import (
     LEADER_STOP_WORD_MAX_LENGTH,
     LEADER_STOP_WORDS_MAX,
@@ -51,9 +50,7 @@ class LeaderSettingsForm(forms.ModelForm):
             "waitlisted and invited when their region opens. Empty: no pilot."
         ),
     )
-    time_zone = forms.CharField(
-        label=_("Time zone"), max_length=64, help_text=_("For example America/Toronto.")
-    )
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=time_zone_choices)
     default_language = forms.ChoiceField(label=_("Default language"), choices=LANGUAGE_CHOICES)
     signup_photo = forms.FileField(
         label=_("Signup page photo"), required=False, help_text=_("JPEG, PNG or WebP, at most 2 MB.")
@@ -224,12 +221,6 @@ class LeaderSettingsForm(forms.ModelForm):
         if errors:
             raise ValidationError(errors)
         return list(words.values())
-
-    def clean_time_zone(self) -> str:
-        value = self.cleaned_data["time_zone"].strip()
-        if value not in zoneinfo.available_timezones():
-            raise ValidationError(_("Unknown time zone. Use a name like America/Toronto."))
-        return value
 
     def clean_minimum_age(self) -> int:
         value = self.cleaned_data["minimum_age"]

@@ -426,3 +426,30 @@ def test_the_minute_sweep_starts_a_broadcast_whose_start_task_was_lost(
     assert queue_size("broadcasts") == before  # too soon to call it lost
     broadcasts_sweep(now=broadcast.submitted_at + STARTING_LOST_AFTER)
     assert queue_size("broadcasts") == before + 1
+
+
+def test_the_audience_is_restated_in_words_before_and_after_it_goes(olivia, in_alice, threshold):
+    from console.broadcasts.selectors import audience_in_words
+    from members.audience import AudienceFilter
+
+    assert audience_in_words(AudienceFilter.from_dict({})) == "All members"
+    words = audience_in_words(
+        AudienceFilter.from_dict(
+            {"genders": ["female"], "age_min": 18, "age_max": 34, "languages": ["fr"], "tags_all": ["a", "b"]}
+        )
+    )
+    assert words == "Women, 18–34 years old, who speak Français, tagged a and b"
+
+    threshold(1)
+    tag = builders.new_tag()
+    for _ in range(2):
+        builders.fan(tag=tag)
+    review = olivia.post(
+        "/broadcasts/new/", compose_data(tag, genders="female", step="review")
+    ).content.decode()
+    assert f'id="audience-words">Women, tagged {tag}: 2 members<' in review
+    olivia.post("/broadcasts/new/", compose_data(tag, genders="female", step="confirm"))
+    broadcast = Broadcast.objects.get(filters__tags_all=[tag])
+    assert broadcast.status == Broadcast.Status.AWAITING_APPROVAL
+    page = olivia.get(f"/broadcasts/{broadcast.pk}/").content.decode()
+    assert f"<strong>Who gets it:</strong> Women, tagged {tag}</p>" in page

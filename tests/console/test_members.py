@@ -285,3 +285,49 @@ def test_a_responder_cannot_erase_a_member(dana, world):
 
 def test_tags_are_parsed_trimmed_and_deduplicated():
     assert services.tags_parse(" VIP ;donor,, vip ,big   rally") == ["vip", "donor", "big rally"]
+
+
+def test_the_members_list_says_how_many_match_and_leaves_erased_members_out(dana):
+    with schema_context(dana.schema_name):
+        french = [builders.member(first_name=f"Lea{n}", language="fr") for n in range(3)]
+        for n in range(2):
+            builders.member(first_name=f"Sam{n}", language="en")
+    client = client_for(dana, "dmitri")
+    assert client.post(f"/members/{french[0].pk}/erase/").status_code == 302
+
+    everyone = client.get("/members/").content.decode()
+    assert 'id="members-total">4 members<' in everyone
+    assert f'href="/members/{french[0].pk}/"' not in everyone  # erased: no one to list
+    only_french = client.get("/members/", {"language": "fr"}).content.decode()
+    assert 'id="members-total">2 members<' in only_french
+    assert 'id="members-total">0 members<' in client.get("/members/", {"language": "de"}).content.decode()
+
+
+def test_above_ten_thousand_the_total_is_the_planners_estimate_and_says_so(dana, monkeypatch):
+    monkeypatch.setattr(selectors, "EXACT_COUNT_LIMIT", 3)
+    with schema_context(dana.schema_name):
+        for n in range(5):
+            builders.member(first_name=f"Fan{n}")
+        total = selectors.members_total(Member.objects.all())
+    assert total.estimated and total.count >= 4
+    page = client_for(dana, "dmitri").get("/members/").content.decode()
+    assert re.search(r'id="members-total">About [\d,]+ members \(estimated\)<', page)
+
+
+def test_every_time_in_the_console_is_in_the_leaders_zone_which_the_page_names_once(dana):
+    from leaders.models import Leader
+    from leaders.routing import leader_cache_clear
+
+    Leader.objects.filter(pk=dana.pk).update(time_zone="Asia/Tokyo")
+    leader_cache_clear()
+    at = datetime.datetime(2026, 1, 15, 3, 30, tzinfo=datetime.UTC)  # 12:30 in Tokyo
+    with schema_context(dana.schema_name):
+        member = builders.member(first_name="Aiko", joined_at=at)
+        conversation = builders.conversation(member=member)
+        builders.message(conversation=conversation, member=member, body="Konnichiwa", created_at=at)
+    client = client_for(dana, "dmitri")
+    thread = client.get(f"/inbox/{conversation.pk}/").content.decode()
+    assert "12:30 p.m." in thread and "3:30 a.m." not in thread
+    assert thread.count("Asia/Tokyo") == 1 and "Times are in Asia/Tokyo" in thread
+    member_page = client.get(f"/members/{member.pk}/").content.decode()
+    assert "Jan. 15, 2026, 12:30 p.m." in member_page

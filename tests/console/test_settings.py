@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 import shutil
 
 import pytest
@@ -59,7 +60,7 @@ def test_the_owner_saves_the_settings_fans_see(dana, media):
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("time_zone", "Mars/Olympus", "Unknown time zone"),
+        ("time_zone", "Mars/Olympus", "Select a valid choice"),
         ("allowed_countries", "USA", "Not country codes"),
         ("minimum_age", "8", "between 13 and 21"),
         ("quiet_hours_start", "25:00", "valid time"),
@@ -222,3 +223,11 @@ def test_the_stop_words_field_is_translated(dana):
 
     assert "Vos propres mots d’arrêt" in page
     assert "Ceux-ci arrêtent toujours les textos et ne peuvent pas être retirés :" in page
+
+
+def test_the_time_zone_and_the_language_are_chosen_from_lists(dana):
+    page = client_for(dana, "dora").get("/settings/").content.decode()
+    assert re.search(r'<select name="time_zone"[^>]*>', page)
+    assert '<option value="America/Toronto" selected>America/Toronto</option>' in page
+    assert '<option value="America/Argentina/Buenos_Aires">America/Argentina/Buenos Aires</option>' in page
+    assert re.search(r'<select name="default_language"[^>]*>', page)

@@ -30,6 +30,21 @@ def test_a_new_leader_gets_a_cloned_schema_a_domain_and_its_number(db):
         assert Member.objects.count() == 0
         builders.member(first_name="Ana")
         assert Member.objects.count() == 1
+    assert (leader.time_zone, leader.default_language) == ("America/New_York", "en")  # from +1 212
+
+
+@pytest.mark.parametrize(
+    ("number", "zone", "language"),
+    [
+        ("+33 6 12 34 56 78", "Europe/Paris", "fr"),
+        ("+52 55 1234 5678", "America/Mexico_City", "es"),
+        ("+1 415 555 0100", "America/Los_Angeles", "en"),  # English speakers: the platform's default
+        ("+1 604 555 0100", "America/Vancouver", "en"),  # Canada: English or French, so the default
+    ],
+)
+def test_a_new_leaders_clock_and_language_follow_its_number(db, number, zone, language):
+    leader = leader_create(slug="by-number", name="By Number", phone_number=number)
+    assert (leader.time_zone, leader.default_language) == (zone, language)
 
 
 def test_the_command_creates_a_leader_with_a_custom_domain(db, capsys):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django_tenants.utils import schema_context
 
+from common.phones import language_for_country
 from leaders.models import Leader
 from leaders.routing import leader_cache_clear
 from members.consent import phone_hash, phone_opted_out
@@ -14,7 +15,6 @@ from messaging.keywords import (
     Keyword,
     keyword_find,
     keyword_match,
-    language_for_country,
     language_guess,
 )
 from messaging.models import Conversation, Message, SmsStatus
