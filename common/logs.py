@@ -90,3 +90,14 @@ class PersonalDataFilter(logging.Filter):
         if record.stack_info:
             record.stack_info = text_mask(record.stack_info)
         return True
+
+
+class ForbiddenLogFilter(logging.Filter):
+    """A 403 is logged as its one line ("Forbidden (Permission denied): /broadcasts/"), without the traceback
+    Django attaches: a page refused to a role is the permission check working, not a failure to read
+    through."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "status_code", None) == 403:
+            record.exc_info, record.exc_text = None, None
+        return True

@@ -356,7 +356,10 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"personal_data": {"()": "common.logs.PersonalDataFilter"}},
+    "filters": {
+        "personal_data": {"()": "common.logs.PersonalDataFilter"},
+        "forbidden": {"()": "common.logs.ForbiddenLogFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
         "django.server": {
@@ -377,6 +380,7 @@ LOGGING = {
     "loggers": {
         "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        "django.request": {"filters": ["forbidden"]},
         "django.db.backends": {"level": "WARNING"},
         "pgserver": {"level": "WARNING"},
     },

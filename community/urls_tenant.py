@@ -5,6 +5,10 @@ from django.conf.urls.static import static
 from django.urls import include, path
 
 from community import views
+from console.errors import forbidden
+
+# A teammate refused a page sees it in the console's layout (the API answers its own 403s, in JSON).
+handler403 = forbidden
 
 urlpatterns = [
     path("healthz", views.healthz, name="tenant_healthz"),

@@ -209,6 +209,8 @@ class Broadcast(models.Model):
         FAILED = "failed", "Failed"  # could not be queued (failure_reason says why)
         # Above the leader's approval_threshold: waits for a second teammate (not its author) to approve.
         AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
+        # Another teammate refused it, with a reason the author reads: nothing was sent, nothing will be.
+        REJECTED = "rejected", "Rejected"
 
     body = models.CharField(max_length=MAX_BODY_LENGTH)
     # Appended to the body in each member's language ({language: text}; a member whose language is not
@@ -261,6 +263,11 @@ class Broadcast(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     approved_at = models.DateTimeField(null=True, blank=True)
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    rejected_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -436,6 +443,22 @@ class Broadcast(models.Model):
             failure_reason=reason[:200],
         )
 
+    def reject(self, user, reason: str) -> None:
+        """Another teammate refuses it, saying why (the author reads it). Never by its author, who cancels."""
+        reason = (reason or "").strip()
+        if user is None or (self.created_by_id is not None and user.pk == self.created_by_id):
+            raise BroadcastError("The author of a broadcast cannot reject it; cancel it instead.")
+        if not reason:
+            raise BroadcastError("Say why it is rejected: its author reads the reason.")
+        if not self._move(
+            (self.Status.AWAITING_APPROVAL,),
+            self.Status.REJECTED,
+            rejected_by=user,
+            rejected_at=timezone.now(),
+            rejection_reason=reason[:300],
+        ):
+            raise BroadcastError(f"A {self.status} broadcast cannot be rejected.")
+
     def cancel(self) -> bool:
         """Stop it while scheduled or sending (draft too). False when it is already over."""
         return self._move(
@@ -452,7 +475,12 @@ class Broadcast(models.Model):
 
     @property
     def is_over(self) -> bool:
-        return self.status in (self.Status.COMPLETED, self.Status.CANCELLED, self.Status.FAILED)
+        return self.status in (
+            self.Status.COMPLETED,
+            self.Status.CANCELLED,
+            self.Status.FAILED,
+            self.Status.REJECTED,
+        )
 
     @property
     def is_starting(self) -> bool:

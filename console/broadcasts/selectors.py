@@ -13,6 +13,16 @@ from places import gazetteer
 from surveys.models import Question, Survey
 from surveys.texts import text_for
 
+
+def awaiting_approval_by(user) -> int:
+    """How many broadcasts wait for this teammate's approval (others' broadcasts awaiting it)."""
+    return (
+        Broadcast.objects.filter(status=Broadcast.Status.AWAITING_APPROVAL)
+        .exclude(created_by_id=user.pk)
+        .count()
+    )
+
+
 BROADCAST_STATUS_LABELS = {
     "draft": _("Draft"),
     "awaiting_approval": _("Awaiting approval"),
@@ -22,6 +32,7 @@ BROADCAST_STATUS_LABELS = {
     "completed": _("Completed"),
     "cancelled": _("Cancelled"),
     "failed": _("Failed"),
+    "rejected": _("Rejected"),
 }
 
 

@@ -18,4 +18,5 @@ urlpatterns = [
     ),
     path("broadcasts/<int:broadcast_id>/cancel/", views.broadcast_cancel, name="broadcast_cancel"),
     path("broadcasts/<int:broadcast_id>/approve/", views.broadcast_approve, name="broadcast_approve"),
+    path("broadcasts/<int:broadcast_id>/reject/", views.broadcast_reject, name="broadcast_reject"),
 ]

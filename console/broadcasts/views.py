@@ -19,7 +19,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from console.broadcasts.forms import BroadcastForm
-from console.broadcasts.selectors import audience_in_words, broadcast_label
+from console.broadcasts.selectors import audience_in_words, awaiting_approval_by, broadcast_label
 from console.decorators import manager_required
 from members.audience import AudienceFilter
 from messaging.broadcasts import compose, queueing
@@ -238,6 +238,7 @@ def broadcasts(request: HttpRequest) -> HttpResponse:
         {
             "section": "broadcasts",
             "broadcasts": items,
+            "awaiting_you": awaiting_approval_by(request.user),
             "zone": request.tenant.zone,
         },
     )
@@ -344,4 +345,25 @@ def broadcast_approve(request: HttpRequest, broadcast_id: int) -> HttpResponse:
         messages.error(request, _("This broadcast cannot be approved any more."))
     else:
         messages.success(request, _("Approved: the broadcast is on its way."))
+    return redirect("broadcast", broadcast_id=broadcast.pk)
+
+
+@manager_required
+@require_POST
+def broadcast_reject(request: HttpRequest, broadcast_id: int) -> HttpResponse:
+    """Another teammate refuses a broadcast waiting for approval, with the reason its author reads."""
+    broadcast = get_object_or_404(Broadcast, pk=broadcast_id)
+    if broadcast.created_by_id == request.user.pk:
+        messages.error(request, _("You wrote this broadcast: cancel it instead."))
+        return redirect("broadcast", broadcast_id=broadcast.pk)
+    reason = (request.POST.get("reason") or "").strip()
+    if not reason:
+        messages.error(request, _("Say why you reject it: its author reads the reason."))
+        return redirect("broadcast", broadcast_id=broadcast.pk)
+    try:
+        compose.broadcast_reject(leader=request.tenant, broadcast=broadcast, user=request.user, reason=reason)
+    except BroadcastError:
+        messages.error(request, _("This broadcast cannot be rejected any more."))
+    else:
+        messages.success(request, _("Rejected: nothing is sent, and its author is told why."))
     return redirect("broadcast", broadcast_id=broadcast.pk)

@@ -17,7 +17,7 @@ from django_q.models import Schedule
 
 from members.audience import AudienceFilter, audience_count
 from messaging import ratelimit
-from messaging.broadcasts import tasks
+from messaging.broadcasts import notices, tasks
 from messaging.models import Broadcast, BroadcastError, Delivery, DeliveryStatus
 from messaging.segments import gsm7_suggestions, segment_info_for_template
 
@@ -122,8 +122,17 @@ def broadcast_submit(*, leader, broadcast: Broadcast) -> Broadcast:
     broadcast.audience_record(recipients)
     if broadcast_needs_approval(leader=leader, recipients=recipients):
         broadcast.request_approval()
+        transaction.on_commit(lambda: notices.approvers_notify(leader=leader, broadcast=broadcast))
         return broadcast
     return broadcast_send(leader=leader, broadcast=broadcast)
+
+
+def broadcast_reject(*, leader, broadcast: Broadcast, user, reason: str) -> Broadcast:
+    """Another teammate refuses a broadcast waiting for approval, saying why; its author is mailed the
+    reason. Nothing was queued, nothing will be."""
+    broadcast.reject(user, reason)
+    transaction.on_commit(lambda: notices.author_notify_rejected(leader=leader, broadcast=broadcast))
+    return broadcast
 
 
 def broadcast_approve(*, leader, broadcast: Broadcast, user) -> Broadcast:

@@ -181,9 +181,12 @@ def test_a_broadcast_above_the_threshold_waits_and_its_author_cannot_approve_it(
     tag = builders.new_tag()
     builders.fan(tag=tag)
     builders.fan(tag=tag)
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+    from tests.queue import queue_size
+
+    before = queue_size("broadcasts")
+    with django_capture_on_commit_callbacks(execute=True):
         olivia.post("/broadcasts/new/", compose_data(tag, step="confirm"))
-    assert callbacks == []  # nothing enqueued
+    assert queue_size("broadcasts") == before  # nothing enqueued: only the approvers are mailed
     broadcast = Broadcast.objects.get(filters__tags_all=[tag])
     assert broadcast.status == Broadcast.Status.AWAITING_APPROVAL
 
@@ -453,3 +456,44 @@ def test_the_audience_is_restated_in_words_before_and_after_it_goes(olivia, in_a
     assert broadcast.status == Broadcast.Status.AWAITING_APPROVAL
     page = olivia.get(f"/broadcasts/{broadcast.pk}/").content.decode()
     assert f"<strong>Who gets it:</strong> Women, tagged {tag}</p>" in page
+
+
+def test_approvers_are_mailed_and_one_rejects_with_a_reason_the_author_is_mailed(
+    olivia, mark, in_alice, threshold, django_capture_on_commit_callbacks, mailoutbox
+):
+    from accounts.models import User
+
+    User.objects.filter(username="olivia").update(email="olivia@example.org")
+    User.objects.filter(username="mark").update(email="mark@example.org")
+    threshold(1)
+    tag = builders.new_tag()
+    for _ in range(2):
+        builders.fan(tag=tag)
+    with django_capture_on_commit_callbacks(execute=True):
+        olivia.post("/broadcasts/new/", compose_data(tag, step="confirm"))
+    broadcast = Broadcast.objects.get(filters__tags_all=[tag])
+    # Every owner and manager but its author hears that it waits, with the link to it.
+    (mail,) = [m for m in mailoutbox if "waits for your approval" in m.subject]
+    assert "mark@example.org" in mail.to and "olivia@example.org" not in mail.to
+    assert f"/broadcasts/{broadcast.pk}/" in mail.body and "olivia" in mail.body
+    assert "1 broadcast waits for your approval." in mark.get("/broadcasts/").content.decode()
+    assert 'id="awaiting-you"' not in olivia.get("/broadcasts/").content.decode()  # her own
+
+    # No reason, no rejection; the author cannot reject; another teammate can, and the author hears why.
+    mark.post(f"/broadcasts/{broadcast.pk}/reject/", {"reason": "  "})
+    olivia.post(f"/broadcasts/{broadcast.pk}/reject/", {"reason": "mine"})
+    broadcast.refresh_from_db()
+    assert broadcast.status == Broadcast.Status.AWAITING_APPROVAL
+    with django_capture_on_commit_callbacks(execute=True):
+        mark.post(f"/broadcasts/{broadcast.pk}/reject/", {"reason": "Wrong date: the rally is Sunday"})
+    broadcast.refresh_from_db()
+    assert (broadcast.status, broadcast.rejected_by.username) == (Broadcast.Status.REJECTED, "mark")
+    assert broadcast.is_over and not broadcast.deliveries.exists()
+    (told,) = [m for m in mailoutbox if "not approved" in m.subject]
+    assert told.to == ["olivia@example.org"] and "Wrong date: the rally is Sunday" in told.body
+    page = olivia.get(f"/broadcasts/{broadcast.pk}/").content.decode()
+    assert "Rejected by mark:" in page and "Wrong date: the rally is Sunday" in page
+    assert "Approve and send" not in mark.get(f"/broadcasts/{broadcast.pk}/").content.decode()
+    assert mark.post(f"/broadcasts/{broadcast.pk}/approve/").status_code == 302
+    broadcast.refresh_from_db()
+    assert broadcast.status == Broadcast.Status.REJECTED  # over: approving it later does nothing

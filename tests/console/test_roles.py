@@ -54,3 +54,17 @@ def test_the_dashboard_of_a_suspended_leader_says_so(db, world):
     finally:
         world.bob.reactivate()
     assert 'role="status"' in page and "suspended" in page
+
+
+def test_a_refused_page_is_the_consoles_own_and_is_logged_in_one_line(rita, caplog):
+    import logging
+
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        response = rita.get("/members/")
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert "<h1>This page is not for your role</h1>" in page
+    assert 'aria-label="Console"' in page and 'href="/inbox/"' in page  # the layout, and the way back
+    (record,) = [r for r in caplog.records if r.name == "django.request"]
+    assert record.getMessage() == "Forbidden (Permission denied): /members/"
+    assert record.exc_info is None and not record.exc_text  # no traceback for a role doing its job
