@@ -91,3 +91,14 @@ def run_in_worker(task: dict) -> dict:
     task_queue.put("STOP")
     worker(task_queue, result_queue, Value("f", -1))
     return result_queue.get_nowait()
+
+
+def starts_queued(broadcast_id: int, cluster: str = "broadcasts") -> int:
+    """How many start tasks of this broadcast wait in the queue (other tests' broadcasts may wait there
+    too: the sweep restarts any whose start was lost)."""
+    return sum(
+        1
+        for task in queued_tasks(cluster)
+        if str(task.get("func", "")).endswith(".broadcast_start")
+        and list(task.get("args") or ())[:1] == [broadcast_id]
+    )

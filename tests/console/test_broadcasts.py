@@ -417,18 +417,18 @@ def test_the_minute_sweep_starts_a_broadcast_whose_start_task_was_lost(
     olivia, in_alice, django_capture_on_commit_callbacks
 ):
     from messaging.broadcasts.tasks import STARTING_LOST_AFTER, broadcasts_sweep
-    from tests.queue import queue_size
+    from tests.queue import starts_queued
 
     tag = builders.new_tag()
     builders.fan(tag=tag)
     with django_capture_on_commit_callbacks(execute=False):  # the start task is never queued: lost
         olivia.post("/broadcasts/new/", compose_data(tag, step="confirm"))
     broadcast = Broadcast.objects.get(filters__tags_all=[tag])
-    before = queue_size("broadcasts")
+    assert starts_queued(broadcast.pk) == 0
     broadcasts_sweep(now=broadcast.submitted_at + datetime.timedelta(seconds=10))
-    assert queue_size("broadcasts") == before  # too soon to call it lost
+    assert starts_queued(broadcast.pk) == 0  # too soon to call it lost
     broadcasts_sweep(now=broadcast.submitted_at + STARTING_LOST_AFTER)
-    assert queue_size("broadcasts") == before + 1
+    assert starts_queued(broadcast.pk) == 1
 
 
 def test_the_audience_is_restated_in_words_before_and_after_it_goes(olivia, in_alice, threshold):

@@ -394,7 +394,7 @@ def test_a_scheduled_broadcast_waits_for_its_time_then_the_sweep_starts_it(
     from django_q.models import Schedule
 
     from messaging.broadcasts import tasks as broadcast_tasks
-    from tests.queue import queue_size
+    from tests.queue import starts_queued
 
     tag = builders.new_tag()
     builders.fan(tag=tag)
@@ -408,11 +408,10 @@ def test_a_scheduled_broadcast_waits_for_its_time_then_the_sweep_starts_it(
     schedule = Schedule.objects.get(name=f"broadcast-start-{connection.schema_name}-{broadcast.pk}")
     assert (schedule.next_run, schedule.cluster) == (broadcast.send_at, "broadcasts")
 
-    before = queue_size("broadcasts")
     broadcast_tasks.broadcasts_sweep(now=broadcast.send_at - datetime.timedelta(minutes=1))
-    assert queue_size("broadcasts") == before  # not yet
+    assert starts_queued(broadcast.pk) == 0  # not yet
     broadcast_tasks.broadcasts_sweep(now=broadcast.send_at)
-    assert queue_size("broadcasts") == before + 1  # the start task, in the lane
+    assert starts_queued(broadcast.pk) == 1  # the start task, in the lane
     assert broadcast_tasks.broadcast_start(broadcast.pk, connection.schema_name) == "queued 1"
     broadcast.refresh_from_db()
     assert broadcast.status == Broadcast.Status.SENDING
