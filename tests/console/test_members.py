@@ -328,6 +328,6 @@ def test_every_time_in_the_console_is_in_the_leaders_zone_which_the_page_names_o
     client = client_for(dana, "dmitri")
     thread = client.get(f"/inbox/{conversation.pk}/").content.decode()
     assert "12:30 p.m." in thread and "3:30 a.m." not in thread
-    assert thread.count("Asia/Tokyo") == 1 and "Times are in Asia/Tokyo" in thread
+    assert thread.count("Asia/Tokyo") == 1 and 'Times are in <bdi dir="ltr">Asia/Tokyo</bdi>.' in thread
     member_page = client.get(f"/members/{member.pk}/").content.decode()
     assert "Jan. 15, 2026, 12:30 p.m." in member_page
