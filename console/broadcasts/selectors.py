@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from members.audience import AudienceFilter
@@ -12,6 +14,7 @@ from messaging.models import Broadcast
 from places import gazetteer
 from surveys.models import Question, Survey
 from surveys.texts import text_for
+from topics.models import Topic
 
 
 def awaiting_approval_by(user) -> int:
@@ -135,11 +138,6 @@ def audience_in_words(audience: AudienceFilter) -> str:
     """Who a broadcast goes to, as a sentence a teammate checks before it goes: "Women, 18–34, in Montréal,
     Quebec, Canada, who speak Français". In the page's language; names of places, topics and languages
     as the console shows them elsewhere."""
-    from django.conf import settings
-    from django.utils.formats import date_format
-
-    from topics.models import Topic
-
     word_or, word_and = str(_("or")), str(_("and"))
     who = [_WHO.get(gender, gender) for gender in audience.genders]
     parts = [_listed(who, conjunction=word_and) if who else str(_("Members"))]
