@@ -276,6 +276,11 @@ def test_a_fans_journey_leaves_neither_their_number_nor_their_email_in_the_platf
             api, "/api/v1/members/", params={"q": fan}, headers={"Authorization": f"Bearer {api_token}"}
         )
         assert answer.status_code == 200 and [m["id"] for m in answer.json()["results"]] == [member_id]
+        # The server writes a request's access line after the client has its answer: wait for the last
+        # one before stopping it, or a stop under load can cut it off (seen once in CI).
+        deadline = time.monotonic() + 10
+        while "/api/v1/members/" not in platform.log_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
     finally:
         platform.stop()
 
